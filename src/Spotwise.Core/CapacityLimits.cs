@@ -1,0 +1,56 @@
+using System.Collections.Immutable;
+
+namespace Spotwise.Core;
+
+/// <summary>
+/// How much can run at once. On-demand: running vCPUs per AWS quota class (as AWS Service Quotas count them).
+/// Spot: how many instances of a type the market will give us at once (the spot pool).
+/// </summary>
+public sealed record CapacityLimits
+{
+    public const int Unlimited = int.MaxValue;
+
+    public ImmutableDictionary<string, int> OnDemandVcpuQuotas { get; init; } = ImmutableDictionary<string, int>.Empty;
+
+    /// <summary>vCPU quota for a quota class not named in <see cref="OnDemandVcpuQuotas"/>.</summary>
+    public int DefaultOnDemandVcpuQuota { get; init; } = Unlimited;
+
+    public ImmutableDictionary<string, int> SpotPoolSizes { get; init; } = ImmutableDictionary<string, int>.Empty;
+
+    /// <summary>Instances per spot pool for an instance type not named in <see cref="SpotPoolSizes"/>.</summary>
+    public int DefaultSpotPoolSize { get; init; } = Unlimited;
+
+    public static CapacityLimits None { get; } = new();
+
+    /// <summary>
+    /// Defaults when the user gives no limits file: a mid-sized account's quotas (documented in docs/limits.md).
+    /// </summary>
+    public static CapacityLimits Default { get; } = new()
+    {
+        OnDemandVcpuQuotas = new Dictionary<string, int>
+        {
+            [QuotaClasses.Standard] = 2048, ["g"] = 1024, ["p"] = 768,
+        }.ToImmutableDictionary(),
+        DefaultOnDemandVcpuQuota = 256,
+        DefaultSpotPoolSize = 32,
+    };
+
+    public bool IsUnlimited => DefaultOnDemandVcpuQuota == Unlimited && DefaultSpotPoolSize == Unlimited
+        && OnDemandVcpuQuotas.Values.All(v => v == Unlimited) && SpotPoolSizes.Values.All(v => v == Unlimited);
+
+    /// <summary>The pool an offer draws from and how much of it one instance uses.</summary>
+    public PoolUse PoolOf(Offer offer) => offer.Market == Market.Spot
+        ? new PoolUse(new Pool($"spot:{offer.Zone}:{offer.InstanceType.Name}",
+            SpotPoolSizes.GetValueOrDefault(offer.InstanceType.Name, DefaultSpotPoolSize)), 1)
+        : new PoolUse(new Pool($"on-demand:{offer.Region}:{offer.InstanceType.QuotaClass}",
+            OnDemandVcpuQuotas.GetValueOrDefault(offer.InstanceType.QuotaClass, DefaultOnDemandVcpuQuota)), offer.InstanceType.Vcpus);
+}
+
+/// <summary>A pool of capacity shared by the jobs that draw on it: its capacity is the most in use at any moment.</summary>
+public sealed record Pool(string Id, int Capacity)
+{
+    public bool IsUnlimited => Capacity == CapacityLimits.Unlimited;
+}
+
+/// <summary>One instance's draw on a pool: 1 instance of a spot pool, or its vCPUs of an on-demand quota.</summary>
+public sealed record PoolUse(Pool Pool, int Demand);

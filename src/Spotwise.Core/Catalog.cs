@@ -1,0 +1,107 @@
+using System.Collections.Immutable;
+using System.Globalization;
+
+namespace Spotwise.Core;
+
+/// <summary>One instance type's prices in a region.</summary>
+public sealed record CatalogEntry(
+    InstanceType Type,
+    double OnDemandPricePerHourUsd,
+    double SpotPricePerHourUsd,
+    int InterruptionBand)
+{
+    public double SpotInterruptionRatePerHour => InterruptionBands.HourlyRate(InterruptionBand);
+}
+
+/// <summary>What capacity costs: the instance types of one region with their on-demand and spot prices.</summary>
+public sealed class Catalog
+{
+    private readonly ImmutableDictionary<string, CatalogEntry> _byName;
+
+    public Catalog(string provider, string region, IEnumerable<CatalogEntry> entries)
+    {
+        Provider = provider;
+        Region = region;
+        Entries = [.. entries.OrderBy(e => e.Type.Name, StringComparer.Ordinal)];
+        _byName = Entries.ToImmutableDictionary(e => e.Type.Name, StringComparer.Ordinal);
+    }
+
+    public string Provider { get; }
+
+    public string Region { get; }
+
+    public ImmutableArray<CatalogEntry> Entries { get; }
+
+    public CatalogEntry? Find(string instanceType) => _byName.GetValueOrDefault(instanceType);
+
+    /// <summary>What an on-demand fallback for this request costs per hour: the cheapest type that satisfies it.</summary>
+    public double? CheapestOnDemandPricePerHourUsd(ResourceRequest request)
+    {
+        double? best = null;
+        foreach (var e in Entries)
+        {
+            if (request.IsSatisfiedBy(e.Type) && (best is null || e.OnDemandPricePerHourUsd < best))
+            {
+                best = e.OnDemandPricePerHourUsd;
+            }
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// The offers of an entry. The shipped catalog is regional, so the zone is the region until a zonal price
+    /// feed exists.
+    /// </summary>
+    public Offer OfferFor(CatalogEntry entry, Market market) => market == Market.Spot
+        ? new Offer(Provider, Region, Region, entry.Type, Market.Spot, entry.SpotPricePerHourUsd, entry.SpotInterruptionRatePerHour)
+        : new Offer(Provider, Region, Region, entry.Type, Market.OnDemand, entry.OnDemandPricePerHourUsd, 0.0);
+}
+
+/// <summary>
+/// Reads the catalog CSV (header: instance_type,vcpus,memory_gib,gpus,gpu_model,on_demand_usd_per_hour,
+/// spot_savings_pct,spot_usd_per_hour_typical,interruption_band,...).
+/// </summary>
+public static class CatalogCsv
+{
+    private static readonly string[] RequiredColumns =
+        ["instance_type", "vcpus", "memory_gib", "gpus", "gpu_model", "on_demand_usd_per_hour", "spot_usd_per_hour_typical", "interruption_band"];
+
+    public static Catalog Parse(TextReader reader, string source, string provider = "aws", string region = "us-east-1")
+    {
+        var header = reader.ReadLine() ?? throw new FormatException($"{source}: the catalog is empty");
+        var columns = header.Split(',').Select(c => c.Trim()).ToList();
+        var missing = RequiredColumns.Where(c => !columns.Contains(c)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new FormatException($"{source}: the catalog header lacks {string.Join(", ", missing)}");
+        }
+        int Col(string name) => columns.IndexOf(name);
+        var entries = new List<CatalogEntry>();
+        var lineNumber = 1;
+        while (reader.ReadLine() is { } line)
+        {
+            lineNumber++;
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+            var f = line.Split(',');
+            if (f.Length < columns.Count)
+            {
+                throw new FormatException($"{source}:{lineNumber}: expected {columns.Count} fields, found {f.Length}");
+            }
+            double Num(string name)
+            {
+                var text = f[Col(name)];
+                return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
+                    ? v
+                    : throw new FormatException($"{source}:{lineNumber}: {name} '{text}' is not a number");
+            }
+            var gpuModel = f[Col("gpu_model")].Trim();
+            var type = new InstanceType(f[Col("instance_type")].Trim(), (int)Num("vcpus"), Num("memory_gib"), (int)Num("gpus"),
+                gpuModel.Length == 0 ? null : gpuModel);
+            entries.Add(new CatalogEntry(type, Num("on_demand_usd_per_hour"), Num("spot_usd_per_hour_typical"), (int)Num("interruption_band")));
+        }
+        return new Catalog(provider, region, entries);
+    }
+}

@@ -1,0 +1,57 @@
+namespace Spotwise.Core;
+
+/// <summary>
+/// Expected cost of running a job on an offer, and the spot safety net. See docs/cost-model.md for the
+/// derivation and a worked example.
+/// <para>
+/// On-demand: price × duration. Spot: the job runs on spot until it finishes or is interrupted (interruptions
+/// arrive at a constant hourly rate λ); on an interruption it falls back to on-demand, pays the restart overhead,
+/// and redoes the work lost since its last checkpoint (all of it when it cannot checkpoint).
+/// </para>
+/// </summary>
+public static class CostModel
+{
+    public static double ExpectedCostUsd(Job job, Offer offer, double onDemandFallbackPricePerHourUsd) =>
+        offer.Market == Market.OnDemand
+            ? offer.PricePerHourUsd * job.DurationHours
+            : ExpectedSpot(job, offer.PricePerHourUsd, offer.InterruptionRatePerHour, onDemandFallbackPricePerHourUsd).CostUsd;
+
+    public static SpotExpectation ExpectedSpot(Job job, double spotPricePerHourUsd, double ratePerHour, double onDemandPricePerHourUsd)
+    {
+        var d = job.DurationHours;
+        if (ratePerHour <= 0)
+        {
+            return new SpotExpectation(0, d, 0, spotPricePerHourUsd * d);
+        }
+        var pInterrupt = 1 - Math.Exp(-ratePerHour * d);
+        // E[min(T, d)] for T ~ Exp(λ): the hours we expect to pay spot for.
+        var spotHours = pInterrupt / ratePerHour;
+        // E[T | T < d]: when, on average, the interruption comes if it comes.
+        var meanInterruptAt = 1 / ratePerHour - d * Math.Exp(-ratePerHour * d) / pInterrupt;
+        var lostHours = job.Checkpointable
+            ? Math.Min((job.CheckpointIntervalHours ?? Job.DefaultCheckpointIntervalHours) / 2, meanInterruptAt)
+            : meanInterruptAt;
+        var onDemandHoursIfInterrupted = job.RestartOverheadHours + (d - meanInterruptAt) + lostHours;
+        var cost = spotPricePerHourUsd * spotHours + pInterrupt * onDemandPricePerHourUsd * onDemandHoursIfInterrupted;
+        return new SpotExpectation(pInterrupt, spotHours, onDemandHoursIfInterrupted, cost);
+    }
+
+    /// <summary>
+    /// The latest start at which a job may go on spot: an interruption at any moment of its run must leave
+    /// time to restart on on-demand, redo what was lost, and still finish by the deadline. Null: no deadline,
+    /// so spot is always safe.
+    /// </summary>
+    public static DateTimeOffset? LatestSafeSpotStart(Job job) =>
+        job.Deadline?.AddHours(-(job.DurationHours + job.RestartOverheadHours + job.WorstCaseLossHours));
+
+    /// <summary>
+    /// The latest moment to move a spot job to on-demand if it has saved no progress: deadline − restart overhead
+    /// − the whole job. Each hour of checkpointed progress moves it an hour later (the runtime knows the progress;
+    /// the plan does not). A job that cannot checkpoint finishes on spot before this moment when uninterrupted.
+    /// </summary>
+    public static DateTimeOffset? FallbackAt(Job job) =>
+        job.Deadline?.AddHours(-(job.DurationHours + job.RestartOverheadHours));
+}
+
+/// <summary>What a spot run is expected to do: chance of an interruption, hours on spot, hours on on-demand if interrupted.</summary>
+public sealed record SpotExpectation(double InterruptionProbability, double SpotHours, double OnDemandHoursIfInterrupted, double CostUsd);

@@ -1,0 +1,48 @@
+using System.Collections.Immutable;
+
+namespace Spotwise.Core;
+
+/// <summary>A unit of batch work to place: how long it runs, what it needs, and by when it must be done.</summary>
+public sealed record Job
+{
+    public const int MinPriority = 1;
+    public const int MaxPriority = 10;
+    public const int DefaultPriority = 5;
+    public const double DefaultRestartOverheadHours = 0.1;
+
+    /// <summary>A checkpointable job without an interval is assumed to checkpoint every 30 minutes.</summary>
+    public const double DefaultCheckpointIntervalHours = 0.5;
+
+    public required string Id { get; init; }
+
+    public int Priority { get; init; } = DefaultPriority;
+
+    public DateTimeOffset? EarliestStart { get; init; }
+
+    public DateTimeOffset? Deadline { get; init; }
+
+    public required double DurationHours { get; init; }
+
+    public required ResourceRequest Resources { get; init; }
+
+    public double? InputDataSizeGB { get; init; }
+
+    public bool Checkpointable { get; init; }
+
+    public double? CheckpointIntervalHours { get; init; }
+
+    public double RestartOverheadHours { get; init; } = DefaultRestartOverheadHours;
+
+    public ImmutableArray<string> DependsOn { get; init; } = [];
+
+    public string? Team { get; init; }
+
+    public string? Command { get; init; }
+
+    /// <summary>
+    /// The most work an interruption can destroy: everything for a job that cannot checkpoint, at most one
+    /// checkpoint interval for one that can.
+    /// </summary>
+    public double WorstCaseLossHours =>
+        Checkpointable ? Math.Min(CheckpointIntervalHours ?? DefaultCheckpointIntervalHours, DurationHours) : DurationHours;
+}

@@ -1,0 +1,202 @@
+namespace Spotwise.Core;
+
+public enum ViolationKind
+{
+    UnknownJob,
+    DuplicateAssignment,
+    MissingJob,
+    UnknownInstanceType,
+    ResourceMismatch,
+    PriceMismatch,
+    CostMismatch,
+    StartsTooEarly,
+    WrongDuration,
+    MissesDeadline,
+    UnsafeSpot,
+    DependencyOrder,
+    OverCapacity,
+    TotalsMismatch,
+}
+
+/// <summary>One way a plan breaks the rules, naming the job where there is one.</summary>
+public sealed record Violation(ViolationKind Kind, string? JobId, string Message)
+{
+    public override string ToString() => JobId is null ? $"{Kind}: {Message}" : $"{Kind} [{JobId}]: {Message}";
+}
+
+/// <summary>
+/// Checks any plan, from any planner or model, against the jobs, the catalog and the limits. Nothing is launched
+/// from a plan with violations. Times are compared to the second, money to a tenth of a cent.
+/// </summary>
+public static class PlanValidator
+{
+    private static readonly TimeSpan TimeTolerance = TimeSpan.FromSeconds(1);
+    private const double MoneyToleranceUsd = 0.001;
+
+    public static IReadOnlyList<Violation> Validate(Plan plan, PlanningProblem problem)
+    {
+        var violations = new List<Violation>();
+        var jobs = problem.Jobs.ToDictionary(j => j.Id, StringComparer.Ordinal);
+        var placed = new Dictionary<string, Assignment>(StringComparer.Ordinal);
+        foreach (var a in plan.Schedule)
+        {
+            if (!jobs.TryGetValue(a.JobId, out var job))
+            {
+                violations.Add(new(ViolationKind.UnknownJob, a.JobId, "the plan assigns a job that is not in the queue"));
+                continue;
+            }
+            if (!placed.TryAdd(a.JobId, a))
+            {
+                violations.Add(new(ViolationKind.DuplicateAssignment, a.JobId, "the job is assigned more than once"));
+                continue;
+            }
+            CheckAssignment(a, job, problem, violations);
+        }
+        CheckEveryJobAccountedFor(plan, problem, placed, violations);
+        CheckDependencies(jobs, placed, violations);
+        CheckCapacity(placed.Values, problem.Limits, violations);
+        CheckTotals(plan, placed.Values, violations);
+        return violations;
+    }
+
+    private static void CheckAssignment(Assignment a, Job job, PlanningProblem problem, List<Violation> violations)
+    {
+        var entry = problem.Catalog.Find(a.Offer.InstanceType.Name);
+        if (entry is null)
+        {
+            violations.Add(new(ViolationKind.UnknownInstanceType, a.JobId, $"instance type '{a.Offer.InstanceType.Name}' is not in the catalog"));
+            return;
+        }
+        if (!job.Resources.IsSatisfiedBy(entry.Type))
+        {
+            violations.Add(new(ViolationKind.ResourceMismatch, a.JobId,
+                $"instance type '{entry.Type.Name}' does not satisfy {job.Resources.Describe()}"));
+        }
+        var offer = problem.Catalog.OfferFor(entry, a.Market);
+        if (Math.Abs(offer.PricePerHourUsd - a.Offer.PricePerHourUsd) > MoneyToleranceUsd)
+        {
+            violations.Add(new(ViolationKind.PriceMismatch, a.JobId,
+                FormattableString.Invariant($"price {a.Offer.PricePerHourUsd:0.####} $/h differs from the catalog's {offer.PricePerHourUsd:0.####} $/h")));
+        }
+        var fallbackPrice = problem.Catalog.CheapestOnDemandPricePerHourUsd(job.Resources) ?? offer.PricePerHourUsd;
+        var cost = CostModel.ExpectedCostUsd(job, offer, fallbackPrice);
+        if (Math.Abs(cost - a.ExpectedCostUsd) > MoneyToleranceUsd)
+        {
+            violations.Add(new(ViolationKind.CostMismatch, a.JobId,
+                FormattableString.Invariant($"expected cost {a.ExpectedCostUsd:0.####} USD differs from the cost model's {cost:0.####} USD")));
+        }
+        var ready = job.EarliestStart is { } es && es > problem.Now ? es : problem.Now;
+        if (a.Start < ready - TimeTolerance)
+        {
+            violations.Add(new(ViolationKind.StartsTooEarly, a.JobId, $"starts {Fmt(a.Start)}, before it may ({Fmt(ready)})"));
+        }
+        if ((a.End - a.Start.AddHours(job.DurationHours)).Duration() > TimeTolerance)
+        {
+            violations.Add(new(ViolationKind.WrongDuration, a.JobId,
+                FormattableString.Invariant($"runs {(a.End - a.Start).TotalHours:0.###} h but needs {job.DurationHours:0.###} h")));
+        }
+        if (job.Deadline is { } deadline && a.End > deadline + TimeTolerance)
+        {
+            violations.Add(new(ViolationKind.MissesDeadline, a.JobId, $"ends {Fmt(a.End)}, after its deadline {Fmt(deadline)}"));
+        }
+        if (a.Market == Market.Spot)
+        {
+            CheckSpotSafety(a, job, violations);
+        }
+    }
+
+    private static void CheckSpotSafety(Assignment a, Job job, List<Violation> violations)
+    {
+        if (CostModel.LatestSafeSpotStart(job) is { } latest && a.Start > latest + TimeTolerance)
+        {
+            violations.Add(new(ViolationKind.UnsafeSpot, a.JobId,
+                $"on spot from {Fmt(a.Start)}, but after {Fmt(latest)} an interruption leaves no time to finish on on-demand"));
+        }
+        var fallback = CostModel.FallbackAt(job);
+        if (fallback != a.FallbackAt && (fallback is null || a.FallbackAt is null || (fallback.Value - a.FallbackAt.Value).Duration() > TimeTolerance))
+        {
+            violations.Add(new(ViolationKind.UnsafeSpot, a.JobId,
+                $"fallbackAt {(a.FallbackAt is { } f ? Fmt(f) : "missing")} should be {(fallback is { } g ? Fmt(g) : "absent")}"));
+        }
+    }
+
+    private static void CheckEveryJobAccountedFor(Plan plan, PlanningProblem problem, Dictionary<string, Assignment> placed, List<Violation> violations)
+    {
+        var unplanned = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var u in plan.Unplanned)
+        {
+            if (placed.ContainsKey(u.JobId))
+            {
+                violations.Add(new(ViolationKind.DuplicateAssignment, u.JobId, "the job is both planned and reported unplanned"));
+            }
+            unplanned.Add(u.JobId);
+        }
+        foreach (var job in problem.Jobs)
+        {
+            if (!placed.ContainsKey(job.Id) && !unplanned.Contains(job.Id))
+            {
+                violations.Add(new(ViolationKind.MissingJob, job.Id, "the job is neither planned nor reported unplanned"));
+            }
+        }
+    }
+
+    private static void CheckDependencies(Dictionary<string, Job> jobs, Dictionary<string, Assignment> placed, List<Violation> violations)
+    {
+        foreach (var (id, a) in placed)
+        {
+            if (!jobs.TryGetValue(id, out var job))
+            {
+                continue;
+            }
+            foreach (var dep in job.DependsOn)
+            {
+                if (!placed.TryGetValue(dep, out var before))
+                {
+                    violations.Add(new(ViolationKind.DependencyOrder, id, $"depends on '{dep}', which is not planned"));
+                }
+                else if (before.End > a.Start + TimeTolerance)
+                {
+                    violations.Add(new(ViolationKind.DependencyOrder, id, $"starts {Fmt(a.Start)}, before '{dep}' ends {Fmt(before.End)}"));
+                }
+            }
+        }
+    }
+
+    /// <summary>Sweeps each pool's starts and ends in time order; an end frees capacity before a start at the same moment.</summary>
+    private static void CheckCapacity(IEnumerable<Assignment> assignments, CapacityLimits limits, List<Violation> violations)
+    {
+        foreach (var pool in assignments.GroupBy(a => limits.PoolOf(a.Offer).Pool))
+        {
+            if (pool.Key.IsUnlimited)
+            {
+                continue;
+            }
+            var events = pool
+                .SelectMany(a => new[] { (Time: a.Start, Delta: limits.PoolOf(a.Offer).Demand, a.JobId), (Time: a.End, Delta: -limits.PoolOf(a.Offer).Demand, a.JobId) })
+                .OrderBy(e => e.Time).ThenBy(e => e.Delta)
+                .ToList();
+            var inUse = 0;
+            foreach (var e in events)
+            {
+                inUse += e.Delta;
+                if (e.Delta > 0 && inUse > pool.Key.Capacity)
+                {
+                    violations.Add(new(ViolationKind.OverCapacity, e.JobId,
+                        $"pool {pool.Key.Id} holds {inUse} at {Fmt(e.Time)}, over its capacity of {pool.Key.Capacity}"));
+                }
+            }
+        }
+    }
+
+    private static void CheckTotals(Plan plan, IEnumerable<Assignment> placed, List<Violation> violations)
+    {
+        var sum = placed.Sum(a => a.ExpectedCostUsd);
+        if (Math.Abs(sum - plan.Totals.ExpectedCostUsd) > MoneyToleranceUsd * Math.Max(1, plan.Schedule.Length))
+        {
+            violations.Add(new(ViolationKind.TotalsMismatch, null,
+                FormattableString.Invariant($"totals say {plan.Totals.ExpectedCostUsd:0.####} USD but the schedule adds up to {sum:0.####} USD")));
+        }
+    }
+
+    private static string Fmt(DateTimeOffset t) => t.ToString("yyyy-MM-ddTHH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,32 @@
+using System.Collections.Immutable;
+
+namespace Spotwise.Core;
+
+/// <summary>Everything a planner needs: the moment of planning, the jobs, what capacity costs and how much there is.</summary>
+public sealed record PlanningProblem(
+    DateTimeOffset Now,
+    ImmutableArray<Job> Jobs,
+    Catalog Catalog,
+    CapacityLimits Limits,
+    PlanningSettings Settings)
+{
+    public PlanningProblem(DateTimeOffset now, IEnumerable<Job> jobs, Catalog catalog, CapacityLimits limits)
+        : this(now, [.. jobs], catalog, limits, PlanningSettings.Default)
+    {
+    }
+}
+
+/// <summary>Knobs of the planning model shared by every planner.</summary>
+public sealed record PlanningSettings
+{
+    public static PlanningSettings Default { get; } = new();
+
+    /// <summary>Starts fall on a grid of this many minutes from "now".</summary>
+    public int GridMinutes { get; init; } = 5;
+
+    /// <summary>How many options per market each job keeps after exact pruning (cheapest first).</summary>
+    public int OptionsPerMarket { get; init; } = 4;
+
+    /// <summary>How far ahead a job without a deadline may be placed.</summary>
+    public TimeSpan OpenHorizon { get; init; } = TimeSpan.FromDays(14);
+}

@@ -1,0 +1,48 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Spotwise.Core.Serialization;
+
+/// <summary>
+/// The plan as a JSON document: what <c>spotwise plan --format json</c> prints and the HTTP API returns.
+/// Field names are a public contract (README); add, never rename.
+/// </summary>
+public sealed record PlanDocument(
+    string Planner,
+    DateTimeOffset Now,
+    string Status,
+    PlanDocument.TotalsView Totals,
+    IReadOnlyList<PlanDocument.AssignmentView> Schedule,
+    IReadOnlyList<PlanDocument.UnplannedView> Unplanned)
+{
+    public static JsonSerializerOptions JsonOptions { get; } = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static PlanDocument From(Plan plan) => new(
+        plan.Planner,
+        plan.Now,
+        plan.Status.ToString().ToLowerInvariant(),
+        new TotalsView(plan.Totals.ExpectedCostUsd, plan.Totals.OnDemandCostUsd, plan.Totals.SavingsPct, plan.Totals.LowerBoundUsd,
+            plan.Totals.GapPct, plan.Totals.SolveSeconds, plan.Totals.JobsPlanned, plan.Totals.JobsUnplanned, plan.Totals.DeadlinesAtRisk),
+        [.. plan.Schedule.Select(a => new AssignmentView(a.JobId, a.Market.ToWire(), a.Offer.InstanceType.Name, a.Offer.Zone, a.Start, a.End,
+            a.Offer.PricePerHourUsd, a.ExpectedCostUsd, a.FallbackAt, a.Reason))],
+        [.. plan.Unplanned.Select(u => new UnplannedView(u.JobId, u.Reason))]);
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    public sealed record TotalsView(
+        double ExpectedCostUsd, double OnDemandCostUsd, double SavingsPct, double LowerBoundUsd, double GapPct,
+        double SolveSeconds, int JobsPlanned, int JobsUnplanned, int DeadlinesAtRisk);
+
+    public sealed record AssignmentView(
+        string JobId, string Market, string InstanceType, string Zone, DateTimeOffset StartTime, DateTimeOffset EndTime,
+        double PricePerHourUsd, double ExpectedCostUsd, DateTimeOffset? FallbackAt, string Reason);
+
+    public sealed record UnplannedView(string JobId, string Reason);
+}
