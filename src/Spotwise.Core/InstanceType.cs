@@ -8,6 +8,26 @@ public sealed record InstanceType(string Name, int Vcpus, double MemoryGiB, int 
 
     /// <summary>The AWS quota class that the family's on-demand vCPUs count against.</summary>
     public string QuotaClass => QuotaClasses.Of(Family);
+
+    public string Architecture => Architectures.Of(Family);
+}
+
+/// <summary>
+/// CPU architectures. The catalog has no such column; AWS marks Graviton (ARM) families with a "g" after the
+/// generation digit (m6g, c7gn, r8gd, im4gn, is4gen, g5g) and a1 is the first Graviton.
+/// </summary>
+public static partial class Architectures
+{
+    public const string X86 = "x86_64";
+    public const string Arm = "arm64";
+    public const string Any = "any";
+
+    public static IReadOnlyList<string> Names { get; } = [X86, Arm, Any];
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[a-z]+\d+[a-z]*g[a-z]*$")]
+    private static partial System.Text.RegularExpressions.Regex GravitonFamily();
+
+    public static string Of(string family) => family == "a1" || GravitonFamily().IsMatch(family) ? Arm : X86;
 }
 
 /// <summary>

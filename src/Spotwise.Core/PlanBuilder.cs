@@ -31,7 +31,7 @@ public static class PlanBuilder
                 schedule.Add(a);
                 expected += a.ExpectedCostUsd;
                 onDemand += jo.AllOnDemandCostUsd ?? a.ExpectedCostUsd;
-                lowerBound += jo.Cheapest!.ExpectedCostUsd;
+                lowerBound += Round(jo.Cheapest!.ExpectedCostUsd);
                 if (IsAtRisk(job, a.End))
                 {
                     atRisk++;

@@ -20,7 +20,13 @@ public sealed record ResourceRequest
     /// <summary>Acceptable GPU models; empty means any model (when GPUs are asked for).</summary>
     public ImmutableArray<string> GpuModels { get; init; } = [];
 
-    /// <summary>When not empty, exactly these instance types and nothing else.</summary>
+    /// <summary>
+    /// The CPU architecture the job's code is built for: x86_64 unless the job says arm64 or any, because most
+    /// images are x86 and a cheaper Graviton machine that cannot run them is no saving.
+    /// </summary>
+    public string Architecture { get; init; } = Architectures.X86;
+
+    /// <summary>When not empty, exactly these instance types and nothing else (architecture is not checked).</summary>
     public ImmutableArray<string> InstanceTypes { get; init; } = [];
 
     public static ResourceRequest ForInstanceTypes(IEnumerable<string> names) => new() { InstanceTypes = [.. names] };
@@ -31,7 +37,8 @@ public sealed record ResourceRequest
         {
             return InstanceTypes.Contains(type.Name, StringComparer.Ordinal);
         }
-        if (type.Vcpus < MinVcpus || type.MemoryGiB < MinMemoryGiB || type.Gpus < MinGpus)
+        if (type.Vcpus < MinVcpus || type.MemoryGiB < MinMemoryGiB || type.Gpus < MinGpus
+            || (Architecture != Architectures.Any && type.Architecture != Architecture))
         {
             return false;
         }
@@ -44,16 +51,17 @@ public sealed record ResourceRequest
 
     public string Describe()
     {
+        var arch = Architecture == Architectures.X86 ? "" : $" ({Architecture})";
         if (ClassName is not null)
         {
-            return ClassName;
+            return ClassName + arch;
         }
         if (!InstanceTypes.IsDefaultOrEmpty)
         {
             return string.Join("|", InstanceTypes);
         }
         var gpu = MinGpus > 0 ? $" {MinGpus}x{(GpuModels.IsDefaultOrEmpty ? "GPU" : string.Join("/", GpuModels))}" : "";
-        return FormattableString.Invariant($"{MinVcpus}vCPU {MinMemoryGiB:0.#}GiB{gpu}");
+        return FormattableString.Invariant($"{MinVcpus}vCPU {MinMemoryGiB:0.#}GiB{gpu}{arch}");
     }
 }
 

@@ -236,11 +236,13 @@ internal sealed class JobReader(JsonElement e, int index, DateTimeOffset now, Ca
     private ResourceRequest? ReadResourceObject(JsonElement r)
     {
         const string field = "resourceRequirements";
+        var architecture = ReadArchitecture(r, field);
         if (r.TryGetProperty("type", out var type))
         {
-            return type.ValueKind == JsonValueKind.String
+            var preset = type.ValueKind == JsonValueKind.String
                 ? ReadClass($"{field}.type", type.GetString()!)
                 : Fail<ResourceRequest>($"{field}.type", $"must be a class name, found {Show(type)}");
+            return preset is null ? null : preset with { Architecture = architecture };
         }
         if (r.TryGetProperty("instanceTypes", out var list))
         {
@@ -266,11 +268,24 @@ internal sealed class JobReader(JsonElement e, int index, DateTimeOffset now, Ca
         }
         return new ResourceRequest
         {
+            Architecture = architecture,
             MinVcpus = vcpus,
             MinMemoryGiB = memory,
             MinGpus = model is not null ? Math.Max(gpus, 1) : gpus,
             GpuModels = model is null ? [] : [model],
         };
+    }
+
+    private string ReadArchitecture(JsonElement r, string field)
+    {
+        var sub = new JobReader(r, index, now, catalog, errors) { _where = _where };
+        var arch = sub.ReadString("architecture", field + ".");
+        if (arch is null || Architectures.Names.Contains(arch))
+        {
+            return arch ?? Architectures.X86;
+        }
+        Error($"{field}.architecture", $"'{arch}' is not an architecture; choose one of {string.Join(", ", Architectures.Names)}");
+        return Architectures.X86;
     }
 
     private ResourceRequest? ReadClass(string field, string name)

@@ -1,0 +1,31 @@
+using System.CommandLine;
+
+namespace Spotwise.Cli;
+
+/// <summary>The <c>spotwise</c> command. Output streams and the clock are parameters so tests run it in-process.</summary>
+public static class CliApp
+{
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TimeProvider time)
+    {
+        var root = new RootCommand("Spotwise: run batch and ML jobs on the cheapest capacity that still meets every deadline.")
+        {
+            PlanCommand.Create(stdout, stderr, time),
+        };
+        return root.Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+    }
+}
+
+/// <summary>Exit codes every command shares.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+
+    /// <summary>The command ran but not everything could be done (for plan: some job could not be planned).</summary>
+    public const int Partial = 1;
+
+    /// <summary>Bad input: one line per problem on stderr.</summary>
+    public const int BadInput = 2;
+
+    /// <summary>A planner produced a plan the validator rejects: a bug, reported with every violation.</summary>
+    public const int InvalidPlan = 3;
+}

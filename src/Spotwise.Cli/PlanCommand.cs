@@ -1,0 +1,121 @@
+using System.CommandLine;
+using Spotwise.Core;
+using Spotwise.Core.Serialization;
+using Spotwise.Planning;
+
+namespace Spotwise.Cli;
+
+/// <summary><c>spotwise plan JOBS</c>: the cheapest schedule that meets every deadline, with proof of how good it is.</summary>
+public static class PlanCommand
+{
+    public static Command Create(TextWriter stdout, TextWriter stderr, TimeProvider time)
+    {
+        var jobs = new Argument<string>("jobs-file") { Description = "JSON jobs file: an array of jobs or {\"jobs\": [...]}" };
+        var catalog = new Option<string?>("--catalog") { Description = "Price catalog CSV (default: the shipped data/catalog/aws-us-east-1.csv)" };
+        var limits = new Option<string?>("--limits") { Description = "Capacity limits JSON: on-demand vCPU quotas per class, spot pool sizes (see docs/limits.md)" };
+        var noLimits = new Option<bool>("--no-limits") { Description = "Plan with unlimited capacity (what-if)" };
+        var now = new Option<string?>("--now") { Description = "Planning moment, ISO 8601 with offset (default: the clock)" };
+        var planner = new Option<string>("--planner") { Description = $"Planner: {string.Join(", ", Planners.Names)}", DefaultValueFactory = _ => CpSatPlanner.PlannerName };
+        var timeLimit = new Option<double>("--time-limit") { Description = "Solver time limit in seconds", DefaultValueFactory = _ => 10 };
+        var workers = new Option<int>("--workers") { Description = "Solver threads (0: one per core)", DefaultValueFactory = _ => 0 };
+        var format = new Option<string>("--format") { Description = "Output: table or json", DefaultValueFactory = _ => "table" };
+        var grid = new Option<int>("--grid-minutes") { Description = "Start times fall on this grid", DefaultValueFactory = _ => PlanningSettings.Default.GridMinutes };
+        var command = new Command("plan", "Plan a queue of jobs: market, instance type, zone and start for each, with cost and proof of quality")
+        {
+            jobs, catalog, limits, noLimits, now, planner, timeLimit, workers, format, grid,
+        };
+        command.SetAction((parse, ct) =>
+        {
+            var request = new PlanRequest(parse.GetValue(jobs)!, parse.GetValue(catalog), parse.GetValue(limits), parse.GetValue(noLimits),
+                parse.GetValue(now), parse.GetValue(planner)!, parse.GetValue(timeLimit), parse.GetValue(workers), parse.GetValue(format)!,
+                parse.GetValue(grid));
+            return Task.FromResult(Run(request, stdout, stderr, time, ct));
+        });
+        return command;
+    }
+
+    public static int Run(PlanRequest request, TextWriter stdout, TextWriter stderr, TimeProvider time, CancellationToken ct)
+    {
+        var errors = new List<InputError>();
+        var problem = LoadProblem(request, time, errors, out var planner, out var options);
+        if (problem is null || planner is null)
+        {
+            foreach (var e in errors)
+            {
+                stderr.WriteLine($"error: {e}");
+            }
+            return ExitCodes.BadInput;
+        }
+        var plan = planner.Solve(problem, options, ct);
+        var violations = PlanValidator.Validate(plan, problem);
+        if (violations.Count > 0)
+        {
+            stderr.WriteLine($"error: the {plan.Planner} planner produced a plan that breaks {violations.Count} rule(s); it is not printed as valid:");
+            foreach (var v in violations)
+            {
+                stderr.WriteLine($"  {v}");
+            }
+            return ExitCodes.InvalidPlan;
+        }
+        stdout.Write(request.Format == "json" ? PlanDocument.From(plan).ToJson() + "\n" : PlanTable.Render(plan, problem));
+        return plan.Unplanned.IsEmpty ? ExitCodes.Ok : ExitCodes.Partial;
+    }
+
+    private static PlanningProblem? LoadProblem(PlanRequest r, TimeProvider time, List<InputError> errors, out IPlanner? planner, out SolveOptions options)
+    {
+        planner = Planners.Create(r.Planner);
+        options = new SolveOptions { TimeLimit = TimeSpan.FromSeconds(r.TimeLimitSeconds), Workers = r.Workers };
+        if (planner is null)
+        {
+            errors.Add(new InputError("--planner", "", $"'{r.Planner}' is not a planner; choose one of {string.Join(", ", Planners.Names)}"));
+        }
+        if (r.Format is not ("table" or "json"))
+        {
+            errors.Add(new InputError("--format", "", $"'{r.Format}' is not a format; choose table or json"));
+        }
+        if (!(r.TimeLimitSeconds > 0) || r.TimeLimitSeconds > 86_400)
+        {
+            errors.Add(new InputError("--time-limit", "", Inputs.Invariant($"{r.TimeLimitSeconds} must be between 0 and 86400 seconds")));
+        }
+        if (r.Workers is < 0 or > 256)
+        {
+            errors.Add(new InputError("--workers", "", Inputs.Invariant($"{r.Workers} must be between 0 and 256")));
+        }
+        if (r.GridMinutes is < 1 or > 1440)
+        {
+            errors.Add(new InputError("--grid-minutes", "", Inputs.Invariant($"{r.GridMinutes} must be between 1 and 1440")));
+        }
+        var now = Collect(Inputs.ParseNow(r.Now, time), errors);
+        var catalog = Collect(Inputs.LoadCatalog(r.CatalogPath), errors);
+        if (catalog is null || errors.Count > 0)
+        {
+            return null;
+        }
+        var limits = Collect(Inputs.LoadLimits(r.LimitsPath, r.NoLimits, catalog), errors);
+        var jobs = Collect(Inputs.LoadJobs(r.JobsPath, now, catalog), errors);
+        if (limits is null || errors.Count > 0)
+        {
+            return null;
+        }
+        return new PlanningProblem(now, jobs, catalog, limits, PlanningSettings.Default with { GridMinutes = r.GridMinutes });
+    }
+
+    private static T? Collect<T>(ParseResult<T> result, List<InputError> errors)
+    {
+        errors.AddRange(result.Errors);
+        return result.Value;
+    }
+}
+
+/// <summary>The plan command's arguments, as the user gave them.</summary>
+public sealed record PlanRequest(
+    string JobsPath,
+    string? CatalogPath,
+    string? LimitsPath,
+    bool NoLimits,
+    string? Now,
+    string Planner,
+    double TimeLimitSeconds,
+    int Workers,
+    string Format,
+    int GridMinutes);

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using Google.OrTools.Sat;
+using Spotwise.Core;
+
+namespace Spotwise.Planning;
+
+/// <summary>
+/// The optimizer: Google OR-Tools CP-SAT over the jobs' options on the time grid. Objective, in this order: plan
+/// every job that can meet its deadline (a higher priority wins capacity), then minimise expected cost. Starts
+/// from the greedy plan, returns the better of the two, and reports a proven lower bound.
+/// </summary>
+public sealed class CpSatPlanner : IPlanner
+{
+    public const string PlannerName = "cpsat";
+
+    public string Name => PlannerName;
+
+    public Plan Solve(PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var model = new GridModel(problem, OptionBuilder.Build(problem));
+        var greedy = GreedyPlanner.Place(model, cancellationToken);
+        var cheapestTotal = CheapestTotal(model, greedy);
+        if (greedy.CostUsd(model) <= cheapestTotal + 1e-6)
+        {
+            // Every planned job sits on its cheapest option: nothing can be cheaper, no solver needed.
+            return greedy.ToPlan(Name, model, PlanStatus.Optimal, clock.Elapsed.TotalSeconds);
+        }
+        var cp = CpSatModel.Build(model, greedy, options.MaxModelOptions);
+        if (cp is null)
+        {
+            return greedy.ToPlan(Name, model, PlanStatus.Feasible, clock.Elapsed.TotalSeconds);
+        }
+        var remaining = options.TimeLimit - clock.Elapsed;
+        var outcome = cp.Solve(remaining > TimeSpan.FromMilliseconds(100) ? remaining : TimeSpan.FromMilliseconds(100), options.Workers, cancellationToken);
+        var best = outcome.Placement is { } found && cp.IsBetter(found, greedy) ? found : greedy;
+        var status = outcome.Status switch
+        {
+            CpSolverStatus.Optimal => PlanStatus.Optimal,
+            CpSolverStatus.Unknown => PlanStatus.Timeout,
+            _ => PlanStatus.Feasible,
+        };
+        return best.ToPlan(Name, model, status, clock.Elapsed.TotalSeconds, outcome.LowerBoundUsd);
+    }
+
+    private static double CheapestTotal(GridModel model, Placement placement)
+    {
+        double sum = 0;
+        for (var j = 0; j < model.GridOptions.Length; j++)
+        {
+            if (placement.IsPlaced(j))
+            {
+                sum += PlanBuilder.Round(model.Options[j].Cheapest!.ExpectedCostUsd);
+            }
+        }
+        return sum;
+    }
+}
+
+/// <summary>What a CP-SAT run gave back: its status, its placement if it found one, and its proven bound.</summary>
+public sealed record CpSatOutcome(CpSolverStatus Status, Placement? Placement, double? LowerBoundUsd);

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using Spotwise.Core;
+
+namespace Spotwise.Planning;
+
+/// <summary>
+/// The baseline: jobs in priority and earliest-deadline order, each on its cheapest safe option at the earliest
+/// moment its pool has room. Fast at any size; what CP-SAT starts from and what serves when a queue is too large
+/// for the solver's time limit.
+/// </summary>
+public sealed class GreedyPlanner : IPlanner
+{
+    public const string PlannerName = "greedy";
+
+    public string Name => PlannerName;
+
+    public Plan Solve(PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var model = new GridModel(problem, OptionBuilder.Build(problem));
+        var placement = Place(model, cancellationToken);
+        return placement.ToPlan(Name, model, PlanStatus.Feasible, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Places every job it can; the result is also CP-SAT's starting point.</summary>
+    public static Placement Place(GridModel model, CancellationToken cancellationToken)
+    {
+        var placement = new Placement(model.Options.Count);
+        var pools = new PoolTimelines(model.Horizon);
+        foreach (var j in JobOrder.Of(model))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var job = model.JobAt(j);
+            if (!model.Options[j].IsPlannable)
+            {
+                continue;
+            }
+            var notBefore = 0;
+            var blockedBy = job.DependsOn.FirstOrDefault(d => !placement.IsPlaced(model.IndexOf[d]));
+            if (blockedBy is not null)
+            {
+                placement.Refuse(j, $"depends on '{blockedBy}', which could not be planned");
+                continue;
+            }
+            foreach (var dep in job.DependsOn)
+            {
+                var d = model.IndexOf[dep];
+                notBefore = Math.Max(notBefore, placement.StartStep[d] + model.GridOptions[d][placement.OptionIndex[d]].DurationSteps);
+            }
+            PlaceOne(model, pools, placement, j, notBefore);
+        }
+        return placement;
+    }
+
+    private static void PlaceOne(GridModel model, PoolTimelines pools, Placement placement, int j, int notBefore)
+    {
+        var options = model.GridOptions[j];
+        for (var o = 0; o < options.Length; o++)
+        {
+            var start = pools.EarliestFit(options[o], notBefore);
+            if (start >= 0)
+            {
+                pools.Reserve(options[o], start);
+                placement.Place(j, o, start);
+                return;
+            }
+        }
+        placement.Refuse(j, options.Length == 0
+            ? "no start on the planning grid fits the job's window"
+            : "every eligible pool is full until the deadline: " + string.Join(", ", options.Select(g => g.Option.Pool.Pool.Id).Distinct()));
+    }
+}

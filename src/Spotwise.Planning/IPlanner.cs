@@ -1,0 +1,28 @@
+using Spotwise.Core;
+
+namespace Spotwise.Planning;
+
+/// <summary>A planner is a pure function from a problem to a plan; it never launches anything.</summary>
+public interface IPlanner
+{
+    string Name { get; }
+
+    Plan Solve(PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken);
+}
+
+/// <summary>How hard a planner may work.</summary>
+public sealed record SolveOptions
+{
+    public static SolveOptions Default { get; } = new();
+
+    public TimeSpan TimeLimit { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Solver threads; 0 means one per core.</summary>
+    public int Workers { get; init; }
+
+    /// <summary>
+    /// Above this many option intervals the CP-SAT model is not built and the greedy plan is returned with its
+    /// proven gap: building and presolving a larger model would not finish within the targets on a 2-core machine.
+    /// </summary>
+    public int MaxModelOptions { get; init; } = 250_000;
+}

@@ -1,0 +1,40 @@
+using Spotwise.Core;
+
+namespace Spotwise.Planning;
+
+/// <summary>One capacity timeline per limited pool, made when first used (most pools are never touched).</summary>
+public sealed class PoolTimelines(int horizon)
+{
+    private readonly Dictionary<string, CapacityTimeline> _byPool = new(StringComparer.Ordinal);
+
+    /// <summary>The earliest start in the option's window from <paramref name="notBefore"/> where it fits, or -1.</summary>
+    public int EarliestFit(GridOption g, int notBefore)
+    {
+        var lo = Math.Max(g.EarliestStep, notBefore);
+        if (lo > g.LatestStep)
+        {
+            return -1;
+        }
+        var pool = g.Option.Pool;
+        return pool.Pool.IsUnlimited ? lo : TimelineOf(pool.Pool).EarliestFit(lo, g.LatestStep, g.DurationSteps, pool.Demand);
+    }
+
+    public void Reserve(GridOption g, int start)
+    {
+        var pool = g.Option.Pool;
+        if (!pool.Pool.IsUnlimited)
+        {
+            TimelineOf(pool.Pool).Add(start, start + g.DurationSteps, pool.Demand);
+        }
+    }
+
+    private CapacityTimeline TimelineOf(Pool pool)
+    {
+        if (!_byPool.TryGetValue(pool.Id, out var timeline))
+        {
+            timeline = new CapacityTimeline(horizon, pool.Capacity);
+            _byPool[pool.Id] = timeline;
+        }
+        return timeline;
+    }
+}
