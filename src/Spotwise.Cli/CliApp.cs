@@ -11,7 +11,18 @@ public static class CliApp
         {
             PlanCommand.Create(stdout, stderr, time),
         };
-        return root.Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // Syntax errors are bad input like any other: exit 2, one line each (1 means "some job unplanned").
+            foreach (var error in parse.Errors)
+            {
+                stderr.WriteLine($"error: {error.Message}");
+            }
+            stderr.WriteLine($"Run '{string.Join(' ', parse.CommandResult.Command.Name == root.Name ? "spotwise" : "spotwise " + parse.CommandResult.Command.Name)} --help' for usage.");
+            return ExitCodes.BadInput;
+        }
+        return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
     }
 }
 

@@ -29,7 +29,9 @@ public sealed record CapacityLimits
     {
         OnDemandVcpuQuotas = new Dictionary<string, int>
         {
-            [QuotaClasses.Standard] = 2048, ["g"] = 1024, ["p"] = 768,
+            [QuotaClasses.Standard] = 2048,
+            ["g"] = 1024,
+            ["p"] = 768,
         }.ToImmutableDictionary(),
         DefaultOnDemandVcpuQuota = 256,
         DefaultSpotPoolSize = 32,

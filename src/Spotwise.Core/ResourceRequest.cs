@@ -78,7 +78,10 @@ public static class ResourceClasses
         ["gpu_medium"] = new() { ClassName = "gpu_medium", MinVcpus = 4, MinMemoryGiB = 16, MinGpus = 1, GpuModels = ["T4", "A10G", "L4"] },
         ["gpu_large"] = new()
         {
-            ClassName = "gpu_large", MinVcpus = 8, MinMemoryGiB = 60, MinGpus = 1,
+            ClassName = "gpu_large",
+            MinVcpus = 8,
+            MinMemoryGiB = 60,
+            MinGpus = 1,
             GpuModels = ["V100", "A10G", "L40S", "A100", "A100-80GB", "H100", "H200"],
         },
     }.ToImmutableDictionary(StringComparer.Ordinal);

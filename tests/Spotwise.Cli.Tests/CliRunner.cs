@@ -1,0 +1,47 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Spotwise.Cli.Tests;
+
+/// <summary>Runs the real command in-process with captured output and a fixed clock.</summary>
+public static partial class CliRunner
+{
+    public static readonly DateTimeOffset FixedNow = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+
+    public static (int ExitCode, string Out, string Err) Run(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = CliApp.Run(args, stdout, stderr, new FakeTimeProvider(FixedNow));
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>Solve times differ run to run; everything else in a plan is deterministic.</summary>
+    public static string MaskTimings(string text) =>
+        SolveSecondsJson().Replace(SolveSecondsTable().Replace(text, "in #.## s"), "\"solveSeconds\": #");
+
+    [GeneratedRegex(@"in \d+\.\d\d s")]
+    private static partial Regex SolveSecondsTable();
+
+    [GeneratedRegex(@"""solveSeconds"": [0-9.eE+-]+")]
+    private static partial Regex SolveSecondsJson();
+
+    public static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Spotwise.slnx")))
+        {
+            dir = dir.Parent;
+        }
+        return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root (Spotwise.slnx)");
+    }
+
+    public static string Sample(string name) => Path.Combine(RepoRoot(), "samples", name);
+
+    public static string TempFile(string content, string extension = ".json")
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"spotwise-test-{Guid.NewGuid():N}{extension}");
+        File.WriteAllText(path, content);
+        return path;
+    }
+}
