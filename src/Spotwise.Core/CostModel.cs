@@ -18,10 +18,21 @@ public static class CostModel
 
     public static SpotExpectation ExpectedSpot(Job job, double spotPricePerHourUsd, double ratePerHour, double onDemandPricePerHourUsd)
     {
+        var terms = SpotTermsFor(job, ratePerHour);
+        return new SpotExpectation(terms.InterruptionProbability, terms.SpotHours, terms.OnDemandHoursIfInterrupted,
+            terms.CostUsd(spotPricePerHourUsd, onDemandPricePerHourUsd));
+    }
+
+    /// <summary>
+    /// The parts of a spot expectation that depend on the job and the rate but not on prices, so that pricing
+    /// many offers of one interruption band is a multiply-add each.
+    /// </summary>
+    public static SpotTerms SpotTermsFor(Job job, double ratePerHour)
+    {
         var d = job.DurationHours;
         if (ratePerHour <= 0)
         {
-            return new SpotExpectation(0, d, 0, spotPricePerHourUsd * d);
+            return new SpotTerms(0, d, 0);
         }
         var pInterrupt = 1 - Math.Exp(-ratePerHour * d);
         // E[min(T, d)] for T ~ Exp(λ): the hours we expect to pay spot for.
@@ -31,9 +42,7 @@ public static class CostModel
         var lostHours = job.Checkpointable
             ? Math.Min((job.CheckpointIntervalHours ?? Job.DefaultCheckpointIntervalHours) / 2, meanInterruptAt)
             : meanInterruptAt;
-        var onDemandHoursIfInterrupted = job.RestartOverheadHours + (d - meanInterruptAt) + lostHours;
-        var cost = spotPricePerHourUsd * spotHours + pInterrupt * onDemandPricePerHourUsd * onDemandHoursIfInterrupted;
-        return new SpotExpectation(pInterrupt, spotHours, onDemandHoursIfInterrupted, cost);
+        return new SpotTerms(pInterrupt, spotHours, job.RestartOverheadHours + (d - meanInterruptAt) + lostHours);
     }
 
     /// <summary>
@@ -51,6 +60,13 @@ public static class CostModel
     /// </summary>
     public static DateTimeOffset? FallbackAt(Job job) =>
         job.Deadline?.AddHours(-(job.DurationHours + job.RestartOverheadHours));
+}
+
+/// <summary>Price-free parts of a spot expectation: cost = spot price × SpotHours + fallback price × p × OnDemandHoursIfInterrupted.</summary>
+public readonly record struct SpotTerms(double InterruptionProbability, double SpotHours, double OnDemandHoursIfInterrupted)
+{
+    public double CostUsd(double spotPricePerHourUsd, double onDemandPricePerHourUsd) =>
+        spotPricePerHourUsd * SpotHours + InterruptionProbability * onDemandPricePerHourUsd * OnDemandHoursIfInterrupted;
 }
 
 /// <summary>What a spot run is expected to do: chance of an interruption, hours on spot, hours on on-demand if interrupted.</summary>

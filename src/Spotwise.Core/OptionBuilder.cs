@@ -1,93 +1,154 @@
 namespace Spotwise.Core;
 
 /// <summary>
-/// Turns each job into its safe options: every catalog offer that satisfies the request, on both markets, whose
-/// start window is not empty (for spot: slack enough for the on-demand fallback), priced by the cost model.
-/// Options a planner never needs are pruned here so every planner and the lower bound see the same set.
+/// Turns each job into its safe options: catalog offers that satisfy the request, on both markets, whose start
+/// window is not empty (for spot: slack enough for the on-demand fallback), priced by the cost model. Options a
+/// planner never needs are pruned here so every planner and the lower bound see the same set.
 /// </summary>
 public static class OptionBuilder
 {
     public static IReadOnlyList<JobOptions> Build(PlanningProblem problem)
     {
+        var candidates = new CandidateCache(problem);
         var result = new JobOptions[problem.Jobs.Length];
         for (var i = 0; i < result.Length; i++)
         {
-            result[i] = ForJob(problem, problem.Jobs[i]);
+            result[i] = ForJob(problem, problem.Jobs[i], candidates);
         }
         return result;
     }
 
-    public static JobOptions ForJob(PlanningProblem problem, Job job)
+    public static JobOptions ForJob(PlanningProblem problem, Job job) => ForJob(problem, job, new CandidateCache(problem));
+
+    private static JobOptions ForJob(PlanningProblem problem, Job job, CandidateCache cache)
     {
-        var catalog = problem.Catalog;
-        var fits = catalog.Entries.Where(e => job.Resources.IsSatisfiedBy(e.Type)).ToList();
-        if (fits.Count == 0)
+        var candidates = cache.For(job.Resources);
+        if (candidates.CheapestOnDemandPricePerHourUsd is not { } fallbackPrice)
         {
             return new JobOptions(job, [], $"no instance type in the catalog satisfies {job.Resources.Describe()}", null);
         }
-        var cheapestOnDemand = catalog.CheapestOnDemandPricePerHourUsd(job.Resources)!.Value;
-        var allOnDemandCost = cheapestOnDemand * job.DurationHours;
+        var allOnDemandCost = fallbackPrice * job.DurationHours;
         var ready = job.EarliestStart is { } es && es > problem.Now ? es : problem.Now;
         var onDemandLatest = job.Deadline?.AddHours(-job.DurationHours);
         if (onDemandLatest < ready)
         {
             return new JobOptions(job, [], WhyTooLate(job, ready), allOnDemandCost);
         }
-        var spotLatest = CostModel.LatestSafeSpotStart(job);
-        var spotAllowed = spotLatest is null || spotLatest >= ready;
-
-        var options = new List<JobOption>();
-        foreach (var entry in fits)
+        var options = new List<JobOption>(2 * problem.Settings.OptionsPerMarket);
+        foreach (var offer in candidates.OnDemand)
         {
-            var od = catalog.OfferFor(entry, Market.OnDemand);
-            options.Add(new JobOption(job, od, CostModel.ExpectedCostUsd(job, od, od.PricePerHourUsd), ready, onDemandLatest,
-                problem.Limits.PoolOf(od)));
-            if (spotAllowed && entry.SpotPricePerHourUsd < entry.OnDemandPricePerHourUsd)
+            options.Add(new JobOption(job, offer, offer.PricePerHourUsd * job.DurationHours, ready, onDemandLatest, problem.Limits.PoolOf(offer)));
+        }
+        var spotLatest = CostModel.LatestSafeSpotStart(job);
+        if (spotLatest is null || spotLatest >= ready)
+        {
+            foreach (var (offer, cost) in CheapestSpot(job, candidates, fallbackPrice, problem.Settings.OptionsPerMarket))
             {
-                var spot = catalog.OfferFor(entry, Market.Spot);
-                // The fallback runs on the cheapest on-demand type that fits: that is what the runtime will buy.
-                options.Add(new JobOption(job, spot, CostModel.ExpectedCostUsd(job, spot, cheapestOnDemand), ready, spotLatest,
-                    problem.Limits.PoolOf(spot)));
+                options.Add(new JobOption(job, offer, cost, ready, spotLatest, problem.Limits.PoolOf(offer)));
             }
         }
-        return new JobOptions(job, Prune(options, problem.Settings.OptionsPerMarket), null, allOnDemandCost);
+        options.Sort(CheapestFirst);
+        return new JobOptions(job, options, null, allOnDemandCost);
     }
+
+    /// <summary>
+    /// The cheapest spot offers by expected cost. Costs are computed once per interruption band (there are five),
+    /// then each offer is a multiply-add; the fallback runs on the cheapest on-demand type that fits.
+    /// </summary>
+    private static List<(Offer Offer, double Cost)> CheapestSpot(Job job, RequestCandidates candidates, double fallbackPrice, int keep)
+    {
+        var terms = new SpotTerms?[5];
+        var best = new List<(Offer Offer, double Cost)>(keep + 1);
+        foreach (var (offer, band) in candidates.Spot)
+        {
+            terms[band] ??= CostModel.SpotTermsFor(job, offer.InterruptionRatePerHour);
+            var cost = terms[band]!.Value.CostUsd(offer.PricePerHourUsd, fallbackPrice);
+            if (best.Count == keep && cost >= best[^1].Cost)
+            {
+                continue;
+            }
+            var at = best.FindIndex(b => cost < b.Cost || (cost == b.Cost && string.CompareOrdinal(offer.InstanceType.Name, b.Offer.InstanceType.Name) < 0));
+            best.Insert(at < 0 ? best.Count : at, (offer, cost));
+            if (best.Count > keep)
+            {
+                best.RemoveAt(best.Count - 1);
+            }
+        }
+        return best;
+    }
+
+    private static int CheapestFirst(JobOption a, JobOption b) => a.ExpectedCostUsd != b.ExpectedCostUsd
+        ? a.ExpectedCostUsd.CompareTo(b.ExpectedCostUsd)
+        : string.CompareOrdinal(a.Offer.InstanceType.Name, b.Offer.InstanceType.Name);
 
     private static string WhyTooLate(Job job, DateTimeOffset ready) =>
         FormattableString.Invariant(
             $"deadline {job.Deadline:yyyy-MM-ddTHH:mm:sszzz} cannot be met: {job.DurationHours:0.##} h of work cannot fit after {ready:yyyy-MM-ddTHH:mm:sszzz}");
+}
+
+/// <summary>
+/// What a resource request can run on, worked out once per distinct request (a queue has few): the on-demand
+/// offers worth keeping, every spot offer that is cheaper than its on-demand price, and the fallback price.
+/// </summary>
+internal sealed class RequestCandidates
+{
+    public RequestCandidates(PlanningProblem problem, ResourceRequest request)
+    {
+        var catalog = problem.Catalog;
+        var fits = catalog.Entries.Where(e => request.IsSatisfiedBy(e.Type)).ToList();
+        CheapestOnDemandPricePerHourUsd = fits.Count == 0 ? null : fits.Min(e => e.OnDemandPricePerHourUsd);
+        OnDemand = PruneOnDemand(fits.Select(e => catalog.OfferFor(e, Market.OnDemand)), problem.Limits, problem.Settings.OptionsPerMarket);
+        Spot = [.. fits.Where(e => e.SpotPricePerHourUsd < e.OnDemandPricePerHourUsd).Select(e => (catalog.OfferFor(e, Market.Spot), e.InterruptionBand))];
+    }
+
+    public double? CheapestOnDemandPricePerHourUsd { get; }
+
+    public IReadOnlyList<Offer> OnDemand { get; }
+
+    /// <summary>Spot offers with their interruption band (offers of one band share the price-free cost terms).</summary>
+    public IReadOnlyList<(Offer Offer, int Band)> Spot { get; }
 
     /// <summary>
-    /// Exact pruning first: two on-demand options in one quota class share the pool and the window, so the one
-    /// that costs more and uses no fewer vCPUs can never be needed. Then a cap of the cheapest few per market,
-    /// a heuristic that keeps the model small: it loses nothing unless all of the kept pools are full.
+    /// On-demand cost is price × duration for every job, so the order is the job's business only through its
+    /// duration: it can be settled per request. Exact pruning first: two offers in one quota class share the pool
+    /// and the window, so the one that costs more and uses no fewer vCPUs is never needed. Then a cap of the
+    /// cheapest few, a heuristic that loses nothing unless every kept pool is full.
     /// </summary>
-    private static List<JobOption> Prune(List<JobOption> options, int perMarket)
+    private static List<Offer> PruneOnDemand(IEnumerable<Offer> offers, CapacityLimits limits, int keep)
     {
-        options.Sort((a, b) => a.ExpectedCostUsd != b.ExpectedCostUsd
-            ? a.ExpectedCostUsd.CompareTo(b.ExpectedCostUsd)
-            : string.CompareOrdinal(a.Offer.InstanceType.Name, b.Offer.InstanceType.Name));
-        var kept = new List<JobOption>();
-        var minVcpusByOnDemandPool = new Dictionary<string, int>(StringComparer.Ordinal);
-        var countByMarket = new Dictionary<Market, int>();
-        foreach (var option in options)
+        var kept = new List<Offer>(keep);
+        var leastVcpusByPool = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var offer in offers.OrderBy(o => o.PricePerHourUsd).ThenBy(o => o.InstanceType.Name, StringComparer.Ordinal))
         {
-            if (option.Offer.Market == Market.OnDemand)
-            {
-                if (minVcpusByOnDemandPool.TryGetValue(option.Pool.Pool.Id, out var least) && least <= option.Pool.Demand)
-                {
-                    continue;
-                }
-                minVcpusByOnDemandPool[option.Pool.Pool.Id] = option.Pool.Demand;
-            }
-            var count = countByMarket.GetValueOrDefault(option.Offer.Market);
-            if (count >= perMarket)
+            var pool = limits.PoolOf(offer);
+            if (leastVcpusByPool.TryGetValue(pool.Pool.Id, out var least) && least <= pool.Demand)
             {
                 continue;
             }
-            countByMarket[option.Offer.Market] = count + 1;
-            kept.Add(option);
+            leastVcpusByPool[pool.Pool.Id] = pool.Demand;
+            kept.Add(offer);
+            if (kept.Count == keep)
+            {
+                break;
+            }
         }
         return kept;
+    }
+}
+
+/// <summary>Candidates per distinct request, keyed by what the request asks for.</summary>
+internal sealed class CandidateCache(PlanningProblem problem)
+{
+    private readonly Dictionary<string, RequestCandidates> _byKey = new(StringComparer.Ordinal);
+
+    public RequestCandidates For(ResourceRequest r)
+    {
+        var key = FormattableString.Invariant(
+            $"{r.MinVcpus}|{r.MinMemoryGiB}|{r.MinGpus}|{string.Join(",", r.GpuModels)}|{string.Join(",", r.InstanceTypes)}|{r.Architecture}");
+        if (!_byKey.TryGetValue(key, out var candidates))
+        {
+            _byKey[key] = candidates = new RequestCandidates(problem, r);
+        }
+        return candidates;
     }
 }
