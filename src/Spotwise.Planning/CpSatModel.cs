@@ -151,15 +151,15 @@ public sealed class CpSatModel
                     _model.Add(LinearExpr.Sum(_choice[k]) == 0);
                     continue;
                 }
-                var duration = _grid.GridOptions[j][0].DurationSteps;
+                var lag = _grid.DependencyLag(j, k);
                 if (_allMandatory)
                 {
-                    _model.Add(_start[k] >= before + duration);
+                    _model.Add(_start[k] >= before + lag);
                 }
                 else
                 {
                     var present = Present(k);
-                    _model.Add(_start[k] >= before + duration).OnlyEnforceIf(present);
+                    _model.Add(_start[k] >= before + lag).OnlyEnforceIf(present);
                     _model.Add(LinearExpr.Sum(_choice[k]) <= LinearExpr.Sum(_choice[j]));
                 }
             }

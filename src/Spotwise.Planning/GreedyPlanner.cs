@@ -45,7 +45,7 @@ public sealed class GreedyPlanner : IPlanner
             foreach (var dep in job.DependsOn)
             {
                 var d = model.IndexOf[dep];
-                notBefore = Math.Max(notBefore, placement.StartStep[d] + model.GridOptions[d][placement.OptionIndex[d]].DurationSteps);
+                notBefore = Math.Max(notBefore, placement.StartStep[d] + model.DependencyLag(d, j));
             }
             PlaceOne(model, pools, placement, j, notBefore);
         }

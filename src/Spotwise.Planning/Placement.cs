@@ -56,7 +56,7 @@ public sealed class Placement
             var id = model.JobAt(j).Id;
             if (IsPlaced(j))
             {
-                chosen[id] = (model.GridOptions[j][OptionIndex[j]].Option, model.Grid.TimeOf(StartStep[j]));
+                chosen[id] = (model.GridOptions[j][OptionIndex[j]].Option, model.StartTimeOf(j, StartStep[j]));
             }
             else if (Refusals.TryGetValue(j, out var why))
             {

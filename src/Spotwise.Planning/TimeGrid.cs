@@ -3,8 +3,10 @@ using Spotwise.Core;
 namespace Spotwise.Planning;
 
 /// <summary>
-/// Starts fall on a grid of whole steps from "now". A job of d hours occupies ceil(d / step) steps of its pool,
-/// so capacity on the grid is never looser than capacity in real time.
+/// Time on a grid of whole steps from "now". Each job's starts lie on its own copy of the grid, shifted so that
+/// its first start is exactly its earliest start (start = now + step × grid + offset, offset in [0, grid)):
+/// a job that can run at all is never refused because its window is narrower than a step. For capacity, a job
+/// holds every global step its real run touches, so capacity on the grid is never looser than in real time.
 /// </summary>
 public sealed class TimeGrid(DateTimeOffset now, int stepMinutes)
 {
@@ -12,17 +14,25 @@ public sealed class TimeGrid(DateTimeOffset now, int stepMinutes)
 
     public int StepMinutes { get; } = stepMinutes;
 
-    public int FirstStepAtOrAfter(DateTimeOffset t) =>
-        t <= Now ? 0 : (int)Math.Ceiling((t - Now).TotalMinutes / StepMinutes - 1e-9);
+    /// <summary>The global step a moment falls in, and how far into that step it lies.</summary>
+    public (int Step, double OffsetMinutes) Locate(DateTimeOffset t)
+    {
+        var minutes = Math.Max(0, (t - Now).TotalMinutes);
+        var step = (int)Math.Floor(minutes / StepMinutes + 1e-9);
+        return (step, Math.Max(0, minutes - (double)step * StepMinutes));
+    }
 
-    public int LastStepAtOrBefore(DateTimeOffset t) => (int)Math.Floor((t - Now).TotalMinutes / StepMinutes + 1e-9);
+    /// <summary>The last step whose shifted start is not after <paramref name="t"/>.</summary>
+    public int LastStepAtOrBefore(DateTimeOffset t, double offsetMinutes) =>
+        (int)Math.Floor(((t - Now).TotalMinutes - offsetMinutes) / StepMinutes + 1e-9);
 
-    public int DurationSteps(double hours) => Math.Max(1, (int)Math.Ceiling(hours * 60 / StepMinutes - 1e-9));
+    /// <summary>Global steps touched by a run of <paramref name="hours"/> starting <paramref name="offsetMinutes"/> into a step.</summary>
+    public int StepsHeld(double hours, double offsetMinutes) => Math.Max(1, (int)Math.Ceiling((offsetMinutes + hours * 60) / StepMinutes - 1e-9));
 
-    public DateTimeOffset TimeOf(int step) => Now.AddMinutes((double)step * StepMinutes);
+    public DateTimeOffset TimeOf(int step, double offsetMinutes) => Now.AddMinutes((double)step * StepMinutes + offsetMinutes);
 }
 
-/// <summary>An option placed on the grid: the window its start may take and the steps it holds.</summary>
+/// <summary>An option placed on the grid: the window its start step may take and the global steps it holds.</summary>
 public readonly record struct GridOption(JobOption Option, int EarliestStep, int LatestStep, int DurationSteps)
 {
     public bool IsOpen => EarliestStep <= LatestStep;
@@ -31,6 +41,8 @@ public readonly record struct GridOption(JobOption Option, int EarliestStep, int
 /// <summary>The jobs' options on the grid, shared by the greedy and CP-SAT planners so both see one model.</summary>
 public sealed class GridModel
 {
+    private readonly double[] _offsetMinutes;
+
     public GridModel(PlanningProblem problem, IReadOnlyList<JobOptions> options)
     {
         Problem = problem;
@@ -38,16 +50,20 @@ public sealed class GridModel
         Grid = new TimeGrid(problem.Now, problem.Settings.GridMinutes);
         var openSteps = (int)(problem.Settings.OpenHorizon.TotalMinutes / problem.Settings.GridMinutes);
         GridOptions = new GridOption[options.Count][];
+        _offsetMinutes = new double[options.Count];
         IndexOf = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var j = 0; j < options.Count; j++)
         {
-            IndexOf[options[j].Job.Id] = j;
-            var dur = Grid.DurationSteps(options[j].Job.DurationHours);
+            var job = options[j].Job;
+            IndexOf[job.Id] = j;
+            var ready = job.EarliestStart is { } es && es > problem.Now ? es : problem.Now;
+            var (first, offset) = Grid.Locate(ready);
+            _offsetMinutes[j] = offset;
+            var held = Grid.StepsHeld(job.DurationHours, offset);
             GridOptions[j] = [.. options[j].Options.Select(o =>
             {
-                var lo = Grid.FirstStepAtOrAfter(o.EarliestStart);
-                var hi = o.LatestStart is { } latest ? Grid.LastStepAtOrBefore(latest) : lo + openSteps;
-                return new GridOption(o, lo, hi, dur);
+                var last = o.LatestStart is { } latest ? Grid.LastStepAtOrBefore(latest, offset) : first + openSteps;
+                return new GridOption(o, first, last, held);
             }).Where(g => g.IsOpen)];
             Horizon = Math.Max(Horizon, GridOptions[j].Select(g => g.LatestStep + g.DurationSteps + 1).DefaultIfEmpty(0).Max());
         }
@@ -68,4 +84,16 @@ public sealed class GridModel
     public int Horizon { get; }
 
     public Job JobAt(int j) => Options[j].Job;
+
+    public DateTimeOffset StartTimeOf(int j, int step) => Grid.TimeOf(step, _offsetMinutes[j]);
+
+    /// <summary>
+    /// The fewest steps job <paramref name="dependent"/> must start after job <paramref name="prerequisite"/> so that
+    /// it starts no earlier than the prerequisite's real end.
+    /// </summary>
+    public int DependencyLag(int prerequisite, int dependent)
+    {
+        var minutes = _offsetMinutes[prerequisite] + JobAt(prerequisite).DurationHours * 60 - _offsetMinutes[dependent];
+        return (int)Math.Ceiling(minutes / Grid.StepMinutes - 1e-9);
+    }
 }
