@@ -110,6 +110,18 @@ public class JobsFileWriterTests
         });
     }
 
+    [Fact]
+    public void Shipped_alibaba_sample_parses()
+    {
+        var path = Path.Combine(RepoRoot(), "samples", "alibaba-200.json");
+
+        var result = JobsFile.Parse(File.ReadAllText(path), Now);
+
+        Assert.True(result.Ok, string.Join("\n", result.Errors));
+        Assert.Equal(200, result.Value.Length);
+        Assert.All(result.Value, j => Assert.True(j.EarliestStart >= Now && j.Deadline > j.EarliestStart!.Value.AddHours(j.DurationHours), j.Id));
+    }
+
     private static ImmutableArray<Job> ReadBack(string json, DateTimeOffset? now = null)
     {
         var result = JobsFile.Parse(json, now ?? Now);
@@ -156,5 +168,17 @@ public class JobsFileWriterTests
         {
             Assert.True((e - a).Duration() <= tolerance, $"expected {e:O}, read {a:O}");
         }
+    }
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Spotwise.slnx")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException($"no Spotwise.slnx above {AppContext.BaseDirectory}");
     }
 }
