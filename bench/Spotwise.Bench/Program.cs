@@ -1,1 +1,19 @@
-return 0;
+using Spotwise.Bench;
+
+// The bench's commands; each lives in its own class, and this switch is all that dispatches them.
+const string Commands = "commands:\n  " + GenerateCommand.Usage;
+
+if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+{
+    Console.WriteLine(Commands);
+    return args.Length == 0 ? 2 : 0;
+}
+
+switch (args[0])
+{
+    case "generate":
+        return GenerateCommand.Run(args[1..], TimeProvider.System, Console.Out, Console.Error);
+    default:
+        Console.Error.WriteLine($"'{args[0]}' is not a command; {Commands}");
+        return 2;
+}
