@@ -18,6 +18,8 @@ public class JobsFileWriterTests
             Checkpointable = true, CheckpointIntervalHours = 0.25, RestartOverheadHours = 0.2, DependsOn = ["seed-style"], Team = "ml", Command = "python train.py",
         },
         new() { Id = "any-gpu", Priority = 1, DurationHours = 1.0 / 3, Resources = new ResourceRequest { MinVcpus = 2, MinMemoryGiB = 4, MinGpus = 1 } },
+        new() { Id = "graviton", DurationHours = 2, Resources = ResourceClasses.Presets["cpu_medium"] with { Architecture = Architectures.Arm } },
+        new() { Id = "anywhere", DurationHours = 2, Resources = new ResourceRequest { MinVcpus = 4, MinMemoryGiB = 8, Architecture = Architectures.Any } },
         new() { Id = "pinned", Priority = 10, DurationHours = 5, Resources = ResourceRequest.ForInstanceTypes(["m5.large", "c5.xlarge"]), Checkpointable = true },
     ];
 
@@ -159,6 +161,10 @@ public class JobsFileWriterTests
         Assert.Equal(e.MinGpus, a.MinGpus);
         Assert.Equal(e.GpuModels.ToArray(), a.GpuModels.ToArray());
         Assert.Equal(e.InstanceTypes.ToArray(), a.InstanceTypes.ToArray());
+        if (e.InstanceTypes.IsDefaultOrEmpty)
+        {
+            Assert.Equal(e.Architecture, a.Architecture);
+        }
     }
 
     private static void AssertClose(DateTimeOffset? expected, DateTimeOffset? actual, TimeSpan tolerance)

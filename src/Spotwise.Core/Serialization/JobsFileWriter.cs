@@ -114,6 +114,10 @@ public static class JobsFileWriter
         {
             WriteNeeds(w, job.Id, r);
         }
+        if (r.InstanceTypes.IsDefaultOrEmpty && r.Architecture != Architectures.X86)
+        {
+            w.WriteString("architecture", r.Architecture);
+        }
         w.WriteEndObject();
     }
 
