@@ -1,13 +1,22 @@
 using Google.OrTools.Sat;
-using Spotwise.Core;
 
 namespace Spotwise.Planning;
 
+/// <summary>What a CP-SAT model optimises.</summary>
+public enum CpSatObjective
+{
+    /// <summary>Plan as much priority weight as possible (2^(priority-1) per job); every job optional.</summary>
+    Coverage,
+
+    /// <summary>Plan every job of the model at the least expected cost.</summary>
+    Cost,
+}
+
 /// <summary>
-/// The CP-SAT model of a queue: per job a start variable and one literal per option; an optional fixed-size
-/// interval per option in a contended pool; a cumulative constraint per contended pool; precedences for
-/// dependencies. Jobs that need no solver (no dependencies, cheapest option in an uncontended pool) are fixed
-/// outside it. Build, solve and read back are separate steps.
+/// The CP-SAT model of one group of interacting jobs: per job a start variable and one literal per option; an
+/// optional fixed-size interval per option in a contended pool; a cumulative constraint per contended pool;
+/// precedences for dependencies. Build, solve and read back are separate steps. The planner's lexicographic
+/// objective (coverage, then cost) is two models solved in turn, each hinted with the answer before it.
 /// </summary>
 public sealed class CpSatModel
 {
@@ -15,55 +24,42 @@ public sealed class CpSatModel
     public const double UnitsPerUsd = 10_000;
 
     private readonly GridModel _grid;
-    private readonly Placement _fixed;
-    private readonly Placement _greedy;
+    private readonly IReadOnlyList<int> _jobs;
+    private readonly Placement _hint;
     private readonly bool _allMandatory;
     private readonly CpModel _model = new();
     private readonly Dictionary<int, IntVar> _start = [];
     private readonly Dictionary<int, BoolVar[]> _choice = [];
-    private long _fixedCostUnits;
+    private readonly Dictionary<int, int> _fixedStart = [];
+    private readonly Dictionary<int, BoolVar> _present = [];
 
-    private CpSatModel(GridModel grid, Placement start, bool allMandatory)
+    private CpSatModel(GridModel grid, IReadOnlyList<int> jobs, Placement hint, CpSatObjective objective)
     {
         _grid = grid;
-        _allMandatory = allMandatory;
-        _fixed = new Placement(grid.Options.Count);
-        _greedy = start;
+        _jobs = jobs;
+        _hint = hint;
+        // A cost model is only built over jobs a known plan places together, so demanding all of them is feasible,
+        // and its bound is then a bound on the cost of exactly these jobs.
+        _allMandatory = objective == CpSatObjective.Cost;
     }
 
     /// <summary>
-    /// Builds the model, or returns null when it would hold more than <paramref name="maxOptions"/> option
-    /// intervals (the greedy plan stands then).
+    /// Builds the model of <paramref name="jobs"/>. Jobs of <paramref name="fixedJobs"/> keep their places in
+    /// <paramref name="hint"/>: they hold capacity and bind dependencies as constants (fix-and-optimise).
     /// </summary>
-    public static CpSatModel? Build(GridModel grid, Placement greedy, int maxOptions)
+    public static CpSatModel Build(GridModel grid, IReadOnlyList<int> jobs, Placement hint, HashSet<string> contended, CpSatObjective objective,
+        IReadOnlyList<int>? fixedJobs = null)
     {
-        var contended = Contention.ContendedPools(grid);
-        var plannable = Enumerable.Range(0, grid.Options.Count).Where(j => grid.GridOptions[j].Length > 0).ToList();
-        var allMandatory = plannable.All(greedy.IsPlaced);
-        var cp = new CpSatModel(grid, greedy, allMandatory);
-        var linked = JobsWithDependencies(grid);
-        var inModel = new List<int>();
-        foreach (var j in plannable)
+        var cp = new CpSatModel(grid, jobs, hint, objective);
+        var pools = cp.AddJobs(contended);
+        cp.HasFixedJobs = fixedJobs is { Count: > 0 } && cp.AddFixed(fixedJobs, pools);
+        foreach (var (capacity, intervals, demands) in pools.Values)
         {
-            var cheapest = grid.GridOptions[j][0];
-            if (allMandatory && !linked.Contains(j) && !contended.Contains(cheapest.Option.Pool.Pool.Id))
-            {
-                cp._fixed.Place(j, 0, cheapest.EarliestStep);
-                cp._fixedCostUnits += Units(cheapest.Option.ExpectedCostUsd);
-            }
-            else
-            {
-                inModel.Add(j);
-            }
+            cp._model.AddCumulative(capacity).AddDemands(intervals, demands);
         }
-        if (inModel.Sum(j => grid.GridOptions[j].Length) > maxOptions)
-        {
-            return null;
-        }
-        cp.AddJobs(inModel, contended);
-        cp.AddDependencies(inModel);
-        cp.AddObjective(inModel);
-        cp.AddHints(inModel, greedy);
+        cp.AddDependencies();
+        cp.AddObjective();
+        cp.AddHints();
         return cp;
     }
 
@@ -84,22 +80,25 @@ public sealed class CpSatModel
         {
             return new CpSatOutcome(status, null, null);
         }
-        // The bound is over the same jobs only when every job had to be planned.
-        double? bound = _allMandatory ? (_fixedCostUnits + solver.BestObjectiveBound) / UnitsPerUsd : null;
-        return new CpSatOutcome(status, ReadBack(solver), bound);
+        var placement = ReadBack(solver);
+        // A cost model's bound is a bound on these jobs' cost; a coverage model's says nothing about cost.
+        return new CpSatOutcome(status, placement, _allMandatory ? solver.BestObjectiveBound / UnitsPerUsd : null);
     }
 
-    /// <summary>More priority-weighted jobs planned wins; then the cheaper plan.</summary>
+    /// <summary>Over this group's jobs: more priority-weighted jobs planned wins; then the cheaper plan.</summary>
     public bool IsBetter(Placement candidate, Placement incumbent)
     {
         var (a, b) = (PlannedWeight(candidate), PlannedWeight(incumbent));
-        return a != b ? a > b : candidate.CostUsd(_grid) < incumbent.CostUsd(_grid) - 1e-9;
+        return a != b ? a > b : candidate.CostUsd(_grid, _jobs) < incumbent.CostUsd(_grid, _jobs) - 1e-9;
     }
 
-    private void AddJobs(List<int> jobs, HashSet<string> contended)
+    /// <summary>True when fixed jobs constrain the model: its bound then holds only with them where they are.</summary>
+    public bool HasFixedJobs { get; private set; }
+
+    private Dictionary<string, (int Capacity, List<IntervalVar> Intervals, List<long> Demands)> AddJobs(HashSet<string> contended)
     {
-        var byPool = new Dictionary<string, (Pool Pool, List<IntervalVar> Intervals, List<long> Demands)>(StringComparer.Ordinal);
-        foreach (var j in jobs)
+        var byPool = new Dictionary<string, (int Capacity, List<IntervalVar> Intervals, List<long> Demands)>(StringComparer.Ordinal);
+        foreach (var j in _jobs)
         {
             var options = _grid.GridOptions[j];
             var start = _model.NewIntVar(options.Min(g => g.EarliestStep), options.Max(g => g.LatestStep), $"s{j}");
@@ -115,7 +114,7 @@ public sealed class CpSatModel
                 {
                     if (!byPool.TryGetValue(pool.Pool.Id, out var entry))
                     {
-                        byPool[pool.Pool.Id] = entry = (pool.Pool, [], []);
+                        byPool[pool.Pool.Id] = entry = (pool.Pool.Capacity, [], []);
                     }
                     entry.Intervals.Add(_model.NewOptionalFixedSizeIntervalVar(start, g.DurationSteps, choice[o], $"i{j}_{o}"));
                     entry.Demands.Add(pool.Demand);
@@ -132,73 +131,115 @@ public sealed class CpSatModel
             _start[j] = start;
             _choice[j] = choice;
         }
-        foreach (var (pool, intervals, demands) in byPool.Values)
-        {
-            _model.AddCumulative(pool.Capacity).AddDemands(intervals, demands);
-        }
+        return byPool;
     }
 
-    private void AddDependencies(List<int> jobs)
+    /// <summary>Fixed jobs in the model's pools and time range become constant intervals; returns whether any did.</summary>
+    private bool AddFixed(IReadOnlyList<int> fixedJobs, Dictionary<string, (int Capacity, List<IntervalVar> Intervals, List<long> Demands)> pools)
     {
-        foreach (var k in jobs)
+        var from = _jobs.Min(j => _grid.GridOptions[j].Min(g => g.EarliestStep));
+        var to = _jobs.Max(j => _grid.GridOptions[j].Max(g => g.LatestStep + g.DurationSteps));
+        var any = false;
+        foreach (var j in fixedJobs.Where(_hint.IsPlaced))
+        {
+            var g = _grid.GridOptions[j][_hint.OptionIndex[j]];
+            var start = _hint.StartStep[j];
+            if (start < to && start + g.DurationSteps > from && pools.TryGetValue(g.Option.Pool.Pool.Id, out var entry))
+            {
+                entry.Intervals.Add(_model.NewFixedSizeIntervalVar(start, g.DurationSteps, $"f{j}"));
+                entry.Demands.Add(g.Option.Pool.Demand);
+                any = true;
+            }
+            _fixedStart[j] = start;
+        }
+        return any || _jobs.Any(k => _grid.JobAt(k).DependsOn.Any(d => _fixedStart.ContainsKey(_grid.IndexOf[d])))
+            || fixedJobs.Any(k => _grid.JobAt(k).DependsOn.Any(d => _start.ContainsKey(_grid.IndexOf[d])));
+    }
+
+    private void AddDependencies()
+    {
+        foreach (var k in _jobs)
         {
             foreach (var dep in _grid.JobAt(k).DependsOn)
             {
                 var j = _grid.IndexOf[dep];
-                if (!_start.TryGetValue(j, out var before))
-                {
-                    // The prerequisite could not be planned at all: neither can this job.
-                    _model.Add(LinearExpr.Sum(_choice[k]) == 0);
-                    continue;
-                }
                 var lag = _grid.DependencyLag(j, k);
-                if (_allMandatory)
+                if (_start.TryGetValue(j, out var before))
                 {
-                    _model.Add(_start[k] >= before + lag);
+                    Require(k, _start[k] >= before + lag);
+                    if (!_allMandatory)
+                    {
+                        _model.Add(LinearExpr.Sum(_choice[k]) <= LinearExpr.Sum(_choice[j]));
+                    }
+                }
+                else if (_fixedStart.TryGetValue(j, out var fixedStart))
+                {
+                    Require(k, _start[k] >= fixedStart + lag);
                 }
                 else
                 {
-                    var present = Present(k);
-                    _model.Add(_start[k] >= before + lag).OnlyEnforceIf(present);
-                    _model.Add(LinearExpr.Sum(_choice[k]) <= LinearExpr.Sum(_choice[j]));
+                    // The prerequisite is not planned: nor can this job be.
+                    _model.Add(LinearExpr.Sum(_choice[k]) == 0);
+                }
+            }
+        }
+        // A fixed dependent pins the latest end of its prerequisites in the model.
+        foreach (var (k, fixedStart) in _fixedStart)
+        {
+            foreach (var dep in _grid.JobAt(k).DependsOn)
+            {
+                var j = _grid.IndexOf[dep];
+                if (_start.TryGetValue(j, out var before))
+                {
+                    _model.Add(before + _grid.DependencyLag(j, k) <= fixedStart);
+                    _model.Add(LinearExpr.Sum(_choice[j]) == 1);
                 }
             }
         }
     }
 
+    /// <summary>A constraint that holds whenever job <paramref name="j"/> is planned.</summary>
+    private void Require(int j, BoundedLinearExpression constraint)
+    {
+        if (_allMandatory)
+        {
+            _model.Add(constraint);
+        }
+        else
+        {
+            _model.Add(constraint).OnlyEnforceIf(Present(j));
+        }
+    }
+
     /// <summary>
-    /// Cost, plus (when not every job can be planned) a penalty per unplanned job larger than any cost:
-    /// 2^(priority-1) units of it, so a job outweighs any one job of lower priority.
+    /// Cost in hundredths of a cent, or (coverage) the planned priority weight, 2^(priority-1) per job, so a job
+    /// outweighs any one job of lower priority.
     /// </summary>
-    private void AddObjective(List<int> jobs)
+    private void AddObjective()
     {
         var objective = LinearExpr.NewBuilder();
-        var bigM = jobs.Sum(j => _grid.GridOptions[j].Max(g => Units(g.Option.ExpectedCostUsd))) + 1;
-        foreach (var j in jobs)
+        foreach (var j in _jobs)
         {
             var options = _grid.GridOptions[j];
-            var penalty = _allMandatory ? 0 : bigM * PriorityWeight(_grid.JobAt(j).Priority);
-            objective.Add(penalty);
             for (var o = 0; o < options.Length; o++)
             {
-                objective.AddTerm(_choice[j][o], Units(options[o].Option.ExpectedCostUsd) - penalty);
+                objective.AddTerm(_choice[j][o], _allMandatory ? Units(options[o].Option.ExpectedCostUsd) : -PriorityWeight(_grid.JobAt(j).Priority));
             }
         }
         _model.Minimize(objective);
     }
 
-    private void AddHints(List<int> jobs, Placement greedy)
+    private void AddHints()
     {
-        foreach (var j in jobs)
+        foreach (var j in _jobs)
         {
-            if (!greedy.IsPlaced(j))
+            if (_hint.IsPlaced(j))
             {
-                continue;
+                _model.AddHint(_start[j], _hint.StartStep[j]);
             }
-            _model.AddHint(_start[j], greedy.StartStep[j]);
             for (var o = 0; o < _choice[j].Length; o++)
             {
-                _model.AddHint(_choice[j][o], o == greedy.OptionIndex[j]);
+                _model.AddHint(_choice[j][o], o == _hint.OptionIndex[j]);
             }
         }
     }
@@ -206,30 +247,16 @@ public sealed class CpSatModel
     private Placement ReadBack(CpSolver solver)
     {
         var result = new Placement(_grid.Options.Count);
-        for (var j = 0; j < _grid.Options.Count; j++)
+        foreach (var j in _jobs)
         {
-            if (_fixed.IsPlaced(j))
+            var o = Array.FindIndex(_choice[j], solver.BooleanValue);
+            if (o >= 0)
             {
-                result.Place(j, _fixed.OptionIndex[j], _fixed.StartStep[j]);
-            }
-            else if (!_choice.TryGetValue(j, out var choice))
-            {
-                if (_greedy.Refusals.TryGetValue(j, out var why))
-                {
-                    result.Refuse(j, why);
-                }
+                result.Place(j, o, (int)solver.Value(_start[j]));
             }
             else
             {
-                var o = Array.FindIndex(choice, solver.BooleanValue);
-                if (o >= 0)
-                {
-                    result.Place(j, o, (int)solver.Value(_start[j]));
-                }
-                else
-                {
-                    result.Refuse(j, "capacity went to jobs of higher priority or earlier deadline");
-                }
+                result.Refuse(j, _hint.Refusals.GetValueOrDefault(j, "capacity went to jobs of higher priority or earlier deadline"));
             }
         }
         return result;
@@ -237,40 +264,23 @@ public sealed class CpSatModel
 
     private BoolVar Present(int j)
     {
+        if (_present.TryGetValue(j, out var known))
+        {
+            return known;
+        }
         var present = _model.NewBoolVar($"p{j}");
+        _present[j] = present;
         _model.Add(LinearExpr.Sum(_choice[j]) == 1).OnlyEnforceIf(present);
         _model.Add(LinearExpr.Sum(_choice[j]) == 0).OnlyEnforceIf(present.Not());
         return present;
     }
 
-    private long PlannedWeight(Placement p)
-    {
-        long w = 0;
-        for (var j = 0; j < _grid.Options.Count; j++)
-        {
-            if (p.IsPlaced(j))
-            {
-                w += PriorityWeight(_grid.JobAt(j).Priority);
-            }
-        }
-        return w;
-    }
+    private long PlannedWeight(Placement p) => PlannedWeight(_grid, p, _jobs);
+
+    public static long PlannedWeight(GridModel grid, Placement p, IEnumerable<int> jobs) =>
+        jobs.Where(p.IsPlaced).Sum(j => PriorityWeight(grid.JobAt(j).Priority));
 
     private static long PriorityWeight(int priority) => 1L << (priority - 1);
 
     private static long Units(double usd) => (long)Math.Round(usd * UnitsPerUsd);
-
-    private static HashSet<int> JobsWithDependencies(GridModel grid)
-    {
-        var linked = new HashSet<int>();
-        for (var k = 0; k < grid.Options.Count; k++)
-        {
-            foreach (var dep in grid.JobAt(k).DependsOn)
-            {
-                linked.Add(k);
-                linked.Add(grid.IndexOf[dep]);
-            }
-        }
-        return linked;
-    }
 }

@@ -25,4 +25,10 @@ public sealed record SolveOptions
     /// proven gap: building and presolving a larger model would not finish within the targets on a 2-core machine.
     /// </summary>
     public int MaxModelOptions { get; init; } = 250_000;
+
+    /// <summary>
+    /// A group of interacting jobs with more options than this is solved in time-ordered segments of about this
+    /// size, the rest of the group fixed (fix-and-optimise); one large model would not converge in the time.
+    /// </summary>
+    public int SegmentOptions { get; init; } = 400;
 }

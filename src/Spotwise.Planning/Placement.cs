@@ -34,17 +34,34 @@ public sealed class Placement
         Refusals[j] = reason;
     }
 
-    public double CostUsd(GridModel model)
+    public double CostUsd(GridModel model) => CostUsd(model, Enumerable.Range(0, OptionIndex.Length));
+
+    public double CostUsd(GridModel model, IEnumerable<int> jobs) =>
+        jobs.Where(IsPlaced).Sum(j => PlanBuilder.Round(model.GridOptions[j][OptionIndex[j]].Option.ExpectedCostUsd));
+
+    public Placement Copy()
     {
-        double sum = 0;
-        for (var j = 0; j < OptionIndex.Length; j++)
+        var copy = new Placement(OptionIndex.Length);
+        copy.CopyFrom(this, Enumerable.Range(0, OptionIndex.Length));
+        return copy;
+    }
+
+    /// <summary>Takes the given jobs' places (or refusals) from another placement of the same model.</summary>
+    public void CopyFrom(Placement other, IEnumerable<int> jobs)
+    {
+        foreach (var j in jobs)
         {
-            if (IsPlaced(j))
+            OptionIndex[j] = other.OptionIndex[j];
+            StartStep[j] = other.StartStep[j];
+            if (other.Refusals.TryGetValue(j, out var why))
             {
-                sum += PlanBuilder.Round(model.GridOptions[j][OptionIndex[j]].Option.ExpectedCostUsd);
+                Refusals[j] = why;
+            }
+            else
+            {
+                Refusals.Remove(j);
             }
         }
-        return sum;
     }
 
     public Plan ToPlan(string planner, GridModel model, PlanStatus status, double solveSeconds, double? provenLowerBoundUsd = null)
