@@ -254,10 +254,15 @@ public sealed class CpSatModel
             {
                 result.Place(j, o, (int)solver.Value(_start[j]));
             }
-            else
-            {
-                result.Refuse(j, _hint.Refusals.GetValueOrDefault(j, "capacity went to jobs of higher priority or earlier deadline"));
-            }
+        }
+        // Why a job was left out, once every placement is known: a prerequisite that is not planned says more
+        // than capacity does.
+        foreach (var j in _jobs.Where(j => !result.IsPlaced(j)))
+        {
+            var blockedBy = _grid.JobAt(j).DependsOn.FirstOrDefault(d =>
+                !result.IsPlaced(_grid.IndexOf[d]) && !_fixedStart.ContainsKey(_grid.IndexOf[d]));
+            result.Refuse(j, blockedBy is not null ? $"depends on '{blockedBy}', which could not be planned"
+                : _hint.Refusals.GetValueOrDefault(j, "capacity went to jobs of higher priority or earlier deadline"));
         }
         return result;
     }

@@ -24,9 +24,10 @@ public sealed class CpSatPlanner : IPlanner
         var clock = Stopwatch.StartNew();
         var model = new GridModel(problem, OptionBuilder.Build(problem));
         var greedy = GreedyPlanner.Place(model, cancellationToken);
-        if (greedy.CostUsd(model) <= CheapestUsd(model, greedy, Enumerable.Range(0, model.Options.Count)) + 1e-6)
+        if (PlacesEveryPlaceableJob(model, greedy) && greedy.CostUsd(model) <= CheapestUsd(model, greedy, Enumerable.Range(0, model.Options.Count)) + 1e-6)
         {
-            // Every planned job sits on its cheapest option: nothing can be cheaper, no solver needed.
+            // Every job that can be planned is, on its cheapest option: nothing can be better, no solver needed.
+            // (When greedy left a job out, moving a planned job may make room for it: that is the solver's work.)
             return greedy.ToPlan(Name, model, PlanStatus.Optimal, clock.Elapsed.TotalSeconds);
         }
         var contended = Contention.ContendedPools(model);
@@ -184,6 +185,18 @@ public sealed class CpSatPlanner : IPlanner
             count += model.GridOptions[j].Length;
         }
         return segments;
+    }
+
+    /// <summary>
+    /// Whether the placement holds every job that some plan could hold: a job with a window on the grid whose
+    /// prerequisites all could be placed too (a dependent of a job that can never run can never run either).
+    /// </summary>
+    private static bool PlacesEveryPlaceableJob(GridModel model, Placement placement)
+    {
+        var placeable = new bool?[model.GridOptions.Length];
+        bool Placeable(int j) => placeable[j] ??=
+            model.GridOptions[j].Length > 0 && model.JobAt(j).DependsOn.All(d => Placeable(model.IndexOf[d]));
+        return Enumerable.Range(0, model.GridOptions.Length).All(j => placement.IsPlaced(j) || !Placeable(j));
     }
 
     /// <summary>
