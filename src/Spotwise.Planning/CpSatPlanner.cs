@@ -21,9 +21,10 @@ public sealed class CpSatPlanner : IPlanner
         var model = new GridModel(problem, OptionBuilder.Build(problem));
         var greedy = GreedyPlanner.Place(model, cancellationToken);
         var cheapestTotal = CheapestTotal(model, greedy);
-        if (greedy.CostUsd(model) <= cheapestTotal + 1e-6)
+        if (PlacesEveryJobWithAWindow(model, greedy) && greedy.CostUsd(model) <= cheapestTotal + 1e-6)
         {
-            // Every planned job sits on its cheapest option: nothing can be cheaper, no solver needed.
+            // Every job that can be planned is, on its cheapest option: nothing can be better, no solver needed.
+            // (When greedy left a job out, moving a planned job may make room for it: that is the solver's work.)
             return greedy.ToPlan(Name, model, PlanStatus.Optimal, clock.Elapsed.TotalSeconds);
         }
         var cp = CpSatModel.Build(model, greedy, options.MaxModelOptions);
@@ -42,6 +43,9 @@ public sealed class CpSatPlanner : IPlanner
         };
         return best.ToPlan(Name, model, status, clock.Elapsed.TotalSeconds, outcome.LowerBoundUsd);
     }
+
+    private static bool PlacesEveryJobWithAWindow(GridModel model, Placement placement) =>
+        Enumerable.Range(0, model.GridOptions.Length).All(j => model.GridOptions[j].Length == 0 || placement.IsPlaced(j));
 
     private static double CheapestTotal(GridModel model, Placement placement)
     {

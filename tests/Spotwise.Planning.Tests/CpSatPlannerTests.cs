@@ -7,6 +7,8 @@ public class CpSatPlannerTests
 {
     private static readonly Catalog OneType = TinyCatalog(Row("c5.large", onDemand: 0.10, spot: 0.03));
 
+    /// <summary>Spot at the on-demand price is never worth it: every job's only option is on-demand.</summary>
+    private static readonly Catalog OnDemandOnly = TinyCatalog(Row("c5.large", onDemand: 0.10, spot: 0.10));
 
     private static Plan CpSat(PlanningProblem problem) => PlanWith(new CpSatPlanner(), problem);
 
@@ -49,6 +51,24 @@ public class CpSatPlannerTests
         Assert.Equal(Now, Scheduled(plan, "high").Start);
         Assert.False(string.IsNullOrWhiteSpace(UnplannedOf(plan, "low").Reason));
         Assert.Equal(PlanStatus.Infeasible, plan.Status);
+    }
+
+    [Fact]
+    public void Both_jobs_are_planned_when_moving_the_flexible_one_later_makes_room_for_the_urgent_one()
+    {
+        // Greedy gives the one slot at 09:00 to the higher priority job, which could as well run at 10:00 or 11:00,
+        // and the urgent job finds no room before its deadline. Planning both is what the objective asks first.
+        var problem = Problem(
+            [Job("flexible", hours: 1, deadlineHours: 3, priority: 9), Job("urgent", hours: 1, deadlineHours: 1, priority: 1)],
+            OnDemandOnly, new CapacityLimits { DefaultOnDemandVcpuQuota = 2 });
+
+        var greedy = Greedy(problem);
+        var plan = CpSat(problem);
+
+        Assert.Single(greedy.Unplanned);
+        Assert.Empty(plan.Unplanned);
+        Assert.Equal(Now, Scheduled(plan, "urgent").Start);
+        Assert.Equal(PlanStatus.Optimal, plan.Status);
     }
 
     [Fact]
