@@ -226,10 +226,18 @@ public sealed class CpSatModel
                 {
                     result.Place(j, o, (int)solver.Value(_start[j]));
                 }
-                else
-                {
-                    result.Refuse(j, "capacity went to jobs of higher priority or earlier deadline");
-                }
+            }
+        }
+        // Why a job in the model was left out, once every placement is known: a prerequisite that is not planned
+        // says more than capacity.
+        foreach (var (j, _) in _choice)
+        {
+            if (!result.IsPlaced(j))
+            {
+                var blockedBy = _grid.JobAt(j).DependsOn.FirstOrDefault(d => !result.IsPlaced(_grid.IndexOf[d]));
+                result.Refuse(j, blockedBy is null
+                    ? "capacity went to jobs of higher priority or earlier deadline"
+                    : $"depends on '{blockedBy}', which could not be planned");
             }
         }
         return result;

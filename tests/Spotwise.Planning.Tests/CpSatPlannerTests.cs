@@ -94,6 +94,25 @@ public class CpSatPlannerTests
     }
 
     [Fact]
+    public void A_dependent_of_an_unplannable_job_is_reported_naming_the_prerequisite_when_cp_sat_improves_the_rest()
+    {
+        Job[] jobs =
+        [
+            Job("flexible", hours: 1, deadlineHours: 6, priority: 6),
+            Job("urgent", hours: 1, deadlineHours: 2.5, priority: 5),
+            Job("prep", hours: 3, deadlineHours: 2),
+            Job("train", hours: 1, deadlineHours: 8, dependsOn: "prep"),
+        ];
+        var problem = Problem(jobs, OneType, new CapacityLimits { DefaultSpotPoolSize = 1 });
+
+        var plan = CpSat(problem);
+
+        Assert.Equal(Market.Spot, Scheduled(plan, "urgent").Market);
+        Assert.Contains("cannot be met", UnplannedOf(plan, "prep").Reason, StringComparison.Ordinal);
+        Assert.Contains("'prep'", UnplannedOf(plan, "train").Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_dependent_starts_after_its_prerequisite_ends_when_both_compete_for_capacity()
     {
         var problem = Problem(
