@@ -84,9 +84,13 @@ public sealed class CpSatModel
         {
             return new CpSatOutcome(status, null, null);
         }
-        // The bound is over the same jobs only when every job had to be planned.
-        double? bound = _allMandatory ? (_fixedCostUnits + solver.BestObjectiveBound) / UnitsPerUsd : null;
-        return new CpSatOutcome(status, ReadBack(solver), bound);
+        var placement = ReadBack(solver);
+        // The bound is over the same jobs when every job had to be planned, or when every job was: the objective
+        // bound is then at most the cost of any plan that plans them all (each one left out only adds a penalty).
+        double? bound = _allMandatory || _choice.Keys.All(placement.IsPlaced)
+            ? (_fixedCostUnits + solver.BestObjectiveBound) / UnitsPerUsd
+            : null;
+        return new CpSatOutcome(status, placement, bound);
     }
 
     /// <summary>More priority-weighted jobs planned wins; then the cheaper plan.</summary>

@@ -72,6 +72,24 @@ public class CpSatPlannerTests
     }
 
     [Fact]
+    public void A_proven_optimal_plan_that_plans_more_jobs_than_greedy_reports_the_solvers_bound_and_no_gap()
+    {
+        // The flexible job's cheapest option, spot, has no pool; greedy gives it the one on-demand slot at 09:00 and
+        // the urgent job is left out. CP-SAT plans both on on-demand, which is optimal although it costs more than
+        // each job's cheapest option: the bound must be the solver's, not the sum of cheapest options.
+        var problem = Problem(
+            [Job("flexible", hours: 1, deadlineHours: 3, priority: 9), Job("urgent", hours: 1, deadlineHours: 1, priority: 1)],
+            OneType, new CapacityLimits { DefaultOnDemandVcpuQuota = 2, DefaultSpotPoolSize = 0 });
+
+        var plan = CpSat(problem);
+
+        Assert.Empty(plan.Unplanned);
+        Assert.Equal(PlanStatus.Optimal, plan.Status);
+        Assert.Equal(plan.Totals.ExpectedCostUsd, plan.Totals.LowerBoundUsd);
+        Assert.Equal(0, plan.Totals.GapPct);
+    }
+
+    [Fact]
     public void Cp_sat_finds_a_cheaper_plan_where_greedy_gives_the_cheap_pool_to_the_wrong_job()
     {
         // One spot instance. Greedy places the higher priority, flexible job first, on spot at 09:00. The urgent job
