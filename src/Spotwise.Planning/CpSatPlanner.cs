@@ -21,7 +21,7 @@ public sealed class CpSatPlanner : IPlanner
         var model = new GridModel(problem, OptionBuilder.Build(problem));
         var greedy = GreedyPlanner.Place(model, cancellationToken);
         var cheapestTotal = CheapestTotal(model, greedy);
-        if (PlacesEveryJobWithAWindow(model, greedy) && greedy.CostUsd(model) <= cheapestTotal + 1e-6)
+        if (PlacesEveryPlaceableJob(model, greedy) && greedy.CostUsd(model) <= cheapestTotal + 1e-6)
         {
             // Every job that can be planned is, on its cheapest option: nothing can be better, no solver needed.
             // (When greedy left a job out, moving a planned job may make room for it: that is the solver's work.)
@@ -44,8 +44,17 @@ public sealed class CpSatPlanner : IPlanner
         return best.ToPlan(Name, model, status, clock.Elapsed.TotalSeconds, outcome.LowerBoundUsd);
     }
 
-    private static bool PlacesEveryJobWithAWindow(GridModel model, Placement placement) =>
-        Enumerable.Range(0, model.GridOptions.Length).All(j => model.GridOptions[j].Length == 0 || placement.IsPlaced(j));
+    /// <summary>
+    /// Whether the placement holds every job that some plan could hold: a job with a window on the grid whose
+    /// prerequisites all could be placed too (a dependent of a job that can never run can never run either).
+    /// </summary>
+    private static bool PlacesEveryPlaceableJob(GridModel model, Placement placement)
+    {
+        var placeable = new bool?[model.GridOptions.Length];
+        bool Placeable(int j) => placeable[j] ??=
+            model.GridOptions[j].Length > 0 && model.JobAt(j).DependsOn.All(d => Placeable(model.IndexOf[d]));
+        return Enumerable.Range(0, model.GridOptions.Length).All(j => placement.IsPlaced(j) || !Placeable(j));
+    }
 
     private static double CheapestTotal(GridModel model, Placement placement)
     {
