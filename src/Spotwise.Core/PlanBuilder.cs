@@ -88,6 +88,6 @@ public static class PlanBuilder
                 : "on-demand: cheapest safe option";
         return ReferenceEquals(option, cheapest) || option.ExpectedCostUsd <= cheapest.ExpectedCostUsd + 1e-9
             ? why
-            : why + "; cheaper pools were full";
+            : why + "; cheaper capacity went to other jobs";
     }
 }
