@@ -1,0 +1,35 @@
+namespace Spotwise.Core.Tests;
+
+/// <summary>The shipped catalog, loaded once, and the fixed moment every test plans at.</summary>
+public static class TestData
+{
+    public static readonly DateTimeOffset Now = new(2026, 11, 24, 8, 0, 0, TimeSpan.Zero);
+
+    private static readonly Lazy<Catalog> Real = new(() =>
+    {
+        using var reader = File.OpenText(RepoPaths.CatalogCsv);
+        return CatalogCsv.Parse(reader, RepoPaths.CatalogCsv);
+    });
+
+    public static Catalog Catalog => Real.Value;
+
+    public static Catalog ParseCatalog(string csv) => CatalogCsv.Parse(new StringReader(csv), "test.csv");
+
+    public static ResourceRequest Class(string name) => ResourceClasses.Presets[name];
+
+    public static Job Job(
+        string id,
+        double durationHours,
+        DateTimeOffset? deadline = null,
+        string resourceClass = "cpu_small",
+        bool checkpointable = false,
+        DateTimeOffset? earliestStart = null) => new()
+        {
+            Id = id,
+            DurationHours = durationHours,
+            Deadline = deadline,
+            EarliestStart = earliestStart,
+            Resources = Class(resourceClass),
+            Checkpointable = checkpointable,
+        };
+}
