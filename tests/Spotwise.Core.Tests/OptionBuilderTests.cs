@@ -151,6 +151,18 @@ public class OptionBuilderTests
     }
 
     [Fact]
+    public void An_on_demand_type_priced_like_a_smaller_one_of_its_quota_class_is_pruned()
+    {
+        // Regression: x1.16xlarge (64 vCPUs) and x2iedn.8xlarge (32 vCPUs) both cost 6.669 $/h on-demand and count
+        // against quota class x; pruning met them in name order and kept both.
+        var job = TestData.Job("mem", 2) with { Resources = ResourceRequest.ForInstanceTypes(["x1.16xlarge", "x2iedn.8xlarge"]) };
+
+        var onDemand = OptionsFor(job, CapacityLimits.Default).Options.Where(o => o.Offer.Market == Market.OnDemand);
+
+        Assert.Equal("x2iedn.8xlarge", Assert.Single(onDemand).Offer.InstanceType.Name);
+    }
+
+    [Fact]
     public void Options_are_cheapest_first_and_at_most_options_per_market_per_market() =>
         Gen.Select(Generators.SingleJob, Gen.Int[1, 6]).Sample((job, perMarket) =>
         {
