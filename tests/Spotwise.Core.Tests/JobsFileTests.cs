@@ -253,6 +253,22 @@ public class JobsFileTests
         Assert.Equal("job 'b': dependsOn: 'nope' is not a job in this queue", SingleError($$"""[{{Job("a")}}, {{Job("b", """, "dependsOn": ["nope"]""")}}]"""));
 
     [Fact]
+    public void Depending_on_a_job_that_has_errors_of_its_own_is_not_reported_as_a_missing_job()
+    {
+        // Regression: 'a' failed to read, so the queue checks did not know it and told the user that 'b' depends
+        // on a job that is not in the queue.
+        var error = SingleError($$"""[{{Job("a", duration: "0")}}, {{Job("b", """, "dependsOn": ["a"]""")}}]""");
+
+        Assert.Equal("job 'a': estimatedDurationHours: must be greater than 0, found 0", error);
+    }
+
+    [Fact]
+    public void A_duplicate_id_is_reported_even_when_one_of_its_jobs_has_other_errors() =>
+        Assert.Equal(
+            ["job 'a': estimatedDurationHours: must be greater than 0, found 0", "job 'a': jobId: 'a' is used by more than one job"],
+            Errors($"[{Job("a")}, {Job("a", duration: "0")}]"));
+
+    [Fact]
     public void A_job_depending_on_itself_is_reported() =>
         Assert.Equal("job 'a': dependsOn: a job cannot depend on itself", SingleError($$"""[{{Job("a", """, "dependsOn": ["a"]""")}}]"""));
 
