@@ -195,6 +195,11 @@ public class JobsFileTests
             SingleError("""[{"jobId": "etl", "estimatedDurationHours": 1}]"""), StringComparison.Ordinal);
 
     [Fact]
+    public void An_unknown_architecture_is_reported_with_the_choices() =>
+        Assert.Equal("job 'etl': resourceRequirements.architecture: 'sparc' is not an architecture; choose one of x86_64, arm64, any",
+            SingleError("""[{"jobId": "etl", "estimatedDurationHours": 1, "resourceRequirements": {"type": "cpu_small", "architecture": "sparc"}}]"""));
+
+    [Fact]
     public void A_deadline_before_the_earliest_start_is_reported_with_both_times()
     {
         var error = SingleError($$"""[{{Job("etl", """, "earliestStart": "2026-11-24T12:00:00Z", "deadline": "2026-11-24T10:00:00Z" """)}}]""");
