@@ -61,6 +61,18 @@ public class LimitsFileTests
     }
 
     [Fact]
+    public void A_quota_map_changes_only_the_classes_it_names()
+    {
+        // Regression: naming only "p" replaced the whole default map, so standard (2,048 vCPUs by default) and g
+        // (1,024) silently fell to the 256 of an unnamed class.
+        var limits = Parse("""{ "onDemandVcpuQuotas": { "p": 96 } }""");
+
+        Assert.Equal(96, limits.OnDemandVcpuQuotas["p"]);
+        Assert.Equal(2048, limits.PoolOf(TestData.Catalog.OfferFor(TestData.Catalog.Find("m5.large")!, Market.OnDemand)).Pool.Capacity);
+        Assert.Equal(1024, limits.PoolOf(TestData.Catalog.OfferFor(TestData.Catalog.Find("g5.xlarge")!, Market.OnDemand)).Pool.Capacity);
+    }
+
+    [Fact]
     public void An_unknown_quota_class_is_reported_with_the_known_classes() =>
         Assert.Equal("limits file: onDemandVcpuQuotas.z: 'z' is not a quota class; known: standard, g, p, f, x, inf, trn, dl, hpc",
             SingleError("""{ "onDemandVcpuQuotas": { "z": 64 } }"""));
