@@ -34,11 +34,14 @@ public static class CostModel
         {
             return new SpotTerms(0, d, 0);
         }
-        var pInterrupt = 1 - Math.Exp(-ratePerHour * d);
+        // Both closed forms below cancel catastrophically when λd is tiny (a learned rate near zero): 1 - e^(-x)
+        // rounds to 0 below x ≈ 1e-16 and the mean then divides by it (NaN). Their Taylor series are exact there.
+        var x = ratePerHour * d;
+        var pInterrupt = x < 1e-5 ? x * (1 - x / 2 + x * x / 6) : 1 - Math.Exp(-x);
         // E[min(T, d)] for T ~ Exp(λ): the hours we expect to pay spot for.
         var spotHours = pInterrupt / ratePerHour;
         // E[T | T < d]: when, on average, the interruption comes if it comes.
-        var meanInterruptAt = 1 / ratePerHour - d * Math.Exp(-ratePerHour * d) / pInterrupt;
+        var meanInterruptAt = x < 1e-3 ? d * (0.5 - x / 12 + x * x * x / 720) : 1 / ratePerHour - d * Math.Exp(-x) / pInterrupt;
         var lostHours = job.Checkpointable
             ? Math.Min((job.CheckpointIntervalHours ?? Job.DefaultCheckpointIntervalHours) / 2, meanInterruptAt)
             : meanInterruptAt;

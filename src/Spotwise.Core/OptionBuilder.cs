@@ -118,7 +118,8 @@ internal sealed class RequestCandidates
     {
         var kept = new List<Offer>(keep);
         var leastVcpusByPool = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var offer in offers.OrderBy(o => o.PricePerHourUsd).ThenBy(o => o.InstanceType.Name, StringComparer.Ordinal))
+        // At equal price the smaller offer first: it dominates the larger one, which must not take a kept place.
+        foreach (var offer in offers.OrderBy(o => o.PricePerHourUsd).ThenBy(o => limits.PoolOf(o).Demand).ThenBy(o => o.InstanceType.Name, StringComparer.Ordinal))
         {
             var pool = limits.PoolOf(offer);
             if (leastVcpusByPool.TryGetValue(pool.Pool.Id, out var least) && least <= pool.Demand)

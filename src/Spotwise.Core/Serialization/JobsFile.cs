@@ -48,21 +48,27 @@ public static class JobsFile
     {
         var errors = new List<InputError>();
         var jobs = new List<Job>();
+        var idsOfJobsWithErrors = new List<string>();
         var index = 0;
         foreach (var element in array.EnumerateArray())
         {
             index++;
-            var job = new JobReader(element, index, now, catalog, errors).Read();
+            var reader = new JobReader(element, index, now, catalog, errors);
+            var job = reader.Read();
             if (job is not null)
             {
                 jobs.Add(job);
+            }
+            else if (reader.Id is { } id)
+            {
+                idsOfJobsWithErrors.Add(id);
             }
         }
         if (index == 0)
         {
             errors.Add(new InputError("jobs file", "", "holds no jobs"));
         }
-        errors.AddRange(QueueChecks.Check(jobs));
+        errors.AddRange(QueueChecks.Check(jobs, idsOfJobsWithErrors));
         return errors.Count > 0 ? new(default, errors) : new([.. jobs], errors);
     }
 
@@ -78,15 +84,20 @@ public static class JobsFile
 /// <summary>Checks that need the whole queue: unique ids, dependencies that exist and form no cycle.</summary>
 public static class QueueChecks
 {
-    public static IEnumerable<InputError> Check(IReadOnlyList<Job> jobs)
+    /// <param name="jobs">The jobs that were read.</param>
+    /// <param name="idsOfJobsWithErrors">
+    /// Ids of jobs of the same queue that could not be read: they are in the queue, so depending on one is no error
+    /// of its own and sharing its id is.
+    /// </param>
+    public static IEnumerable<InputError> Check(IReadOnlyList<Job> jobs, IReadOnlyList<string>? idsOfJobsWithErrors = null)
     {
         var errors = new List<InputError>();
         var ids = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var job in jobs)
+        foreach (var id in jobs.Select(j => j.Id).Concat(idsOfJobsWithErrors ?? []))
         {
-            if (!ids.Add(job.Id))
+            if (!ids.Add(id))
             {
-                errors.Add(new InputError($"job '{job.Id}'", "jobId", $"'{job.Id}' is used by more than one job"));
+                errors.Add(new InputError($"job '{id}'", "jobId", $"'{id}' is used by more than one job"));
             }
         }
         foreach (var job in jobs)
@@ -151,6 +162,9 @@ internal sealed class JobReader(JsonElement e, int index, DateTimeOffset now, Ca
 {
     private string _where = $"job #{index}";
 
+    /// <summary>The job's id once read, even when other fields have errors.</summary>
+    public string? Id { get; private set; }
+
     public Job? Read()
     {
         if (e.ValueKind != JsonValueKind.Object)
@@ -212,6 +226,7 @@ internal sealed class JobReader(JsonElement e, int index, DateTimeOffset now, Ca
         }
         var id = v.GetString()!;
         _where = $"job '{id}'";
+        Id = id;
         return id;
     }
 

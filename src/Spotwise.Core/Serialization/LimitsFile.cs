@@ -9,7 +9,8 @@ namespace Spotwise.Core.Serialization;
 /// { "onDemandVcpuQuotas": { "standard": 2048, "g": 1024, "p": 768 }, "defaultOnDemandVcpuQuota": 256,
 ///   "spotPoolSizes": { "p3.2xlarge": 8 }, "defaultSpotPoolSize": 32 }
 /// </code>
-/// A number may be replaced by "unlimited". Fields left out keep the built-in defaults.
+/// A number may be replaced by "unlimited". Fields left out keep the built-in defaults, and so do the quota
+/// classes a quota map leaves out.
 /// </summary>
 public static class LimitsFile
 {
@@ -54,7 +55,8 @@ public static class LimitsFile
             errors.Add(new InputError("limits file", field, $"must be an object of name to count, found {map.GetRawText()}"));
             return fallback;
         }
-        var result = ImmutableDictionary.CreateBuilder<string, int>(StringComparer.Ordinal);
+        // A map names the entries it changes; the others keep their defaults (docs/limits.md).
+        var result = fallback.WithComparers(StringComparer.Ordinal).ToBuilder();
         foreach (var p in map.EnumerateObject())
         {
             if (checkKey(p.Name) is { } bad)

@@ -1,0 +1,91 @@
+using System.Text.Json;
+using Spotwise.Core.Serialization;
+
+namespace Spotwise.Core.Tests;
+
+public class PlanDocumentTests
+{
+    private static readonly DateTimeOffset Now = TestData.Now;
+
+    private static readonly Job Train = TestData.Job("train", 6, Now.AddHours(20), "gpu_large", checkpointable: true);
+
+    /// <summary>One job on spot, one on on-demand, one that cannot meet its deadline.</summary>
+    private static readonly Lazy<(Plan Plan, JsonElement Root)> Document = new(() =>
+    {
+        var problem = new PlanningProblem(Now, [
+            Train,
+            TestData.Job("etl", 2, Now.AddHours(3), "cpu_medium"),
+            TestData.Job("late", 5, Now.AddHours(1)),
+        ], TestData.Catalog, CapacityLimits.Default);
+        var plan = TestPlanner.CheapestAtEarliest(problem);
+        using var doc = JsonDocument.Parse(PlanDocument.From(plan).ToJson());
+        return (plan, doc.RootElement.Clone());
+    });
+
+    private static JsonElement Root => Document.Value.Root;
+
+    private static List<string> Names(JsonElement obj) => [.. obj.EnumerateObject().Select(p => p.Name)];
+
+    private static JsonElement Entry(string jobId) => Root.GetProperty("schedule").EnumerateArray().Single(e => e.GetProperty("jobId").GetString() == jobId);
+
+    [Fact]
+    public void The_top_level_has_exactly_the_public_fields() =>
+        Assert.Equal(["planner", "now", "status", "totals", "schedule", "unplanned"], Names(Root));
+
+    [Fact]
+    public void Totals_have_exactly_the_public_fields() =>
+        Assert.Equal(
+            ["expectedCostUsd", "onDemandCostUsd", "savingsPct", "lowerBoundUsd", "gapPct", "solveSeconds", "jobsPlanned", "jobsUnplanned", "deadlinesAtRisk"],
+            Names(Root.GetProperty("totals")));
+
+    [Fact]
+    public void A_spot_entry_has_exactly_the_public_fields_with_its_fallback_moment()
+    {
+        var spot = Entry("train");
+
+        Assert.Equal(
+            ["jobId", "market", "instanceType", "zone", "startTime", "endTime", "pricePerHourUsd", "expectedCostUsd", "fallbackAt", "reason"],
+            Names(spot));
+        Assert.Equal("spot", spot.GetProperty("market").GetString());
+        Assert.Equal(CostModel.FallbackAt(Train), spot.GetProperty("fallbackAt").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public void An_on_demand_entry_has_no_fallback_moment()
+    {
+        var onDemand = Entry("etl");
+
+        Assert.Equal("on-demand", onDemand.GetProperty("market").GetString());
+        Assert.Equal(
+            ["jobId", "market", "instanceType", "zone", "startTime", "endTime", "pricePerHourUsd", "expectedCostUsd", "reason"],
+            Names(onDemand));
+    }
+
+    [Fact]
+    public void Unplanned_entries_have_a_job_id_and_a_reason()
+    {
+        var late = Assert.Single(Root.GetProperty("unplanned").EnumerateArray());
+
+        Assert.Equal(["jobId", "reason"], Names(late));
+        Assert.Equal("late", late.GetProperty("jobId").GetString());
+        Assert.Contains("cannot be met", late.GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Values_carry_the_plan_status_in_lower_case_times_with_offset_and_money_as_numbers()
+    {
+        var plan = Document.Value.Plan;
+        var etl = plan.Schedule.Single(a => a.JobId == "etl");
+        var entry = Entry("etl");
+
+        Assert.Equal("infeasible", Root.GetProperty("status").GetString());
+        Assert.Equal("test", Root.GetProperty("planner").GetString());
+        Assert.Equal("2026-11-24T08:00:00+00:00", Root.GetProperty("now").GetString());
+        Assert.Equal(etl.Start, entry.GetProperty("startTime").GetDateTimeOffset());
+        Assert.Equal(etl.Offer.PricePerHourUsd, entry.GetProperty("pricePerHourUsd").GetDouble());
+        Assert.Equal(etl.ExpectedCostUsd, entry.GetProperty("expectedCostUsd").GetDouble());
+        Assert.Equal("us-east-1", entry.GetProperty("zone").GetString());
+        Assert.Equal((2, 1), (Root.GetProperty("totals").GetProperty("jobsPlanned").GetInt32(), Root.GetProperty("totals").GetProperty("jobsUnplanned").GetInt32()));
+        Assert.Equal(plan.Totals.ExpectedCostUsd, Root.GetProperty("totals").GetProperty("expectedCostUsd").GetDouble());
+    }
+}
