@@ -77,6 +77,7 @@ public static class CatalogCsv
         }
         int Col(string name) => columns.IndexOf(name);
         var entries = new List<CatalogEntry>();
+        var firstLineOf = new Dictionary<string, int>(StringComparer.Ordinal);
         var lineNumber = 1;
         while (reader.ReadLine() is { } line)
         {
@@ -100,6 +101,10 @@ public static class CatalogCsv
             var gpuModel = f[Col("gpu_model")].Trim();
             var type = new InstanceType(f[Col("instance_type")].Trim(), (int)Num("vcpus"), Num("memory_gib"), (int)Num("gpus"),
                 gpuModel.Length == 0 ? null : gpuModel);
+            if (!firstLineOf.TryAdd(type.Name, lineNumber))
+            {
+                throw new FormatException($"{source}:{lineNumber}: instance_type '{type.Name}' is listed already, on line {firstLineOf[type.Name]}");
+            }
             entries.Add(new CatalogEntry(type, Num("on_demand_usd_per_hour"), Num("spot_usd_per_hour_typical"), (int)Num("interruption_band")));
         }
         return new Catalog(provider, region, entries);

@@ -16,6 +16,7 @@ public enum ViolationKind
     DependencyOrder,
     OverCapacity,
     TotalsMismatch,
+    FallbackOnOnDemand,
 }
 
 /// <summary>One way a plan breaks the rules, naming the job where there is one.</summary>
@@ -102,6 +103,10 @@ public static class PlanValidator
         if (a.Market == Market.Spot)
         {
             CheckSpotSafety(a, job, violations);
+        }
+        else if (a.FallbackAt is not null)
+        {
+            violations.Add(new(ViolationKind.FallbackOnOnDemand, a.JobId, "an on-demand assignment has nothing to fall back from, yet carries a fallbackAt"));
         }
     }
 
@@ -190,6 +195,11 @@ public static class PlanValidator
 
     private static void CheckTotals(Plan plan, IEnumerable<Assignment> placed, List<Violation> violations)
     {
+        if (plan.Totals.JobsPlanned != plan.Schedule.Length || plan.Totals.JobsUnplanned != plan.Unplanned.Length)
+        {
+            violations.Add(new(ViolationKind.TotalsMismatch, null,
+                $"totals count {plan.Totals.JobsPlanned} planned and {plan.Totals.JobsUnplanned} unplanned, the plan lists {plan.Schedule.Length} and {plan.Unplanned.Length}"));
+        }
         var sum = placed.Sum(a => a.ExpectedCostUsd);
         if (Math.Abs(sum - plan.Totals.ExpectedCostUsd) > MoneyToleranceUsd * Math.Max(1, plan.Schedule.Length))
         {

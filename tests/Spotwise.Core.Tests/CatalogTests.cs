@@ -68,6 +68,16 @@ public class CatalogTests
     }
 
     [Fact]
+    public void A_type_listed_twice_is_a_format_error_naming_both_lines()
+    {
+        var csv = $"{Header}\nm5.large,2,8.0,0,,0.096,60,0.0384,1,5-10%\nm5.large,2,8.0,0,,0.099,60,0.0384,1,5-10%\n";
+
+        var e = Assert.Throws<FormatException>(() => TestData.ParseCatalog(csv));
+
+        Assert.Equal("test.csv:3: instance_type 'm5.large' is listed already, on line 2", e.Message);
+    }
+
+    [Fact]
     public void A_row_with_too_few_fields_is_a_format_error_naming_the_line()
     {
         var e = Assert.Throws<FormatException>(() => TestData.ParseCatalog($"{Header}\nm5.large,2,8.0\n"));

@@ -186,4 +186,28 @@ public class PlanValidatorTests
 
         Assert.Equal("TotalsMismatch: totals say 1 USD but the schedule adds up to 6.12 USD", violation.ToString());
     }
+
+    [Fact]
+    public void Totals_that_miscount_the_jobs_are_a_mismatch()
+    {
+        var problem = Problem(CapacityLimits.None, Gpu("a"));
+        var plan = Place(problem, ("a", Market.OnDemand, Now));
+
+        var violation = Assert.Single(PlanValidator.Validate(plan with { Totals = plan.Totals with { JobsPlanned = 5 } }, problem));
+
+        Assert.Equal("TotalsMismatch: totals count 5 planned and 0 unplanned, the plan lists 1 and 0", violation.ToString());
+    }
+
+    [Fact]
+    public void An_on_demand_assignment_with_a_fallback_moment_is_flagged()
+    {
+        var problem = Problem(CapacityLimits.None, Gpu("a"));
+        var plan = Place(problem, ("a", Market.OnDemand, Now));
+        var bad = plan with { Schedule = [plan.Schedule[0] with { FallbackAt = Now.AddHours(1) }] };
+
+        var violation = Assert.Single(PlanValidator.Validate(bad, problem));
+
+        Assert.Equal(ViolationKind.FallbackOnOnDemand, violation.Kind);
+        Assert.Equal("a", violation.JobId);
+    }
 }

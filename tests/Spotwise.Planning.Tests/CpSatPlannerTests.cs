@@ -30,7 +30,7 @@ public class CpSatPlannerTests
     public void With_tight_capacity_the_bound_is_below_the_cost_and_the_gap_measures_the_distance()
     {
         var random = new Random(11);
-        var gaps = new List<double>();
+        var greedyGaps = new List<double>();
         for (var instance = 0; instance < 6; instance++)
         {
             var limits = new CapacityLimits { DefaultSpotPoolSize = 1, DefaultOnDemandVcpuQuota = 16 * random.Next(1, 3) };
@@ -38,12 +38,16 @@ public class CpSatPlannerTests
             var problem = new PlanningProblem(Now, queue, RealCatalog, limits);
 
             var t = PlanWith(new CpSatPlanner(), problem, Solve(seconds: 1)).Totals;
+            var g = PlanWith(new GreedyPlanner(), problem, Solve(seconds: 1)).Totals;
 
             Assert.True(t.LowerBoundUsd <= t.ExpectedCostUsd, $"bound {t.LowerBoundUsd} above cost {t.ExpectedCostUsd}");
             Assert.Equal((t.ExpectedCostUsd - t.LowerBoundUsd) / t.ExpectedCostUsd * 100, t.GapPct, 0.001);
-            gaps.Add(t.GapPct);
+            Assert.Equal((g.ExpectedCostUsd - g.LowerBoundUsd) / g.ExpectedCostUsd * 100, g.GapPct, 0.001);
+            greedyGaps.Add(g.GapPct);
         }
-        Assert.Contains(gaps, g => g > 0);
+        // The instances are tight enough to matter: capacity pushes greedy off some cheapest option. (Whether CP-SAT
+        // closes the gap within its second depends on the machine, so it is not asserted.)
+        Assert.Contains(greedyGaps, gap => gap > 0);
     }
 
     [Fact]
