@@ -175,4 +175,35 @@ public class CostModelTests
         Assert.Null(CostModel.LatestSafeSpotStart(job));
         Assert.Null(CostModel.FallbackAt(job));
     }
+
+    /// <summary>docs/cost-model.md "Worked example": a 10 h job on p3.2xlarge, deadline 16 h out, 6 min restart.</summary>
+    [Fact]
+    public void Worked_example_of_the_cost_model_doc_holds()
+    {
+        var p3 = TestData.Catalog.Find("p3.2xlarge")!;
+        var spot = TestData.Catalog.OfferFor(p3, Market.Spot);
+        var deadline = TestData.Now.AddHours(16);
+        var checkpointed = new Job
+        {
+            Id = "train",
+            DurationHours = 10,
+            Deadline = deadline,
+            Checkpointable = true,
+            CheckpointIntervalHours = 0.5,
+            Resources = ResourceRequest.ForInstanceTypes(["p3.2xlarge"]),
+        };
+        var plain = checkpointed with { Checkpointable = false, CheckpointIntervalHours = null };
+
+        Assert.Equal(3.9409e-4, spot.InterruptionRatePerHour, 1e-8);
+        var e = CostModel.ExpectedSpot(checkpointed, spot.PricePerHourUsd, spot.InterruptionRatePerHour, p3.OnDemandPricePerHourUsd);
+        Assert.Equal(0.003933, e.InterruptionProbability, 1e-6);
+        Assert.Equal(9.9803, e.SpotHours, 1e-4);
+        Assert.Equal(5.3533, e.OnDemandHoursIfInterrupted, 1e-4);
+        Assert.Equal(6.1724, e.CostUsd, 1e-4);
+        Assert.Equal(10.1, CostModel.ExpectedSpot(plain, spot.PricePerHourUsd, spot.InterruptionRatePerHour, p3.OnDemandPricePerHourUsd).OnDemandHoursIfInterrupted, 1e-9);
+        Assert.Equal(6.2295, CostModel.ExpectedSpot(plain, spot.PricePerHourUsd, spot.InterruptionRatePerHour, p3.OnDemandPricePerHourUsd).CostUsd, 1e-4);
+        Assert.Equal(TestData.Now.AddHours(5.4), CostModel.LatestSafeSpotStart(checkpointed)!.Value, TimeSpan.FromMilliseconds(1));
+        Assert.True(CostModel.LatestSafeSpotStart(plain) < TestData.Now);
+        Assert.Equal(TestData.Now.AddHours(5.9), CostModel.FallbackAt(checkpointed)!.Value, TimeSpan.FromMilliseconds(1));
+    }
 }
