@@ -26,18 +26,6 @@ public static partial class CliRunner
     [GeneratedRegex(@"""solveSeconds"": [0-9.eE+-]+")]
     private static partial Regex SolveSecondsJson();
 
-    public static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Spotwise.slnx")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root (Spotwise.slnx)");
-    }
-
-    public static string Sample(string name) => Path.Combine(RepoRoot(), "samples", name);
-
     public static string TempFile(string content, string extension = ".json")
     {
         var path = Path.Combine(Path.GetTempPath(), $"spotwise-test-{Guid.NewGuid():N}{extension}");

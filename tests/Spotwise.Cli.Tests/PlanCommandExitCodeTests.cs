@@ -7,7 +7,7 @@ public class PlanCommandExitCodeTests
     [Fact]
     public void Exits_0_when_every_job_is_planned()
     {
-        Assert.Equal(0, CliRunner.Run("plan", CliRunner.Sample("seed-jobs.json"), "--now", Now).ExitCode);
+        Assert.Equal(0, CliRunner.Run("plan", RepoPaths.Sample("seed-jobs.json"), "--now", Now).ExitCode);
     }
 
     [Fact]
@@ -26,7 +26,7 @@ public class PlanCommandExitCodeTests
     [Fact]
     public void Greedy_planner_is_selectable_and_valid()
     {
-        var (code, output, _) = CliRunner.Run("plan", CliRunner.Sample("seed-jobs.json"), "--now", Now, "--planner", "greedy");
+        var (code, output, _) = CliRunner.Run("plan", RepoPaths.Sample("seed-jobs.json"), "--now", Now, "--planner", "greedy");
         Assert.Equal(0, code);
         Assert.Contains("greedy:", output);
     }
@@ -34,7 +34,7 @@ public class PlanCommandExitCodeTests
     [Fact]
     public void No_limits_plans_with_unlimited_capacity()
     {
-        var (code, output, _) = CliRunner.Run("plan", CliRunner.Sample("seed-jobs.json"), "--now", Now, "--no-limits");
+        var (code, output, _) = CliRunner.Run("plan", RepoPaths.Sample("seed-jobs.json"), "--now", Now, "--no-limits");
         Assert.Equal(0, code);
         Assert.Contains("no capacity limits", output);
     }

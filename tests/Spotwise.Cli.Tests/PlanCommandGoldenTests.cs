@@ -11,7 +11,7 @@ public class PlanCommandGoldenTests
     [Fact]
     public void Seed_sample_table_matches_the_golden_output()
     {
-        var (code, output, err) = CliRunner.Run("plan", CliRunner.Sample("seed-jobs.json"), "--now", "2026-11-24T12:00:00Z");
+        var (code, output, err) = CliRunner.Run("plan", RepoPaths.Sample("seed-jobs.json"), "--now", "2026-11-24T12:00:00Z");
         Assert.Equal("", err);
         Assert.Equal(0, code);
         AssertGolden("seed-plan.txt", CliRunner.MaskTimings(output));
@@ -20,7 +20,7 @@ public class PlanCommandGoldenTests
     [Fact]
     public void Seed_sample_json_matches_the_golden_document()
     {
-        var (code, output, _) = CliRunner.Run("plan", CliRunner.Sample("seed-jobs.json"), "--now", "2026-11-24T12:00:00Z", "--format", "json");
+        var (code, output, _) = CliRunner.Run("plan", RepoPaths.Sample("seed-jobs.json"), "--now", "2026-11-24T12:00:00Z", "--format", "json");
         Assert.Equal(0, code);
         AssertGolden("seed-plan.json", CliRunner.MaskTimings(output));
     }
@@ -28,7 +28,7 @@ public class PlanCommandGoldenTests
     [Fact]
     public void Json_output_carries_every_field_of_the_plan_document()
     {
-        var (_, output, _) = CliRunner.Run("plan", CliRunner.Sample("seed-jobs.json"), "--now", "2026-11-24T12:00:00Z", "--format", "json");
+        var (_, output, _) = CliRunner.Run("plan", RepoPaths.Sample("seed-jobs.json"), "--now", "2026-11-24T12:00:00Z", "--format", "json");
         using var doc = JsonDocument.Parse(output);
         var root = doc.RootElement;
         foreach (var field in new[] { "planner", "now", "status", "totals", "schedule", "unplanned" })
@@ -48,7 +48,7 @@ public class PlanCommandGoldenTests
 
     private static void AssertGolden(string name, string actual)
     {
-        var path = Path.Combine(CliRunner.RepoRoot(), "tests", "Spotwise.Cli.Tests", "Golden", name);
+        var path = Path.Combine(RepoPaths.Root, "tests", "Spotwise.Cli.Tests", "Golden", name);
         if (Environment.GetEnvironmentVariable("SPOTWISE_UPDATE_GOLDEN") == "1")
         {
             File.WriteAllText(path, actual);

@@ -59,7 +59,7 @@ public class JobsFileTests
     [Fact]
     public void The_shipped_seed_sample_parses_against_the_catalog()
     {
-        var json = File.ReadAllText(Path.Combine(RepoPaths.Root, "samples", "seed-jobs.json"));
+        var json = File.ReadAllText(RepoPaths.Sample("seed-jobs.json"));
 
         var result = JobsFile.Parse(json, Now, TestData.Catalog);
 

@@ -115,7 +115,7 @@ public class JobsFileWriterTests
     [Fact]
     public void Shipped_alibaba_sample_parses()
     {
-        var path = Path.Combine(RepoRoot(), "samples", "alibaba-200.json");
+        var path = RepoPaths.Sample("alibaba-200.json");
 
         var result = JobsFile.Parse(File.ReadAllText(path), Now);
 
@@ -174,17 +174,5 @@ public class JobsFileWriterTests
         {
             Assert.True((e - a).Duration() <= tolerance, $"expected {e:O}, read {a:O}");
         }
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Spotwise.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException($"no Spotwise.slnx above {AppContext.BaseDirectory}");
     }
 }

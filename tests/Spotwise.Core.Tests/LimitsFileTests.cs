@@ -34,7 +34,7 @@ public class LimitsFileTests
 
     [Fact]
     public void The_shipped_sample_parses_against_the_catalog() =>
-        Assert.Equal(4, Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "samples", "limits.json")), TestData.Catalog).SpotPoolSizes["p3.2xlarge"]);
+        Assert.Equal(4, Parse(File.ReadAllText(RepoPaths.Sample("limits.json")), TestData.Catalog).SpotPoolSizes["p3.2xlarge"]);
 
     [Fact]
     public void Unlimited_may_replace_any_number()

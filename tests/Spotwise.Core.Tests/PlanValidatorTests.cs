@@ -52,7 +52,7 @@ public class PlanValidatorTests
     [Fact]
     public void The_seed_sample_planned_greedily_within_default_limits_has_no_violations()
     {
-        var jobs = JobsFile.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "samples", "seed-jobs.json")), Now, TestData.Catalog).Value;
+        var jobs = JobsFile.Parse(File.ReadAllText(RepoPaths.Sample("seed-jobs.json")), Now, TestData.Catalog).Value;
         var problem = Problem(CapacityLimits.Default, [.. jobs]);
 
         var plan = TestPlanner.CheapestAtEarliest(problem);

@@ -13,8 +13,8 @@ public static class Fixtures
 
     private static readonly Lazy<Catalog> LazyRealCatalog = new(() =>
     {
-        using var reader = new StreamReader(RepoPaths.Catalog);
-        return CatalogCsv.Parse(reader, RepoPaths.Catalog);
+        using var reader = new StreamReader(RepoPaths.CatalogCsv);
+        return CatalogCsv.Parse(reader, RepoPaths.CatalogCsv);
     });
 
     /// <summary>data/catalog/aws-us-east-1.csv, the catalog the product ships.</summary>

@@ -16,7 +16,7 @@ public class GreedyPlannerTests
     [Fact]
     public void Plans_every_job_of_the_seed_queue_on_the_real_catalog()
     {
-        var jobs = JobsFile.Parse(File.ReadAllText(RepoPaths.SeedJobs), Now, RealCatalog);
+        var jobs = JobsFile.Parse(File.ReadAllText(RepoPaths.Sample("seed-jobs.json")), Now, RealCatalog);
         Assert.True(jobs.Ok, string.Join("; ", jobs.Errors));
         var problem = new PlanningProblem(Now, jobs.Value, RealCatalog, CapacityLimits.Default);
 

@@ -1,6 +1,9 @@
-namespace Spotwise.Core.Tests;
+namespace Spotwise.Testing;
 
-/// <summary>Finds files of the repository from wherever the tests run: the folder holding Spotwise.slnx is the root.</summary>
+/// <summary>
+/// Files of the repository, found from wherever the tests run: the folder holding Spotwise.slnx is the root.
+/// Linked into every test project (tests/Directory.Build.props), so there is one copy.
+/// </summary>
 public static class RepoPaths
 {
     private static readonly Lazy<string> RootPath = new(FindRoot);
@@ -8,6 +11,8 @@ public static class RepoPaths
     public static string Root => RootPath.Value;
 
     public static string CatalogCsv => Path.Combine(Root, "data", "catalog", "aws-us-east-1.csv");
+
+    public static string Sample(string name) => Path.Combine(Root, "samples", name);
 
     private static string FindRoot()
     {
@@ -18,6 +23,6 @@ public static class RepoPaths
                 return dir.FullName;
             }
         }
-        throw new InvalidOperationException($"no Spotwise.slnx above {AppContext.BaseDirectory}");
+        throw new InvalidOperationException($"no folder above {AppContext.BaseDirectory} holds Spotwise.slnx");
     }
 }
