@@ -1,0 +1,79 @@
+using Spotwise.Core;
+
+namespace Spotwise.Runtime;
+
+/// <summary>
+/// A compute backend: three calls, nothing more (a 40-member interface is the warning). Launch is idempotent by the
+/// request's client token: launching the same token twice returns the same instance, so a crash between "launch"
+/// and "record" never makes a second one. Implementations pass <c>ComputeBackendContract</c> (tests).
+/// </summary>
+public interface ICompute
+{
+    Task<InstanceStatus> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Every instance the backend knows, whatever its state (ended ones too, for a while).</summary>
+    Task<IReadOnlyList<InstanceStatus>> DescribeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stops an instance; terminating one that has ended, or is unknown, is not an error.</summary>
+    Task TerminateAsync(string instanceId, CancellationToken cancellationToken);
+}
+
+/// <summary>Run <paramref name="WorkHours"/> of a job's work on one instance.</summary>
+public sealed record LaunchRequest(
+    string ClientToken,
+    string JobId,
+    int Attempt,
+    Market Market,
+    string InstanceType,
+    string Zone,
+    double WorkHours,
+    bool Checkpointable,
+    double CheckpointIntervalHours,
+    string? Command);
+
+public enum InstanceState
+{
+    /// <summary>Asked for, not yet running (boot, image pull).</summary>
+    Pending,
+    Running,
+
+    /// <summary>The work finished.</summary>
+    Succeeded,
+
+    /// <summary>The work failed on its own (exit code, crash).</summary>
+    Failed,
+
+    /// <summary>Spot capacity was taken back (after <see cref="InstanceStatus.InterruptionNoticeAt"/>).</summary>
+    Interrupted,
+
+    /// <summary>Stopped by us.</summary>
+    Terminated,
+}
+
+/// <summary>What the backend says about one instance.</summary>
+public sealed record InstanceStatus(
+    string InstanceId,
+    string ClientToken,
+    string JobId,
+    int Attempt,
+    Market Market,
+    string InstanceType,
+    string Zone,
+    InstanceState State,
+    DateTimeOffset LaunchedAt,
+    DateTimeOffset? RunningSince,
+    DateTimeOffset? EndedAt,
+    DateTimeOffset? InterruptionNoticeAt,
+    double PricePerHourUsd,
+    double CostSoFarUsd,
+    double SavedProgressHours,
+    string? Error)
+{
+    public bool IsEnded => State is InstanceState.Succeeded or InstanceState.Failed or InstanceState.Interrupted or InstanceState.Terminated;
+}
+
+/// <summary>The client token of a launch: one per job attempt, so retries of the same launch are recognised.</summary>
+public static class ClientTokens
+{
+    public static string For(string jobId, int attempt) => FormattableString.Invariant($"{jobId}#{attempt}");
+}

@@ -1,0 +1,39 @@
+using Spotwise.Core.Serialization;
+
+namespace Spotwise.Runtime;
+
+/// <summary>
+/// The durable queue: jobs, their state history, plans. A job acknowledged by <see cref="SubmitAsync"/> is on disk
+/// before the call returns and is never lost. Implementations pass <c>JobStoreContract</c> (tests).
+/// </summary>
+public interface IJobStore
+{
+    /// <summary>
+    /// Stores a batch in one transaction. Idempotent by job id: the same body again is <see cref="SubmitOutcome.Duplicate"/>
+    /// (with the stored record), a different body under a used id is <see cref="SubmitOutcome.Conflict"/> and stores nothing
+    /// for that job. Each created job starts <see cref="JobState.Queued"/> with a first event.
+    /// </summary>
+    Task<IReadOnlyList<SubmitResult>> SubmitAsync(IReadOnlyList<Submission> batch, DateTimeOffset now, CancellationToken cancellationToken);
+
+    Task<JobRecord?> GetAsync(string jobId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken);
+
+    /// <summary>How many jobs are in each state (for a team, or all).</summary>
+    Task<IReadOnlyDictionary<JobState, int>> CountByStateAsync(string? team, CancellationToken cancellationToken);
+
+    /// <summary>A job's events, oldest first.</summary>
+    Task<IReadOnlyList<JobEvent>> EventsAsync(string jobId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes <paramref name="updated"/> if the stored version is still <paramref name="updated"/>.Version (then stores
+    /// Version + 1), and an event when the state changed (the move must be allowed by <see cref="JobStates.CanMove"/>).
+    /// Returns the stored record, or null when another writer got there first (nothing is written).
+    /// </summary>
+    Task<JobRecord?> TryUpdateAsync(JobRecord updated, string cause, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Keeps the latest plan (the document the API shows); older plans may be kept as history.</summary>
+    Task SavePlanAsync(PlanDocument plan, DateTimeOffset at, CancellationToken cancellationToken);
+
+    Task<PlanDocument?> LatestPlanAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,77 @@
+using Spotwise.Core;
+
+namespace Spotwise.Runtime;
+
+/// <summary>
+/// A job as the service holds it: what was submitted, by which team, and where it is now. Stored by
+/// <see cref="IJobStore"/>; <see cref="Version"/> guards against two writers updating the same job.
+/// </summary>
+public sealed record JobRecord
+{
+    public required Job Job { get; init; }
+
+    public required string Team { get; init; }
+
+    public required DateTimeOffset SubmittedAt { get; init; }
+
+    public JobState State { get; init; } = JobState.Queued;
+
+    /// <summary>How many launches were made for this job; a launch's client token is job id + attempt.</summary>
+    public int Attempt { get; init; }
+
+    /// <summary>Where the current plan puts the job (or where it runs), if anywhere.</summary>
+    public Placement? Placement { get; init; }
+
+    public string? InstanceId { get; init; }
+
+    public DateTimeOffset? StartedAt { get; init; }
+
+    public DateTimeOffset? FinishedAt { get; init; }
+
+    public double CostSoFarUsd { get; init; }
+
+    /// <summary>Work saved so far (checkpointed progress) in hours; a restart resumes from here.</summary>
+    public double DoneHours { get; init; }
+
+    public string? LastError { get; init; }
+
+    /// <summary>Incremented by the store on every successful update.</summary>
+    public long Version { get; init; }
+
+    public string Id => Job.Id;
+
+    public double RemainingHours => Math.Max(0, Job.DurationHours - DoneHours);
+}
+
+/// <summary>Where a job is placed: the plan's choice, kept with the job so the reconciler needs nothing else.</summary>
+public sealed record Placement(
+    Market Market,
+    string InstanceType,
+    string Zone,
+    DateTimeOffset PlannedStart,
+    double PricePerHourUsd,
+    double ExpectedCostUsd,
+    DateTimeOffset? FallbackAt);
+
+/// <summary>One change of a job's state, with when and why.</summary>
+public sealed record JobEvent(string JobId, long Sequence, DateTimeOffset At, JobState? From, JobState To, string Cause);
+
+/// <summary>A job handed to the service by a team. <see cref="Body"/> is the submitted JSON, for idempotency.</summary>
+public sealed record Submission(Job Job, string Team, string Body);
+
+public enum SubmitOutcome
+{
+    /// <summary>New: stored, durably, before this answer.</summary>
+    Created,
+
+    /// <summary>The same job id with the same body was submitted before: the same answer again.</summary>
+    Duplicate,
+
+    /// <summary>The job id is taken by a different body (or another team): refused.</summary>
+    Conflict,
+}
+
+public sealed record SubmitResult(string JobId, SubmitOutcome Outcome, JobRecord? Record);
+
+/// <summary>Which jobs to list. Null means any.</summary>
+public sealed record JobQuery(string? Team = null, IReadOnlyCollection<JobState>? States = null, int? Limit = null);
