@@ -34,19 +34,22 @@ public sealed class Catalog
 
     public CatalogEntry? Find(string instanceType) => _byName.GetValueOrDefault(instanceType);
 
-    /// <summary>What an on-demand fallback for this request costs per hour: the cheapest type that satisfies it.</summary>
-    public double? CheapestOnDemandPricePerHourUsd(ResourceRequest request)
+    /// <summary>What an on-demand fallback for this request runs on: the cheapest type that satisfies it.</summary>
+    public CatalogEntry? CheapestOnDemandFor(ResourceRequest request)
     {
-        double? best = null;
+        CatalogEntry? best = null;
         foreach (var e in Entries)
         {
-            if (request.IsSatisfiedBy(e.Type) && (best is null || e.OnDemandPricePerHourUsd < best))
+            if (request.IsSatisfiedBy(e.Type) && (best is null || e.OnDemandPricePerHourUsd < best.OnDemandPricePerHourUsd))
             {
-                best = e.OnDemandPricePerHourUsd;
+                best = e;
             }
         }
         return best;
     }
+
+    /// <summary>What an on-demand fallback for this request costs per hour.</summary>
+    public double? CheapestOnDemandPricePerHourUsd(ResourceRequest request) => CheapestOnDemandFor(request)?.OnDemandPricePerHourUsd;
 
     /// <summary>
     /// The offers of an entry. The shipped catalog is regional, so the zone is the region until a zonal price

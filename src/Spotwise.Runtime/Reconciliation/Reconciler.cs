@@ -1,0 +1,141 @@
+using Spotwise.Core;
+
+namespace Spotwise.Runtime.Reconciliation;
+
+/// <summary>
+/// Decide, then act (controller-runtime's shape): a pure function from the desired state (each job's record and
+/// placement) and the observed state (what the backend reports) to the actions that bring them together. It keeps
+/// no memory between calls, so a missed, repeated or reordered observation is harmless: the next call sees the
+/// world as it is.
+/// </summary>
+public static class Reconciler
+{
+    public static IReadOnlyList<ReconcileAction> Decide(
+        IReadOnlyList<JobRecord> jobs, IReadOnlyList<InstanceStatus> observed, DateTimeOffset now, Catalog catalog)
+    {
+        var actions = new List<ReconcileAction>();
+        var byToken = observed.GroupBy(i => i.ClientToken, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.OrderByDescending(i => i.LaunchedAt).First(), StringComparer.Ordinal);
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var job in jobs)
+        {
+            known.Add(job.Id);
+            var current = job.Attempt > 0 ? byToken.GetValueOrDefault(ClientTokens.For(job.Id, job.Attempt)) : null;
+            DecideFor(job, current, now, catalog, actions);
+            TerminateStale(job, observed, actions);
+        }
+        // An instance for a job nobody knows (deleted, or from another store) only costs money.
+        foreach (var orphan in observed.Where(i => !i.IsEnded && !known.Contains(i.JobId)))
+        {
+            actions.Add(new Terminate(orphan.JobId, orphan.Attempt, orphan.InstanceId, "no such job"));
+        }
+        return actions;
+    }
+
+    private static void DecideFor(JobRecord job, InstanceStatus? current, DateTimeOffset now, Catalog catalog, List<ReconcileAction> actions)
+    {
+        switch (job.State)
+        {
+            case JobState.Planned when job.Job.Deadline < now:
+            case JobState.Queued when job.Job.Deadline < now:
+                actions.Add(new MarkFailed(job.Id, job.Attempt, "the deadline passed before the job could start"));
+                break;
+            case JobState.Planned when job.Placement is { } p && p.PlannedStart <= now:
+                actions.Add(new Launch(job.Id, job.Attempt + 1, Request(job, job.Attempt + 1, p.Market, p.InstanceType, p.Zone)));
+                break;
+            case JobState.Launching or JobState.Running:
+                DecideActive(job, current, now, catalog, actions);
+                break;
+            case JobState.Interrupted:
+                DecideInterrupted(job, current, now, catalog, actions);
+                break;
+            case JobState.Succeeded or JobState.Failed or JobState.Cancelled when current is { IsEnded: false }:
+                actions.Add(new Terminate(job.Id, job.Attempt, current.InstanceId, $"the job is {job.State.ToWire()}"));
+                break;
+        }
+    }
+
+    /// <summary>A launched attempt: follow what the backend says, and pull the safety net when its moment comes.</summary>
+    private static void DecideActive(JobRecord job, InstanceStatus? current, DateTimeOffset now, Catalog catalog, List<ReconcileAction> actions)
+    {
+        if (current is null)
+        {
+            // Recorded as launched but unknown to the backend (it lost it, or forgot it): launching the same token
+            // again is safe, the backend returns the instance if it has it.
+            var p = job.Placement!;
+            actions.Add(new Launch(job.Id, job.Attempt, Request(job, job.Attempt, p.Market, p.InstanceType, p.Zone)));
+            return;
+        }
+        switch (current.State)
+        {
+            case InstanceState.Running when job.State == JobState.Launching:
+                actions.Add(new RecordObservation(job.Id, job.Attempt, JobState.Running, current, "the instance is running"));
+                break;
+            case InstanceState.Succeeded:
+                actions.Add(new RecordObservation(job.Id, job.Attempt, JobState.Succeeded, current, "the work finished"));
+                return;
+            case InstanceState.Failed:
+                actions.Add(new MarkFailed(job.Id, job.Attempt, current.Error ?? "the instance failed"));
+                return;
+            case InstanceState.Interrupted or InstanceState.Terminated:
+                actions.Add(new RecordObservation(job.Id, job.Attempt, JobState.Interrupted, current,
+                    current.Error ?? (current.State == InstanceState.Interrupted ? "spot capacity was taken back" : "the instance was stopped")));
+                return;
+        }
+        if (MustFallBack(job, current, now))
+        {
+            actions.Add(Switch(job, current, catalog));
+        }
+    }
+
+    /// <summary>Lost its instance: fall back to on-demand if waiting is no longer safe, else let the scheduler re-plan.</summary>
+    private static void DecideInterrupted(JobRecord job, InstanceStatus? current, DateTimeOffset now, Catalog catalog, List<ReconcileAction> actions)
+    {
+        var saved = Math.Max(job.DoneHours, current?.SavedProgressHours ?? 0);
+        if (job.Job.Deadline is not null && FallbackMoment(job, saved) <= now)
+        {
+            actions.Add(Switch(job, current, catalog));
+        }
+        else
+        {
+            actions.Add(new Replan(job.Id, job.Attempt, saved, "interrupted; slack remains to wait for spot"));
+        }
+    }
+
+    /// <summary>
+    /// The safety net for a spot attempt: past the plan's fallback moment, moved later by every hour of progress
+    /// saved, staying on spot could miss the deadline.
+    /// </summary>
+    private static bool MustFallBack(JobRecord job, InstanceStatus current, DateTimeOffset now) =>
+        current.Market == Market.Spot && !current.IsEnded && job.Job.Deadline is not null
+        && FallbackMoment(job, Math.Max(job.DoneHours, current.SavedProgressHours)) <= now;
+
+    /// <summary>CostModel.FallbackAt for the work left: deadline − restart overhead − the work not yet saved.</summary>
+    private static DateTimeOffset FallbackMoment(JobRecord job, double savedHours) =>
+        CostModel.FallbackAt(job.Job)!.Value.AddHours(Math.Min(savedHours, job.Job.DurationHours));
+
+    private static SwitchToOnDemand Switch(JobRecord job, InstanceStatus? current, Catalog catalog)
+    {
+        var saved = Math.Max(job.DoneHours, current?.SavedProgressHours ?? 0);
+        var fallback = catalog.CheapestOnDemandFor(job.Job.Resources)
+            ?? throw new InvalidOperationException($"job '{job.Id}': no on-demand type satisfies {job.Job.Resources.Describe()}");
+        var zone = job.Placement?.Zone ?? catalog.Region;
+        var request = Request(job, job.Attempt + 1, Market.OnDemand, fallback.Type.Name, zone) with
+        {
+            WorkHours = Math.Max(0, job.Job.DurationHours - saved),
+        };
+        return new SwitchToOnDemand(job.Id, job.Attempt + 1, current is { IsEnded: false } ? current.InstanceId : null, saved, request);
+    }
+
+    /// <summary>Instances of earlier attempts still up (a switch whose terminate was lost, say) are stopped.</summary>
+    private static void TerminateStale(JobRecord job, IReadOnlyList<InstanceStatus> observed, List<ReconcileAction> actions)
+    {
+        foreach (var stale in observed.Where(i => i.JobId == job.Id && !i.IsEnded && i.Attempt < job.Attempt))
+        {
+            actions.Add(new Terminate(job.Id, stale.Attempt, stale.InstanceId, FormattableString.Invariant($"attempt {stale.Attempt} was replaced by attempt {job.Attempt}")));
+        }
+    }
+
+    private static LaunchRequest Request(JobRecord job, int attempt, Market market, string instanceType, string zone) => new(
+        ClientTokens.For(job.Id, attempt), job.Id, attempt, market, instanceType, zone, job.RemainingHours, job.Job.Checkpointable,
+        job.Job.CheckpointIntervalHours ?? Job.DefaultCheckpointIntervalHours, job.Job.Command);
+}

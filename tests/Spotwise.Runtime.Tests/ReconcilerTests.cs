@@ -1,0 +1,219 @@
+using Spotwise.Core;
+using Spotwise.Runtime.Reconciliation;
+
+namespace Spotwise.Runtime.Tests;
+
+public class ReconcilerTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
+    private static readonly Lazy<Catalog> RealCatalog = new(() =>
+    {
+        using var reader = File.OpenText(RepoPaths.CatalogCsv);
+        return CatalogCsv.Parse(reader, RepoPaths.CatalogCsv);
+    });
+
+    private static Catalog Catalog => RealCatalog.Value;
+
+    private static JobRecord Job(string id, JobState state, Market market = Market.Spot, double hours = 4, double deadlineHours = 12,
+        bool checkpointable = false, int attempt = 0, double startHours = 0, double doneHours = 0)
+    {
+        var job = new Job
+        {
+            Id = id,
+            DurationHours = hours,
+            Deadline = Now.AddHours(deadlineHours),
+            Checkpointable = checkpointable,
+            Resources = ResourceRequest.ForInstanceTypes(["p3.2xlarge", "g5.4xlarge"]),
+        };
+        var type = market == Market.Spot ? "p3.2xlarge" : "g5.4xlarge";
+        var price = market == Market.Spot ? 0.612 : 1.624;
+        return new JobRecord
+        {
+            Job = job,
+            Team = "ml",
+            SubmittedAt = Now.AddHours(-1),
+            State = state,
+            Attempt = attempt,
+            DoneHours = doneHours,
+            Placement = new Placement(market, type, "us-east-1", Now.AddHours(startHours), price, price * hours,
+                market == Market.Spot ? CostModel.FallbackAt(job) : null),
+        };
+    }
+
+    private static InstanceStatus Instance(JobRecord job, InstanceState state, int? attempt = null, double saved = 0, string? error = null)
+    {
+        var a = attempt ?? job.Attempt;
+        var p = job.Placement!;
+        return new InstanceStatus($"i-{job.Id}-{a}", ClientTokens.For(job.Id, a), job.Id, a, p.Market, p.InstanceType, p.Zone, state,
+            Now.AddHours(-1), Now.AddHours(-0.9), state is InstanceState.Pending or InstanceState.Running ? null : Now, null,
+            p.PricePerHourUsd, 1.0, saved, error);
+    }
+
+    private static IReadOnlyList<ReconcileAction> Decide(IReadOnlyList<JobRecord> jobs, params InstanceStatus[] observed) =>
+        Reconciler.Decide(jobs, observed, Now, Catalog);
+
+    [Fact]
+    public void A_planned_job_whose_start_has_come_is_launched_as_its_next_attempt()
+    {
+        var job = Job("a", JobState.Planned, hours: 4);
+
+        var launch = Assert.IsType<Launch>(Assert.Single(Decide([job])));
+
+        Assert.Equal(1, launch.Attempt);
+        Assert.Equal("a#1", launch.Request.ClientToken);
+        Assert.Equal((Market.Spot, "p3.2xlarge", "us-east-1", 4.0), (launch.Request.Market, launch.Request.InstanceType, launch.Request.Zone, launch.Request.WorkHours));
+    }
+
+    [Fact]
+    public void A_planned_job_not_yet_due_is_left_alone() => Assert.Empty(Decide([Job("a", JobState.Planned, startHours: 1)]));
+
+    [Fact]
+    public void A_launching_job_whose_instance_runs_is_recorded_running()
+    {
+        var job = Job("a", JobState.Launching, attempt: 1);
+
+        var seen = Assert.IsType<RecordObservation>(Assert.Single(Decide([job], Instance(job, InstanceState.Running))));
+
+        Assert.Equal(JobState.Running, seen.NewState);
+    }
+
+    [Fact]
+    public void A_launching_job_the_backend_does_not_know_is_launched_again_with_the_same_token()
+    {
+        var job = Job("a", JobState.Launching, attempt: 1);
+
+        var launch = Assert.IsType<Launch>(Assert.Single(Decide([job])));
+
+        Assert.Equal("a#1", launch.Request.ClientToken);
+    }
+
+    [Theory]
+    [InlineData(InstanceState.Succeeded, JobState.Succeeded)]
+    [InlineData(InstanceState.Interrupted, JobState.Interrupted)]
+    [InlineData(InstanceState.Terminated, JobState.Interrupted)]
+    public void What_the_backend_reports_is_recorded(InstanceState observed, JobState recorded)
+    {
+        var job = Job("a", JobState.Running, attempt: 1);
+
+        var seen = Assert.IsType<RecordObservation>(Assert.Single(Decide([job], Instance(job, observed))));
+
+        Assert.Equal(recorded, seen.NewState);
+    }
+
+    [Fact]
+    public void A_failed_instance_fails_the_job_with_its_error()
+    {
+        var job = Job("a", JobState.Running, attempt: 1);
+
+        var failed = Assert.IsType<MarkFailed>(Assert.Single(Decide([job], Instance(job, InstanceState.Failed, error: "exit code 3"))));
+
+        Assert.Equal("exit code 3", failed.Reason);
+    }
+
+    [Fact]
+    public void An_interrupted_job_with_slack_goes_back_to_the_scheduler_with_its_saved_work()
+    {
+        var job = Job("a", JobState.Interrupted, checkpointable: true, attempt: 1);
+
+        var replan = Assert.IsType<Replan>(Assert.Single(Decide([job], Instance(job, InstanceState.Interrupted, saved: 1.5))));
+
+        Assert.Equal(1.5, replan.SavedHours);
+    }
+
+    [Fact]
+    public void An_interrupted_job_past_its_fallback_moment_switches_to_the_cheapest_on_demand_type()
+    {
+        // 4 h of work due in 4.05 h: fallbackAt (deadline - 4 h - 6 min) has passed.
+        var job = Job("a", JobState.Interrupted, hours: 4, deadlineHours: 4.05, attempt: 1);
+
+        var sw = Assert.IsType<SwitchToOnDemand>(Assert.Single(Decide([job], Instance(job, InstanceState.Interrupted))));
+
+        Assert.Equal(2, sw.Attempt);
+        Assert.Equal((Market.OnDemand, "g5.4xlarge", "a#2", 4.0), (sw.Request.Market, sw.Request.InstanceType, sw.Request.ClientToken, sw.Request.WorkHours));
+        Assert.Null(sw.SpotInstanceId);
+    }
+
+    [Fact]
+    public void A_running_spot_job_at_its_fallback_moment_is_moved_to_on_demand()
+    {
+        var job = Job("a", JobState.Running, hours: 4, deadlineHours: 4.1, attempt: 1);
+
+        var sw = Assert.IsType<SwitchToOnDemand>(Assert.Single(Decide([job], Instance(job, InstanceState.Running))));
+
+        Assert.Equal("i-a-1", sw.SpotInstanceId);
+        Assert.Equal(Market.OnDemand, sw.Request.Market);
+    }
+
+    [Fact]
+    public void Saved_progress_moves_the_fallback_moment_later()
+    {
+        // Without progress the fallback moment (deadline - 4.1 h) has passed; 2 saved hours move it 2 h later.
+        var job = Job("a", JobState.Running, hours: 4, deadlineHours: 4.1, checkpointable: true, attempt: 1);
+
+        Assert.Empty(Decide([job], Instance(job, InstanceState.Running, saved: 2)));
+    }
+
+    [Fact]
+    public void An_on_demand_job_is_never_switched()
+    {
+        var job = Job("a", JobState.Running, market: Market.OnDemand, hours: 4, deadlineHours: 4, attempt: 1);
+
+        Assert.Empty(Decide([job], Instance(job, InstanceState.Running)));
+    }
+
+    [Fact]
+    public void A_cancelled_job_with_a_live_instance_has_it_terminated()
+    {
+        var job = Job("a", JobState.Cancelled, attempt: 1);
+
+        var stop = Assert.IsType<Terminate>(Assert.Single(Decide([job], Instance(job, InstanceState.Running))));
+
+        Assert.Equal("i-a-1", stop.InstanceId);
+    }
+
+    [Fact]
+    public void An_instance_of_an_earlier_attempt_still_up_is_terminated()
+    {
+        var job = Job("a", JobState.Running, market: Market.OnDemand, attempt: 2);
+
+        var actions = Decide([job], Instance(job, InstanceState.Running), Instance(job, InstanceState.Running, attempt: 1));
+
+        var stop = Assert.IsType<Terminate>(Assert.Single(actions));
+        Assert.Equal("i-a-1", stop.InstanceId);
+    }
+
+    [Fact]
+    public void An_instance_of_an_unknown_job_is_terminated()
+    {
+        var ghost = Job("ghost", JobState.Running, attempt: 1);
+
+        var stop = Assert.IsType<Terminate>(Assert.Single(Decide([], Instance(ghost, InstanceState.Running))));
+
+        Assert.Equal("no such job", stop.Why);
+    }
+
+    [Fact]
+    public void A_queued_job_whose_deadline_passed_fails()
+    {
+        var job = Job("a", JobState.Queued, deadlineHours: -1);
+
+        Assert.IsType<MarkFailed>(Assert.Single(Decide([job])));
+    }
+
+    [Fact]
+    public void Deciding_twice_on_the_same_world_gives_the_same_actions()
+    {
+        var jobs = new[]
+        {
+            Job("a", JobState.Planned), Job("b", JobState.Running, attempt: 1), Job("c", JobState.Interrupted, attempt: 1),
+            Job("d", JobState.Cancelled, attempt: 1),
+        };
+        InstanceStatus[] observed = [Instance(jobs[1], InstanceState.Succeeded), Instance(jobs[2], InstanceState.Interrupted), Instance(jobs[3], InstanceState.Running)];
+
+        var first = Decide(jobs, observed).Select(a => a.Key);
+        var second = Decide(jobs, observed).Select(a => a.Key);
+
+        Assert.Equal(first, second);
+        Assert.Equal(["a#1:Launch", "b#1:RecordObservation", "c#1:Replan", "d#1:Terminate"], first);
+    }
+}
