@@ -55,7 +55,7 @@ public static class PlanValidator
         }
         CheckEveryJobAccountedFor(plan, problem, placed, violations);
         CheckDependencies(jobs, placed, violations);
-        CheckCapacity(placed.Values, problem.Limits, violations);
+        CheckCapacity(placed.Values, problem.Reservations, problem.Limits, violations);
         CheckTotals(plan, placed.Values, violations);
         return violations;
     }
@@ -167,24 +167,30 @@ public static class PlanValidator
         }
     }
 
-    /// <summary>Sweeps each pool's starts and ends in time order; an end frees capacity before a start at the same moment.</summary>
-    private static void CheckCapacity(IEnumerable<Assignment> assignments, CapacityLimits limits, List<Violation> violations)
+    /// <summary>
+    /// Sweeps each pool's starts and ends in time order, reservations included; an end frees capacity before a start
+    /// at the same moment. Only a planned start can break capacity: reservations are the world as it is.
+    /// </summary>
+    private static void CheckCapacity(IEnumerable<Assignment> assignments, IEnumerable<CapacityReservation> reservations, CapacityLimits limits,
+        List<Violation> violations)
     {
-        foreach (var pool in assignments.GroupBy(a => limits.PoolOf(a.Offer).Pool))
+        var holds = assignments.Select(a => (a.JobId, a.Offer, From: a.Start, To: a.End, Planned: true))
+            .Concat(reservations.Select(r => (r.JobId, r.Offer, r.From, r.To, Planned: false)));
+        foreach (var pool in holds.GroupBy(h => limits.PoolOf(h.Offer).Pool))
         {
-            if (pool.Key.IsUnlimited)
+            if (pool.Key.IsUnlimited || !pool.Any(h => h.Planned))
             {
                 continue;
             }
             var events = pool
-                .SelectMany(a => new[] { (Time: a.Start, Delta: limits.PoolOf(a.Offer).Demand, a.JobId), (Time: a.End, Delta: -limits.PoolOf(a.Offer).Demand, a.JobId) })
+                .SelectMany(h => new[] { (Time: h.From, Delta: limits.PoolOf(h.Offer).Demand, h.JobId, h.Planned), (Time: h.To, Delta: -limits.PoolOf(h.Offer).Demand, h.JobId, h.Planned) })
                 .OrderBy(e => e.Time).ThenBy(e => e.Delta)
                 .ToList();
             var inUse = 0;
             foreach (var e in events)
             {
                 inUse += e.Delta;
-                if (e.Delta > 0 && inUse > pool.Key.Capacity)
+                if (e.Delta > 0 && e.Planned && inUse > pool.Key.Capacity)
                 {
                     violations.Add(new(ViolationKind.OverCapacity, e.JobId,
                         $"pool {pool.Key.Id} holds {inUse} at {Fmt(e.Time)}, over its capacity of {pool.Key.Capacity}"));

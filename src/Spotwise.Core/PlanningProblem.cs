@@ -14,7 +14,13 @@ public sealed record PlanningProblem(
         : this(now, [.. jobs], catalog, limits, PlanningSettings.Default)
     {
     }
+
+    /// <summary>Capacity already held when planning starts (jobs running now): every planner and the validator count it.</summary>
+    public ImmutableArray<CapacityReservation> Reservations { get; init; } = [];
 }
+
+/// <summary>Capacity held outside the plan: a running job's instance, from now until it is expected to end.</summary>
+public sealed record CapacityReservation(string JobId, Offer Offer, DateTimeOffset From, DateTimeOffset To);
 
 /// <summary>Knobs of the planning model shared by every planner.</summary>
 public sealed record PlanningSettings

@@ -27,6 +27,11 @@ public static class Contention
                 list.Add((from, to, demand));
             }
         }
+        // Held capacity counts against a pool whenever a job could use it.
+        foreach (var r in model.Reserved.Where(r => windows.ContainsKey(r.Pool.Pool.Id)))
+        {
+            windows[r.Pool.Pool.Id].Add((r.From, r.To, r.Pool.Demand));
+        }
         var contended = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (pool, list) in windows)
         {

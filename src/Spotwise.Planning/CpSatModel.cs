@@ -52,6 +52,7 @@ public sealed class CpSatModel
     {
         var cp = new CpSatModel(grid, jobs, hint, objective);
         var pools = cp.AddJobs(contended);
+        cp.AddReservations(pools);
         cp.HasFixedJobs = fixedJobs is { Count: > 0 } && cp.AddFixed(fixedJobs, pools);
         foreach (var (capacity, intervals, demands) in pools.Values)
         {
@@ -132,6 +133,19 @@ public sealed class CpSatModel
             _choice[j] = choice;
         }
         return byPool;
+    }
+
+    /// <summary>Capacity held before planning is a constant interval in each modelled pool it touches.</summary>
+    private void AddReservations(Dictionary<string, (int Capacity, List<IntervalVar> Intervals, List<long> Demands)> pools)
+    {
+        foreach (var r in _grid.Reserved)
+        {
+            if (pools.TryGetValue(r.Pool.Pool.Id, out var entry))
+            {
+                entry.Intervals.Add(_model.NewFixedSizeIntervalVar(r.From, r.To - r.From, $"r{entry.Intervals.Count}"));
+                entry.Demands.Add(r.Pool.Demand);
+            }
+        }
     }
 
     /// <summary>Fixed jobs in the model's pools and time range become constant intervals; returns whether any did.</summary>

@@ -26,7 +26,7 @@ public sealed class GreedyPlanner : IPlanner
     public static Placement Place(GridModel model, CancellationToken cancellationToken)
     {
         var placement = new Placement(model.Options.Count);
-        var pools = new PoolTimelines(model.Horizon);
+        var pools = PoolTimelines.For(model);
         foreach (var j in JobOrder.Of(model))
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -7,6 +7,17 @@ public sealed class PoolTimelines(int horizon)
 {
     private readonly Dictionary<string, CapacityTimeline> _byPool = new(StringComparer.Ordinal);
 
+    /// <summary>Timelines for a model, holding its reservations from the start.</summary>
+    public static PoolTimelines For(GridModel model)
+    {
+        var pools = new PoolTimelines(model.Horizon);
+        foreach (var r in model.Reserved)
+        {
+            pools.TimelineOf(r.Pool.Pool).Add(r.From, r.To, r.Pool.Demand);
+        }
+        return pools;
+    }
+
     /// <summary>The earliest start in the option's window from <paramref name="notBefore"/> where it fits, or -1.</summary>
     public int EarliestFit(GridOption g, int notBefore)
     {

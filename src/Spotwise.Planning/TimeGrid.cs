@@ -38,6 +38,9 @@ public readonly record struct GridOption(JobOption Option, int EarliestStep, int
     public bool IsOpen => EarliestStep <= LatestStep;
 }
 
+/// <summary>A reservation on the grid: a pool's demand held over global steps [From, To).</summary>
+public readonly record struct ReservedSteps(PoolUse Pool, int From, int To);
+
 /// <summary>The jobs' options on the grid, shared by the greedy and CP-SAT planners so both see one model.</summary>
 public sealed class GridModel
 {
@@ -67,7 +70,17 @@ public sealed class GridModel
             }).Where(g => g.IsOpen)];
             Horizon = Math.Max(Horizon, GridOptions[j].Select(g => g.LatestStep + g.DurationSteps + 1).DefaultIfEmpty(0).Max());
         }
+        Reserved = [.. problem.Reservations.Where(r => r.To > problem.Now).Select(r =>
+        {
+            var from = Grid.Locate(r.From).Step;
+            var to = Math.Max(from + 1, (int)Math.Ceiling((r.To - problem.Now).TotalMinutes / Grid.StepMinutes - 1e-9));
+            return new ReservedSteps(problem.Limits.PoolOf(r.Offer), from, to);
+        }).Where(r => !r.Pool.Pool.IsUnlimited)];
+        Horizon = Math.Max(Horizon, Reserved.Select(r => r.To + 1).DefaultIfEmpty(0).Max());
     }
+
+    /// <summary>Capacity held before planning (running jobs), as the global steps it covers.</summary>
+    public IReadOnlyList<ReservedSteps> Reserved { get; }
 
     public PlanningProblem Problem { get; }
 
