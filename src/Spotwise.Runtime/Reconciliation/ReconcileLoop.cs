@@ -1,0 +1,150 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Spotwise.Core;
+
+namespace Spotwise.Runtime.Reconciliation;
+
+/// <summary>
+/// The thin, acting half of the control loop: each tick reads the jobs and what the backend reports, asks
+/// <see cref="Reconciler.Decide"/> what to do, and does it, writing every result through the store. One job's
+/// failure is logged and the loop goes on. <see cref="TickAsync"/> is public so tests (and the simulator) drive it.
+/// </summary>
+public sealed partial class ReconcileLoop(
+    IJobStore store, ICompute compute, IPriceFeed prices, TimeProvider time, ILogger<ReconcileLoop> logger, TimeSpan? interval = null)
+    : BackgroundService
+{
+    private static readonly JobState[] Unfinished = [JobState.Queued, JobState.Planned, JobState.Launching, JobState.Running, JobState.Interrupted];
+
+    /// <summary>Raised when a job went back to the queue: the scheduler should plan again soon.</summary>
+    public event EventHandler? ReplanNeeded;
+
+    public async Task<IReadOnlyList<ReconcileAction>> TickAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var catalog = await prices.PricesAtAsync(now, cancellationToken);
+        var jobs = (await store.ListAsync(new JobQuery(States: Unfinished), cancellationToken)).ToList();
+        var observed = await compute.DescribeAsync(cancellationToken);
+        await AddFinishedJobsWithLiveInstancesAsync(jobs, observed, cancellationToken);
+        var actions = Reconciler.Decide(jobs, observed, now, catalog);
+        var byId = jobs.ToDictionary(j => j.Id, StringComparer.Ordinal);
+        var replan = false;
+        foreach (var action in actions)
+        {
+            try
+            {
+                replan |= await ExecuteAsync(action, byId.GetValueOrDefault(action.JobId), observed, catalog, now, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogActionFailed(e, action.Key);
+            }
+        }
+        if (replan)
+        {
+            ReplanNeeded?.Invoke(this, EventArgs.Empty);
+        }
+        return actions;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(interval ?? TimeSpan.FromSeconds(5), time);
+        do
+        {
+            try
+            {
+                await TickAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogTickFailed(e);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task AddFinishedJobsWithLiveInstancesAsync(List<JobRecord> jobs, IReadOnlyList<InstanceStatus> observed, CancellationToken ct)
+    {
+        var known = jobs.Select(j => j.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var id in observed.Where(i => !i.IsEnded && !known.Contains(i.JobId)).Select(i => i.JobId).Distinct())
+        {
+            if (await store.GetAsync(id, ct) is { } finished)
+            {
+                jobs.Add(finished);
+            }
+        }
+    }
+
+    /// <summary>Carries out one action; true when a job went back to the queue.</summary>
+    private async Task<bool> ExecuteAsync(ReconcileAction action, JobRecord? job, IReadOnlyList<InstanceStatus> observed, Catalog catalog, DateTimeOffset now, CancellationToken ct)
+    {
+        switch (action)
+        {
+            case Terminate t:
+                await compute.TerminateAsync(t.InstanceId, ct);
+                return false;
+            case Launch l when job is not null:
+                var launched = await compute.LaunchAsync(l.Request, ct);
+                await UpdateAsync(job with { State = JobState.Launching, Attempt = l.Attempt, InstanceId = launched.InstanceId },
+                    $"launched {launched.InstanceId}: {l.Request.Market.ToWire()} {l.Request.InstanceType} in {l.Request.Zone}", now, ct);
+                return false;
+            case SwitchToOnDemand s when job is not null:
+                if (s.SpotInstanceId is { } spot)
+                {
+                    await compute.TerminateAsync(spot, ct);
+                }
+                var fallback = await compute.LaunchAsync(s.Request, ct);
+                var price = catalog.Find(s.Request.InstanceType)?.OnDemandPricePerHourUsd ?? 0;
+                await UpdateAsync(job with
+                {
+                    State = JobState.Launching,
+                    Attempt = s.Attempt,
+                    InstanceId = fallback.InstanceId,
+                    DoneHours = s.SavedHours,
+                    CostSoFarUsd = CostOf(job, observed),
+                    Placement = new Placement(Market.OnDemand, s.Request.InstanceType, s.Request.Zone, now, price, price * s.Request.WorkHours, null),
+                }, $"safety net: moved to on-demand {s.Request.InstanceType} ({fallback.InstanceId}) to meet the deadline", now, ct);
+                return false;
+            case RecordObservation o when job is not null:
+                await UpdateAsync(job with
+                {
+                    State = o.NewState,
+                    StartedAt = job.StartedAt ?? o.Instance.RunningSince,
+                    FinishedAt = o.NewState == JobState.Succeeded ? o.Instance.EndedAt ?? now : job.FinishedAt,
+                    DoneHours = o.NewState == JobState.Succeeded ? job.Job.DurationHours : Math.Max(job.DoneHours, o.Instance.SavedProgressHours),
+                    CostSoFarUsd = CostOf(job, observed),
+                }, o.Cause, now, ct);
+                return o.NewState == JobState.Interrupted;
+            case MarkFailed f when job is not null:
+                await UpdateAsync(job with { State = JobState.Failed, LastError = f.Reason, FinishedAt = now, CostSoFarUsd = CostOf(job, observed) }, f.Reason, now, ct);
+                return false;
+            case Replan r when job is not null:
+                await UpdateAsync(job with { State = JobState.Queued, Placement = null, InstanceId = null, DoneHours = r.SavedHours }, r.Why, now, ct);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>What a job has cost: every attempt the backend still reports, never less than recorded before.</summary>
+    private static double CostOf(JobRecord job, IReadOnlyList<InstanceStatus> observed) =>
+        Math.Max(job.CostSoFarUsd, observed.Where(i => i.JobId == job.Id).Sum(i => i.CostSoFarUsd));
+
+    private async Task UpdateAsync(JobRecord updated, string cause, DateTimeOffset now, CancellationToken ct)
+    {
+        if (await store.TryUpdateAsync(updated, cause, now, ct) is null)
+        {
+            // Someone else (a cancel, the scheduler) changed the job first; the next tick sees their change.
+            LogLostRace(updated.Id);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Reconcile action {Action} failed; the next tick will try again")]
+    private partial void LogActionFailed(Exception exception, string action);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A reconcile tick failed; the loop goes on")]
+    private partial void LogTickFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} changed while it was reconciled; left for the next tick")]
+    private partial void LogLostRace(string jobId);
+}

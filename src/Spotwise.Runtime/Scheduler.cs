@@ -1,0 +1,127 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.Logging;
+using Spotwise.Core;
+using Spotwise.Core.Serialization;
+using Spotwise.Planning;
+
+namespace Spotwise.Runtime;
+
+/// <summary>How the scheduler plans.</summary>
+public sealed record SchedulerOptions
+{
+    public CapacityLimits Limits { get; init; } = CapacityLimits.Default;
+
+    public PlanningSettings Settings { get; init; } = PlanningSettings.Default;
+
+    public SolveOptions Solve { get; init; } = SolveOptions.Default with { TimeLimit = TimeSpan.FromSeconds(5) };
+}
+
+/// <summary>
+/// One planning cycle: every job not yet launched is planned again with the prices of the moment, around the
+/// capacity that launched jobs hold, and the plan is stored atomically job by job (each update guarded by the
+/// job's version, so a cancel that lands meanwhile wins). A plan the validator rejects is never applied.
+/// </summary>
+public sealed partial class Scheduler(IJobStore store, IPriceFeed prices, IPlanner planner, SchedulerOptions options, TimeProvider time, ILogger<Scheduler> logger)
+{
+    private static readonly JobState[] Unlaunched = [JobState.Queued, JobState.Planned];
+    private static readonly JobState[] Launched = [JobState.Launching, JobState.Running];
+
+    public async Task<Plan?> RunCycleAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var catalog = await prices.PricesAtAsync(now, cancellationToken);
+        var waiting = await store.ListAsync(new JobQuery(States: Unlaunched), cancellationToken);
+        var launched = await store.ListAsync(new JobQuery(States: Launched), cancellationToken);
+        // Jobs due to launch keep their place: re-planning them could race the reconciler's launch.
+        var (due, open) = Split(waiting, now);
+        if (open.Count == 0)
+        {
+            return null;
+        }
+        var problem = Problem(now, catalog, open, [.. launched, .. due]);
+        var plan = planner.Solve(problem, options.Solve, cancellationToken);
+        var violations = PlanValidator.Validate(plan, problem);
+        if (violations.Count > 0)
+        {
+            var firstFew = string.Join("; ", violations.Take(5));
+            LogInvalidPlan(plan.Planner, violations.Count, firstFew);
+            return null;
+        }
+        await store.SavePlanAsync(PlanDocument.From(plan), now, cancellationToken);
+        await ApplyAsync(plan, open, now, cancellationToken);
+        LogCycle(plan.Planner, plan.Status, plan.Totals.JobsPlanned, plan.Totals.JobsUnplanned, plan.Totals.ExpectedCostUsd, plan.Totals.SolveSeconds);
+        return plan;
+    }
+
+    private static (List<JobRecord> Due, List<JobRecord> Open) Split(IReadOnlyList<JobRecord> waiting, DateTimeOffset now)
+    {
+        var due = waiting.Where(j => j.State == JobState.Planned && j.Placement!.PlannedStart <= now).ToList();
+        return (due, [.. waiting.Except(due)]);
+    }
+
+    private PlanningProblem Problem(DateTimeOffset now, Catalog catalog, List<JobRecord> open, List<JobRecord> holding)
+    {
+        var openIds = open.Select(j => j.Id).ToHashSet(StringComparer.Ordinal);
+        var holdingEnds = holding.ToDictionary(j => j.Id, j => ExpectedEnd(j, now), StringComparer.Ordinal);
+        var jobs = open.Select(r => ForPlanning(r, openIds, holdingEnds)).ToImmutableArray();
+        var reservations = holding.Where(j => j.Placement is not null && catalog.Find(j.Placement.InstanceType) is not null)
+            .Select(j => new CapacityReservation(j.Id, catalog.OfferFor(catalog.Find(j.Placement!.InstanceType)!, j.Placement.Market), now, holdingEnds[j.Id]))
+            .ToImmutableArray();
+        return new PlanningProblem(now, jobs, catalog, options.Limits, options.Settings) { Reservations = reservations };
+    }
+
+    /// <summary>
+    /// The job as the planner sees it now: only the work left, and only the prerequisites not yet done. A
+    /// prerequisite that is running pushes the earliest start to its expected end.
+    /// </summary>
+    private static Job ForPlanning(JobRecord r, HashSet<string> openIds, Dictionary<string, DateTimeOffset> holdingEnds)
+    {
+        var earliest = r.Job.EarliestStart;
+        foreach (var dep in r.Job.DependsOn.Where(holdingEnds.ContainsKey))
+        {
+            earliest = earliest is { } e && e > holdingEnds[dep] ? e : holdingEnds[dep];
+        }
+        return r.Job with
+        {
+            DurationHours = Math.Max(r.RemainingHours, 1.0 / 60),
+            EarliestStart = earliest,
+            DependsOn = [.. r.Job.DependsOn.Where(openIds.Contains)],
+        };
+    }
+
+    private static DateTimeOffset ExpectedEnd(JobRecord j, DateTimeOffset now)
+    {
+        var start = j.StartedAt ?? j.Placement?.PlannedStart ?? now;
+        var end = (start > now ? start : now).AddHours(j.RemainingHours - (j.StartedAt is { } s && s < now ? (now - s).TotalHours : 0));
+        return end > now ? end : now.AddMinutes(1);
+    }
+
+    private async Task ApplyAsync(Plan plan, List<JobRecord> open, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var byId = open.ToDictionary(j => j.Id, StringComparer.Ordinal);
+        foreach (var a in plan.Schedule)
+        {
+            var record = byId[a.JobId];
+            var placement = new Placement(a.Market, a.Offer.InstanceType.Name, a.Offer.Zone, a.Start, a.Offer.PricePerHourUsd, a.ExpectedCostUsd, a.FallbackAt);
+            if (record.State == JobState.Planned && record.Placement == placement)
+            {
+                continue;
+            }
+            await store.TryUpdateAsync(record with { State = JobState.Planned, Placement = placement, LastError = null }, "planned: " + a.Reason, now, cancellationToken);
+        }
+        foreach (var u in plan.Unplanned)
+        {
+            var record = byId[u.JobId];
+            if (record.State != JobState.Queued || record.LastError != u.Reason)
+            {
+                await store.TryUpdateAsync(record with { State = JobState.Queued, Placement = null, LastError = u.Reason }, "not planned: " + u.Reason, now, cancellationToken);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The {Planner} planner produced a plan with {Count} violations; it is not applied: {Violations}")]
+    private partial void LogInvalidPlan(string planner, int count, string violations);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Planned with {Planner}: {Status}, {Planned} planned, {Unplanned} unplanned, expected {CostUsd:0.00} USD in {Seconds:0.00} s")]
+    private partial void LogCycle(string planner, PlanStatus status, int planned, int unplanned, double costUsd, double seconds);
+}
