@@ -1,0 +1,427 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Spotwise.Core;
+using Spotwise.Core.Serialization;
+using Spotwise.Runtime;
+
+namespace Spotwise.Storage.Sqlite;
+
+/// <summary>
+/// The job store in one SQLite file (docs/storage.md). WAL journal with <c>synchronous=FULL</c>: a submission is in
+/// the log and fsynced before <see cref="SubmitAsync"/> returns. Safe to share between the HTTP handlers and the
+/// control loop: every call takes a pooled connection of its own; readers run alongside the writer (WAL), and writers
+/// take turns on a semaphore (and <c>BEGIN IMMEDIATE</c> plus a busy timeout against other processes).
+/// </summary>
+public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
+{
+    /// <summary>How many plans are kept, the latest included; older ones are deleted as new ones are saved.</summary>
+    public const int PlansKept = 50;
+
+    private const int BusyTimeoutMs = 30_000;
+
+    private const string RecordColumns =
+        "id, team, job, state, attempt, placement_market, placement_instance_type, placement_zone, placement_start, " +
+        "placement_price_per_hour_usd, placement_expected_cost_usd, placement_fallback_at, instance_id, started_at, " +
+        "finished_at, cost_so_far_usd, done_hours, last_error, version, submitted_at";
+
+    private readonly string _connectionString;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private bool _disposed;
+
+    private SqliteJobStore(string connectionString) => _connectionString = connectionString;
+
+    /// <summary>The file this store writes.</summary>
+    public string Path { get; private init; } = "";
+
+    /// <summary>Opens (creating if needed) the store file, switches it to WAL and brings its schema up to date.</summary>
+    public static Task<SqliteJobStore> OpenAsync(string path, CancellationToken cancellationToken) =>
+        OpenAsync(path, Migrations.All, cancellationToken);
+
+    internal static async Task<SqliteJobStore> OpenAsync(string path, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        if (System.IO.Path.GetDirectoryName(full) is { Length: > 0 } dir)
+        {
+            Directory.CreateDirectory(dir);
+        }
+        var connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = full,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = BusyTimeoutMs / 1000,
+        }.ToString();
+        var store = new SqliteJobStore(connectionString) { Path = full };
+        try
+        {
+            await using var connection = await store.OpenConnectionAsync(cancellationToken);
+            var mode = await ScalarAsync(connection, "PRAGMA journal_mode = WAL;", cancellationToken);
+            if (!string.Equals(mode as string, "wal", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException($"{full}: SQLite refused WAL journal mode (got '{mode}'); is the file on a network share?");
+            }
+            await Migrations.MigrateAsync(connection, migrations, cancellationToken);
+            return store;
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task<IReadOnlyList<SubmitResult>> SubmitAsync(IReadOnlyList<Submission> batch, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0)
+        {
+            return [];
+        }
+        return await WriteAsync(async (connection, tx) =>
+        {
+            await using var find = Command(connection, tx, $"SELECT {RecordColumns}, body FROM jobs WHERE id = @id;", "@id");
+            await using var insert = Command(connection, tx,
+                "INSERT INTO jobs (id, team, body, job, state, attempt, cost_so_far_usd, done_hours, version, submitted_at) " +
+                "VALUES (@id, @team, @body, @job, @state, 0, 0, 0, 1, @at);",
+                "@id", "@team", "@body", "@job", "@state", "@at");
+            await using var firstEvent = Command(connection, tx,
+                "INSERT INTO job_events (job_id, seq, at, from_state, to_state, cause) VALUES (@id, 1, @at, NULL, @state, 'submitted');",
+                "@id", "@at", "@state");
+            var results = new List<SubmitResult>(batch.Count);
+            foreach (var submission in batch)
+            {
+                var id = submission.Job.Id;
+                find.Parameters["@id"].Value = id;
+                await using (var reader = await find.ExecuteReaderAsync(cancellationToken))
+                {
+                    if (await reader.ReadAsync(cancellationToken))
+                    {
+                        var same = reader.GetString(1) == submission.Team && reader.GetString(20) == submission.Body;
+                        results.Add(same ? new SubmitResult(id, SubmitOutcome.Duplicate, ReadRecord(reader)) : new SubmitResult(id, SubmitOutcome.Conflict, null));
+                        continue;
+                    }
+                }
+                var record = new JobRecord { Job = submission.Job, Team = submission.Team, SubmittedAt = now, State = JobState.Queued, Version = 1 };
+                Set(insert, ("@id", id), ("@team", submission.Team), ("@body", submission.Body), ("@job", StoredJob.Write(submission.Job)),
+                    ("@state", JobState.Queued.ToWire()), ("@at", Time(now)));
+                await insert.ExecuteNonQueryAsync(cancellationToken);
+                Set(firstEvent, ("@id", id), ("@at", Time(now)), ("@state", JobState.Queued.ToWire()));
+                await firstEvent.ExecuteNonQueryAsync(cancellationToken);
+                results.Add(new SubmitResult(id, SubmitOutcome.Created, record));
+            }
+            return (IReadOnlyList<SubmitResult>)results;
+        }, cancellationToken);
+    }
+
+    public async Task<JobRecord?> GetAsync(string jobId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, null, $"SELECT {RecordColumns} FROM jobs WHERE id = @id;", "@id");
+        command.Parameters["@id"].Value = jobId;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadRecord(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        var where = new List<string>();
+        if (query.Team is not null)
+        {
+            where.Add("team = @team");
+            command.Parameters.AddWithValue("@team", query.Team);
+        }
+        if (query.States is { } states)
+        {
+            if (states.Count == 0)
+            {
+                return [];
+            }
+            // Only parameter names are built here (@s0, @s1, ...); the states go in as values.
+            var names = states.Distinct().Select((s, i) =>
+            {
+                var name = "@s" + i.ToString(CultureInfo.InvariantCulture);
+                command.Parameters.AddWithValue(name, s.ToWire());
+                return name;
+            }).ToList();
+            where.Add($"state IN ({string.Join(", ", names)})");
+        }
+        command.Parameters.AddWithValue("@limit", query.Limit is { } limit ? Math.Max(0, limit) : -1);
+        command.CommandText = $"SELECT {RecordColumns} FROM jobs" + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") +
+            " ORDER BY rowid LIMIT @limit;";
+        var records = new List<JobRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            records.Add(ReadRecord(reader));
+        }
+        return records;
+    }
+
+    public async Task<IReadOnlyDictionary<JobState, int>> CountByStateAsync(string? team, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = team is null
+            ? "SELECT state, COUNT(*) FROM jobs GROUP BY state;"
+            : "SELECT state, COUNT(*) FROM jobs WHERE team = @team GROUP BY state;";
+        if (team is not null)
+        {
+            command.Parameters.AddWithValue("@team", team);
+        }
+        var counts = Enum.GetValues<JobState>().ToDictionary(s => s, _ => 0);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            counts[State(reader.GetString(0))] = reader.GetInt32(1);
+        }
+        return counts;
+    }
+
+    public async Task<IReadOnlyList<JobEvent>> EventsAsync(string jobId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, null,
+            "SELECT seq, at, from_state, to_state, cause FROM job_events WHERE job_id = @id ORDER BY seq;", "@id");
+        command.Parameters["@id"].Value = jobId;
+        var events = new List<JobEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(new JobEvent(jobId, reader.GetInt64(0), Time(reader.GetString(1)),
+                reader.IsDBNull(2) ? null : State(reader.GetString(2)), State(reader.GetString(3)), reader.GetString(4)));
+        }
+        return events;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Only what changes over a job's life is written: the submitted job, its team and submission time are kept as
+    /// stored, and the returned record carries the stored ones.
+    /// </remarks>
+    /// <exception cref="InvalidOperationException">The job is not in the store, or the state machine forbids the move.</exception>
+    public async Task<JobRecord?> TryUpdateAsync(JobRecord updated, string cause, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        return await WriteAsync(async (connection, tx) =>
+        {
+            JobRecord stored;
+            await using (var find = Command(connection, tx, $"SELECT {RecordColumns} FROM jobs WHERE id = @id;", "@id"))
+            {
+                find.Parameters["@id"].Value = updated.Id;
+                await using var reader = await find.ExecuteReaderAsync(cancellationToken);
+                if (!await reader.ReadAsync(cancellationToken))
+                {
+                    throw new InvalidOperationException($"job '{updated.Id}' is not in the store: it cannot be updated");
+                }
+                stored = ReadRecord(reader);
+            }
+            if (stored.Version != updated.Version)
+            {
+                return null;
+            }
+            var moved = stored.State != updated.State;
+            if (moved && !JobStates.CanMove(stored.State, updated.State))
+            {
+                throw new InvalidOperationException(
+                    $"job '{updated.Id}' cannot move from {stored.State.ToWire()} to {updated.State.ToWire()} (cause: {cause})");
+            }
+            await using (var update = Command(connection, tx,
+                "UPDATE jobs SET state = @state, attempt = @attempt, placement_market = @market, placement_instance_type = @type, " +
+                "placement_zone = @zone, placement_start = @start, placement_price_per_hour_usd = @price, placement_expected_cost_usd = @expected, " +
+                "placement_fallback_at = @fallback, instance_id = @instance, started_at = @started, finished_at = @finished, " +
+                "cost_so_far_usd = @cost, done_hours = @done, last_error = @error, version = version + 1 " +
+                "WHERE id = @id AND version = @version;"))
+            {
+                var p = updated.Placement;
+                Set(update, ("@state", updated.State.ToWire()), ("@attempt", updated.Attempt), ("@market", p?.Market.ToWire()),
+                    ("@type", p?.InstanceType), ("@zone", p?.Zone), ("@start", Time(p?.PlannedStart)), ("@price", p?.PricePerHourUsd),
+                    ("@expected", p?.ExpectedCostUsd), ("@fallback", Time(p?.FallbackAt)), ("@instance", updated.InstanceId),
+                    ("@started", Time(updated.StartedAt)), ("@finished", Time(updated.FinishedAt)), ("@cost", updated.CostSoFarUsd),
+                    ("@done", updated.DoneHours), ("@error", updated.LastError), ("@id", updated.Id), ("@version", updated.Version));
+                if (await update.ExecuteNonQueryAsync(cancellationToken) != 1)
+                {
+                    return null;
+                }
+            }
+            if (moved)
+            {
+                await using var addEvent = Command(connection, tx,
+                    "INSERT INTO job_events (job_id, seq, at, from_state, to_state, cause) " +
+                    "VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM job_events WHERE job_id = @id), @at, @from, @to, @cause);");
+                Set(addEvent, ("@id", updated.Id), ("@at", Time(at)), ("@from", stored.State.ToWire()), ("@to", updated.State.ToWire()),
+                    ("@cause", cause));
+                await addEvent.ExecuteNonQueryAsync(cancellationToken);
+            }
+            return updated with { Job = stored.Job, Team = stored.Team, SubmittedAt = stored.SubmittedAt, Version = stored.Version + 1 };
+        }, cancellationToken);
+    }
+
+    public async Task SavePlanAsync(PlanDocument plan, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var document = JsonSerializer.Serialize(plan, PlanJson);
+        await WriteAsync(async (connection, tx) =>
+        {
+            await using var insert = Command(connection, tx,
+                "INSERT INTO plans (at, document) VALUES (@at, @document);" +
+                "DELETE FROM plans WHERE id <= last_insert_rowid() - @kept;");
+            Set(insert, ("@at", Time(at)), ("@document", document), ("@kept", PlansKept));
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+            return 0;
+        }, cancellationToken);
+    }
+
+    public async Task<PlanDocument?> LatestPlanAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        var document = await ScalarAsync(connection, "SELECT document FROM plans ORDER BY id DESC LIMIT 1;", cancellationToken);
+        return document is string json ? JsonSerializer.Deserialize<PlanDocument>(json, PlanJson) : null;
+    }
+
+    /// <summary>Folds the write-ahead log into the file and lets go of it (pooled connections are closed).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        await _writeLock.WaitAsync();
+        try
+        {
+            await using var connection = new SqliteConnection(_connectionString);
+            try
+            {
+                await connection.OpenAsync();
+                await ScalarAsync(connection, "PRAGMA wal_checkpoint(TRUNCATE);", CancellationToken.None);
+            }
+            catch (SqliteException)
+            {
+                // A checkpoint is housekeeping: the log is folded in by the next open anyway.
+            }
+            SqliteConnection.ClearPool(connection);
+        }
+        finally
+        {
+            _writeLock.Release();
+            _writeLock.Dispose();
+        }
+    }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private static readonly JsonSerializerOptions PlanJson = new(PlanDocument.JsonOptions) { WriteIndented = false };
+
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            await using var connection = await OpenConnectionAsync(cancellationToken);
+            // Microsoft.Data.Sqlite begins IMMEDIATE unless asked for deferred: the write lock is taken up front.
+            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+            var result = await work(connection, tx);
+            await tx.CommitAsync(cancellationToken);
+            return result;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            // Per connection, so every pooled one says it: FULL fsyncs the WAL at each commit, which is what makes an
+            // acknowledged submission survive a power cut and not only a process crash.
+            await ScalarAsync(connection,
+                "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = " +
+                BusyTimeoutMs.ToString(CultureInfo.InvariantCulture) + ";", cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<object?> ScalarAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync(cancellationToken);
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? tx, string sql, params string[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        foreach (var name in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+        return command;
+    }
+
+    private static void Set(SqliteCommand command, params (string Name, object? Value)[] values)
+    {
+        foreach (var (name, value) in values)
+        {
+            if (!command.Parameters.Contains(name))
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+            command.Parameters[name].Value = value ?? DBNull.Value;
+        }
+    }
+
+    private static JobRecord ReadRecord(SqliteDataReader r)
+    {
+        Placement? placement = null;
+        if (!r.IsDBNull(5))
+        {
+            if (!MarketNames.TryParse(r.GetString(5), out var market))
+            {
+                throw new InvalidDataException($"job '{r.GetString(0)}': stored market '{r.GetString(5)}' is unknown");
+            }
+            placement = new Placement(market, r.GetString(6), r.GetString(7), Time(r.GetString(8)), r.GetDouble(9), r.GetDouble(10),
+                OptionalTime(r, 11));
+        }
+        return new JobRecord
+        {
+            Job = StoredJob.Read(r.GetString(2)),
+            Team = r.GetString(1),
+            State = State(r.GetString(3)),
+            Attempt = r.GetInt32(4),
+            Placement = placement,
+            InstanceId = r.IsDBNull(12) ? null : r.GetString(12),
+            StartedAt = OptionalTime(r, 13),
+            FinishedAt = OptionalTime(r, 14),
+            CostSoFarUsd = r.GetDouble(15),
+            DoneHours = r.GetDouble(16),
+            LastError = r.IsDBNull(17) ? null : r.GetString(17),
+            Version = r.GetInt64(18),
+            SubmittedAt = Time(r.GetString(19)),
+        };
+    }
+
+    private static JobState State(string text) =>
+        JobStates.TryParse(text, out var state) ? state : throw new InvalidDataException($"stored job state '{text}' is unknown");
+
+    // Times are ISO 8601 round-trip text ("2026-11-24T18:00:00.1234567+02:00"): exact to the tick, offset kept, readable.
+    private static string Time(DateTimeOffset t) => t.ToString("O", CultureInfo.InvariantCulture);
+
+    private static string? Time(DateTimeOffset? t) => t is { } v ? Time(v) : null;
+
+    private static DateTimeOffset Time(string text) => DateTimeOffset.ParseExact(text, "O", CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+
+    private static DateTimeOffset? OptionalTime(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : Time(r.GetString(i));
+}
