@@ -21,7 +21,8 @@ public static class JobStates
         [JobState.Queued] = [JobState.Planned, JobState.Failed, JobState.Cancelled],
         // A planned job goes back to the queue when a new plan no longer holds it.
         [JobState.Planned] = [JobState.Queued, JobState.Planned, JobState.Launching, JobState.Failed, JobState.Cancelled],
-        [JobState.Launching] = [JobState.Running, JobState.Interrupted, JobState.Failed, JobState.Cancelled],
+        // Launching -> Succeeded: the work can finish between two looks; a missed observation must not strand the job.
+        [JobState.Launching] = [JobState.Running, JobState.Succeeded, JobState.Interrupted, JobState.Failed, JobState.Cancelled],
         // Running -> Launching is the safety net: the spot instance is given up for an on-demand one.
         [JobState.Running] = [JobState.Succeeded, JobState.Interrupted, JobState.Launching, JobState.Failed, JobState.Cancelled],
         [JobState.Interrupted] = [JobState.Queued, JobState.Launching, JobState.Failed, JobState.Cancelled],

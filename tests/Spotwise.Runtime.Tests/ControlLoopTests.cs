@@ -94,4 +94,25 @@ public sealed class ControlLoopTests : StoreTestBase
         var instance = Assert.Single(await cloud.DescribeAsync(CancellationToken.None));
         Assert.Equal(InstanceState.Terminated, instance.State);
     }
+
+    [Fact]
+    public async Task A_job_that_finished_between_two_ticks_is_recorded_succeeded()
+    {
+        // The loop misses everything between launch and the end of the work: the next tick must still settle the job.
+        var cloud = new SimulatedCloud(new SimulatedCloudOptions { Catalog = Catalog, SpotTraces = [P3Spot(48)] }, Time);
+        var feed = new CatalogPriceFeed(Catalog);
+        var scheduler = new Scheduler(Store, feed, new CpSatPlanner(), new SchedulerOptions(), Time, NullLogger<Scheduler>.Instance);
+        var loop = new ReconcileLoop(Store, cloud, feed, Time, NullLogger<ReconcileLoop>.Instance);
+        await Store.SubmitAsync([new Submission(P3Job("quick", 1, 10), "ml", "quick")], Now, CancellationToken.None);
+        await scheduler.RunCycleAsync(CancellationToken.None);
+        await loop.TickAsync(CancellationToken.None);
+        Assert.Equal(JobState.Launching, (await Get("quick"))!.State);
+
+        Time.Advance(TimeSpan.FromHours(3));
+        await loop.TickAsync(CancellationToken.None);
+
+        var job = (await Get("quick"))!;
+        Assert.Equal(JobState.Succeeded, job.State);
+        Assert.NotNull(job.StartedAt);
+    }
 }

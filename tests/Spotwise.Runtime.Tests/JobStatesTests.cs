@@ -10,6 +10,7 @@ public class JobStatesTests
     [InlineData(JobState.Running, JobState.Interrupted)]
     [InlineData(JobState.Interrupted, JobState.Queued)]
     [InlineData(JobState.Running, JobState.Launching)]
+    [InlineData(JobState.Launching, JobState.Succeeded)]
     public void The_life_of_a_job_follows_the_documented_moves(JobState from, JobState to) =>
         Assert.True(JobStates.CanMove(from, to));
 
