@@ -1,0 +1,98 @@
+using Spotwise.Core;
+using Spotwise.Runtime.Local;
+
+namespace Spotwise.Runtime.Tests;
+
+/// <summary>The local backend runs real processes: the contract, plus what only real processes do.</summary>
+public sealed class LocalProcessComputeTests : ComputeBackendContract, IDisposable
+{
+    private readonly string _logs = Path.Combine(Path.GetTempPath(), $"spotwise-local-{Guid.NewGuid():N}");
+    private LocalProcessCompute? _backend;
+
+    protected override ICompute Backend => Local();
+
+    private LocalProcessCompute Local(int slots = 4) => _backend ??= new LocalProcessCompute(new LocalProcessOptions { Slots = slots, LogDirectory = _logs }, TimeProvider.System);
+
+    protected override LaunchRequest OnDemandRequest(string jobId, int attempt = 1) => Job(jobId, "sleep 0.3", attempt);
+
+    protected override TimeSpan TimeToFinish => TimeSpan.FromSeconds(10);
+
+    /// <summary>Real time: waits until nothing is left running, or the span is over.</summary>
+    protected override async Task LetTimePassAsync(TimeSpan span)
+    {
+        var until = TimeProvider.System.GetUtcNow() + span;
+        while (TimeProvider.System.GetUtcNow() < until && (await Backend.DescribeAsync(Ct)).Any(i => !i.IsEnded))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(25), TimeProvider.System);
+        }
+    }
+
+    public void Dispose()
+    {
+        _backend?.Dispose();
+        if (Directory.Exists(_logs))
+        {
+            Directory.Delete(_logs, recursive: true);
+        }
+    }
+
+    private static LaunchRequest Job(string jobId, string? command, int attempt = 1) =>
+        Request(jobId, attempt, Market.OnDemand, "local", "localhost", workHours: 0.001, command: command);
+
+    [Fact]
+    public async Task A_failing_command_fails_with_its_exit_code_and_its_output_is_kept()
+    {
+        await Backend.LaunchAsync(Job("bad", "echo about to fail; echo oops >&2; exit 3"), Ct);
+        await LetTimePassAsync(TimeToFinish);
+
+        var status = Assert.Single(await Backend.DescribeAsync(Ct));
+        Assert.Equal(InstanceState.Failed, status.State);
+        Assert.StartsWith("exit code 3", status.Error, StringComparison.Ordinal);
+        var log = await File.ReadAllTextAsync(Path.Combine(_logs, status.InstanceId + ".log"));
+        Assert.Contains("about to fail", log, StringComparison.Ordinal);
+        Assert.Contains("oops", log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_job_without_a_command_fails_saying_so()
+    {
+        var status = await Backend.LaunchAsync(Job("empty", null), Ct);
+
+        Assert.Equal(InstanceState.Failed, status.State);
+        Assert.Contains("has no command", status.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Jobs_beyond_the_slots_wait_their_turn()
+    {
+        var backend = Local(slots: 1);
+        await backend.LaunchAsync(Job("first", "sleep 0.5"), Ct);
+        var second = await backend.LaunchAsync(Job("second", "true"), Ct);
+
+        Assert.Equal(InstanceState.Pending, second.State);
+        await LetTimePassAsync(TimeToFinish);
+        Assert.All(await backend.DescribeAsync(Ct), s => Assert.Equal(InstanceState.Succeeded, s.State));
+    }
+
+    [Fact]
+    public async Task Terminating_kills_the_process_tree()
+    {
+        var marker = Path.Combine(_logs, "survived");
+        var launched = await Backend.LaunchAsync(Job("long", $"sleep 1; touch {marker}"), Ct);
+
+        await Backend.TerminateAsync(launched.InstanceId, Ct);
+        await Task.Delay(TimeSpan.FromSeconds(1.5), TimeProvider.System);
+
+        Assert.False(File.Exists(marker), "the command went on after it was terminated");
+        Assert.Equal(InstanceState.Terminated, Assert.Single(await Backend.DescribeAsync(Ct)).State);
+    }
+
+    [Fact]
+    public async Task The_job_sees_its_id_and_attempt()
+    {
+        var launched = await Backend.LaunchAsync(Job("env", "echo \"$SPOTWISE_JOB_ID/$SPOTWISE_ATTEMPT\"", attempt: 2), Ct);
+        await LetTimePassAsync(TimeToFinish);
+
+        Assert.Contains("env/2", await File.ReadAllTextAsync(Path.Combine(_logs, launched.InstanceId + ".log")), StringComparison.Ordinal);
+    }
+}
