@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging.Abstractions;
+using Spotwise.Bench.Workloads;
+using Spotwise.Core;
+using Spotwise.Planning;
+using Spotwise.Runtime;
+using Spotwise.Storage.Sqlite;
+
+namespace Spotwise.Bench;
+
+/// <summary>
+/// <c>cycle</c>: one scheduling cycle of the service over a queue of N Alibaba-derived jobs held in a real SQLite
+/// file: read the queue, plan, validate, store the plan and every placement (docs/benchmarks.md, issue 3).
+/// </summary>
+public static class CycleCommand
+{
+    public const string Usage = "cycle [--jobs 10000] [--planner greedy] [--time-limit 15] [--seed 1]";
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    {
+        var a = new ArgReader(args, ["--jobs", "--planner", "--time-limit", "--seed"], []);
+        var jobs = a.WholeNumber("--jobs", 1, 1_000_000) ?? 10_000;
+        var plannerName = a.Text("--planner") ?? GreedyPlanner.PlannerName;
+        var timeLimit = a.PositiveNumber("--time-limit") ?? 15;
+        var seed = a.WholeNumber("--seed", int.MinValue, int.MaxValue) ?? 1;
+        var planner = Planners.Create(plannerName);
+        if (planner is null)
+        {
+            a.AddError($"--planner: '{plannerName}' is not a planner; choose from {string.Join(", ", Planners.Names)}");
+        }
+        var tracePath = RepoRoot.PathTo("data/workloads/alibaba-gpu-2023-pods.csv", out var why1);
+        var catalogPath = RepoRoot.PathTo("data/catalog/aws-us-east-1.csv", out var why2);
+        if (tracePath is null || catalogPath is null)
+        {
+            a.AddError($"cannot find the repository's data: {why1 ?? why2}");
+        }
+        if (a.Errors.Count > 0)
+        {
+            foreach (var e in a.Errors)
+            {
+                stderr.WriteLine($"error: {e}");
+            }
+            stderr.WriteLine("usage: " + Usage);
+            return 2;
+        }
+        var now = new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
+        using var catalogReader = new StreamReader(catalogPath!);
+        var catalog = CatalogCsv.Parse(catalogReader, catalogPath!);
+        var queue = AlibabaWorkload.Generate(AlibabaTrace.Read(tracePath!), jobs, seed, now);
+        var folder = Path.Combine(Path.GetTempPath(), $"spotwise-cycle-{Guid.NewGuid():N}");
+        try
+        {
+            await using var store = await SqliteJobStore.OpenAsync(Path.Combine(folder, "jobs.db"), CancellationToken.None);
+            foreach (var batch in queue.Chunk(1000))
+            {
+                await store.SubmitAsync([.. batch.Select(j => new Submission(j, j.Team ?? "default", j.Id))], now, CancellationToken.None);
+            }
+            var time = new FixedTime(now);
+            var scheduler = new Scheduler(store, new CatalogPriceFeed(catalog), planner!,
+                new SchedulerOptions { Solve = SolveOptions.Default with { TimeLimit = TimeSpan.FromSeconds(timeLimit) } }, time, NullLogger<Scheduler>.Instance);
+            var clock = Stopwatch.StartNew();
+            var plan = await scheduler.RunCycleAsync(CancellationToken.None);
+            var seconds = clock.Elapsed.TotalSeconds;
+            var planned = (await store.CountByStateAsync(null, CancellationToken.None)).GetValueOrDefault(JobState.Planned);
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"cycle over {jobs:N0} queued jobs with {plannerName}: {seconds:0.00} s in all (planner {plan?.Totals.SolveSeconds:0.00} s), " +
+                $"{planned:N0} placements stored, status {plan?.Status.ToString().ToLowerInvariant()}, expected {plan?.Totals.ExpectedCostUsd:N2} USD"));
+            return 0;
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>The benchmark's moment of planning: the same for every run, so runs compare.</summary>
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}
