@@ -32,6 +32,13 @@ public interface IJobStore
     /// </summary>
     Task<JobRecord?> TryUpdateAsync(JobRecord updated, string cause, DateTimeOffset at, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Many <see cref="TryUpdateAsync"/>s in one durable transaction (a planning cycle's placements): each guarded by
+    /// its own version, each result in order (null where another writer got there first).
+    /// </summary>
+    Task<IReadOnlyList<JobRecord?>> TryUpdateManyAsync(IReadOnlyList<(JobRecord Updated, string Cause)> updates, DateTimeOffset at,
+        CancellationToken cancellationToken);
+
     /// <summary>Keeps the latest plan (the document the API shows); older plans may be kept as history.</summary>
     Task SavePlanAsync(PlanDocument plan, DateTimeOffset at, CancellationToken cancellationToken);
 

@@ -96,26 +96,31 @@ public sealed partial class Scheduler(IJobStore store, IPriceFeed prices, IPlann
         return end > now ? end : now.AddMinutes(1);
     }
 
+    /// <summary>The plan's placements and refusals, written in one transaction; a job changed meanwhile keeps its change.</summary>
     private async Task ApplyAsync(Plan plan, List<JobRecord> open, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var byId = open.ToDictionary(j => j.Id, StringComparer.Ordinal);
+        var updates = new List<(JobRecord Updated, string Cause)>();
         foreach (var a in plan.Schedule)
         {
             var record = byId[a.JobId];
             var placement = new Placement(a.Market, a.Offer.InstanceType.Name, a.Offer.Zone, a.Start, a.Offer.PricePerHourUsd, a.ExpectedCostUsd, a.FallbackAt);
-            if (record.State == JobState.Planned && record.Placement == placement)
+            if (record.State != JobState.Planned || record.Placement != placement)
             {
-                continue;
+                updates.Add((record with { State = JobState.Planned, Placement = placement, LastError = null }, "planned: " + a.Reason));
             }
-            await store.TryUpdateAsync(record with { State = JobState.Planned, Placement = placement, LastError = null }, "planned: " + a.Reason, now, cancellationToken);
         }
         foreach (var u in plan.Unplanned)
         {
             var record = byId[u.JobId];
             if (record.State != JobState.Queued || record.LastError != u.Reason)
             {
-                await store.TryUpdateAsync(record with { State = JobState.Queued, Placement = null, LastError = u.Reason }, "not planned: " + u.Reason, now, cancellationToken);
+                updates.Add((record with { State = JobState.Queued, Placement = null, LastError = u.Reason }, "not planned: " + u.Reason));
             }
+        }
+        if (updates.Count > 0)
+        {
+            await store.TryUpdateManyAsync(updates, now, cancellationToken);
         }
     }
 

@@ -201,60 +201,73 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
     /// stored, and the returned record carries the stored ones.
     /// </remarks>
     /// <exception cref="InvalidOperationException">The job is not in the store, or the state machine forbids the move.</exception>
-    public async Task<JobRecord?> TryUpdateAsync(JobRecord updated, string cause, DateTimeOffset at, CancellationToken cancellationToken)
-    {
-        return await WriteAsync(async (connection, tx) =>
+    public Task<JobRecord?> TryUpdateAsync(JobRecord updated, string cause, DateTimeOffset at, CancellationToken cancellationToken) =>
+        WriteAsync((connection, tx) => UpdateOneAsync(connection, tx, updated, cause, at, cancellationToken), cancellationToken);
+
+    public Task<IReadOnlyList<JobRecord?>> TryUpdateManyAsync(IReadOnlyList<(JobRecord Updated, string Cause)> updates, DateTimeOffset at,
+        CancellationToken cancellationToken) =>
+        WriteAsync<IReadOnlyList<JobRecord?>>(async (connection, tx) =>
         {
-            JobRecord stored;
-            await using (var find = Command(connection, tx, $"SELECT {RecordColumns} FROM jobs WHERE id = @id;", "@id"))
+            var results = new List<JobRecord?>(updates.Count);
+            foreach (var (updated, cause) in updates)
             {
-                find.Parameters["@id"].Value = updated.Id;
-                await using var reader = await find.ExecuteReaderAsync(cancellationToken);
-                if (!await reader.ReadAsync(cancellationToken))
-                {
-                    throw new InvalidOperationException($"job '{updated.Id}' is not in the store: it cannot be updated");
-                }
-                stored = ReadRecord(reader);
+                results.Add(await UpdateOneAsync(connection, tx, updated, cause, at, cancellationToken));
             }
-            if (stored.Version != updated.Version)
+            return results;
+        }, cancellationToken);
+
+    private static async Task<JobRecord?> UpdateOneAsync(SqliteConnection connection, SqliteTransaction tx, JobRecord updated, string cause,
+        DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        JobRecord stored;
+        await using (var find = Command(connection, tx, $"SELECT {RecordColumns} FROM jobs WHERE id = @id;", "@id"))
+        {
+            find.Parameters["@id"].Value = updated.Id;
+            await using var reader = await find.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                throw new InvalidOperationException($"job '{updated.Id}' is not in the store: it cannot be updated");
+            }
+            stored = ReadRecord(reader);
+        }
+        if (stored.Version != updated.Version)
+        {
+            return null;
+        }
+        var moved = stored.State != updated.State;
+        if (moved && !JobStates.CanMove(stored.State, updated.State))
+        {
+            throw new InvalidOperationException(
+                $"job '{updated.Id}' cannot move from {stored.State.ToWire()} to {updated.State.ToWire()} (cause: {cause})");
+        }
+        await using (var update = Command(connection, tx,
+            "UPDATE jobs SET state = @state, attempt = @attempt, placement_market = @market, placement_instance_type = @type, " +
+            "placement_zone = @zone, placement_start = @start, placement_price_per_hour_usd = @price, placement_expected_cost_usd = @expected, " +
+            "placement_fallback_at = @fallback, instance_id = @instance, started_at = @started, finished_at = @finished, " +
+            "cost_so_far_usd = @cost, done_hours = @done, last_error = @error, version = version + 1 " +
+            "WHERE id = @id AND version = @version;"))
+        {
+            var p = updated.Placement;
+            Set(update, ("@state", updated.State.ToWire()), ("@attempt", updated.Attempt), ("@market", p?.Market.ToWire()),
+                ("@type", p?.InstanceType), ("@zone", p?.Zone), ("@start", Time(p?.PlannedStart)), ("@price", p?.PricePerHourUsd),
+                ("@expected", p?.ExpectedCostUsd), ("@fallback", Time(p?.FallbackAt)), ("@instance", updated.InstanceId),
+                ("@started", Time(updated.StartedAt)), ("@finished", Time(updated.FinishedAt)), ("@cost", updated.CostSoFarUsd),
+                ("@done", updated.DoneHours), ("@error", updated.LastError), ("@id", updated.Id), ("@version", updated.Version));
+            if (await update.ExecuteNonQueryAsync(cancellationToken) != 1)
             {
                 return null;
             }
-            var moved = stored.State != updated.State;
-            if (moved && !JobStates.CanMove(stored.State, updated.State))
-            {
-                throw new InvalidOperationException(
-                    $"job '{updated.Id}' cannot move from {stored.State.ToWire()} to {updated.State.ToWire()} (cause: {cause})");
-            }
-            await using (var update = Command(connection, tx,
-                "UPDATE jobs SET state = @state, attempt = @attempt, placement_market = @market, placement_instance_type = @type, " +
-                "placement_zone = @zone, placement_start = @start, placement_price_per_hour_usd = @price, placement_expected_cost_usd = @expected, " +
-                "placement_fallback_at = @fallback, instance_id = @instance, started_at = @started, finished_at = @finished, " +
-                "cost_so_far_usd = @cost, done_hours = @done, last_error = @error, version = version + 1 " +
-                "WHERE id = @id AND version = @version;"))
-            {
-                var p = updated.Placement;
-                Set(update, ("@state", updated.State.ToWire()), ("@attempt", updated.Attempt), ("@market", p?.Market.ToWire()),
-                    ("@type", p?.InstanceType), ("@zone", p?.Zone), ("@start", Time(p?.PlannedStart)), ("@price", p?.PricePerHourUsd),
-                    ("@expected", p?.ExpectedCostUsd), ("@fallback", Time(p?.FallbackAt)), ("@instance", updated.InstanceId),
-                    ("@started", Time(updated.StartedAt)), ("@finished", Time(updated.FinishedAt)), ("@cost", updated.CostSoFarUsd),
-                    ("@done", updated.DoneHours), ("@error", updated.LastError), ("@id", updated.Id), ("@version", updated.Version));
-                if (await update.ExecuteNonQueryAsync(cancellationToken) != 1)
-                {
-                    return null;
-                }
-            }
-            if (moved)
-            {
-                await using var addEvent = Command(connection, tx,
-                    "INSERT INTO job_events (job_id, seq, at, from_state, to_state, cause) " +
-                    "VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM job_events WHERE job_id = @id), @at, @from, @to, @cause);");
-                Set(addEvent, ("@id", updated.Id), ("@at", Time(at)), ("@from", stored.State.ToWire()), ("@to", updated.State.ToWire()),
-                    ("@cause", cause));
-                await addEvent.ExecuteNonQueryAsync(cancellationToken);
-            }
-            return updated with { Job = stored.Job, Team = stored.Team, SubmittedAt = stored.SubmittedAt, Version = stored.Version + 1 };
-        }, cancellationToken);
+        }
+        if (moved)
+        {
+            await using var addEvent = Command(connection, tx,
+                "INSERT INTO job_events (job_id, seq, at, from_state, to_state, cause) " +
+                "VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM job_events WHERE job_id = @id), @at, @from, @to, @cause);");
+            Set(addEvent, ("@id", updated.Id), ("@at", Time(at)), ("@from", stored.State.ToWire()), ("@to", updated.State.ToWire()),
+                ("@cause", cause));
+            await addEvent.ExecuteNonQueryAsync(cancellationToken);
+        }
+        return updated with { Job = stored.Job, Team = stored.Team, SubmittedAt = stored.SubmittedAt, Version = stored.Version + 1 };
     }
 
     public async Task SavePlanAsync(PlanDocument plan, DateTimeOffset at, CancellationToken cancellationToken)

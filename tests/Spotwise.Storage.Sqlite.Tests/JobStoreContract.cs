@@ -147,6 +147,26 @@ public abstract class JobStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_batch_of_updates_applies_each_in_order_and_skips_a_stale_one()
+    {
+        await Store.SubmitAsync([Submit(Simple("j1")), Submit(Simple("j2")), Submit(Simple("j3"))], T0, Ct);
+        var j1 = (await Store.GetAsync("j1", Ct))!;
+        var j2 = (await Store.GetAsync("j2", Ct))!;
+        var j3 = (await Store.GetAsync("j3", Ct))!;
+        await Store.TryUpdateAsync(j2 with { State = JobState.Cancelled }, "user", T0, Ct);
+
+        var results = await Store.TryUpdateManyAsync(
+            [(j1 with { State = JobState.Planned }, "planned"), (j2 with { State = JobState.Planned }, "planned"), (j3 with { LastError = "full" }, "not planned")],
+            T0.AddMinutes(1), Ct);
+
+        Assert.Equal([true, false, true], results.Select(r => r is not null));
+        Assert.Equal(JobState.Planned, (await Store.GetAsync("j1", Ct))!.State);
+        Assert.Equal(JobState.Cancelled, (await Store.GetAsync("j2", Ct))!.State);
+        Assert.Equal("full", (await Store.GetAsync("j3", Ct))!.LastError);
+        Assert.Equal("planned", (await Store.EventsAsync("j1", Ct))[^1].Cause);
+    }
+
+    [Fact]
     public async Task An_update_the_state_machine_forbids_throws_naming_both_states_and_writes_nothing()
     {
         await Store.SubmitAsync([Submit(Simple("j1"))], T0, Ct);
