@@ -1,0 +1,64 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Spotwise.Core;
+using Spotwise.Planning;
+using Spotwise.Runtime;
+using Spotwise.Runtime.Reconciliation;
+using Spotwise.Runtime.Simulation;
+using Spotwise.Server;
+using Spotwise.Storage.Sqlite;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.Services.AddOptions<SpotwiseOptions>()
+    .Bind(builder.Configuration.GetSection(SpotwiseOptions.Section))
+    .ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<SpotwiseOptions>, SpotwiseOptionsValidator>();
+builder.Services.AddSingleton(TimeProvider.System);
+
+// The store is opened once, when first asked for (at start-up, below), and disposed with the host.
+builder.Services.AddSingleton<IJobStore>(sp =>
+    SqliteJobStore.OpenAsync(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Db, CancellationToken.None).GetAwaiter().GetResult());
+builder.Services.AddSingleton(_ => ShippedCatalog.Load());
+builder.Services.AddSingleton<IPriceFeed>(sp => new CatalogPriceFeed(sp.GetRequiredService<Catalog>()));
+builder.Services.AddSingleton(sp => Planners.Create(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Planner)!);
+builder.Services.AddSingleton(new SchedulerOptions());
+builder.Services.AddSingleton<Scheduler>();
+builder.Services.AddSingleton<ICompute>(sp => new SimulatedCloud(new SimulatedCloudOptions { Catalog = sp.GetRequiredService<Catalog>() }, sp.GetRequiredService<TimeProvider>()));
+builder.Services.AddSingleton(sp => new ReconcileLoop(
+    sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<ICompute>(), sp.GetRequiredService<IPriceFeed>(),
+    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ReconcileLoop>>()));
+builder.Services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
+builder.Services.AddSingleton<SchedulerLoop>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<SchedulerLoop>());
+
+builder.Services.AddSingleton(sp => ApiKeyRing.From(
+    sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value, Environment.GetEnvironmentVariable(ApiKeyRing.EnvironmentVariable)));
+builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+    .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+builder.Services.AddAuthorization();
+builder.Services.AddProblemDetails();
+
+var app = builder.Build();
+
+// Open the store now: a bad path fails the start, not the first request.
+app.Services.GetRequiredService<IJobStore>();
+var keys = app.Services.GetRequiredService<ApiKeyRing>();
+if (keys.Count == 0)
+{
+    ServerLog.NoApiKeys(app.Logger, ApiKeyRing.EnvironmentVariable);
+}
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapGet("/healthz", () => TypedResults.Text("ok"));
+app.MapJobsApi();
+app.MapPlanApi();
+
+await app.RunAsync();
+
+/// <summary>Visible to tests: <c>WebApplicationFactory&lt;Program&gt;</c> hosts the server.</summary>
+public partial class Program;
