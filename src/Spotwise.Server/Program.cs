@@ -1,3 +1,4 @@
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Spotwise.Core;
@@ -7,6 +8,8 @@ using Spotwise.Runtime.Reconciliation;
 using Spotwise.Runtime.Simulation;
 using Spotwise.Server;
 using Spotwise.Storage.Sqlite;
+
+const string PerKey = "per-key";
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -38,6 +41,22 @@ builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
     .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
 builder.Services.AddAuthorization();
 builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
+// One fixed window per API key; requests without a valid key are refused (401) before they reach the limiter.
+builder.Services.AddRateLimiter(limiter =>
+{
+    limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+    limiter.AddPolicy(PerKey, context =>
+    {
+        var options = context.RequestServices.GetRequiredService<IOptions<SpotwiseOptions>>().Value;
+        return RateLimitPartition.GetFixedWindowLimiter(context.Request.Headers.Authorization.ToString(), _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = options.RateLimitPermits,
+            Window = options.RateLimitWindow,
+            QueueLimit = 0,
+        });
+    });
+});
 
 var app = builder.Build();
 
@@ -53,10 +72,14 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 
 app.MapGet("/healthz", () => TypedResults.Text("ok"));
-app.MapJobsApi();
-app.MapPlanApi();
+app.MapOpenApi();
+app.MapMetricsApi();
+var api = app.MapGroup("").RequireRateLimiting(PerKey);
+api.MapJobsApi();
+api.MapPlanApi();
 
 await app.RunAsync();
 

@@ -19,6 +19,11 @@ public sealed class SpotwiseOptions
 
     /// <summary>API keys, each bound to a team: <c>key1=teamA,key2=teamB</c> (the environment's SPOTWISE_API_KEYS adds more).</summary>
     public string? ApiKeys { get; set; }
+
+    /// <summary>Requests each API key may make per <see cref="RateLimitWindow"/>; more are answered 429.</summary>
+    public int RateLimitPermits { get; set; } = 600;
+
+    public TimeSpan RateLimitWindow { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 public sealed class SpotwiseOptionsValidator : IValidateOptions<SpotwiseOptions>
@@ -37,6 +42,14 @@ public sealed class SpotwiseOptionsValidator : IValidateOptions<SpotwiseOptions>
         if (Planners.Create(options.Planner) is null)
         {
             errors.Add($"Spotwise:Planner is '{options.Planner}'; choose one of {string.Join(", ", Planners.Names)}");
+        }
+        if (options.RateLimitPermits < 1)
+        {
+            errors.Add($"Spotwise:RateLimitPermits is {options.RateLimitPermits}; it must be >= 1");
+        }
+        if (options.RateLimitWindow <= TimeSpan.Zero)
+        {
+            errors.Add($"Spotwise:RateLimitWindow is {options.RateLimitWindow}; it must be > 0");
         }
         if (!ApiKeyRing.TryParse(options.ApiKeys, out _, out var why))
         {

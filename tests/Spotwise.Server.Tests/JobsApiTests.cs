@@ -219,6 +219,21 @@ public sealed class JobsApiTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_batch_over_1000_jobs_is_a_400_and_a_body_over_4_MiB_is_a_413()
+    {
+        var many = "[" + string.Join(",", Enumerable.Range(0, 1001).Select(i => Job1.Replace("job-1", $"job-{i}", StringComparison.Ordinal))) + "]";
+        var huge = "[" + new string(' ', (4 * 1024 * 1024) + 1) + "]";
+
+        var tooMany = await _teamA.PostAsync("/api/jobs", Json(many));
+        var tooLarge = await _teamA.PostAsync("/api/jobs", Json(huge));
+
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        Assert.Contains("1001", Assert.Single((await tooMany.Content.ReadFromJsonAsync<HttpValidationProblemDetails>())!.Errors["body"]), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
+        Assert.Empty(await Store.ListAsync(new JobQuery(), default));
+    }
+
+    [Fact]
     public async Task The_plan_is_404_before_any_cycle()
     {
         Assert.Equal(HttpStatusCode.NotFound, (await _teamA.GetAsync("/api/plan")).StatusCode);

@@ -10,7 +10,7 @@ namespace Spotwise.Server.Tests;
 /// The server on a temp SQLite file, with a fake clock (the loops wait on it, so they only run when a test says) and
 /// two keys: k1 for team-a, k2 for team-b. The greedy planner keeps cycles fast.
 /// </summary>
-public sealed class SpotwiseServerFactory : WebApplicationFactory<Program>
+public sealed class SpotwiseServerFactory(IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
 {
     public static readonly DateTimeOffset Start = new(2026, 3, 2, 8, 0, 0, TimeSpan.Zero);
 
@@ -32,6 +32,10 @@ public sealed class SpotwiseServerFactory : WebApplicationFactory<Program>
         builder.UseSetting("Spotwise:Db", DbPath);
         builder.UseSetting("Spotwise:Planner", "greedy");
         builder.UseSetting("Spotwise:ApiKeys", "k1=team-a,k2=team-b");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            builder.UseSetting(key, value);
+        }
         builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
     }
 
