@@ -51,6 +51,14 @@ public static class JobsApi
             return TypedResults.ValidationProblem(input.Errors, title: "The jobs have errors; nothing was stored");
         }
         var team = user.Team();
+        // A job names its team only to say whose it is; a key cannot submit for another team.
+        var wrongTeam = input.Jobs.Select((j, i) => (j.Job, Key: input.IsBatch ? $"jobs[{i}].team" : "team"))
+            .Where(x => x.Job.Team is { } t && t != team)
+            .ToDictionary(x => x.Key, x => new[] { $"job '{x.Job.Id}': team '{x.Job.Team}' is not this key's team '{team}'" }, StringComparer.Ordinal);
+        if (wrongTeam.Count > 0)
+        {
+            return TypedResults.ValidationProblem(wrongTeam, title: "The jobs have errors; nothing was stored");
+        }
         var batch = input.Jobs.Select(j => new Submission(j.Job with { Team = team }, team, j.CanonicalBody)).ToList();
         var results = await services.Store.SubmitAsync(batch, now, cancellationToken);
         if (results.Any(r => r.Outcome == SubmitOutcome.Created))

@@ -234,6 +234,17 @@ public sealed class JobsApiTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_job_naming_another_team_is_a_400_and_naming_its_own_is_fine()
+    {
+        var other = await _teamA.PostAsync("/api/jobs", Json(Job1.Replace("\"priority\":5", "\"team\":\"team-b\"", StringComparison.Ordinal)));
+        var own = await _teamA.PostAsync("/api/jobs", Json(Job1.Replace("\"priority\":5", "\"team\":\"team-a\"", StringComparison.Ordinal)));
+
+        Assert.Equal(HttpStatusCode.BadRequest, other.StatusCode);
+        Assert.Contains("team-b", Assert.Single((await other.Content.ReadFromJsonAsync<HttpValidationProblemDetails>())!.Errors["team"]), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Created, own.StatusCode);
+    }
+
+    [Fact]
     public async Task The_plan_is_404_before_any_cycle()
     {
         Assert.Equal(HttpStatusCode.NotFound, (await _teamA.GetAsync("/api/plan")).StatusCode);
