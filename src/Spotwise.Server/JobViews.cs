@@ -1,0 +1,59 @@
+using System.Text.Json.Serialization;
+using Spotwise.Core;
+using Spotwise.Runtime;
+
+namespace Spotwise.Server;
+
+/// <summary>A job as the API shows it: what was submitted, then where it is. States and markets are lowercase.</summary>
+public sealed record JobView(
+    string JobId,
+    string Team,
+    int Priority,
+    DateTimeOffset? EarliestStart,
+    DateTimeOffset? Deadline,
+    double EstimatedDurationHours,
+    string Resources,
+    string State,
+    string? Market,
+    string? InstanceType,
+    string? Zone,
+    DateTimeOffset SubmittedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    double CostSoFarUsd,
+    DateTimeOffset? PlannedStart,
+    DateTimeOffset? FallbackAt,
+    string? LastError)
+{
+    /// <summary>The job's state changes, oldest first; only in the single-job view.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<EventView>? Events { get; init; }
+
+    public static JobView From(JobRecord r, IReadOnlyList<JobEvent>? events = null) => new(
+        r.Id,
+        r.Team,
+        r.Job.Priority,
+        r.Job.EarliestStart,
+        r.Job.Deadline,
+        r.Job.DurationHours,
+        r.Job.Resources.Describe(),
+        r.State.ToWire(),
+        r.Placement?.Market.ToWire(),
+        r.Placement?.InstanceType,
+        r.Placement?.Zone,
+        r.SubmittedAt,
+        r.StartedAt,
+        r.FinishedAt,
+        r.CostSoFarUsd,
+        r.Placement?.PlannedStart,
+        r.Placement?.FallbackAt,
+        r.LastError)
+    {
+        Events = events?.Select(e => new EventView(e.At, e.From?.ToWire(), e.To.ToWire(), e.Cause)).ToList(),
+    };
+}
+
+public sealed record EventView(DateTimeOffset At, string? From, string To, string Cause);
+
+/// <summary>One job of a batch submission: <c>created</c>, <c>duplicate</c> or <c>conflict</c> (then no job).</summary>
+public sealed record SubmitItemView(string JobId, string Outcome, JobView? Job);

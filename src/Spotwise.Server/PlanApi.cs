@@ -1,0 +1,65 @@
+using System.Collections.Immutable;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Spotwise.Core;
+using Spotwise.Core.Serialization;
+using Spotwise.Planning;
+using Spotwise.Runtime;
+
+namespace Spotwise.Server;
+
+/// <summary>What the plan endpoints need, bundled for <c>[AsParameters]</c>.</summary>
+public sealed class PlanServices(IJobStore store, IPlanner planner, SchedulerOptions scheduling, Catalog catalog, TimeProvider time)
+{
+    public IJobStore Store { get; } = store;
+
+    public IPlanner Planner { get; } = planner;
+
+    public SchedulerOptions Scheduling { get; } = scheduling;
+
+    public Catalog Catalog { get; } = catalog;
+
+    public TimeProvider Time { get; } = time;
+}
+
+/// <summary><c>/api/plan</c>: the latest stored plan, and a preview that plans a posted queue without storing anything.</summary>
+public static class PlanApi
+{
+    public static IEndpointRouteBuilder MapPlanApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/plan").RequireAuthorization().WithTags("Plan");
+        api.MapGet("/", LatestAsync);
+        api.MapPost("/preview", PreviewAsync);
+        return app;
+    }
+
+    public static async Task<Results<Ok<PlanDocument>, NotFound>> LatestAsync([AsParameters] PlanServices services, CancellationToken cancellationToken) =>
+        await services.Store.LatestPlanAsync(cancellationToken) is { } plan ? TypedResults.Ok(plan) : TypedResults.NotFound();
+
+    /// <summary>Plans the posted jobs with the configured planner and limits, as if the queue held only them.</summary>
+    public static async Task<Results<Ok<PlanDocument>, ValidationProblem, ProblemHttpResult>> PreviewAsync(
+        HttpRequest request, [AsParameters] PlanServices services, CancellationToken cancellationToken)
+    {
+        var now = services.Time.GetUtcNow();
+        var input = await JobInput.ReadAsync(request, now, services.Catalog, cancellationToken);
+        if (input is null)
+        {
+            return JobsApi.TooLarge();
+        }
+        var errors = new Dictionary<string, string[]>(input.Errors, StringComparer.Ordinal);
+        ImmutableArray<Job> jobs = [.. input.Jobs.Select(j => j.Job)];
+        if (errors.Count == 0)
+        {
+            foreach (var e in QueueChecks.Check(jobs))
+            {
+                errors[e.Field] = [.. errors.GetValueOrDefault(e.Field) ?? [], e.ToString()];
+            }
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, title: "The jobs have errors; nothing was planned");
+        }
+        var problem = new PlanningProblem(now, jobs, services.Catalog, services.Scheduling.Limits, services.Scheduling.Settings);
+        var plan = await Task.Run(() => services.Planner.Solve(problem, services.Scheduling.Solve, cancellationToken), cancellationToken);
+        return TypedResults.Ok(PlanDocument.From(plan));
+    }
+}

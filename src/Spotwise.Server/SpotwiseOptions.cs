@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Options;
+using Spotwise.Planning;
+
+namespace Spotwise.Server;
+
+/// <summary>The service's settings, bound from the <c>Spotwise</c> configuration section and validated at start.</summary>
+public sealed class SpotwiseOptions
+{
+    public const string Section = "Spotwise";
+
+    /// <summary>The SQLite file holding the queue.</summary>
+    public string Db { get; set; } = "./spotwise.db";
+
+    /// <summary>How often the scheduler plans when nothing asks it to sooner.</summary>
+    public TimeSpan CycleInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The planner by the name users type (<see cref="Planners.Names"/>).</summary>
+    public string Planner { get; set; } = CpSatPlanner.PlannerName;
+
+    /// <summary>API keys, each bound to a team: <c>key1=teamA,key2=teamB</c> (the environment's SPOTWISE_API_KEYS adds more).</summary>
+    public string? ApiKeys { get; set; }
+
+    /// <summary>Requests each API key may make per <see cref="RateLimitWindow"/>; more are answered 429.</summary>
+    public int RateLimitPermits { get; set; } = 600;
+
+    public TimeSpan RateLimitWindow { get; set; } = TimeSpan.FromMinutes(1);
+}
+
+public sealed class SpotwiseOptionsValidator : IValidateOptions<SpotwiseOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SpotwiseOptions options)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Db))
+        {
+            errors.Add("Spotwise:Db is empty; name the SQLite file");
+        }
+        if (options.CycleInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"Spotwise:CycleInterval is {options.CycleInterval}; it must be > 0");
+        }
+        if (Planners.Create(options.Planner) is null)
+        {
+            errors.Add($"Spotwise:Planner is '{options.Planner}'; choose one of {string.Join(", ", Planners.Names)}");
+        }
+        if (options.RateLimitPermits < 1)
+        {
+            errors.Add($"Spotwise:RateLimitPermits is {options.RateLimitPermits}; it must be >= 1");
+        }
+        if (options.RateLimitWindow <= TimeSpan.Zero)
+        {
+            errors.Add($"Spotwise:RateLimitWindow is {options.RateLimitWindow}; it must be > 0");
+        }
+        if (!ApiKeyRing.TryParse(options.ApiKeys, out _, out var why))
+        {
+            errors.Add($"Spotwise:ApiKeys: {why}");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
