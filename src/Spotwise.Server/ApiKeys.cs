@@ -53,6 +53,15 @@ public sealed class ApiKeyRing(IReadOnlyDictionary<string, string> teamByKey)
         }
         return new ApiKeyRing(keys);
     }
+
+    /// <summary>A ring of one fresh random key for team <c>default</c>: what <c>serve</c> uses when no key is configured.</summary>
+    public static (ApiKeyRing Ring, string Key) Generated()
+    {
+        var key = "sw_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        return (new ApiKeyRing(new Dictionary<string, string>(StringComparer.Ordinal) { [key] = DefaultTeam }), key);
+    }
+
+    public const string DefaultTeam = "default";
 }
 
 /// <summary>
@@ -99,6 +108,6 @@ public static class TeamPrincipal
 
 internal static partial class ServerLog
 {
-    [LoggerMessage(Level = LogLevel.Warning, Message = "No API keys are configured (Spotwise:ApiKeys or {Variable}); every /api request will be refused")]
-    public static partial void NoApiKeys(ILogger logger, string variable);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No API keys are configured (Spotwise:ApiKeys or {Variable}): generated key for team 'default': {Key}")]
+    public static partial void GeneratedKey(ILogger logger, string variable, string key);
 }

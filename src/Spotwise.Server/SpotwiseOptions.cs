@@ -24,6 +24,17 @@ public sealed class SpotwiseOptions
     public int RateLimitPermits { get; set; } = 600;
 
     public TimeSpan RateLimitWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Where jobs run: <c>simulated</c> (the simulated cloud) or <c>local</c> (each job's command, on this machine).</summary>
+    public string Backend { get; set; } = "simulated";
+
+    /// <summary>The clock runs this many times real time, starting from the real time at start-up (1 = real time).</summary>
+    public double Speed { get; set; } = 1;
+
+    /// <summary>How many jobs the local backend runs at once.</summary>
+    public int LocalSlots { get; set; } = Math.Max(1, Environment.ProcessorCount);
+
+    public static IReadOnlyList<string> Backends { get; } = ["simulated", "local"];
 }
 
 public sealed class SpotwiseOptionsValidator : IValidateOptions<SpotwiseOptions>
@@ -50,6 +61,18 @@ public sealed class SpotwiseOptionsValidator : IValidateOptions<SpotwiseOptions>
         if (options.RateLimitWindow <= TimeSpan.Zero)
         {
             errors.Add($"Spotwise:RateLimitWindow is {options.RateLimitWindow}; it must be > 0");
+        }
+        if (!SpotwiseOptions.Backends.Contains(options.Backend))
+        {
+            errors.Add($"Spotwise:Backend is '{options.Backend}'; choose one of {string.Join(", ", SpotwiseOptions.Backends)}");
+        }
+        if (!(options.Speed > 0) || !double.IsFinite(options.Speed))
+        {
+            errors.Add($"Spotwise:Speed is {options.Speed}; it must be a number > 0");
+        }
+        if (options.LocalSlots < 1)
+        {
+            errors.Add($"Spotwise:LocalSlots is {options.LocalSlots}; it must be >= 1");
         }
         if (!ApiKeyRing.TryParse(options.ApiKeys, out _, out var why))
         {

@@ -1,0 +1,115 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using Spotwise.Core;
+using Spotwise.Planning;
+using Spotwise.Runtime;
+using Spotwise.Runtime.Reconciliation;
+using Spotwise.Runtime.Simulation;
+using Spotwise.Storage.Sqlite;
+
+namespace Spotwise.Server;
+
+/// <summary>
+/// Builds the service: API, scheduler and reconcile loops, store, backend. <c>Program</c> runs it; so does
+/// <c>spotwise serve</c>.
+/// </summary>
+public static class SpotwiseApp
+{
+    private const string PerKey = "per-key";
+
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+
+        builder.Services.AddOptions<SpotwiseOptions>()
+            .Bind(builder.Configuration.GetSection(SpotwiseOptions.Section))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<SpotwiseOptions>, SpotwiseOptionsValidator>();
+        builder.Services.AddSingleton<TimeProvider>(sp =>
+        {
+            var speed = sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Speed;
+            return speed == 1 ? TimeProvider.System : new ScaledTimeProvider(TimeProvider.System, speed);
+        });
+
+        // The store is opened once, when first asked for (at start-up, below), and disposed with the host.
+        builder.Services.AddSingleton<IJobStore>(sp =>
+            SqliteJobStore.OpenAsync(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Db, CancellationToken.None).GetAwaiter().GetResult());
+        builder.Services.AddSingleton(_ => ShippedCatalog.Load());
+        builder.Services.AddSingleton<IPriceFeed>(sp => new CatalogPriceFeed(sp.GetRequiredService<Catalog>()));
+        builder.Services.AddSingleton(sp => Planners.Create(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Planner)!);
+        builder.Services.AddSingleton(new SchedulerOptions());
+        builder.Services.AddSingleton<Scheduler>();
+        builder.Services.AddSingleton<ICompute>(sp => Backend(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value, sp));
+        builder.Services.AddSingleton(sp => new ReconcileLoop(
+            sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<ICompute>(), sp.GetRequiredService<IPriceFeed>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ReconcileLoop>>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
+        builder.Services.AddSingleton<SchedulerLoop>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SchedulerLoop>());
+
+        builder.Services.AddSingleton(sp => Keys(sp));
+        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthorization();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+        // One fixed window per API key; requests without a valid key are refused (401) before they reach the limiter.
+        builder.Services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.AddPolicy(PerKey, context =>
+            {
+                var options = context.RequestServices.GetRequiredService<IOptions<SpotwiseOptions>>().Value;
+                return RateLimitPartition.GetFixedWindowLimiter(context.Request.Headers.Authorization.ToString(), _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = options.RateLimitPermits,
+                    Window = options.RateLimitWindow,
+                    QueueLimit = 0,
+                });
+            });
+        });
+
+        var app = builder.Build();
+
+        // Open the store now: a bad path fails the start, not the first request.
+        app.Services.GetRequiredService<IJobStore>();
+        app.Services.GetRequiredService<ApiKeyRing>();
+
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+
+        app.MapGet("/healthz", () => TypedResults.Text("ok"));
+        app.MapOpenApi();
+        app.MapMetricsApi();
+        var api = app.MapGroup("").RequireRateLimiting(PerKey);
+        api.MapJobsApi();
+        api.MapPlanApi();
+        return app;
+    }
+
+    private static ICompute Backend(SpotwiseOptions options, IServiceProvider sp) => options.Backend == "local"
+        ? new Spotwise.Runtime.Local.LocalProcessCompute(new Spotwise.Runtime.Local.LocalProcessOptions
+        {
+            Slots = options.LocalSlots,
+            LogDirectory = System.IO.Path.GetFullPath(options.Db) + ".logs",
+        }, sp.GetRequiredService<TimeProvider>())
+        : new SimulatedCloud(new SimulatedCloudOptions { Catalog = sp.GetRequiredService<Catalog>() }, sp.GetRequiredService<TimeProvider>());
+
+    /// <summary>The configured keys; with none, one generated for team <c>default</c>, printed so the user can use it.</summary>
+    private static ApiKeyRing Keys(IServiceProvider sp)
+    {
+        var ring = ApiKeyRing.From(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value, Environment.GetEnvironmentVariable(ApiKeyRing.EnvironmentVariable));
+        if (ring.Count > 0)
+        {
+            return ring;
+        }
+        var (generated, key) = ApiKeyRing.Generated();
+        ServerLog.GeneratedKey(sp.GetRequiredService<ILoggerFactory>().CreateLogger("Spotwise.Server"), ApiKeyRing.EnvironmentVariable, key);
+        Console.WriteLine($"No API keys configured ({ApiKeyRing.EnvironmentVariable}): use this key for team '{ApiKeyRing.DefaultTeam}': {key}");
+        return generated;
+    }
+}

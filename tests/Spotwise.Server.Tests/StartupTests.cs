@@ -1,0 +1,44 @@
+using Microsoft.Extensions.DependencyInjection;
+using Spotwise.Runtime;
+using Spotwise.Runtime.Local;
+using Spotwise.Runtime.Simulation;
+
+namespace Spotwise.Server.Tests;
+
+/// <summary>What <c>serve</c> chooses at start from its settings.</summary>
+public class StartupTests
+{
+    [Fact]
+    public async Task With_no_key_configured_the_server_generates_one_for_team_default()
+    {
+        await using var factory = new SpotwiseServerFactory(new Dictionary<string, string> { ["Spotwise:ApiKeys"] = "" });
+        var keys = factory.Services.GetRequiredService<ApiKeyRing>();
+
+        Assert.Equal(1, keys.Count);
+    }
+
+    [Fact]
+    public async Task The_simulated_cloud_is_the_default_backend()
+    {
+        await using var factory = new SpotwiseServerFactory();
+
+        Assert.IsType<SimulatedCloud>(factory.Services.GetRequiredService<ICompute>());
+    }
+
+    [Fact]
+    public async Task Backend_local_runs_jobs_as_local_processes()
+    {
+        await using var factory = new SpotwiseServerFactory(new Dictionary<string, string> { ["Spotwise:Backend"] = "local" });
+
+        Assert.IsType<LocalProcessCompute>(factory.Services.GetRequiredService<ICompute>());
+    }
+
+    [Fact]
+    public async Task An_unknown_backend_stops_the_start_naming_the_setting()
+    {
+        await using var factory = new SpotwiseServerFactory(new Dictionary<string, string> { ["Spotwise:Backend"] = "kubernetes" });
+
+        var e = Assert.ThrowsAny<Exception>(() => factory.Services.GetRequiredService<ICompute>());
+        Assert.Contains("Spotwise:Backend is 'kubernetes'", e.ToString(), StringComparison.Ordinal);
+    }
+}
