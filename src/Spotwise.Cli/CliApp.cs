@@ -10,6 +10,7 @@ public static class CliApp
         var root = new RootCommand("Spotwise: run batch and ML jobs on the cheapest capacity that still meets every deadline.")
         {
             PlanCommand.Create(stdout, stderr, time),
+            ServeCommand.Create(stderr),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -54,6 +54,11 @@ public sealed record JobInput(bool IsBatch, IReadOnlyList<JobElement> Jobs, IDic
         using (doc)
         {
             var root = doc.RootElement;
+            // A jobs file ({"jobs": [...]}, what `plan` reads) is a batch too.
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("jobs", out var wrapped) && wrapped.ValueKind == JsonValueKind.Array)
+            {
+                root = wrapped;
+            }
             if (root.ValueKind == JsonValueKind.Object)
             {
                 var one = ParseElement(root, 1, "", now, catalog, errors);
@@ -61,7 +66,7 @@ public sealed record JobInput(bool IsBatch, IReadOnlyList<JobElement> Jobs, IDic
             }
             if (root.ValueKind != JsonValueKind.Array)
             {
-                return Fail("body", "expected one job object or a JSON array of jobs");
+                return Fail("body", "expected one job object, a JSON array of jobs, or {\"jobs\": [...]}");
             }
             var count = root.GetArrayLength();
             if (count == 0)

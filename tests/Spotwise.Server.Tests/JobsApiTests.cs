@@ -249,4 +249,15 @@ public sealed class JobsApiTests : IAsyncLifetime, IDisposable
     {
         Assert.Equal(HttpStatusCode.NotFound, (await _teamA.GetAsync("/api/plan")).StatusCode);
     }
+
+    [Fact]
+    public async Task A_jobs_file_posted_as_is_is_a_batch()
+    {
+        var file = await File.ReadAllTextAsync(RepoPaths.Sample("seed-jobs.json"));
+
+        var response = await _teamA.PostAsync("/api/jobs", Json(file));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(4, (await Store.ListAsync(new JobQuery(Team: "team-a"), CancellationToken.None)).Count);
+    }
 }
