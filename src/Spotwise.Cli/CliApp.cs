@@ -5,12 +5,15 @@ namespace Spotwise.Cli;
 /// <summary>The <c>spotwise</c> command. Output streams and the clock are parameters so tests run it in-process.</summary>
 public static class CliApp
 {
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TimeProvider time)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TimeProvider time, HttpMessageHandler? http = null)
     {
         var root = new RootCommand("Spotwise: run batch and ML jobs on the cheapest capacity that still meets every deadline.")
         {
             PlanCommand.Create(stdout, stderr, time),
             ServeCommand.Create(stderr),
+            SubmitCommand.Create(stdout, stderr, http),
+            JobsCommand.Create(stdout, stderr, http),
+            CancelCommand.Create(stdout, stderr, http),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -1,3 +1,10 @@
-using Spotwise.Cli;
+namespace Spotwise.Cli;
 
-return CliApp.Run(args, Console.Out, Console.Error, TimeProvider.System);
+/// <summary>
+/// The entry point of <c>spotwise</c>. Not a top-level <c>Program</c>: the CLI hosts the server, whose public
+/// <c>Program</c> (for <c>WebApplicationFactory</c>) would otherwise share the name.
+/// </summary>
+internal static class EntryPoint
+{
+    private static int Main(string[] args) => CliApp.Run(args, Console.Out, Console.Error, TimeProvider.System);
+}
