@@ -88,6 +88,7 @@ public static class SpotwiseApp
         var api = app.MapGroup("").RequireRateLimiting(PerKey);
         api.MapJobsApi();
         api.MapPlanApi();
+        api.MapMarketApi();
         return app;
     }
 
