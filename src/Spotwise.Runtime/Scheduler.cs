@@ -21,12 +21,26 @@ public sealed record SchedulerOptions
 /// capacity that launched jobs hold, and the plan is stored atomically job by job (each update guarded by the
 /// job's version, so a cancel that lands meanwhile wins). A plan the validator rejects is never applied.
 /// </summary>
-public sealed partial class Scheduler(IJobStore store, IPriceFeed prices, IPlanner planner, SchedulerOptions options, TimeProvider time, ILogger<Scheduler> logger)
+public sealed partial class Scheduler(
+    IJobStore store, IPriceFeed prices, IPlanner planner, SchedulerOptions options, TimeProvider time, ILogger<Scheduler> logger, RuntimeCounters? counters = null)
 {
     private static readonly JobState[] Unlaunched = [JobState.Queued, JobState.Planned];
     private static readonly JobState[] Launched = [JobState.Launching, JobState.Running];
 
     public async Task<Plan?> RunCycleAsync(CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        try
+        {
+            return await CycleAsync(cancellationToken);
+        }
+        finally
+        {
+            counters?.CycleDone(time.GetElapsedTime(started));
+        }
+    }
+
+    private async Task<Plan?> CycleAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var catalog = await prices.PricesAtAsync(now, cancellationToken);

@@ -17,7 +17,7 @@ public static class MetricsApi
         return app;
     }
 
-    public static async Task<ContentHttpResult> MetricsAsync(IJobStore store, CancellationToken cancellationToken)
+    public static async Task<ContentHttpResult> MetricsAsync(IJobStore store, RuntimeCounters counters, CancellationToken cancellationToken)
     {
         var counts = await store.CountByStateAsync(team: null, cancellationToken);
         // The store has no sum query; listing is O(jobs) per scrape, fine until a store grows one.
@@ -43,7 +43,19 @@ public static class MetricsApi
             text.AppendLine("# TYPE spotwise_plan_savings_pct gauge");
             text.AppendLine(Invariant($"spotwise_plan_savings_pct {plan.Totals.SavingsPct}"));
         }
+        Counter(text, "spotwise_cycles_total", "Planning cycles since start.", "counter", counters.Cycles);
+        Counter(text, "spotwise_cycle_seconds", "How long the last planning cycle took, in seconds.", "gauge", counters.LastCycle.TotalSeconds);
+        Counter(text, "spotwise_interruptions_total", "Spot interruptions seen since start.", "counter", counters.Interruptions);
+        Counter(text, "spotwise_spot_refusals_total", "Spot launches refused for want of capacity since start (nothing ran).", "counter", counters.SpotRefusals);
+        Counter(text, "spotwise_fallbacks_total", "Safety-net moves of spot jobs to on-demand since start.", "counter", counters.Fallbacks);
         return TypedResults.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
+    }
+
+    private static void Counter(StringBuilder text, string name, string help, string type, double value)
+    {
+        text.AppendLine(Invariant($"# HELP {name} {help}"));
+        text.AppendLine(Invariant($"# TYPE {name} {type}"));
+        text.AppendLine(Invariant($"{name} {value}"));
     }
 
     private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

@@ -39,11 +39,12 @@ public static class SpotwiseApp
         builder.Services.AddSingleton<IPriceFeed>(sp => new CatalogPriceFeed(sp.GetRequiredService<Catalog>()));
         builder.Services.AddSingleton(sp => Planners.Create(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Planner)!);
         builder.Services.AddSingleton(new SchedulerOptions());
+        builder.Services.AddSingleton<RuntimeCounters>();
         builder.Services.AddSingleton<Scheduler>();
         builder.Services.AddSingleton<ICompute>(sp => Backend(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value, sp));
         builder.Services.AddSingleton(sp => new ReconcileLoop(
             sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<ICompute>(), sp.GetRequiredService<IPriceFeed>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ReconcileLoop>>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ReconcileLoop>>(), counters: sp.GetRequiredService<RuntimeCounters>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
         builder.Services.AddSingleton<SchedulerLoop>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SchedulerLoop>());

@@ -14,6 +14,8 @@ namespace Spotwise.Runtime.Tests;
 /// </summary>
 public sealed class ControlLoopTests : StoreTestBase
 {
+    private readonly RuntimeCounters _counters = new();
+
     /// <summary>p3.2xlarge spot in us-east-1: one instance available for <paramref name="availableHours"/>, then none.</summary>
     private static SpotTrace P3Spot(double availableHours)
     {
@@ -26,8 +28,8 @@ public sealed class ControlLoopTests : StoreTestBase
     {
         var feed = new CatalogPriceFeed(Catalog);
         var cloud = new SimulatedCloud(new SimulatedCloudOptions { Catalog = Catalog, SpotTraces = [trace] }, Time);
-        var scheduler = new Scheduler(Store, feed, new CpSatPlanner(), new SchedulerOptions(), Time, NullLogger<Scheduler>.Instance);
-        var loop = new ReconcileLoop(Store, cloud, feed, Time, NullLogger<ReconcileLoop>.Instance);
+        var scheduler = new Scheduler(Store, feed, new CpSatPlanner(), new SchedulerOptions(), Time, NullLogger<Scheduler>.Instance, _counters);
+        var loop = new ReconcileLoop(Store, cloud, feed, Time, NullLogger<ReconcileLoop>.Instance, counters: _counters);
         await Store.SubmitAsync([.. jobs.Select(j => new Submission(j, "ml", j.Id))], Now, CancellationToken.None);
         var end = Now.AddHours(hours);
         while (Time.GetUtcNow() < end)
@@ -71,6 +73,10 @@ public sealed class ControlLoopTests : StoreTestBase
         Assert.Equal(Market.OnDemand, job.Placement!.Market);
         Assert.True(job.FinishedAt <= job.Job.Deadline, $"finished {job.FinishedAt}, deadline {job.Job.Deadline}");
         Assert.True(job.Attempt >= 2);
+        Assert.Equal(1, _counters.Interruptions);
+        // Until its slack runs out the job is planned on spot again, and the market refuses it (noted for issue 4).
+        Assert.True(_counters.SpotRefusals > 0);
+        Assert.True(_counters.Cycles > 0);
     }
 
     [Fact]

@@ -10,7 +10,8 @@ namespace Spotwise.Runtime.Reconciliation;
 /// failure is logged and the loop goes on. <see cref="TickAsync"/> is public so tests (and the simulator) drive it.
 /// </summary>
 public sealed partial class ReconcileLoop(
-    IJobStore store, ICompute compute, IPriceFeed prices, TimeProvider time, ILogger<ReconcileLoop> logger, TimeSpan? interval = null)
+    IJobStore store, ICompute compute, IPriceFeed prices, TimeProvider time, ILogger<ReconcileLoop> logger, TimeSpan? interval = null,
+    RuntimeCounters? counters = null)
     : BackgroundService
 {
     private static readonly JobState[] Unfinished = [JobState.Queued, JobState.Planned, JobState.Launching, JobState.Running, JobState.Interrupted];
@@ -104,6 +105,7 @@ public sealed partial class ReconcileLoop(
                     CostSoFarUsd = CostOf(job, observed),
                     Placement = new Placement(Market.OnDemand, s.Request.InstanceType, s.Request.Zone, now, price, price * s.Request.WorkHours, null),
                 }, $"safety net: moved to on-demand {s.Request.InstanceType} ({fallback.InstanceId}) to meet the deadline", now, ct);
+                counters?.FellBack();
                 return false;
             case RecordObservation o when job is not null:
                 await UpdateAsync(job with
@@ -114,6 +116,14 @@ public sealed partial class ReconcileLoop(
                     DoneHours = o.NewState == JobState.Succeeded ? job.Job.DurationHours : Math.Max(job.DoneHours, o.Instance.SavedProgressHours),
                     CostSoFarUsd = CostOf(job, observed),
                 }, o.Cause, now, ct);
+                if (o.NewState == JobState.Interrupted && o.Instance.RunningSince is null)
+                {
+                    counters?.SpotRefused();
+                }
+                else if (o.NewState == JobState.Interrupted)
+                {
+                    counters?.Interrupted();
+                }
                 return o.NewState == JobState.Interrupted;
             case MarkFailed f when job is not null:
                 await UpdateAsync(job with { State = JobState.Failed, LastError = f.Reason, FinishedAt = now, CostSoFarUsd = CostOf(job, observed) }, f.Reason, now, ct);
