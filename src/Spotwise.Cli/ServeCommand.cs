@@ -20,13 +20,19 @@ public static class ServeCommand
         var planner = new Option<string>("--planner") { Description = $"Planner: {string.Join(", ", Planners.Names)}", DefaultValueFactory = _ => CpSatPlanner.PlannerName };
         var cycle = new Option<double>("--cycle-seconds") { Description = "Plan at least this often (and at once on submit or interruption)", DefaultValueFactory = _ => 10 };
         var speed = new Option<double>("--speed") { Description = "The clock runs N times real time from now (600: an hour in six seconds)", DefaultValueFactory = _ => 1 };
+        var trace = new Option<string?>("--trace") { Description = "Spot availability trace the simulated cloud replays from now (e.g. data/traces/aws-v100/us-west-2a_v100_1.json)" };
+        var traceType = new Option<string>("--trace-instance-type") { Description = "The instance type the trace is for", DefaultValueFactory = _ => "p3.2xlarge" };
         var command = new Command("serve", "Run the API and the scheduler (SQLite store, shipped catalog, simulated cloud by default)")
         {
-            db, urls, backend, planner, cycle, speed,
+            db, urls, backend, planner, cycle, speed, trace, traceType,
         };
         command.SetAction(async (parse, ct) =>
         {
             var errors = Check(parse.GetValue(backend)!, parse.GetValue(planner)!, parse.GetValue(cycle), parse.GetValue(speed));
+            if (parse.GetValue(trace) is { } t && !File.Exists(t))
+            {
+                errors.Add($"--trace: '{t}' does not exist");
+            }
             if (errors.Count > 0)
             {
                 foreach (var e in errors)
@@ -43,6 +49,8 @@ public static class ServeCommand
                 $"--{SpotwiseOptions.Section}:Planner={parse.GetValue(planner)}",
                 string.Create(CultureInfo.InvariantCulture, $"--{SpotwiseOptions.Section}:CycleInterval={TimeSpan.FromSeconds(parse.GetValue(cycle)):c}"),
                 string.Create(CultureInfo.InvariantCulture, $"--{SpotwiseOptions.Section}:Speed={parse.GetValue(speed)}"),
+                $"--{SpotwiseOptions.Section}:SpotTrace={parse.GetValue(trace)}",
+                $"--{SpotwiseOptions.Section}:SpotTraceInstanceType={parse.GetValue(traceType)}",
             ];
             // The host's own RunAsync(ct): WebApplication.RunAsync takes a URL instead.
             await Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.RunAsync(SpotwiseApp.Build(args), ct);

@@ -22,7 +22,8 @@ public sealed record SchedulerOptions
 /// job's version, so a cancel that lands meanwhile wins). A plan the validator rejects is never applied.
 /// </summary>
 public sealed partial class Scheduler(
-    IJobStore store, IPriceFeed prices, IPlanner planner, SchedulerOptions options, TimeProvider time, ILogger<Scheduler> logger, RuntimeCounters? counters = null)
+    IJobStore store, IPriceFeed prices, IPlanner planner, SchedulerOptions options, TimeProvider time, ILogger<Scheduler> logger,
+    RuntimeCounters? counters = null, SpotBackoff? backoff = null)
 {
     private static readonly JobState[] Unlaunched = [JobState.Queued, JobState.Planned];
     private static readonly JobState[] Launched = [JobState.Launching, JobState.Running];
@@ -81,7 +82,8 @@ public sealed partial class Scheduler(
         var reservations = holding.Where(j => j.Placement is not null && catalog.Find(j.Placement.InstanceType) is not null)
             .Select(j => new CapacityReservation(j.Id, catalog.OfferFor(catalog.Find(j.Placement!.InstanceType)!, j.Placement.Market), now, holdingEnds[j.Id]))
             .ToImmutableArray();
-        return new PlanningProblem(now, jobs, catalog, options.Limits, options.Settings) { Reservations = reservations };
+        var limits = backoff?.Apply(options.Limits, now) ?? options.Limits;
+        return new PlanningProblem(now, jobs, catalog, limits, options.Settings) { Reservations = reservations };
     }
 
     /// <summary>

@@ -40,11 +40,13 @@ public static class SpotwiseApp
         builder.Services.AddSingleton(sp => Planners.Create(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Planner)!);
         builder.Services.AddSingleton(new SchedulerOptions());
         builder.Services.AddSingleton<RuntimeCounters>();
+        builder.Services.AddSingleton(new SpotBackoff());
         builder.Services.AddSingleton<Scheduler>();
         builder.Services.AddSingleton<ICompute>(sp => Backend(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value, sp));
         builder.Services.AddSingleton(sp => new ReconcileLoop(
             sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<ICompute>(), sp.GetRequiredService<IPriceFeed>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ReconcileLoop>>(), counters: sp.GetRequiredService<RuntimeCounters>()));
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ReconcileLoop>>(), counters: sp.GetRequiredService<RuntimeCounters>(),
+            backoff: sp.GetRequiredService<SpotBackoff>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
         builder.Services.AddSingleton<SchedulerLoop>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SchedulerLoop>());
@@ -99,7 +101,14 @@ public static class SpotwiseApp
             Slots = options.LocalSlots,
             LogDirectory = System.IO.Path.GetFullPath(options.Db) + ".logs",
         }, sp.GetRequiredService<TimeProvider>())
-        : new SimulatedCloud(new SimulatedCloudOptions { Catalog = sp.GetRequiredService<Catalog>() }, sp.GetRequiredService<TimeProvider>());
+        : new SimulatedCloud(new SimulatedCloudOptions
+        {
+            Catalog = sp.GetRequiredService<Catalog>(),
+            SpotTraces = options.SpotTrace is { Length: > 0 } trace
+                ? [Spotwise.Runtime.Traces.SpotTraceFile.Read(trace, options.SpotTraceInstanceType, sp.GetRequiredService<TimeProvider>().GetUtcNow(),
+                    zone: sp.GetRequiredService<Catalog>().Region)]
+                : [],
+        }, sp.GetRequiredService<TimeProvider>());
 
     /// <summary>The configured keys; with none, one generated for team <c>default</c>, printed so the user can use it.</summary>
     private static ApiKeyRing Keys(IServiceProvider sp)

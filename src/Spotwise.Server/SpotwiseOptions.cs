@@ -34,6 +34,14 @@ public sealed class SpotwiseOptions
     /// <summary>How many jobs the local backend runs at once.</summary>
     public int LocalSlots { get; set; } = Math.Max(1, Environment.ProcessorCount);
 
+    /// <summary>
+    /// A spot availability trace (data/traces/...) the simulated cloud replays from start-up for
+    /// <see cref="SpotTraceInstanceType"/> in the catalog's region; without one, spot is never interrupted.
+    /// </summary>
+    public string? SpotTrace { get; set; }
+
+    public string SpotTraceInstanceType { get; set; } = "p3.2xlarge";
+
     public static IReadOnlyList<string> Backends { get; } = ["simulated", "local"];
 }
 
@@ -69,6 +77,10 @@ public sealed class SpotwiseOptionsValidator : IValidateOptions<SpotwiseOptions>
         if (!(options.Speed > 0) || !double.IsFinite(options.Speed))
         {
             errors.Add($"Spotwise:Speed is {options.Speed}; it must be a number > 0");
+        }
+        if (options.SpotTrace is { Length: > 0 } trace && !File.Exists(trace))
+        {
+            errors.Add($"Spotwise:SpotTrace is '{trace}'; no such file");
         }
         if (options.LocalSlots < 1)
         {

@@ -7,6 +7,7 @@ public class ServeCommandTests
     [InlineData("--planner", "magic", "--planner: 'magic' is not a planner")]
     [InlineData("--speed", "0", "--speed: 0 must be a number greater than 0")]
     [InlineData("--cycle-seconds", "-1", "--cycle-seconds: -1 must be greater than 0")]
+    [InlineData("--trace", "/no/such/trace.json", "--trace: '/no/such/trace.json' does not exist")]
     public void Bad_serve_flags_exit_2_naming_the_flag(string flag, string value, string expected)
     {
         var (code, _, err) = CliRunner.Run("serve", flag, value);

@@ -15,6 +15,7 @@ namespace Spotwise.Runtime.Tests;
 public sealed class ControlLoopTests : StoreTestBase
 {
     private readonly RuntimeCounters _counters = new();
+    private readonly SpotBackoff _backoff = new();
 
     /// <summary>p3.2xlarge spot in us-east-1: one instance available for <paramref name="availableHours"/>, then none.</summary>
     private static SpotTrace P3Spot(double availableHours)
@@ -28,8 +29,8 @@ public sealed class ControlLoopTests : StoreTestBase
     {
         var feed = new CatalogPriceFeed(Catalog);
         var cloud = new SimulatedCloud(new SimulatedCloudOptions { Catalog = Catalog, SpotTraces = [trace] }, Time);
-        var scheduler = new Scheduler(Store, feed, new CpSatPlanner(), new SchedulerOptions(), Time, NullLogger<Scheduler>.Instance, _counters);
-        var loop = new ReconcileLoop(Store, cloud, feed, Time, NullLogger<ReconcileLoop>.Instance, counters: _counters);
+        var scheduler = new Scheduler(Store, feed, new CpSatPlanner(), new SchedulerOptions(), Time, NullLogger<Scheduler>.Instance, _counters, _backoff);
+        var loop = new ReconcileLoop(Store, cloud, feed, Time, NullLogger<ReconcileLoop>.Instance, counters: _counters, backoff: _backoff);
         await Store.SubmitAsync([.. jobs.Select(j => new Submission(j, "ml", j.Id))], Now, CancellationToken.None);
         var end = Now.AddHours(hours);
         while (Time.GetUtcNow() < end)
@@ -74,8 +75,8 @@ public sealed class ControlLoopTests : StoreTestBase
         Assert.True(job.FinishedAt <= job.Job.Deadline, $"finished {job.FinishedAt}, deadline {job.Job.Deadline}");
         Assert.True(job.Attempt >= 2);
         Assert.Equal(1, _counters.Interruptions);
-        // Until its slack runs out the job is planned on spot again, and the market refuses it (noted for issue 4).
-        Assert.True(_counters.SpotRefusals > 0);
+        // The emptied pool is remembered: the job is not sent back to it to be refused.
+        Assert.Equal(0, _counters.SpotRefusals);
         Assert.True(_counters.Cycles > 0);
     }
 

@@ -41,4 +41,22 @@ public class StartupTests
         var e = Assert.ThrowsAny<Exception>(() => factory.Services.GetRequiredService<ICompute>());
         Assert.Contains("Spotwise:Backend is 'kubernetes'", e.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_spot_trace_is_replayed_by_the_simulated_cloud()
+    {
+        var trace = Path.Combine(RepoPaths.Root, "data", "traces", "aws-v100", "us-west-2a_v100_1.json");
+        await using var factory = new SpotwiseServerFactory(new Dictionary<string, string> { ["Spotwise:SpotTrace"] = trace });
+
+        Assert.IsType<SimulatedCloud>(factory.Services.GetRequiredService<ICompute>());
+    }
+
+    [Fact]
+    public async Task A_missing_spot_trace_stops_the_start_naming_the_setting()
+    {
+        await using var factory = new SpotwiseServerFactory(new Dictionary<string, string> { ["Spotwise:SpotTrace"] = "/no/such/trace.json" });
+
+        var e = Assert.ThrowsAny<Exception>(() => factory.Services.GetRequiredService<ICompute>());
+        Assert.Contains("Spotwise:SpotTrace is '/no/such/trace.json'; no such file", e.ToString(), StringComparison.Ordinal);
+    }
 }

@@ -11,7 +11,7 @@ namespace Spotwise.Runtime.Reconciliation;
 /// </summary>
 public sealed partial class ReconcileLoop(
     IJobStore store, ICompute compute, IPriceFeed prices, TimeProvider time, ILogger<ReconcileLoop> logger, TimeSpan? interval = null,
-    RuntimeCounters? counters = null)
+    RuntimeCounters? counters = null, SpotBackoff? backoff = null)
     : BackgroundService
 {
     private static readonly JobState[] Unfinished = [JobState.Queued, JobState.Planned, JobState.Launching, JobState.Running, JobState.Interrupted];
@@ -116,6 +116,10 @@ public sealed partial class ReconcileLoop(
                     DoneHours = o.NewState == JobState.Succeeded ? job.Job.DurationHours : Math.Max(job.DoneHours, o.Instance.SavedProgressHours),
                     CostSoFarUsd = CostOf(job, observed),
                 }, o.Cause, now, ct);
+                if (o.NewState == JobState.Interrupted && o.Instance.Market == Market.Spot)
+                {
+                    backoff?.Refused(o.Instance.InstanceType, now);
+                }
                 if (o.NewState == JobState.Interrupted && o.Instance.RunningSince is null)
                 {
                     counters?.SpotRefused();
