@@ -45,8 +45,11 @@ public sealed partial class Scheduler(
     {
         var now = time.GetUtcNow();
         var catalog = await prices.PricesAtAsync(now, cancellationToken);
-        var waiting = await store.ListAsync(new JobQuery(States: Unlaunched), cancellationToken);
+        var read = await store.ListAsync(new JobQuery(States: Unlaunched), cancellationToken);
         var launched = await store.ListAsync(new JobQuery(States: Launched), cancellationToken);
+        // A job launched between the two reads is in both: it is launched (its planned copy is stale).
+        var launchedIds = launched.Select(j => j.Id).ToHashSet(StringComparer.Ordinal);
+        var waiting = read.Where(j => !launchedIds.Contains(j.Id)).ToList();
         // Jobs due to launch keep their place: re-planning them could race the reconciler's launch.
         var (due, open) = Split(waiting, now);
         if (open.Count == 0)

@@ -72,4 +72,56 @@ public sealed class SchedulerTests : StoreTestBase
         Assert.Null(await Scheduler().RunCycleAsync(CancellationToken.None));
         Assert.Null((await Get("gone"))!.Placement);
     }
+
+    [Fact]
+    public async Task A_job_launched_between_the_schedulers_two_reads_is_planned_around_not_twice()
+    {
+        await SubmitAsync(P3Job("racer", 1, 10), P3Job("other", 1, 10));
+        await Scheduler().RunCycleAsync(CancellationToken.None);
+        // The reconciler launches "racer" just after the scheduler has read the waiting jobs.
+        var racing = new LaunchesBetweenReads(Store, "racer", Now);
+        var scheduler = new Scheduler(racing, new CatalogPriceFeed(Catalog), new CpSatPlanner(), new SchedulerOptions(), Time, NullLogger<Scheduler>.Instance);
+        await Store.TryUpdateAsync((await Get("other"))! with { State = JobState.Queued, Placement = null }, "re-plan", Now, CancellationToken.None);
+
+        var plan = await scheduler.RunCycleAsync(CancellationToken.None);
+
+        Assert.NotNull(plan);
+        Assert.Equal(["other"], plan.Schedule.Select(a => a.JobId));
+        Assert.Equal(JobState.Launching, (await Get("racer"))!.State);
+    }
+
+    /// <summary>The real store, with one job launched right after the first listing (as a concurrent reconciler would).</summary>
+    private sealed class LaunchesBetweenReads(IJobStore inner, string jobId, DateTimeOffset now) : IJobStore
+    {
+        private bool _done;
+
+        public async Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken)
+        {
+            var result = await inner.ListAsync(query, cancellationToken);
+            if (!_done)
+            {
+                _done = true;
+                var job = (await inner.GetAsync(jobId, cancellationToken))!;
+                await inner.TryUpdateAsync(job with { State = JobState.Launching, Attempt = 1 }, "launched", now, cancellationToken);
+            }
+            return result;
+        }
+
+        public Task<IReadOnlyList<SubmitResult>> SubmitAsync(IReadOnlyList<Submission> batch, DateTimeOffset now, CancellationToken ct) => inner.SubmitAsync(batch, now, ct);
+
+        public Task<JobRecord?> GetAsync(string id, CancellationToken ct) => inner.GetAsync(id, ct);
+
+        public Task<IReadOnlyDictionary<JobState, int>> CountByStateAsync(string? team, CancellationToken ct) => inner.CountByStateAsync(team, ct);
+
+        public Task<IReadOnlyList<JobEvent>> EventsAsync(string id, CancellationToken ct) => inner.EventsAsync(id, ct);
+
+        public Task<JobRecord?> TryUpdateAsync(JobRecord updated, string cause, DateTimeOffset at, CancellationToken ct) => inner.TryUpdateAsync(updated, cause, at, ct);
+
+        public Task<IReadOnlyList<JobRecord?>> TryUpdateManyAsync(IReadOnlyList<(JobRecord Updated, string Cause)> updates, DateTimeOffset at, CancellationToken ct) =>
+            inner.TryUpdateManyAsync(updates, at, ct);
+
+        public Task SavePlanAsync(Spotwise.Core.Serialization.PlanDocument plan, DateTimeOffset at, CancellationToken ct) => inner.SavePlanAsync(plan, at, ct);
+
+        public Task<Spotwise.Core.Serialization.PlanDocument?> LatestPlanAsync(CancellationToken ct) => inner.LatestPlanAsync(ct);
+    }
 }
