@@ -10,13 +10,14 @@ namespace Spotwise.Server.Tests;
 /// The server on a temp SQLite file, with a fake clock (the loops wait on it, so they only run when a test says) and
 /// two keys: k1 for team-a, k2 for team-b. The greedy planner keeps cycles fast.
 /// </summary>
-public sealed class SpotwiseServerFactory(IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
+/// <remarks>Linked into the CLI tests too, which run the client commands against it (one copy of the setup).</remarks>
+public sealed class SpotwiseServerFactory(IReadOnlyDictionary<string, string>? settings = null, DateTimeOffset? start = null) : WebApplicationFactory<Program>
 {
     public static readonly DateTimeOffset Start = new(2026, 3, 2, 8, 0, 0, TimeSpan.Zero);
 
     private readonly string _dir = Directory.CreateTempSubdirectory("spotwise-server-").FullName;
 
-    public FakeTimeProvider Time { get; } = new(Start);
+    public FakeTimeProvider Time { get; } = new(start ?? Start);
 
     public string DbPath => Path.Combine(_dir, "spotwise.db");
 
