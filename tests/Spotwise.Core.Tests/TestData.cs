@@ -5,22 +5,16 @@ public static class TestData
 {
     public static readonly DateTimeOffset Now = new(2026, 11, 24, 8, 0, 0, TimeSpan.Zero);
 
-    private static readonly Lazy<Catalog> Real = new(() =>
-    {
-        using var reader = File.OpenText(RepoPaths.CatalogCsv);
-        return CatalogCsv.Parse(reader, RepoPaths.CatalogCsv);
-    });
-
     /// <summary>
     /// Every GPU type of the shipped catalog and every eighth of the others: real rows, few enough that building
     /// options for hundreds of random queues stays fast (on all 894 types a cpu_small job has ~800 fits).
     /// </summary>
     private static readonly Lazy<Catalog> Slice = new(() => new Catalog(
-        Real.Value.Provider,
-        Real.Value.Region,
-        Real.Value.Entries.Where((e, i) => e.Type.Gpus > 0 || i % 8 == 0)));
+        ShippedData.Catalog.Provider,
+        ShippedData.Catalog.Region,
+        ShippedData.Catalog.Entries.Where((e, i) => e.Type.Gpus > 0 || i % 8 == 0)));
 
-    public static Catalog Catalog => Real.Value;
+    public static Catalog Catalog => ShippedData.Catalog;
 
     public static Catalog CatalogSlice => Slice.Value;
 

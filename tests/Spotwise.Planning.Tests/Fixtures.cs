@@ -11,14 +11,8 @@ public static class Fixtures
     public const string CatalogHeader =
         "instance_type,vcpus,memory_gib,gpus,gpu_model,on_demand_usd_per_hour,spot_savings_pct,spot_usd_per_hour_typical,interruption_band,interruption_freq_per_month";
 
-    private static readonly Lazy<Catalog> LazyRealCatalog = new(() =>
-    {
-        using var reader = new StreamReader(RepoPaths.CatalogCsv);
-        return CatalogCsv.Parse(reader, RepoPaths.CatalogCsv);
-    });
-
     /// <summary>data/catalog/aws-us-east-1.csv, the catalog the product ships.</summary>
-    public static Catalog RealCatalog => LazyRealCatalog.Value;
+    public static Catalog RealCatalog => ShippedData.Catalog;
 
     /// <summary>A catalog of the given CSV rows (no header).</summary>
     public static Catalog TinyCatalog(params string[] rows)

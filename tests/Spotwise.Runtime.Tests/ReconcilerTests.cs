@@ -6,13 +6,7 @@ namespace Spotwise.Runtime.Tests;
 public class ReconcilerTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
-    private static readonly Lazy<Catalog> RealCatalog = new(() =>
-    {
-        using var reader = File.OpenText(RepoPaths.CatalogCsv);
-        return CatalogCsv.Parse(reader, RepoPaths.CatalogCsv);
-    });
-
-    private static Catalog Catalog => RealCatalog.Value;
+    private static Catalog Catalog => ShippedData.Catalog;
 
     private static JobRecord Job(string id, JobState state, Market market = Market.Spot, double hours = 4, double deadlineHours = 12,
         bool checkpointable = false, int attempt = 0, double startHours = 0, double doneHours = 0)

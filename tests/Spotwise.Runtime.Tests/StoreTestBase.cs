@@ -8,15 +8,9 @@ namespace Spotwise.Runtime.Tests;
 public abstract class StoreTestBase : IAsyncLifetime
 {
     protected static readonly DateTimeOffset Now = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
-    private static readonly Lazy<Catalog> RealCatalog = new(() =>
-    {
-        using var reader = File.OpenText(RepoPaths.CatalogCsv);
-        return CatalogCsv.Parse(reader, RepoPaths.CatalogCsv);
-    });
-
     private readonly string _folder = Path.Combine(Path.GetTempPath(), $"spotwise-runtime-{Guid.NewGuid():N}");
 
-    protected static Catalog Catalog => RealCatalog.Value;
+    protected static Catalog Catalog => ShippedData.Catalog;
 
     protected FakeTimeProvider Time { get; } = new(Now);
 
