@@ -52,6 +52,17 @@ public sealed class ArgReader
 
     public IReadOnlyList<string> Errors => _errors;
 
+    /// <summary>Prints each problem as an <c>error:</c> line, then the command's usage; the exit code for bad arguments.</summary>
+    public static int Refuse(IEnumerable<string> errors, string usage, TextWriter stderr)
+    {
+        foreach (var e in errors)
+        {
+            stderr.WriteLine($"error: {e}");
+        }
+        stderr.WriteLine("usage: " + usage);
+        return 2;
+    }
+
     /// <summary>A problem found by the caller (a path that does not exist, say), reported with the others.</summary>
     public void AddError(string message) => _errors.Add(message);
 

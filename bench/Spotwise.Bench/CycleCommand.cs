@@ -37,12 +37,7 @@ public static class CycleCommand
         }
         if (a.Errors.Count > 0)
         {
-            foreach (var e in a.Errors)
-            {
-                stderr.WriteLine($"error: {e}");
-            }
-            stderr.WriteLine("usage: " + Usage);
-            return 2;
+            return ArgReader.Refuse(a.Errors, Usage, stderr);
         }
         var now = new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
         using var catalogReader = new StreamReader(catalogPath!);

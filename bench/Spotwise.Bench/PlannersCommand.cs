@@ -52,12 +52,7 @@ public static class PlannersCommand
         var options = ReadOptions(args, catalog, out var errors);
         if (options is null)
         {
-            foreach (var e in errors)
-            {
-                stderr.WriteLine($"error: {e}");
-            }
-            stderr.WriteLine("usage: " + Usage);
-            return 2;
+            return ArgReader.Refuse(errors, Usage, stderr);
         }
         var trace = AlibabaTrace.Read(tracePath);
         stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,

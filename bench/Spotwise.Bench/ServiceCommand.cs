@@ -56,12 +56,7 @@ public static class ServiceCommand
         }
         if (a.Errors.Count > 0)
         {
-            foreach (var e in a.Errors)
-            {
-                stderr.WriteLine($"error: {e}");
-            }
-            stderr.WriteLine("usage: " + Usage);
-            return 2;
+            return ArgReader.Refuse(a.Errors, Usage, stderr);
         }
 
         // Job bodies: Alibaba-derived jobs written as the jobs file format with times relative to now, so the server
