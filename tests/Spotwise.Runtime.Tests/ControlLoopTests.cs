@@ -24,13 +24,20 @@ public sealed class ControlLoopTests : StoreTestBase
         return new SpotTrace("us-east-1", "p3.2xlarge", Now, TimeSpan.FromMinutes(5), ticks);
     }
 
-    /// <summary>Plays the loop minute by minute until every job is finished or <paramref name="hours"/> have passed.</summary>
-    private async Task RunAsync(SpotTrace trace, double hours, params Job[] jobs)
+    /// <summary>The service's parts on this test's store and clock: the simulated cloud replaying <paramref name="trace"/>.</summary>
+    private (SimulatedCloud Cloud, Scheduler Scheduler, ReconcileLoop Loop) Service(SpotTrace trace)
     {
         var feed = new CatalogPriceFeed(Catalog);
         var cloud = new SimulatedCloud(new SimulatedCloudOptions { Catalog = Catalog, SpotTraces = [trace] }, Time);
         var scheduler = new Scheduler(Store, feed, new CpSatPlanner(), new SchedulerOptions(), Time, NullLogger<Scheduler>.Instance, _counters, _backoff);
         var loop = new ReconcileLoop(Store, cloud, feed, Time, NullLogger<ReconcileLoop>.Instance, counters: _counters, backoff: _backoff);
+        return (cloud, scheduler, loop);
+    }
+
+    /// <summary>Plays the loop minute by minute until every job is finished or <paramref name="hours"/> have passed.</summary>
+    private async Task RunAsync(SpotTrace trace, double hours, params Job[] jobs)
+    {
+        var (_, scheduler, loop) = Service(trace);
         await Store.SubmitAsync([.. jobs.Select(j => new Submission(j, "ml", j.Id))], Now, CancellationToken.None);
         var end = Now.AddHours(hours);
         while (Time.GetUtcNow() < end)
@@ -83,10 +90,7 @@ public sealed class ControlLoopTests : StoreTestBase
     [Fact]
     public async Task A_cancelled_running_job_has_its_instance_terminated()
     {
-        var cloud = new SimulatedCloud(new SimulatedCloudOptions { Catalog = Catalog, SpotTraces = [P3Spot(48)] }, Time);
-        var feed = new CatalogPriceFeed(Catalog);
-        var scheduler = new Scheduler(Store, feed, new CpSatPlanner(), new SchedulerOptions(), Time, NullLogger<Scheduler>.Instance);
-        var loop = new ReconcileLoop(Store, cloud, feed, Time, NullLogger<ReconcileLoop>.Instance);
+        var (cloud, scheduler, loop) = Service(P3Spot(48));
         await Store.SubmitAsync([new Submission(P3Job("train", 3, 10), "ml", "train")], Now, CancellationToken.None);
         await scheduler.RunCycleAsync(CancellationToken.None);
         await loop.TickAsync(CancellationToken.None);
@@ -106,10 +110,7 @@ public sealed class ControlLoopTests : StoreTestBase
     public async Task A_job_that_finished_between_two_ticks_is_recorded_succeeded()
     {
         // The loop misses everything between launch and the end of the work: the next tick must still settle the job.
-        var cloud = new SimulatedCloud(new SimulatedCloudOptions { Catalog = Catalog, SpotTraces = [P3Spot(48)] }, Time);
-        var feed = new CatalogPriceFeed(Catalog);
-        var scheduler = new Scheduler(Store, feed, new CpSatPlanner(), new SchedulerOptions(), Time, NullLogger<Scheduler>.Instance);
-        var loop = new ReconcileLoop(Store, cloud, feed, Time, NullLogger<ReconcileLoop>.Instance);
+        var (cloud, scheduler, loop) = Service(P3Spot(48));
         await Store.SubmitAsync([new Submission(P3Job("quick", 1, 10), "ml", "quick")], Now, CancellationToken.None);
         await scheduler.RunCycleAsync(CancellationToken.None);
         await loop.TickAsync(CancellationToken.None);
