@@ -18,15 +18,25 @@ public sealed record SchedulerOptions
 
 /// <summary>
 /// One planning cycle: every job not yet launched is planned again with the prices of the moment, around the
-/// capacity that launched jobs hold, and the plan is stored atomically job by job (each update guarded by the
-/// job's version, so a cancel that lands meanwhile wins). A plan the validator rejects is never applied.
+/// capacity that launched jobs hold. The plan document is stored in one write; the placements follow atomically job
+/// by job (each update guarded by the job's version, so a cancel that lands meanwhile wins), in transactions of at
+/// most <see cref="ApplyChunkSize"/> jobs. A plan the validator rejects is never applied.
 /// </summary>
+/// <remarks>
+/// Why chunks: SQLite has one writer at a time, and a submission waits for the write in progress before it is
+/// acknowledged. One transaction for 40,000 placements held submissions for seconds (docs/benchmarks.md); a chunk
+/// holds them for milliseconds. A crash between chunks leaves some jobs on their previous placement, which is as
+/// valid as before: every planned job is planned again by the next cycle until it is due.
+/// </remarks>
 public sealed partial class Scheduler(
     IJobStore store, IPriceFeed prices, IPlanner planner, SchedulerOptions options, TimeProvider time, ILogger<Scheduler> logger,
     RuntimeCounters? counters = null, SpotBackoff? backoff = null)
 {
     private static readonly JobState[] Unlaunched = [JobState.Queued, JobState.Planned];
     private static readonly JobState[] Launched = [JobState.Launching, JobState.Running];
+
+    /// <summary>The most placements written in one store transaction.</summary>
+    public const int ApplyChunkSize = 100;
 
     public async Task<Plan?> RunCycleAsync(CancellationToken cancellationToken)
     {
@@ -115,7 +125,7 @@ public sealed partial class Scheduler(
         return end > now ? end : now.AddMinutes(1);
     }
 
-    /// <summary>The plan's placements and refusals, written in one transaction; a job changed meanwhile keeps its change.</summary>
+    /// <summary>The plan's placements and refusals, written in chunks; a job changed meanwhile keeps its change.</summary>
     private async Task ApplyAsync(Plan plan, List<JobRecord> open, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var byId = open.ToDictionary(j => j.Id, StringComparer.Ordinal);
@@ -137,9 +147,9 @@ public sealed partial class Scheduler(
                 updates.Add((record with { State = JobState.Queued, Placement = null, LastError = u.Reason }, "not planned: " + u.Reason));
             }
         }
-        if (updates.Count > 0)
+        foreach (var chunk in updates.Chunk(ApplyChunkSize))
         {
-            await store.TryUpdateManyAsync(updates, now, cancellationToken);
+            await store.TryUpdateManyAsync(chunk, now, cancellationToken);
         }
     }
 

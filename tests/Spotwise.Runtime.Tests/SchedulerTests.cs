@@ -29,6 +29,20 @@ public sealed class SchedulerTests : StoreTestBase
     }
 
     [Fact]
+    public async Task A_plan_larger_than_one_write_chunk_is_applied_to_every_job()
+    {
+        var count = Spotwise.Runtime.Scheduler.ApplyChunkSize * 2 + 7;
+        await SubmitAsync([.. Enumerable.Range(0, count).Select(i => P3Job($"j{i:D4}", 1, 48))]);
+
+        await new Scheduler(Store, new CatalogPriceFeed(Catalog), new GreedyPlanner(), new SchedulerOptions(), Time, NullLogger<Scheduler>.Instance)
+            .RunCycleAsync(CancellationToken.None);
+
+        var counts = await Store.CountByStateAsync(null, CancellationToken.None);
+        Assert.Equal(count, counts[JobState.Planned] + counts[JobState.Queued]);
+        Assert.Equal(count, (await Store.ListAsync(new JobQuery(), CancellationToken.None)).Count(j => j.Placement is not null || j.LastError is not null));
+    }
+
+    [Fact]
     public async Task Capacity_a_running_job_holds_is_not_planned_again()
     {
         // One p3.2xlarge on-demand at a time, no spot: a running 2-hour job holds it.
