@@ -95,6 +95,28 @@ public sealed class SqliteJobStoreTests(ITestOutputHelper output) : JobStoreCont
     }
 
     [Fact]
+    public async Task A_plan_stored_as_plain_json_by_version_1_is_read_after_the_upgrade()
+    {
+        await ((SqliteJobStore)Store).DisposeAsync();
+        var path = Path.Combine(_folder, "v1-plan.db");
+        await using (var v1 = await SqliteJobStore.OpenAsync(path, [Migrations.All[0]], Ct))
+        {
+            await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path}");
+            await connection.OpenAsync(Ct);
+            await using var insert = connection.CreateCommand();
+            insert.CommandText = "INSERT INTO plans (at, document) VALUES ('2026-03-02T08:00:00.0000000+00:00', @json);";
+            insert.Parameters.AddWithValue("@json", System.Text.Json.JsonSerializer.Serialize(Plan("from-v1", T0), Spotwise.Core.Serialization.PlanDocument.JsonOptions));
+            await insert.ExecuteNonQueryAsync(Ct);
+        }
+
+        await using var current = await SqliteJobStore.OpenAsync(path, Ct);
+
+        Assert.Equal("from-v1", (await current.LatestPlanAsync(Ct))!.Planner);
+        await current.SavePlanAsync(Plan("from-v2", T0.AddMinutes(1)), T0.AddMinutes(1), Ct);
+        Assert.Equal("from-v2", (await current.LatestPlanAsync(Ct))!.Planner);
+    }
+
+    [Fact]
     public async Task Appending_a_migration_upgrades_an_existing_file_once()
     {
         await Store.SubmitAsync([Submit(Simple("j1"))], T0, Ct);
