@@ -7,21 +7,35 @@ namespace Spotwise.Server;
 /// <summary>
 /// Runs <see cref="Scheduler.RunCycleAsync"/> every <see cref="SpotwiseOptions.CycleInterval"/> (a PeriodicTimer on the
 /// TimeProvider) and at once when signalled: on submit, and when the reconcile loop sends a job back to the queue.
-/// Signals that arrive during a cycle fold into one more cycle.
+/// Signals that arrive during a cycle fold into one more cycle. Two cycles start at least
+/// <see cref="SpotwiseOptions.MinCycleGap"/> apart in real time, and a cycle is followed by at least as much rest as it
+/// took, so planning a large queue uses at most half the time and the API stays responsive meanwhile.
 /// </summary>
+/// <remarks>
+/// The gap is kept on the real clock (the constructor's <c>pacing</c>, the system clock unless a test passes its own), not the
+/// scheduler's clock: it spares this machine's cores and the store's writer, which do not run faster under
+/// <c>--speed</c>.
+/// </remarks>
 public sealed partial class SchedulerLoop : BackgroundService
 {
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Scheduler _scheduler;
     private readonly TimeSpan _interval;
+    private readonly TimeSpan _minGap;
     private readonly TimeProvider _time;
+    private readonly TimeProvider _pacing;
+    private long? _lastStart;
+    private TimeSpan _lastTook;
     private readonly ILogger<SchedulerLoop> _logger;
 
-    public SchedulerLoop(Scheduler scheduler, ReconcileLoop reconcile, Microsoft.Extensions.Options.IOptions<SpotwiseOptions> options, TimeProvider time, ILogger<SchedulerLoop> logger)
+    public SchedulerLoop(Scheduler scheduler, ReconcileLoop reconcile, Microsoft.Extensions.Options.IOptions<SpotwiseOptions> options, TimeProvider time,
+        ILogger<SchedulerLoop> logger, TimeProvider? pacing = null)
     {
         _scheduler = scheduler;
         _interval = options.Value.CycleInterval;
+        _minGap = options.Value.MinCycleGap;
         _time = time;
+        _pacing = pacing ?? TimeProvider.System;
         _logger = logger;
         reconcile.ReplanNeeded += (_, _) => Signal();
     }
@@ -37,6 +51,7 @@ public sealed partial class SchedulerLoop : BackgroundService
         {
             await foreach (var _ in _wake.Reader.ReadAllAsync(stoppingToken))
             {
+                await PaceAsync(stoppingToken);
                 try
                 {
                     await _scheduler.RunCycleAsync(stoppingToken);
@@ -45,12 +60,27 @@ public sealed partial class SchedulerLoop : BackgroundService
                 {
                     LogCycleFailed(e);
                 }
+                _lastTook = _pacing.GetElapsedTime(_lastStart!.Value);
             }
         }
         finally
         {
             await ticks.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
+    }
+
+    /// <summary>
+    /// Waits until <see cref="SpotwiseOptions.MinCycleGap"/> has passed since the last cycle started, and twice what
+    /// that cycle took.
+    /// </summary>
+    private async Task PaceAsync(CancellationToken stoppingToken)
+    {
+        var spacing = _minGap > 2 * _lastTook ? _minGap : 2 * _lastTook;
+        if (_lastStart is { } last && spacing - _pacing.GetElapsedTime(last) is { Ticks: > 0 } wait)
+        {
+            await Task.Delay(wait, _pacing, stoppingToken);
+        }
+        _lastStart = _pacing.GetTimestamp();
     }
 
     private async Task TickAsync(CancellationToken stoppingToken)

@@ -48,7 +48,10 @@ public static class SpotwiseApp
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ReconcileLoop>>(), counters: sp.GetRequiredService<RuntimeCounters>(),
             backoff: sp.GetRequiredService<SpotBackoff>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
-        builder.Services.AddSingleton<SchedulerLoop>();
+        // The real clock paces cycles whatever the scheduler's clock is (SchedulerLoop's remarks).
+        builder.Services.AddSingleton(sp => new SchedulerLoop(sp.GetRequiredService<Scheduler>(), sp.GetRequiredService<ReconcileLoop>(),
+            sp.GetRequiredService<IOptions<SpotwiseOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SchedulerLoop>>(),
+            pacing: TimeProvider.System));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SchedulerLoop>());
 
         builder.Services.AddSingleton(sp => Keys(sp));

@@ -23,12 +23,41 @@ public sealed class ServiceTests
         await client.PostAsync("/api/jobs", Json(Job1));
 
         // The fake clock never moves, so only the submit's signal can have planned the job; poll real time briefly.
+        await WaitForAsync(async () => (await store.GetAsync("job-1", default))!.State == JobState.Planned);
+    }
+
+    [Fact]
+    public async Task Submissions_after_a_cycle_wait_for_the_minimum_gap_and_fold_into_one_cycle()
+    {
+        await using var factory = new SpotwiseServerFactory(new Dictionary<string, string> { ["Spotwise:MinCycleGap"] = "00:00:01.5" });
+        using var client = factory.ClientFor("k1");
+        var store = factory.Services.GetRequiredService<IJobStore>();
+        var counters = factory.Services.GetRequiredService<RuntimeCounters>();
+        await client.PostAsync("/api/jobs", Json(Job1));
+        await WaitForAsync(async () => (await store.GetAsync("job-1", default))!.State == JobState.Planned);
+        var cyclesBefore = counters.Cycles;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        for (var i = 2; i <= 6; i++)
+        {
+            await client.PostAsync("/api/jobs", Json(Job1.Replace("job-1", $"job-{i}", StringComparison.Ordinal)));
+        }
+        await WaitForAsync(async () => (await store.GetAsync("job-6", default))!.State == JobState.Planned);
+
+        // Five signals, one cycle, and not before the gap (counted from the first cycle's start, which is earlier).
+        Assert.Equal(cyclesBefore + 1, counters.Cycles);
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1), $"planned after {clock.Elapsed}: the gap was not kept");
+        Assert.Equal(JobState.Planned, (await store.GetAsync("job-2", default))!.State);
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition)
+    {
         var deadline = TimeProvider.System.GetTimestamp() + (10 * TimeProvider.System.TimestampFrequency);
-        while ((await store.GetAsync("job-1", default))!.State != JobState.Planned && TimeProvider.System.GetTimestamp() < deadline)
+        while (!await condition() && TimeProvider.System.GetTimestamp() < deadline)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System);
         }
-        Assert.Equal(JobState.Planned, (await store.GetAsync("job-1", default))!.State);
+        Assert.True(await condition(), "the condition did not hold within 10 s");
     }
 
     [Fact]
