@@ -22,6 +22,9 @@ public interface IJobStore
     /// <summary>How many jobs are in each state (for a team, or all).</summary>
     Task<IReadOnlyDictionary<JobState, int>> CountByStateAsync(string? team, CancellationToken cancellationToken);
 
+    /// <summary>What jobs have cost so far, summed in the store (for a team, or all), in USD.</summary>
+    Task<double> SpendSoFarUsdAsync(string? team, CancellationToken cancellationToken);
+
     /// <summary>A job's events, oldest first.</summary>
     Task<IReadOnlyList<JobEvent>> EventsAsync(string jobId, CancellationToken cancellationToken);
 

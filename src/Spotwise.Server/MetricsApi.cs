@@ -20,8 +20,7 @@ public static class MetricsApi
     public static async Task<ContentHttpResult> MetricsAsync(IJobStore store, RuntimeCounters counters, CancellationToken cancellationToken)
     {
         var counts = await store.CountByStateAsync(team: null, cancellationToken);
-        // The store has no sum query; listing is O(jobs) per scrape, fine until a store grows one.
-        var spend = (await store.ListAsync(new JobQuery(), cancellationToken)).Sum(j => j.CostSoFarUsd);
+        var spend = await store.SpendSoFarUsdAsync(team: null, cancellationToken);
         var plan = await store.LatestPlanAsync(cancellationToken);
 
         var text = new StringBuilder();

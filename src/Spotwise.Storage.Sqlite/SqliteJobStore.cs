@@ -179,6 +179,15 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
         return counts;
     }
 
+    public async Task<double> SpendSoFarUsdAsync(string? team, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, null,
+            "SELECT COALESCE(SUM(cost_so_far_usd), 0) FROM jobs WHERE @team IS NULL OR team = @team;", "@team");
+        command.Parameters["@team"].Value = (object?)team ?? DBNull.Value;
+        return Convert.ToDouble(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
     public async Task<IReadOnlyList<JobEvent>> EventsAsync(string jobId, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);

@@ -127,6 +127,8 @@ public sealed class SchedulerTests : StoreTestBase
 
         public Task<IReadOnlyDictionary<JobState, int>> CountByStateAsync(string? team, CancellationToken ct) => inner.CountByStateAsync(team, ct);
 
+        public Task<double> SpendSoFarUsdAsync(string? team, CancellationToken ct) => inner.SpendSoFarUsdAsync(team, ct);
+
         public Task<IReadOnlyList<JobEvent>> EventsAsync(string id, CancellationToken ct) => inner.EventsAsync(id, ct);
 
         public Task<JobRecord?> TryUpdateAsync(JobRecord updated, string cause, DateTimeOffset at, CancellationToken ct) => inner.TryUpdateAsync(updated, cause, at, ct);

@@ -330,6 +330,22 @@ public abstract class JobStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Spend_so_far_is_summed_per_team_or_overall()
+    {
+        Assert.Equal(0, await Store.SpendSoFarUsdAsync(null, Ct));
+        await Store.SubmitAsync([Submit(Simple("a0"), "a"), Submit(Simple("a1"), "a"), Submit(Simple("b0"), "b")], T0, Ct);
+        foreach (var (id, usd) in new[] { ("a0", 1.25), ("a1", 2.5), ("b0", 10.0) })
+        {
+            var read = (await Store.GetAsync(id, Ct))!;
+            Assert.NotNull(await Store.TryUpdateAsync(read with { CostSoFarUsd = usd }, "cost", T0, Ct));
+        }
+
+        Assert.Equal(13.75, await Store.SpendSoFarUsdAsync(null, Ct), 9);
+        Assert.Equal(3.75, await Store.SpendSoFarUsdAsync("a", Ct), 9);
+        Assert.Equal(0, await Store.SpendSoFarUsdAsync("nobody", Ct));
+    }
+
+    [Fact]
     public async Task The_latest_plan_is_the_last_one_saved()
     {
         Assert.Null(await Store.LatestPlanAsync(Ct));
