@@ -31,8 +31,11 @@ public sealed record ApiConnection(Uri Server, string ApiKey)
     }
 }
 
-/// <summary>One answer from the API: the status and the body text (empty when there was none).</summary>
-public sealed record ApiResponse(HttpStatusCode Status, string Body)
+/// <summary>
+/// One answer from the API: the status, the body text (empty when there was none), and the RFC 8288
+/// <c>rel="next"</c> link of a paged list, if any (a path and query on the same server).
+/// </summary>
+public sealed record ApiResponse(HttpStatusCode Status, string Body, string? NextPage = null)
 {
     public bool IsSuccess => (int)Status is >= 200 and < 300;
 }
@@ -63,6 +66,10 @@ public sealed class ApiClient : IDisposable
     public Task<ApiResponse> ListAsync(string? state, CancellationToken ct) =>
         SendAsync(new HttpRequestMessage(HttpMethod.Get, state is null ? "api/jobs" : $"api/jobs?state={Uri.EscapeDataString(state)}"), ct);
 
+    /// <summary>The next page of a list, from a previous answer's <see cref="ApiResponse.NextPage"/>.</summary>
+    public Task<ApiResponse> NextPageAsync(string nextPage, CancellationToken ct) =>
+        SendAsync(new HttpRequestMessage(HttpMethod.Get, nextPage.TrimStart('/')), ct);
+
     public Task<ApiResponse> CancelAsync(string jobId, CancellationToken ct) =>
         SendAsync(new HttpRequestMessage(HttpMethod.Delete, $"api/jobs/{Uri.EscapeDataString(jobId)}"), ct);
 
@@ -73,7 +80,7 @@ public sealed class ApiClient : IDisposable
             try
             {
                 using var response = await _http.SendAsync(request, ct);
-                return new ApiResponse(response.StatusCode, await response.Content.ReadAsStringAsync(ct));
+                return new ApiResponse(response.StatusCode, await response.Content.ReadAsStringAsync(ct), NextLink(response));
             }
             catch (HttpRequestException e)
             {
@@ -87,6 +94,14 @@ public sealed class ApiClient : IDisposable
     }
 
     public void Dispose() => _http.Dispose();
+
+    /// <summary>The target of a <c>Link: &lt;...&gt;; rel="next"</c> header (the only link the API sends).</summary>
+    private static string? NextLink(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("Link", out var links)
+            ? links.Where(l => l.Contains("rel=\"next\"", StringComparison.Ordinal))
+                .Select(l => l[(l.IndexOf('<', StringComparison.Ordinal) + 1)..l.IndexOf('>', StringComparison.Ordinal)])
+                .FirstOrDefault()
+            : null;
 }
 
 public sealed class ServerUnreachableException(Uri server, string why, Exception inner)
@@ -126,7 +141,10 @@ public static class ApiAnswers
     /// Reports an answer the command does not handle itself: 400 (one line per field), 401, and anything else. Returns the
     /// exit code: 2 for bad input or a refused key, 1 otherwise.
     /// </summary>
-    public static int ReportFailure(ApiResponse response, TextWriter stderr)
+    /// <param name="response">The answer.</param>
+    /// <param name="stderr">Where the lines go.</param>
+    /// <param name="indexOffset">Added to <c>jobs[i]</c> in error fields: the batch's first index in the file.</param>
+    public static int ReportFailure(ApiResponse response, TextWriter stderr, int indexOffset = 0)
     {
         switch (response.Status)
         {
@@ -138,7 +156,7 @@ public static class ApiAnswers
                 }
                 foreach (var (field, message) in errors)
                 {
-                    stderr.WriteLine($"error: {field}: {message}");
+                    stderr.WriteLine($"error: {Shift(field, indexOffset)}: {message}");
                 }
                 return ExitCodes.BadInput;
             case HttpStatusCode.Unauthorized:
@@ -155,6 +173,11 @@ public static class ApiAnswers
                 return ExitCodes.Partial;
         }
     }
+
+    private static string Shift(string field, int offset) =>
+        offset == 0 ? field : System.Text.RegularExpressions.Regex.Replace(field, @"^jobs\[(\d+)\]",
+            m => $"jobs[{int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) + offset}]",
+            System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1));
 
     /// <summary>ProblemDetails' <c>detail</c>, else its <c>title</c>; null when the body is not a problem document.</summary>
     public static string? Detail(string body)

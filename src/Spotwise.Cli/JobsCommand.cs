@@ -37,12 +37,25 @@ public static class JobsCommand
         }
         return await ApiAnswers.RunAsync(server, apiKey, http, stderr, async api =>
         {
+            // Every page, following the API's next links: a team's list can be longer than one page.
+            var pages = new List<JsonElement>();
             var response = await api.ListAsync(state, ct);
-            if (response.Status != HttpStatusCode.OK)
+            while (true)
             {
-                return ApiAnswers.ReportFailure(response, stderr);
+                if (response.Status != HttpStatusCode.OK)
+                {
+                    return ApiAnswers.ReportFailure(response, stderr);
+                }
+                pages.AddRange(JsonSerializer.Deserialize<List<JsonElement>>(response.Body) ?? []);
+                if (response.NextPage is not { } next)
+                {
+                    break;
+                }
+                response = await api.NextPageAsync(next, ct);
             }
-            stdout.Write(format == "json" ? response.Body + "\n" : Render(JsonSerializer.Deserialize<List<JobRow>>(response.Body, JsonSerializerOptions.Web) ?? []));
+            stdout.Write(format == "json"
+                ? JsonSerializer.Serialize(pages) + "\n"
+                : Render([.. pages.Select(p => p.Deserialize<JobRow>(JsonSerializerOptions.Web)!)]));
             return ExitCodes.Ok;
         });
     }

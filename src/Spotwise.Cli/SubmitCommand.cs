@@ -4,7 +4,12 @@ using System.Text.Json;
 
 namespace Spotwise.Cli;
 
-/// <summary><c>spotwise submit JOBS</c>: posts the jobs file's jobs as one batch; the server resolves times and validates.</summary>
+/// <summary>
+/// <c>spotwise submit JOBS</c>: posts the jobs file's jobs in batches the server takes (at most
+/// <see cref="Spotwise.Server.JobInput.MaxBatch"/> jobs and well under its body limit each), in file order; the server
+/// resolves times and validates. A refused batch stops the command: the batches before it are stored, and submitting
+/// the corrected file again is safe (stored jobs come back as duplicates).
+/// </summary>
 public static class SubmitCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr, HttpMessageHandler? http)
@@ -35,33 +40,73 @@ public static class SubmitCommand
         }
         return await ApiAnswers.RunAsync(server, apiKey, http, stderr, async api =>
         {
-            var response = await api.SubmitAsync(jobs, ct);
-            if (response.Status != HttpStatusCode.OK)
-            {
-                return ApiAnswers.ReportFailure(response, stderr);
-            }
             var conflicts = 0;
-            using var doc = JsonDocument.Parse(response.Body);
-            foreach (var item in doc.RootElement.EnumerateArray())
+            var offset = 0;
+            foreach (var batch in Batches(jobs))
             {
-                var id = item.GetProperty("jobId").GetString();
-                var outcome = item.GetProperty("outcome").GetString();
-                if (outcome == "conflict")
+                var response = await api.SubmitAsync("[" + string.Join(",", batch) + "]", ct);
+                if (response.Status != HttpStatusCode.OK)
                 {
-                    conflicts++;
-                    stdout.WriteLine($"{id} conflict: already submitted with a different body; submit it under a new jobId");
+                    if (offset > 0)
+                    {
+                        stderr.WriteLine($"error: jobs[{offset}] onwards were not submitted; jobs[0..{offset - 1}] were (submitting the file again is safe)");
+                    }
+                    return ApiAnswers.ReportFailure(response, stderr, indexOffset: offset);
                 }
-                else
-                {
-                    stdout.WriteLine($"{id} {outcome}");
-                }
+                conflicts += Report(response.Body, stdout);
+                offset += batch.Count;
             }
             return conflicts == 0 ? ExitCodes.Ok : ExitCodes.Partial;
         });
     }
 
-    /// <summary>The file's jobs array as JSON text (sent as-is), or null with the reason.</summary>
-    public static string? ReadJobsArray(string path, out string? why)
+    /// <summary>The file's jobs, in order, cut into batches by count and by size.</summary>
+    private static IEnumerable<List<string>> Batches(IReadOnlyList<string> jobs)
+    {
+        const long maxBytes = Spotwise.Server.JobInput.MaxBodyBytes / 2; // room for multi-byte characters and brackets
+        var batch = new List<string>();
+        long bytes = 0;
+        foreach (var job in jobs)
+        {
+            if (batch.Count > 0 && (batch.Count == Spotwise.Server.JobInput.MaxBatch || bytes + job.Length > maxBytes))
+            {
+                yield return batch;
+                batch = [];
+                bytes = 0;
+            }
+            batch.Add(job);
+            bytes += job.Length + 1;
+        }
+        if (batch.Count > 0)
+        {
+            yield return batch;
+        }
+    }
+
+    /// <summary>One line per job of a batch's answer; returns how many were conflicts.</summary>
+    private static int Report(string body, TextWriter stdout)
+    {
+        var conflicts = 0;
+        using var doc = JsonDocument.Parse(body);
+        foreach (var item in doc.RootElement.EnumerateArray())
+        {
+            var id = item.GetProperty("jobId").GetString();
+            var outcome = item.GetProperty("outcome").GetString();
+            if (outcome == "conflict")
+            {
+                conflicts++;
+                stdout.WriteLine($"{id} conflict: already submitted with a different body; submit it under a new jobId");
+            }
+            else
+            {
+                stdout.WriteLine($"{id} {outcome}");
+            }
+        }
+        return conflicts;
+    }
+
+    /// <summary>The file's jobs, each as its JSON text (sent as-is), or null with the reason.</summary>
+    public static IReadOnlyList<string>? ReadJobsArray(string path, out string? why)
     {
         why = null;
         if (!File.Exists(path))
@@ -82,7 +127,7 @@ public static class SubmitCommand
                 why = $"'{path}' holds neither a JSON array of jobs nor {{\"jobs\": [...]}}";
                 return null;
             }
-            return root.GetRawText();
+            return [.. root.EnumerateArray().Select(j => j.GetRawText())];
         }
         catch (JsonException e)
         {

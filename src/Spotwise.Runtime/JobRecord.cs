@@ -73,5 +73,8 @@ public enum SubmitOutcome
 
 public sealed record SubmitResult(string JobId, SubmitOutcome Outcome, JobRecord? Record);
 
-/// <summary>Which jobs to list. Null means any.</summary>
-public sealed record JobQuery(string? Team = null, IReadOnlyCollection<JobState>? States = null, int? Limit = null);
+/// <summary>
+/// Which jobs to list, in submission order. Null means any. <paramref name="After"/> pages: only jobs submitted after
+/// that job (a job id from the previous page's end).
+/// </summary>
+public sealed record JobQuery(string? Team = null, IReadOnlyCollection<JobState>? States = null, int? Limit = null, string? After = null);

@@ -86,7 +86,8 @@ public static class JobsApi
     }
 
     public static async Task<Results<Ok<IReadOnlyList<JobView>>, ValidationProblem>> ListAsync(
-        ClaimsPrincipal user, [AsParameters] JobsServices services, CancellationToken cancellationToken, string? state = null, int? limit = null)
+        ClaimsPrincipal user, [AsParameters] JobsServices services, HttpResponse response, CancellationToken cancellationToken,
+        string? state = null, int? limit = null, string? after = null)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var states = new List<JobState>();
@@ -105,11 +106,25 @@ public static class JobsApi
         {
             errors["limit"] = [$"{limit} is out of range; use 1..{MaxListLimit}"];
         }
+        if (after is not null && (await services.Store.GetAsync(after, cancellationToken))?.Team != user.Team())
+        {
+            errors["after"] = [$"'{after}' is not one of your jobs; pass the last job id of the previous page"];
+        }
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
-        var jobs = await services.Store.ListAsync(new JobQuery(user.Team(), states.Count > 0 ? states : null, limit ?? DefaultListLimit), cancellationToken);
+        var pageSize = limit ?? DefaultListLimit;
+        var jobs = await services.Store.ListAsync(new JobQuery(user.Team(), states.Count > 0 ? states : null, pageSize, after), cancellationToken);
+        if (jobs.Count == pageSize)
+        {
+            // A full page may have more behind it: RFC 8288's next link, as GitHub's API pages.
+            var next = QueryString.Create([
+                .. state is null ? [] : new[] { KeyValuePair.Create("state", (string?)state) },
+                KeyValuePair.Create("limit", (string?)pageSize.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                KeyValuePair.Create("after", (string?)jobs[^1].Id)]);
+            response.Headers.Append("Link", $"</api/jobs{next}>; rel=\"next\"");
+        }
         IReadOnlyList<JobView> views = [.. jobs.Select(j => JobView.From(j))];
         return TypedResults.Ok(views);
     }

@@ -147,6 +147,12 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
             }).ToList();
             where.Add($"state IN ({string.Join(", ", names)})");
         }
+        if (query.After is not null)
+        {
+            // An unknown id matches nothing (rowid > NULL): a cursor must name a listed job.
+            where.Add("rowid > (SELECT rowid FROM jobs WHERE id = @after)");
+            command.Parameters.AddWithValue("@after", query.After);
+        }
         command.Parameters.AddWithValue("@limit", query.Limit is { } limit ? Math.Max(0, limit) : -1);
         command.CommandText = $"SELECT {RecordColumns} FROM jobs" + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") +
             " ORDER BY rowid LIMIT @limit;";

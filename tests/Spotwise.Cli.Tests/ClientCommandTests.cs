@@ -99,6 +99,39 @@ public sealed class ClientCommandTests
     }
 
     [Fact]
+    public async Task Jobs_lists_every_page_when_the_team_has_more_than_one_page_of_jobs()
+    {
+        await using var host = new ServerHost();
+        var many = CliRunner.TempFile("[" + string.Join(",", Enumerable.Range(0, 1_003).Select(i =>
+            $$"""{"jobId": "j{{i:D4}}", "estimatedDurationHours": 1, "requiredResourceType": "cpu_small"}""")) + "]");
+        Assert.Equal(0, host.Cli(Args("submit", many)).ExitCode);
+
+        var json = host.Cli(Args("jobs", "--format", "json"));
+        var table = host.Cli(Args("jobs"));
+
+        Assert.True(json.ExitCode == 0, json.Err);
+        using var doc = System.Text.Json.JsonDocument.Parse(json.Out);
+        Assert.Equal(1_003, doc.RootElement.GetArrayLength());
+        Assert.Equal("j1002", doc.RootElement[1_002].GetProperty("jobId").GetString());
+        Assert.Equal(1_004, Lines(table.Out).Length);
+    }
+
+    [Fact]
+    public async Task Submit_of_a_file_over_one_batch_stops_at_a_bad_batch_naming_the_jobs_index_in_the_file()
+    {
+        await using var host = new ServerHost();
+        var jobs = Enumerable.Range(0, 1_005).Select(i =>
+            $$"""{"jobId": "j{{i:D4}}", "estimatedDurationHours": {{(i == 1_002 ? -1 : 1)}}, "requiredResourceType": "cpu_small"}""");
+        var file = CliRunner.TempFile("[" + string.Join(",", jobs) + "]");
+
+        var (code, _, err) = host.Cli(Args("submit", file));
+
+        Assert.Equal(2, code);
+        Assert.Contains("error: jobs[1002].estimatedDurationHours: ", err, StringComparison.Ordinal);
+        Assert.Contains("jobs[1000] onwards were not submitted", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Jobs_state_filter_passes_through_and_a_bad_state_is_exit_2()
     {
         await using var host = new ServerHost();

@@ -177,6 +177,40 @@ public sealed class JobsApiTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task The_list_pages_with_a_next_link_until_the_last_page()
+    {
+        var batch = "[" + string.Join(",", Enumerable.Range(1, 5).Select(i => Job1.Replace("job-1", $"job-{i}", StringComparison.Ordinal))) + "]";
+        await _teamA.PostAsync("/api/jobs", Json(batch));
+        await _teamB.PostAsync("/api/jobs", Json(Job1.Replace("job-1", "b-1", StringComparison.Ordinal)));
+        var seen = new List<string>();
+        var links = new List<string>();
+
+        string? url = "/api/jobs?limit=2";
+        while (url is not null)
+        {
+            using var page = await _teamA.GetAsync(url);
+            seen.AddRange((await page.Content.ReadFromJsonAsync<List<JobView>>())!.Select(j => j.JobId));
+            url = page.Headers.TryGetValues("Link", out var link) ? Assert.Single(link).Split('>')[0].TrimStart('<') : null;
+            links.Add(url ?? "(none)");
+        }
+
+        Assert.Equal(["job-1", "job-2", "job-3", "job-4", "job-5"], seen);
+        Assert.Equal(["/api/jobs?limit=2&after=job-2", "/api/jobs?limit=2&after=job-4", "(none)"], links);
+    }
+
+    [Fact]
+    public async Task A_page_cursor_that_is_not_the_teams_job_is_a_400_naming_after()
+    {
+        await _teamB.PostAsync("/api/jobs", Json(Job1));
+
+        var others = await _teamA.GetAsync("/api/jobs?after=job-1");
+        var unknown = await _teamA.GetAsync("/api/jobs?after=nope");
+
+        Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (others.StatusCode, unknown.StatusCode));
+        Assert.Contains("nope", Assert.Single((await unknown.Content.ReadFromJsonAsync<HttpValidationProblemDetails>())!.Errors["after"]), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_plan_is_served_after_a_scheduler_cycle_and_the_job_is_planned()
     {
         await _teamA.PostAsync("/api/jobs", Json(Job1));
