@@ -1,5 +1,5 @@
-using System.Collections.Immutable;
 using System.ClientModel;
+using System.Collections.Immutable;
 using System.Diagnostics;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;

@@ -151,6 +151,32 @@ public sealed class ScriptedModelServer : IAsyncDisposable
             .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("id").GetString()!)];
     }
 
+    /// <summary>
+    /// The answer of a naive model: every job of the prompt on its first (cheapest) option at its earliest start,
+    /// capacity, spot safety and dependencies ignored. What the bench measures the pipeline with when no key is set.
+    /// </summary>
+    public static string NaiveAnswer(string prompt)
+    {
+        var from = prompt.IndexOf("<jobs>\n", StringComparison.Ordinal) + "<jobs>\n".Length;
+        var to = prompt.LastIndexOf("</jobs>", StringComparison.Ordinal);
+        var zone = prompt.Split('\n').First(l => l.StartsWith("Zone: ", StringComparison.Ordinal))["Zone: ".Length..].Trim();
+        var schedule = new JsonArray();
+        foreach (var line in prompt[from..to].Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var job = JsonDocument.Parse(line).RootElement;
+            var first = job.GetProperty("options")[0];
+            schedule.Add(new JsonObject
+            {
+                ["jobId"] = job.GetProperty("id").GetString(),
+                ["market"] = first.GetProperty("market").GetString(),
+                ["instanceType"] = first.GetProperty("type").GetString(),
+                ["zone"] = zone,
+                ["startTime"] = job.GetProperty("earliest").GetString(),
+            });
+        }
+        return new JsonObject { ["schedule"] = schedule }.ToJsonString();
+    }
+
     private static IEnumerable<string> Texts(JsonElement body, string property) =>
         body.TryGetProperty(property, out var p) ? p.GetProperty("parts").EnumerateArray().Select(x => x.GetProperty("text").GetString()!) : [];
 
