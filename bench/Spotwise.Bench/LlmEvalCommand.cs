@@ -77,8 +77,8 @@ public static class LlmEvalCommand
         var solve = new SolveOptions { TimeLimit = TimeSpan.FromSeconds(options.TimeLimit), Workers = options.Workers };
         var rows = new List<Row>();
         stdout.WriteLine();
-        stdout.WriteLine("| queue | jobs | planner | planned | expected $ | vs cpsat % | wall s | model s | tokens in/out | raw valid | raw violations | kept | re-planned | fallback | final violations |");
-        stdout.WriteLine("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: |");
+        stdout.WriteLine("| queue | jobs | planner | planned | expected $ | vs cpsat % | wall s | model s | requests | tokens in/out | raw valid | raw violations | kept | re-planned | fallback | final violations |");
+        stdout.WriteLine("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: |");
         foreach (var (name, problem) in Queues(options, catalog, tracePath, seedPath))
         {
             var plans = Order.ToDictionary(p => p, p => Measure(problem, PlannerFactory.Create(p, settings, http, TimeProvider.System, NullLoggerFactory.Instance)!, solve));
@@ -126,7 +126,7 @@ public static class LlmEvalCommand
         return string.Create(CultureInfo.InvariantCulture,
             $"| {r.Queue} | {jobs} | {r.Planner} | {t.JobsPlanned} | {t.ExpectedCostUsd:N2} | {Pct(r.CostVsCpSatPct)} | {r.WallSeconds:0.00} | " +
             $"{(llm is null ? "-" : llm.LatencySeconds.ToString("0.00", CultureInfo.InvariantCulture))} | " +
-            $"{(llm is null ? "-" : $"{llm.TokensIn:N0}/{llm.TokensOut:N0}")} | {(llm is null ? "-" : llm.Fallback is null ? (llm.RawProposalValid ? "yes" : "no") : "-")} | " +
+            $"{(llm is null ? "-" : $"{llm.Chunks} | {llm.TokensIn:N0}/{llm.TokensOut:N0}")}{(llm is null ? " | -" : "")} | {(llm is null ? "-" : llm.Fallback is null ? (llm.RawProposalValid ? "yes" : "no") : "-")} | " +
             $"{(llm is null || llm.Fallback is not null ? "-" : llm.Violations.Length.ToString(CultureInfo.InvariantCulture))} | " +
             $"{(llm is null || llm.Fallback is not null ? "-" : llm.Kept.ToString(CultureInfo.InvariantCulture))} | " +
             $"{(llm is null || llm.Fallback is not null ? "-" : llm.Repaired.Length.ToString(CultureInfo.InvariantCulture))} | " +

@@ -30,6 +30,7 @@ public sealed partial class LlmPlanner(IChatClient chat, LlmSettings settings, b
 
     public async Task<Plan> SolveAsync(PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken)
     {
+        var clock = Stopwatch.StartNew();
         var jobOptions = OptionBuilder.Build(problem);
         // The optimizer's plan is the yardstick and the fallback; it solves while the model thinks.
         var optimizerTask = Task.Run(() => _optimizer.Solve(problem, options, cancellationToken), cancellationToken);
@@ -46,7 +47,7 @@ public sealed partial class LlmPlanner(IChatClient chat, LlmSettings settings, b
         if (answer.Failure is { } failure)
         {
             LogFallback(Name, report.Model, failure);
-            return Finish(optimized, report with { Fallback = failure, Chosen = CpSatPlanner.PlannerName }, optimized);
+            return Finish(optimized, report with { Fallback = failure, Chosen = CpSatPlanner.PlannerName }, optimized, clock);
         }
         var (raw, unreadable) = Proposal.ToPlan(Name, problem, jobOptions, answer.Entries);
         var violations = unreadable.Concat(PlanValidator.Validate(raw, problem)).ToImmutableArray();
@@ -63,21 +64,23 @@ public sealed partial class LlmPlanner(IChatClient chat, LlmSettings settings, b
             // The repair is ours; should it ever fail, the optimizer's plan still goes out, never an unchecked one.
             var why = $"the repaired plan broke {broken.Count} rule(s), first: {broken[0]}";
             LogFallback(Name, report.Model, why);
-            return Finish(optimized, report with { Fallback = why, Chosen = CpSatPlanner.PlannerName }, optimized);
+            return Finish(optimized, report with { Fallback = why, Chosen = CpSatPlanner.PlannerName }, optimized, clock);
         }
         LogProposal(Name, report.Model, violations.Length, repaired.Kept, repaired.Replanned.Length, report.LatencySeconds);
         if (!hybrid)
         {
-            return Finish(repaired.Plan, report, optimized);
+            return Finish(repaired.Plan, report, optimized, clock);
         }
         var hinted = _optimizer.Solve(problem, options, repaired.Plan, cancellationToken);
         var hintedWins = PlanComparison.IsBetter(hinted, repaired.Plan) && PlanValidator.Validate(hinted, problem).Count == 0;
-        return Finish(hintedWins ? hinted : repaired.Plan, report with { Chosen = hintedWins ? CpSatPlanner.PlannerName : LlmName }, optimized);
+        return Finish(hintedWins ? hinted : repaired.Plan, report with { Chosen = hintedWins ? CpSatPlanner.PlannerName : LlmName }, optimized, clock);
     }
 
-    private Plan Finish(Plan plan, LlmReport report, Plan optimized) => plan with
+    /// <summary>The plan under this planner's name, its solve time the whole of it (the model's time included), and its report.</summary>
+    private Plan Finish(Plan plan, LlmReport report, Plan optimized, Stopwatch clock) => plan with
     {
         Planner = Name,
+        Totals = plan.Totals with { SolveSeconds = Math.Round(clock.Elapsed.TotalSeconds, 3) },
         Llm = report with { CostVsOptimizerPct = PlanComparison.CostVsPct(plan, optimized) },
     };
 
