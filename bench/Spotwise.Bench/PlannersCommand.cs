@@ -119,7 +119,7 @@ public static class PlannersCommand
             : new Options([.. sizes.Select(s => s!.Value)], [.. limits.Select(l => l!.Value)], planners, limitsName, capacity, compression, seed, workers, now);
     }
 
-    private static CapacityLimits? ReadLimits(ArgReader a, string name, Catalog catalog)
+    internal static CapacityLimits? ReadLimits(ArgReader a, string name, Catalog catalog)
     {
         switch (name)
         {

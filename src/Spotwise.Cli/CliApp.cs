@@ -5,11 +5,12 @@ namespace Spotwise.Cli;
 /// <summary>The <c>spotwise</c> command. Output streams and the clock are parameters so tests run it in-process.</summary>
 public static class CliApp
 {
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TimeProvider time, HttpMessageHandler? http = null)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TimeProvider time, HttpMessageHandler? http = null,
+        Func<string, string?>? env = null)
     {
         var root = new RootCommand("Spotwise: run batch and ML jobs on the cheapest capacity that still meets every deadline.")
         {
-            PlanCommand.Create(stdout, stderr, time),
+            PlanCommand.Create(stdout, stderr, time, env ?? Environment.GetEnvironmentVariable),
             ServeCommand.Create(stderr),
             SubmitCommand.Create(stdout, stderr, http),
             JobsCommand.Create(stdout, stderr, http),

@@ -2,42 +2,54 @@ using System.CommandLine;
 using Spotwise.Core;
 using Spotwise.Core.Serialization;
 using Spotwise.Planning;
+using Spotwise.Planning.Llm;
 
 namespace Spotwise.Cli;
 
 /// <summary><c>spotwise plan JOBS</c>: the cheapest schedule that meets every deadline, with proof of how good it is.</summary>
 public static class PlanCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr, TimeProvider time)
+    public static Command Create(TextWriter stdout, TextWriter stderr, TimeProvider time, Func<string, string?> env)
     {
         var jobs = new Argument<string>("jobs-file") { Description = "JSON jobs file: an array of jobs or {\"jobs\": [...]}" };
         var catalog = new Option<string?>("--catalog") { Description = "Price catalog CSV (default: the shipped data/catalog/aws-us-east-1.csv)" };
         var limits = new Option<string?>("--limits") { Description = "Capacity limits JSON: on-demand vCPU quotas per class, spot pool sizes (see docs/limits.md)" };
         var noLimits = new Option<bool>("--no-limits") { Description = "Plan with unlimited capacity (what-if)" };
         var now = new Option<string?>("--now") { Description = "Planning moment, ISO 8601 with offset (default: the clock)" };
-        var planner = new Option<string>("--planner") { Description = $"Planner: {string.Join(", ", Planners.Names)}", DefaultValueFactory = _ => CpSatPlanner.PlannerName };
+        var planner = new Option<string>("--planner") { Description = $"Planner: {string.Join(", ", PlannerFactory.Names)} (llm and hybrid ask a model: see docs/llm.md)", DefaultValueFactory = _ => CpSatPlanner.PlannerName };
+        var model = new Option<string?>("--model") { Description = $"The model llm and hybrid ask (default: {LlmSettings.DefaultGeminiModel} on Gemini, {LlmSettings.DefaultOpenAIModel} on OpenAI)" };
+        var provider = new Option<string?>("--llm-provider") { Description = $"gemini (key from {LlmEnvironment.GeminiApiKey}) or openai ({LlmEnvironment.OpenAIEndpoint}, {LlmEnvironment.OpenAIApiKey}); default: whichever is set" };
+        var llmTimeout = new Option<double>("--llm-timeout") { Description = "Seconds one model request may take before the optimizer's plan is used", DefaultValueFactory = _ => 120 };
         var timeLimit = new Option<double>("--time-limit") { Description = "Solver time limit in seconds", DefaultValueFactory = _ => 10 };
         var workers = new Option<int>("--workers") { Description = "Solver threads (0: one per core)", DefaultValueFactory = _ => 0 };
         var format = new Option<string>("--format") { Description = "Output: table or json", DefaultValueFactory = _ => "table" };
         var grid = new Option<int>("--grid-minutes") { Description = "Start times fall on this grid", DefaultValueFactory = _ => PlanningSettings.Default.GridMinutes };
         var command = new Command("plan", "Plan a queue of jobs: market, instance type, zone and start for each, with cost and proof of quality")
         {
-            jobs, catalog, limits, noLimits, now, planner, timeLimit, workers, format, grid,
+            jobs, catalog, limits, noLimits, now, planner, timeLimit, workers, format, grid, model, provider, llmTimeout,
         };
         command.SetAction((parse, ct) =>
         {
             var request = new PlanRequest(parse.GetValue(jobs)!, parse.GetValue(catalog), parse.GetValue(limits), parse.GetValue(noLimits),
                 parse.GetValue(now), parse.GetValue(planner)!, parse.GetValue(timeLimit), parse.GetValue(workers), parse.GetValue(format)!,
-                parse.GetValue(grid));
-            return Task.FromResult(Run(request, stdout, stderr, time, ct));
+                parse.GetValue(grid))
+            {
+                Model = parse.GetValue(model),
+                LlmProvider = parse.GetValue(provider),
+                LlmTimeoutSeconds = parse.GetValue(llmTimeout),
+            };
+            return Task.FromResult(Run(request, stdout, stderr, time, env, ct));
         });
         return command;
     }
 
-    public static int Run(PlanRequest request, TextWriter stdout, TextWriter stderr, TimeProvider time, CancellationToken ct)
+    public static int Run(PlanRequest request, TextWriter stdout, TextWriter stderr, TimeProvider time, Func<string, string?> env, CancellationToken ct)
     {
         var errors = new List<InputError>();
-        var problem = LoadProblem(request, time, errors, out var planner, out var options);
+        using var http = LlmClients.CreateHttpClient();
+        using var loggers = new TextWriterLoggerFactory(stderr);
+        var planner = CreatePlanner(request, env, http, time, loggers, errors);
+        var problem = LoadProblem(request, time, errors, out var options);
         if (problem is null || planner is null)
         {
             foreach (var e in errors)
@@ -61,14 +73,38 @@ public static class PlanCommand
         return plan.Unplanned.IsEmpty ? ExitCodes.Ok : ExitCodes.Partial;
     }
 
-    private static PlanningProblem? LoadProblem(PlanRequest r, TimeProvider time, List<InputError> errors, out IPlanner? planner, out SolveOptions options)
+    /// <summary>
+    /// The planner asked for. A model-backed one without a configured model is refused here, before any file is
+    /// read, with the variable to set; the key itself is never printed.
+    /// </summary>
+    private static IPlanner? CreatePlanner(PlanRequest r, Func<string, string?> env, HttpClient http, TimeProvider time, TextWriterLoggerFactory loggers,
+        List<InputError> errors)
     {
-        planner = Planners.Create(r.Planner);
-        options = new SolveOptions { TimeLimit = TimeSpan.FromSeconds(r.TimeLimitSeconds), Workers = r.Workers };
-        if (planner is null)
+        if (!PlannerFactory.IsKnown(r.Planner))
         {
-            errors.Add(new InputError("--planner", "", $"'{r.Planner}' is not a planner; choose one of {string.Join(", ", Planners.Names)}"));
+            errors.Add(new InputError("--planner", "", $"'{r.Planner}' is not a planner; choose one of {string.Join(", ", PlannerFactory.Names)}"));
+            return null;
         }
+        if (!PlannerFactory.NeedsModel(r.Planner))
+        {
+            return PlannerFactory.Create(r.Planner, null, http, time, loggers);
+        }
+        if (!(r.LlmTimeoutSeconds > 0) || r.LlmTimeoutSeconds > 3600)
+        {
+            errors.Add(new InputError("--llm-timeout", "", Inputs.Invariant($"{r.LlmTimeoutSeconds} must be between 0 and 3600 seconds")));
+        }
+        var (settings, error) = LlmEnvironment.Resolve(r.LlmProvider, r.Model, env);
+        if (settings is null)
+        {
+            errors.Add(new InputError("--planner", "", $"{r.Planner} asks a model, but {error}"));
+            return null;
+        }
+        return PlannerFactory.Create(r.Planner, settings with { RequestTimeout = TimeSpan.FromSeconds(Math.Clamp(r.LlmTimeoutSeconds, 1, 3600)) }, http, time, loggers);
+    }
+
+    private static PlanningProblem? LoadProblem(PlanRequest r, TimeProvider time, List<InputError> errors, out SolveOptions options)
+    {
+        options = new SolveOptions { TimeLimit = TimeSpan.FromSeconds(r.TimeLimitSeconds), Workers = r.Workers };
         if (r.Format is not ("table" or "json"))
         {
             errors.Add(new InputError("--format", "", $"'{r.Format}' is not a format; choose table or json"));
@@ -118,4 +154,13 @@ public sealed record PlanRequest(
     double TimeLimitSeconds,
     int Workers,
     string Format,
-    int GridMinutes);
+    int GridMinutes)
+{
+    /// <summary>For llm and hybrid: the model (default per provider).</summary>
+    public string? Model { get; init; }
+
+    /// <summary>For llm and hybrid: gemini or openai (default: whichever the environment configures).</summary>
+    public string? LlmProvider { get; init; }
+
+    public double LlmTimeoutSeconds { get; init; } = 120;
+}

@@ -31,7 +31,32 @@ public static class PlanTable
         sb.Append(CultureInfo.InvariantCulture, $"Lower bound     {"$" + Money(t.LowerBoundUsd),12}   gap {t.GapPct:0.00}%\n");
         sb.Append(CultureInfo.InvariantCulture, $"Solver          {plan.Planner}: {plan.Status.ToString().ToLowerInvariant()} in {t.SolveSeconds:0.00} s\n");
         sb.Append(CultureInfo.InvariantCulture, $"Jobs            {t.JobsPlanned} planned, {t.JobsUnplanned} unplanned, {t.DeadlinesAtRisk} deadline(s) at risk\n");
+        if (plan.Llm is { } llm)
+        {
+            AppendLlm(sb, llm);
+        }
         return sb.ToString();
+    }
+
+    /// <summary>What the model did: its answer's validity, what was repaired, and its cost against the optimizer's.</summary>
+    private static void AppendLlm(StringBuilder sb, LlmReport llm)
+    {
+        var vs = llm.CostVsOptimizerPct is { } pct ? string.Create(CultureInfo.InvariantCulture, $", {pct:+0.00;-0.00;0.00}% vs the optimizer's plan") : "";
+        sb.Append(CultureInfo.InvariantCulture, $"Model           {llm.Model}: {llm.LatencySeconds:0.00} s, {llm.TokensIn} tokens in, {llm.TokensOut} out, {llm.Chunks} request(s){vs}\n");
+        if (llm.Fallback is { } why)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"                FELL BACK to the optimizer: {why}\n");
+            return;
+        }
+        sb.Append(CultureInfo.InvariantCulture, $"                proposal {(llm.RawProposalValid ? "valid" : $"invalid ({llm.Violations.Length} violation(s))")}, {llm.Kept} kept, {llm.Repaired.Length} re-planned{(llm.Chosen is { } c ? $", kept the {c} plan" : "")}\n");
+        foreach (var v in llm.Violations.Take(10))
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"                  {v}\n");
+        }
+        if (llm.Violations.Length > 10)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"                  ... {llm.Violations.Length - 10} more (see --format json)\n");
+        }
     }
 
     private static void AppendTable(StringBuilder sb, List<string[]> rows)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Spotwise.Planning;
+using Spotwise.Planning.Llm;
 using Spotwise.Server;
 
 namespace Spotwise.Cli;
@@ -17,18 +18,30 @@ public static class ServeCommand
         var db = new Option<string>("--db") { Description = "SQLite file holding the queue", DefaultValueFactory = _ => "./spotwise.db" };
         var urls = new Option<string>("--urls") { Description = "Where to listen", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
         var backend = new Option<string>("--backend") { Description = "Where jobs run: simulated or local", DefaultValueFactory = _ => "simulated" };
-        var planner = new Option<string>("--planner") { Description = $"Planner: {string.Join(", ", Planners.Names)}", DefaultValueFactory = _ => CpSatPlanner.PlannerName };
+        var planner = new Option<string>("--planner") { Description = $"Planner: {string.Join(", ", PlannerFactory.Names)} (llm and hybrid ask a model: see docs/llm.md)", DefaultValueFactory = _ => CpSatPlanner.PlannerName };
+        var model = new Option<string?>("--model") { Description = "The model llm and hybrid ask (default per provider)" };
+        var provider = new Option<string?>("--llm-provider") { Description = "gemini or openai (default: whichever the environment configures)" };
+        var llmTimeout = new Option<double>("--llm-timeout") { Description = "Seconds one model request may take before the cycle uses the optimizer's plan", DefaultValueFactory = _ => 120 };
         var cycle = new Option<double>("--cycle-seconds") { Description = "Plan at least this often (and at once on submit or interruption)", DefaultValueFactory = _ => 10 };
         var speed = new Option<double>("--speed") { Description = "The clock runs N times real time from now (600: an hour in six seconds)", DefaultValueFactory = _ => 1 };
         var trace = new Option<string?>("--trace") { Description = "Spot availability trace the simulated cloud replays from now (e.g. data/traces/aws-v100/us-west-2a_v100_1.json)" };
         var traceType = new Option<string>("--trace-instance-type") { Description = "The instance type the trace is for", DefaultValueFactory = _ => "p3.2xlarge" };
         var command = new Command("serve", "Run the API and the scheduler (SQLite store, shipped catalog, simulated cloud by default)")
         {
-            db, urls, backend, planner, cycle, speed, trace, traceType,
+            db, urls, backend, planner, cycle, speed, trace, traceType, model, provider, llmTimeout,
         };
         command.SetAction(async (parse, ct) =>
         {
             var errors = Check(parse.GetValue(backend)!, parse.GetValue(planner)!, parse.GetValue(cycle), parse.GetValue(speed));
+            if (PlannerFactory.NeedsModel(parse.GetValue(planner)!)
+                && LlmEnvironment.Resolve(parse.GetValue(provider), parse.GetValue(model), Environment.GetEnvironmentVariable).Error is { } why)
+            {
+                errors.Add($"--planner: {parse.GetValue(planner)} asks a model, but {why}");
+            }
+            if (!(parse.GetValue(llmTimeout) > 0))
+            {
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"--llm-timeout: {parse.GetValue(llmTimeout)} must be greater than 0"));
+            }
             if (parse.GetValue(trace) is { } t && !File.Exists(t))
             {
                 errors.Add($"--trace: '{t}' does not exist");
@@ -51,6 +64,9 @@ public static class ServeCommand
                 string.Create(CultureInfo.InvariantCulture, $"--{SpotwiseOptions.Section}:Speed={parse.GetValue(speed)}"),
                 $"--{SpotwiseOptions.Section}:SpotTrace={parse.GetValue(trace)}",
                 $"--{SpotwiseOptions.Section}:SpotTraceInstanceType={parse.GetValue(traceType)}",
+                $"--{SpotwiseOptions.Section}:LlmProvider={parse.GetValue(provider)}",
+                $"--{SpotwiseOptions.Section}:Model={parse.GetValue(model)}",
+                string.Create(CultureInfo.InvariantCulture, $"--{SpotwiseOptions.Section}:LlmTimeout={TimeSpan.FromSeconds(parse.GetValue(llmTimeout)):c}"),
             ];
             // The host's own RunAsync(ct): WebApplication.RunAsync takes a URL instead.
             await Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.RunAsync(SpotwiseApp.Build(args), ct);
@@ -66,9 +82,9 @@ public static class ServeCommand
         {
             errors.Add($"--backend: '{backend}' is not a backend; choose one of {string.Join(", ", SpotwiseOptions.Backends)}");
         }
-        if (Planners.Create(planner) is null)
+        if (!PlannerFactory.IsKnown(planner))
         {
-            errors.Add($"--planner: '{planner}' is not a planner; choose one of {string.Join(", ", Planners.Names)}");
+            errors.Add($"--planner: '{planner}' is not a planner; choose one of {string.Join(", ", PlannerFactory.Names)}");
         }
         if (!(cycleSeconds > 0))
         {

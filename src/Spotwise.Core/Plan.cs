@@ -56,4 +56,7 @@ public sealed record Plan(
 {
     /// <summary>A planned job whose slack after its end is under this share of its duration is at risk.</summary>
     public const double AtRiskSlackShare = 0.10;
+
+    /// <summary>What a generative model contributed, when one was asked (planners <c>llm</c> and <c>hybrid</c>).</summary>
+    public LlmReport? Llm { get; init; }
 }

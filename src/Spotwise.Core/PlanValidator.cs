@@ -17,6 +17,10 @@ public enum ViolationKind
     OverCapacity,
     TotalsMismatch,
     FallbackOnOnDemand,
+    UnknownZone,
+
+    /// <summary>An assignment a model proposed that cannot be read: an unknown market, a start that is not a time.</summary>
+    MalformedAssignment,
 }
 
 /// <summary>One way a plan breaks the rules, naming the job where there is one.</summary>
@@ -74,6 +78,10 @@ public static class PlanValidator
                 $"instance type '{entry.Type.Name}' does not satisfy {job.Resources.Describe()}"));
         }
         var offer = problem.Catalog.OfferFor(entry, a.Market);
+        if (!string.Equals(offer.Zone, a.Offer.Zone, StringComparison.Ordinal))
+        {
+            violations.Add(new(ViolationKind.UnknownZone, a.JobId, $"zone '{a.Offer.Zone}' does not offer {entry.Type.Name}; the catalog's is '{offer.Zone}'"));
+        }
         if (Math.Abs(offer.PricePerHourUsd - a.Offer.PricePerHourUsd) > MoneyToleranceUsd)
         {
             violations.Add(new(ViolationKind.PriceMismatch, a.JobId,

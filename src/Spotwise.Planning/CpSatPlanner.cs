@@ -19,11 +19,19 @@ public sealed class CpSatPlanner : IPlanner
 
     public string Name => PlannerName;
 
-    public Plan Solve(PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken)
+    public Plan Solve(PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken) =>
+        Solve(problem, options, start: null, cancellationToken);
+
+    /// <summary>
+    /// Solves starting from <paramref name="start"/> (a valid plan of the same problem, e.g. a model's proposal)
+    /// instead of the greedy plan: what the grid can hold of it, completed greedily, is the solver's hint and the
+    /// answer it must beat.
+    /// </summary>
+    public Plan Solve(PlanningProblem problem, SolveOptions options, Plan? start, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var model = new GridModel(problem, OptionBuilder.Build(problem));
-        var greedy = GreedyPlanner.Place(model, cancellationToken);
+        var greedy = GreedyPlanner.Place(model, start is null ? null : PlanPlacement.From(model, start), cancellationToken);
         if (PlacesEveryPlaceableJob(model, greedy) && greedy.CostUsd(model) <= CheapestUsd(model, greedy, Enumerable.Range(0, model.Options.Count)) + 1e-6)
         {
             // Every job that can be planned is, on its cheapest option: nothing can be better, no solver needed.

@@ -23,15 +23,28 @@ public sealed class GreedyPlanner : IPlanner
     }
 
     /// <summary>Places every job it can; the result is also CP-SAT's starting point.</summary>
-    public static Placement Place(GridModel model, CancellationToken cancellationToken)
+    public static Placement Place(GridModel model, CancellationToken cancellationToken) => Place(model, null, cancellationToken);
+
+    /// <summary>
+    /// Places every job it can around the jobs <paramref name="start"/> already places (they keep their places and
+    /// hold their capacity): how a partial plan, such as a model's proposal, is completed.
+    /// </summary>
+    public static Placement Place(GridModel model, Placement? start, CancellationToken cancellationToken)
     {
-        var placement = new Placement(model.Options.Count);
+        var placement = start?.Copy() ?? new Placement(model.Options.Count);
         var pools = PoolTimelines.For(model);
+        for (var j = 0; j < model.Options.Count; j++)
+        {
+            if (placement.IsPlaced(j))
+            {
+                pools.Reserve(model.GridOptions[j][placement.OptionIndex[j]], placement.StartStep[j]);
+            }
+        }
         foreach (var j in JobOrder.Of(model))
         {
             cancellationToken.ThrowIfCancellationRequested();
             var job = model.JobAt(j);
-            if (!model.Options[j].IsPlannable)
+            if (placement.IsPlaced(j) || !model.Options[j].IsPlannable)
             {
                 continue;
             }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Spotwise.Core;
 using Spotwise.Planning;
+using Spotwise.Planning.Llm;
 using Spotwise.Runtime;
 using Spotwise.Runtime.Reconciliation;
 using Spotwise.Runtime.Simulation;
@@ -25,7 +26,7 @@ public static class SpotwiseApp
         builder.Services.AddOptions<SpotwiseOptions>()
             .Bind(builder.Configuration.GetSection(SpotwiseOptions.Section))
             .ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<SpotwiseOptions>, SpotwiseOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<SpotwiseOptions>>(new SpotwiseOptionsValidator(key => builder.Configuration[key]));
         builder.Services.AddSingleton<TimeProvider>(sp =>
         {
             var speed = sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Speed;
@@ -37,7 +38,7 @@ public static class SpotwiseApp
             SqliteJobStore.OpenAsync(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Db, CancellationToken.None).GetAwaiter().GetResult());
         builder.Services.AddSingleton(_ => ShippedCatalog.Load());
         builder.Services.AddSingleton<IPriceFeed>(sp => new CatalogPriceFeed(sp.GetRequiredService<Catalog>()));
-        builder.Services.AddSingleton(sp => Planners.Create(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Planner)!);
+        builder.Services.AddSingleton(Planner);
         builder.Services.AddSingleton(new SchedulerOptions());
         builder.Services.AddSingleton<RuntimeCounters>();
         builder.Services.AddSingleton(new SpotBackoff());
@@ -96,6 +97,23 @@ public static class SpotwiseApp
         api.MapPlanApi();
         api.MapMarketApi();
         return app;
+    }
+
+    /// <summary>
+    /// The configured planner. A model-backed one reads its provider and key from the configuration (the environment
+    /// included); the options validator has already refused a start without them. When the model fails, the planner
+    /// itself falls back to the optimizer, so a cycle always has a plan.
+    /// </summary>
+    private static IPlanner Planner(IServiceProvider sp)
+    {
+        var configuration = sp.GetRequiredService<IConfiguration>();
+        var options = sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value;
+        var settings = PlannerFactory.NeedsModel(options.Planner)
+            ? LlmEnvironment.Resolve(options.LlmProvider, options.Model, key => configuration[key]).Settings! with { RequestTimeout = options.LlmTimeout }
+            : null;
+        // One HttpClient for the life of the (singleton) planner.
+        return PlannerFactory.Create(options.Planner, settings, LlmClients.CreateHttpClient(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILoggerFactory>())!;
     }
 
     private static ICompute Backend(SpotwiseOptions options, IServiceProvider sp) => options.Backend == "local"

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Spotwise.Planning;
+using Spotwise.Planning.Llm;
 
 namespace Spotwise.Server;
 
@@ -21,8 +22,17 @@ public sealed class SpotwiseOptions
     /// </summary>
     public TimeSpan MinCycleGap { get; set; } = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>The planner by the name users type (<see cref="Planners.Names"/>).</summary>
+    /// <summary>The planner by the name users type (<see cref="PlannerFactory.Names"/>).</summary>
     public string Planner { get; set; } = CpSatPlanner.PlannerName;
+
+    /// <summary>For the llm and hybrid planners: gemini or openai (default: whichever the environment configures).</summary>
+    public string? LlmProvider { get; set; }
+
+    /// <summary>For the llm and hybrid planners: the model (default per provider).</summary>
+    public string? Model { get; set; }
+
+    /// <summary>How long one model request may take before the cycle uses the optimizer's plan.</summary>
+    public TimeSpan LlmTimeout { get; set; } = TimeSpan.FromSeconds(120);
 
     /// <summary>API keys, each bound to a team: <c>key1=teamA,key2=teamB</c> (the environment's SPOTWISE_API_KEYS adds more).</summary>
     public string? ApiKeys { get; set; }
@@ -52,7 +62,8 @@ public sealed class SpotwiseOptions
     public static IReadOnlyList<string> Backends { get; } = ["simulated", "local"];
 }
 
-public sealed class SpotwiseOptionsValidator : IValidateOptions<SpotwiseOptions>
+/// <summary>Checks the settings at start; <paramref name="env"/> is the configuration, where the model's variables are read.</summary>
+public sealed class SpotwiseOptionsValidator(Func<string, string?> env) : IValidateOptions<SpotwiseOptions>
 {
     public ValidateOptionsResult Validate(string? name, SpotwiseOptions options)
     {
@@ -69,9 +80,17 @@ public sealed class SpotwiseOptionsValidator : IValidateOptions<SpotwiseOptions>
         {
             errors.Add($"Spotwise:MinCycleGap is {options.MinCycleGap}; it must be between 0 and 10 minutes");
         }
-        if (Planners.Create(options.Planner) is null)
+        if (!PlannerFactory.IsKnown(options.Planner))
         {
-            errors.Add($"Spotwise:Planner is '{options.Planner}'; choose one of {string.Join(", ", Planners.Names)}");
+            errors.Add($"Spotwise:Planner is '{options.Planner}'; choose one of {string.Join(", ", PlannerFactory.Names)}");
+        }
+        else if (PlannerFactory.NeedsModel(options.Planner) && LlmEnvironment.Resolve(options.LlmProvider, options.Model, env).Error is { } noModel)
+        {
+            errors.Add($"Spotwise:Planner is '{options.Planner}', which asks a model, but {noModel}");
+        }
+        if (options.LlmTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"Spotwise:LlmTimeout is {options.LlmTimeout}; it must be > 0");
         }
         if (options.RateLimitPermits < 1)
         {

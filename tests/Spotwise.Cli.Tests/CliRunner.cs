@@ -8,11 +8,14 @@ public static partial class CliRunner
 {
     public static readonly DateTimeOffset FixedNow = new(2026, 11, 24, 12, 0, 0, TimeSpan.Zero);
 
-    public static (int ExitCode, string Out, string Err) Run(params string[] args)
+    public static (int ExitCode, string Out, string Err) Run(params string[] args) => RunWith(new Dictionary<string, string>(), args);
+
+    /// <summary>Runs with exactly these environment variables (the machine's own, such as a real model key, are not seen).</summary>
+    public static (int ExitCode, string Out, string Err) RunWith(IReadOnlyDictionary<string, string> env, params string[] args)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var code = CliApp.Run(args, stdout, stderr, new FakeTimeProvider(FixedNow));
+        var code = CliApp.Run(args, stdout, stderr, new FakeTimeProvider(FixedNow), env: env.GetValueOrDefault);
         return (code, stdout.ToString(), stderr.ToString());
     }
 

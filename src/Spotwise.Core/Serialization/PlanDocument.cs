@@ -32,7 +32,13 @@ public sealed record PlanDocument(
             plan.Totals.GapPct, plan.Totals.SolveSeconds, plan.Totals.JobsPlanned, plan.Totals.JobsUnplanned, plan.Totals.DeadlinesAtRisk),
         [.. plan.Schedule.Select(a => new AssignmentView(a.JobId, a.Market.ToWire(), a.Offer.InstanceType.Name, a.Offer.Zone, a.Start, a.End,
             a.Offer.PricePerHourUsd, a.ExpectedCostUsd, a.FallbackAt, a.Reason))],
-        [.. plan.Unplanned.Select(u => new UnplannedView(u.JobId, u.Reason))]);
+        [.. plan.Unplanned.Select(u => new UnplannedView(u.JobId, u.Reason))])
+    {
+        Llm = plan.Llm is { } llm ? LlmView.From(llm) : null,
+    };
+
+    /// <summary>The <c>llm</c> section: present only on plans a generative model took part in.</summary>
+    public LlmView? Llm { get; init; }
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
@@ -45,4 +51,20 @@ public sealed record PlanDocument(
         double PricePerHourUsd, double ExpectedCostUsd, DateTimeOffset? FallbackAt, string Reason);
 
     public sealed record UnplannedView(string JobId, string Reason);
+
+    public sealed record LlmView(
+        string Model, double LatencySeconds, long TokensIn, long TokensOut, int Chunks, bool RawProposalValid,
+        IReadOnlyList<ViolationView> Violations, IReadOnlyList<RepairView> Repaired, int Kept, string? Fallback,
+        double? CostVsOptimizerPct, string? Chosen)
+    {
+        public static LlmView From(LlmReport r) => new(
+            r.Model, Math.Round(r.LatencySeconds, 3), r.TokensIn, r.TokensOut, r.Chunks, r.RawProposalValid,
+            [.. r.Violations.Select(v => new ViolationView(JsonNamingPolicy.KebabCaseLower.ConvertName(v.Kind.ToString()), v.JobId, v.Message))],
+            [.. r.Repaired.Select(x => new RepairView(x.JobId, x.Reason))], r.Kept, r.Fallback,
+            r.CostVsOptimizerPct is { } pct ? Math.Round(pct, 2) : null, r.Chosen);
+    }
+
+    public sealed record ViolationView(string Kind, string? JobId, string Message);
+
+    public sealed record RepairView(string JobId, string Reason);
 }

@@ -1,0 +1,65 @@
+using Spotwise.Core;
+
+namespace Spotwise.Planning;
+
+/// <summary>
+/// Reads a plan back onto the grid model, so another planner can start from it (the hybrid planner hints CP-SAT
+/// with a model's plan). Only what the grid can hold is taken: an assignment on an option the model pruned, or one
+/// that would not fit its pool at its start, is left out for the planner to place.
+/// </summary>
+public static class PlanPlacement
+{
+    public static Placement From(GridModel model, Plan plan)
+    {
+        var placement = new Placement(model.Options.Count);
+        var pools = PoolTimelines.For(model);
+        foreach (var a in plan.Schedule.OrderBy(a => a.Start))
+        {
+            if (!model.IndexOf.TryGetValue(a.JobId, out var j) || placement.IsPlaced(j))
+            {
+                continue;
+            }
+            var o = Array.FindIndex(model.GridOptions[j], g => g.Option.Offer.Market == a.Market
+                && string.Equals(g.Option.Offer.InstanceType.Name, a.Offer.InstanceType.Name, StringComparison.Ordinal));
+            if (o < 0 || NotBefore(model, placement, j) is not { } notBefore)
+            {
+                continue;
+            }
+            var option = model.GridOptions[j][o];
+            var step = Math.Max(notBefore, FirstStepAtOrAfter(model, j, option, a.Start));
+            var fit = pools.EarliestFit(option, step);
+            if (fit >= 0)
+            {
+                pools.Reserve(option, fit);
+                placement.Place(j, o, fit);
+            }
+        }
+        return placement;
+    }
+
+    /// <summary>The first step a dependent may start at, or null when a prerequisite is not placed.</summary>
+    private static int? NotBefore(GridModel model, Placement placement, int j)
+    {
+        var notBefore = 0;
+        foreach (var dep in model.JobAt(j).DependsOn)
+        {
+            var d = model.IndexOf[dep];
+            if (!placement.IsPlaced(d))
+            {
+                return null;
+            }
+            notBefore = Math.Max(notBefore, placement.StartStep[d] + model.DependencyLag(d, j));
+        }
+        return notBefore;
+    }
+
+    private static int FirstStepAtOrAfter(GridModel model, int j, GridOption option, DateTimeOffset start)
+    {
+        var step = option.EarliestStep;
+        while (step < option.LatestStep && model.StartTimeOf(j, step) < start - TimeSpan.FromSeconds(1))
+        {
+            step++;
+        }
+        return step;
+    }
+}
