@@ -90,7 +90,7 @@ public static class QueueSimCommand
             $"queue-sim: {queue} against {traces.Count} zones of {instanceType} ({Path.GetFileName(traceDir!.TrimEnd('/'))}), " +
             $"planner {planner}, seed {seed}, noise {noise:0.##}, launch delay {launchDelay.TotalSeconds:0} s, store {storeKind}, from {start:yyyy-MM-dd HH:mm}Z"));
         stdout.WriteLine();
-        stdout.WriteLine("policy     jobs  cost $      on-demand $  savings  misses  interrupted  refused  fallbacks  cycles  planner p50/p95 s  virtual h  wall s");
+        stdout.WriteLine("policy     jobs  cost $      on-demand $  savings  misses  interrupted  refused  fallbacks  cycles  planner p50/p95 ms  virtual h  wall s");
         foreach (var policy in policies)
         {
             var folder = Path.Combine(Path.GetTempPath(), $"spotwise-queue-sim-{Guid.NewGuid():N}");
@@ -113,7 +113,7 @@ public static class QueueSimCommand
                 var r = await QueueSimulation.RunAsync(scenario, null, CancellationToken.None);
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{policy.ToWire(),-9}  {r.Jobs,4}  {r.TotalCostUsd,10:N2}  {r.OnDemandBaselineCostUsd,11:N2}  {r.SavingsPct,6:0.0}%  {r.DeadlineMisses,6}  " +
-                    $"{r.Interruptions,11}  {r.SpotRefusals,7}  {r.Fallbacks,9}  {r.Cycles,6}  {r.PlannerP50Seconds,8:0.000}/{r.PlannerP95Seconds:0.000}  " +
+                    $"{r.Interruptions,11}  {r.SpotRefusals,7}  {r.Fallbacks,9}  {r.Cycles,6}  {r.PlannerP50Seconds * 1000,9:0.0}/{r.PlannerP95Seconds * 1000,-6:0.0}  " +
                     $"{r.VirtualDuration.TotalHours,9:0.0}  {r.WallTime.TotalSeconds,6:0.0}"));
                 if (a.Has("--misses"))
                 {
