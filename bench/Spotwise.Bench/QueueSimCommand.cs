@@ -19,14 +19,17 @@ public static class QueueSimCommand
     public const string Usage =
         "queue-sim [--jobs samples/alibaba-200.json | --generate N] [--trace-dir data/traces/aws-v100] [--instance-type p3.2xlarge] " +
         "[--policy all|spotwise|on-demand] [--planner cpsat] [--time-limit 5] [--seed 1] [--noise 0] [--store memory|sqlite] " +
-        "[--start 2023-02-15T00:00:00Z] [--launch-delay 90] [--gpu-on-traced-type] [--misses]";
+        "[--start 2023-02-15T00:00:00Z] [--launch-delay 90] [--windows 1] [--gpu-on-traced-type] [--misses]";
 
     private static readonly DateTimeOffset TraceStart = new(2023, 2, 15, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Windows start this far apart in the 45-day V100 recording (10 windows fit with a week to spare).</summary>
+    private static readonly TimeSpan WindowSpacing = TimeSpan.FromDays(3.8);
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
         var a = new ArgReader(args,
-            ["--jobs", "--generate", "--trace-dir", "--instance-type", "--policy", "--planner", "--time-limit", "--seed", "--noise", "--store", "--start", "--launch-delay"], ["--misses", "--gpu-on-traced-type"]);
+            ["--jobs", "--generate", "--trace-dir", "--instance-type", "--policy", "--planner", "--time-limit", "--seed", "--noise", "--store", "--start", "--launch-delay", "--windows"], ["--misses", "--gpu-on-traced-type"]);
         var generate = a.WholeNumber("--generate", 1, 100_000);
         var jobsPath = a.Text("--jobs") ?? (generate is null ? RepoRoot.PathTo("samples/alibaba-200.json", out _) : null);
         var traceDir = a.Text("--trace-dir") ?? RepoRoot.PathTo("data/traces/aws-v100", out _);
@@ -38,6 +41,7 @@ public static class QueueSimCommand
         var noise = a.Text("--noise") is { } n ? Fraction(a, n) : 0;
         var storeKind = a.Text("--store") ?? "memory";
         var start = a.Time("--start") ?? TraceStart;
+        var windows = a.WholeNumber("--windows", 1, 10) ?? 1;
         var launchDelay = a.Text("--launch-delay") is { } ld ? Seconds(a, "--launch-delay", ld) : TimeSpan.FromSeconds(90);
         QueuePolicy[] policies = policyText == "all" ? [QueuePolicy.Spotwise, QueuePolicy.OnDemand]
             : QueuePolicies.TryParse(policyText, out var one) ? [one] : [];
@@ -90,17 +94,20 @@ public static class QueueSimCommand
             $"queue-sim: {queue} against {traces.Count} zones of {instanceType} ({Path.GetFileName(traceDir!.TrimEnd('/'))}), " +
             $"planner {planner}, seed {seed}, noise {noise:0.##}, launch delay {launchDelay.TotalSeconds:0} s, store {storeKind}, from {start:yyyy-MM-dd HH:mm}Z"));
         stdout.WriteLine();
-        stdout.WriteLine("policy     jobs  cost $      on-demand $  savings  misses  interrupted  refused  fallbacks  cycles  planner p50/p95 ms  virtual h  wall s");
-        foreach (var policy in policies)
+        stdout.WriteLine("trace day  policy     jobs  cost $      on-demand $  savings  misses  interrupted  refused  fallbacks  cycles  planner p50/p95 ms  virtual h  wall s");
+        var results = new List<QueueSimulationResult>();
+        for (var w = 0; w < windows; w++)
         {
-            var folder = Path.Combine(Path.GetTempPath(), $"spotwise-queue-sim-{Guid.NewGuid():N}");
-            try
+            // Window w begins WindowSpacing × w into the recording: the traces are anchored that much before the start.
+            var offset = WindowSpacing * w;
+            var anchored = traces.Select(t => t.StartingAt(start - offset)).ToList();
+            foreach (var policy in policies)
             {
                 var scenario = new QueueScenario
                 {
                     Jobs = jobs,
                     Catalog = catalog,
-                    SpotTraces = traces,
+                    SpotTraces = anchored,
                     Policy = policy,
                     Planner = planner,
                     Solve = SolveOptions.Default with { TimeLimit = TimeSpan.FromSeconds(timeLimit), Workers = 1 },
@@ -108,11 +115,14 @@ public static class QueueSimCommand
                     Seed = seed,
                     DurationNoiseFraction = noise,
                     LaunchDelay = launchDelay,
-                    Store = storeKind == "sqlite" ? async ct => await SqliteJobStore.OpenAsync(Path.Combine(folder, "jobs.db"), ct) : null,
                 };
-                var r = await QueueSimulation.RunAsync(scenario, null, CancellationToken.None);
+                if (await RunOneAsync(scenario, storeKind == "sqlite", stderr) is not { } r)
+                {
+                    return 2;
+                }
+                results.Add(r);
                 stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{policy.ToWire(),-9}  {r.Jobs,4}  {r.TotalCostUsd,10:N2}  {r.OnDemandBaselineCostUsd,11:N2}  {r.SavingsPct,6:0.0}%  {r.DeadlineMisses,6}  " +
+                    $"{offset.TotalDays,9:0}  {policy.ToWire(),-9}  {r.Jobs,4}  {r.TotalCostUsd,10:N2}  {r.OnDemandBaselineCostUsd,11:N2}  {r.SavingsPct,6:0.0}%  {r.DeadlineMisses,6}  " +
                     $"{r.Interruptions,11}  {r.SpotRefusals,7}  {r.Fallbacks,9}  {r.Cycles,6}  {r.PlannerP50Seconds * 1000,9:0.0}/{r.PlannerP95Seconds * 1000,-6:0.0}  " +
                     $"{r.VirtualDuration.TotalHours,9:0.0}  {r.WallTime.TotalSeconds,6:0.0}"));
                 if (a.Has("--misses"))
@@ -120,20 +130,41 @@ public static class QueueSimCommand
                     WriteMisses(stdout, r);
                 }
             }
-            catch (ArgumentException e)
+        }
+        if (windows > 1)
+        {
+            foreach (var group in results.GroupBy(r => r.Policy))
             {
-                return ArgReader.Refuse([e.Message], Usage, stderr);
-            }
-            finally
-            {
-                if (Directory.Exists(folder))
-                {
-                    Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-                    Directory.Delete(folder, recursive: true);
-                }
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{group.Key.ToWire()} over {windows} windows: savings mean {group.Average(r => r.SavingsPct):0.0}%, min {group.Min(r => r.SavingsPct):0.0}%, " +
+                    $"max {group.Max(r => r.SavingsPct):0.0}%; misses {group.Sum(r => r.DeadlineMisses)}; interruptions {group.Sum(r => r.Interruptions)}"));
             }
         }
         return 0;
+    }
+
+    /// <summary>One run, on a fresh SQLite file when asked (deleted after); null when the scenario was refused.</summary>
+    private static async Task<QueueSimulationResult?> RunOneAsync(QueueScenario scenario, bool sqlite, TextWriter stderr)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"spotwise-queue-sim-{Guid.NewGuid():N}");
+        try
+        {
+            var withStore = sqlite ? scenario with { Store = async ct => await SqliteJobStore.OpenAsync(Path.Combine(folder, "jobs.db"), ct) } : scenario;
+            return await QueueSimulation.RunAsync(withStore, null, CancellationToken.None);
+        }
+        catch (ArgumentException e)
+        {
+            ArgReader.Refuse([e.Message], Usage, stderr);
+            return null;
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                Directory.Delete(folder, recursive: true);
+            }
+        }
     }
 
     /// <summary>Each missed job: how late (or in what state), on what, and why.</summary>

@@ -112,11 +112,12 @@ internal sealed class QueueRun : IDisposable
 
     // The service plans on a timer too; only jobs still waiting for a place can gain from it.
     private async Task<bool> PeriodicCycleDueAsync(DateTimeOffset now, CancellationToken ct) =>
-        (_lastCycle is null || now >= _lastCycle + _scenario.CycleInterval) && (await WaitingAsync(now, ct)).Count > 0;
+        (_lastCycle is null || now >= _lastCycle + _scenario.CycleInterval)
+        && (await _store.ListAsync(new JobQuery(States: [JobState.Queued, JobState.Planned]), ct)).Any(j => IsWaiting(j, now));
 
-    private async Task<IReadOnlyList<JobRecord>> WaitingAsync(DateTimeOffset now, CancellationToken ct) =>
-        [.. (await _store.ListAsync(new JobQuery(States: [JobState.Queued, JobState.Planned]), ct))
-            .Where(j => j.State == JobState.Queued || j.Placement!.PlannedStart > now)];
+    /// <summary>Not placed yet, or placed to start later: what a planning cycle may still move.</summary>
+    private static bool IsWaiting(JobRecord job, DateTimeOffset now) =>
+        job.State == JobState.Queued || (job.State == JobState.Planned && job.Placement!.PlannedStart > now);
 
     /// <summary>
     /// The next moment anything can happen: an arrival, a planned start, a change in the cloud (boot done, work done,
@@ -141,7 +142,7 @@ internal sealed class QueueRun : IDisposable
             switch (job.State)
             {
                 case JobState.Queued or JobState.Planned:
-                    waiting |= job.State == JobState.Queued || job.Placement!.PlannedStart > now;
+                    waiting |= IsWaiting(job, now);
                     candidates.Add(job.Placement?.PlannedStart);
                     // The reconciler fails a waiting job once its deadline has passed.
                     candidates.Add(job.Job.Deadline?.AddTicks(1));
