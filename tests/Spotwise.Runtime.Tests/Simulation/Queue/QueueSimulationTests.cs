@@ -132,17 +132,26 @@ public sealed class QueueSimulationTests
     }
 
     [Fact]
-    public async Task Unfinished_jobs_at_the_horizon_are_reported_as_misses()
+    public async Task The_run_stops_at_the_horizon_and_reports_every_unfinished_job_as_missed()
     {
-        // 10 hours of work due in 2: nothing can meet it; the run stops at the horizon, not never.
-        List<Job> jobs = [new Job { Id = "hopeless", DurationHours = 10, Deadline = T0.AddHours(2), Resources = ResourceRequest.ForInstanceTypes([V100]) }];
+        // 10 hours of work due in 2 cannot be planned; 10 hours with no deadline is still running at the horizon.
+        List<Job> jobs =
+        [
+            new Job { Id = "hopeless", DurationHours = 10, Deadline = T0.AddHours(2), Resources = ResourceRequest.ForInstanceTypes([V100]) },
+            new Job { Id = "endless", DurationHours = 10, Resources = ResourceRequest.ForInstanceTypes([Cpu]) },
+        ];
 
         var result = await QueueSimulation.RunAsync(Scenario(jobs, TwoZones(Repeat((4, 12)))) with { Horizon = T0.AddHours(4) }, null, Ct);
 
-        var outcome = Assert.Single(result.Outcomes);
-        Assert.False(outcome.MetDeadline);
-        Assert.Equal(1, result.DeadlineMisses);
-        Assert.True(result.VirtualDuration <= TimeSpan.FromHours(4));
+        Assert.Equal(TimeSpan.FromHours(4), result.VirtualDuration);
+        Assert.Equal(2, result.DeadlineMisses);
+        var hopeless = result.Outcomes.Single(o => o.JobId == "hopeless");
+        var endless = result.Outcomes.Single(o => o.JobId == "endless");
+        Assert.Equal((JobState.Failed, false), (hopeless.State, hopeless.MetDeadline));
+        Assert.Equal((JobState.Running, false), (endless.State, endless.MetDeadline));
+        Assert.Contains("still running", endless.LastError, StringComparison.Ordinal);
+        // Billed up to the horizon: 4 h less the boot, on spot (the cheaper market for a job with all the time it needs).
+        Assert.Equal((4 - 0.025) * 0.04, endless.CostUsd, 6);
     }
 
     [Fact]
