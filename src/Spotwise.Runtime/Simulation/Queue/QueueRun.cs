@@ -9,8 +9,8 @@ namespace Spotwise.Runtime.Simulation.Queue;
 /// <summary>
 /// One run of <see cref="QueueSimulation"/>: the service's parts wired as <c>spotwise serve</c> wires them (the traces'
 /// prices fed to the planner through <see cref="TracePriceFeed"/>), on a <see cref="VirtualClock"/>, and the loop that
-/// moves the clock. At each moment it does what the service's loops
-/// would have done by then: submit the jobs that arrived, reconcile, plan when something asks for it, reconcile again.
+/// moves the clock. At each moment it does what the service's loops would have done by then: submit the jobs that
+/// arrived, reconcile, plan when something asks for it, reconcile again.
 /// </summary>
 internal sealed class QueueRun : IDisposable
 {
