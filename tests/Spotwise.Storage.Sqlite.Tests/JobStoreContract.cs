@@ -330,6 +330,21 @@ public abstract class JobStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Lists_page_in_submission_order_after_a_cursor()
+    {
+        await Store.SubmitAsync([.. Enumerable.Range(0, 5).Select(i => Submit(Simple($"p{i}"), i == 2 ? "b" : "a"))], T0, Ct);
+
+        var first = await Store.ListAsync(new JobQuery(Team: "a", Limit: 2), Ct);
+        var second = await Store.ListAsync(new JobQuery(Team: "a", Limit: 2, After: first[^1].Id), Ct);
+        var last = await Store.ListAsync(new JobQuery(Team: "a", Limit: 2, After: second[^1].Id), Ct);
+
+        Assert.Equal(["p0", "p1"], Ids(first));
+        Assert.Equal(["p3", "p4"], Ids(second));
+        Assert.Empty(last);
+        Assert.Empty(await Store.ListAsync(new JobQuery(After: "unknown"), Ct));
+    }
+
+    [Fact]
     public async Task Spend_so_far_is_summed_per_team_or_overall()
     {
         Assert.Equal(0, await Store.SpendSoFarUsdAsync(null, Ct));

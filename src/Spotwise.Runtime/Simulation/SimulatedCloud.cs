@@ -127,6 +127,35 @@ public sealed class SimulatedCloud : ICompute
         }
     }
 
+    /// <summary>
+    /// The next moment after now at which something a caller could see changes by itself: an instance starts running
+    /// or finishes its work, a notice is given, or a traced pool with live instances changes capacity. Null when
+    /// nothing is live. A driver of virtual time (the queue simulation) jumps from one such moment to the next.
+    /// </summary>
+    public DateTimeOffset? NextChange()
+    {
+        lock (_lock)
+        {
+            var now = AdvanceToNow();
+            DateTimeOffset? next = null;
+            foreach (var i in _instances.Where(i => i.IsLiveAt(now)))
+            {
+                next = Earliest(next, i.RunsAt > now ? i.RunsAt : i.FinishAt);
+                next = Earliest(next, i.DoomedAt);
+            }
+            var notice = _options.InterruptionNotice;
+            foreach (var pool in _pools.Where(p => p.LiveAt(now).Any()))
+            {
+                next = Earliest(next, pool.Trace.NextChange(now));
+                if (pool.Trace.NextChange(now + notice) is { } change && change - notice > now)
+                {
+                    next = Earliest(next, change - notice);
+                }
+            }
+            return next;
+        }
+    }
+
     // Applies, in time order, every capacity change and notice of the traced pools up to now. Pools with nothing live
     // are skipped: a trace with no one on it needs no stepping.
     private DateTimeOffset AdvanceToNow()
