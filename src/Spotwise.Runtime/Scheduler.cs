@@ -14,6 +14,15 @@ public sealed record SchedulerOptions
     public PlanningSettings Settings { get; init; } = PlanningSettings.Default;
 
     public SolveOptions Solve { get; init; } = SolveOptions.Default with { TimeLimit = TimeSpan.FromSeconds(5) };
+
+    /// <summary>
+    /// Time an instance takes from launch to running the job's work (boot, image pull), added to every job's duration
+    /// when planning: the work starts that much after the planned start. Without it, jobs planned to end exactly at
+    /// their deadline missed it by the boot time (docs/simulation.md); with it, a job whose slack is shorter than the
+    /// boot is refused up front, with the reason, instead of launched to miss. The default is the simulated cloud's
+    /// launch delay, a typical EC2 boot.
+    /// </summary>
+    public TimeSpan LaunchAllowance { get; init; } = TimeSpan.FromSeconds(90);
 }
 
 /// <summary>
@@ -91,7 +100,7 @@ public sealed partial class Scheduler(
     {
         var openIds = open.Select(j => j.Id).ToHashSet(StringComparer.Ordinal);
         var holdingEnds = holding.ToDictionary(j => j.Id, j => ExpectedEnd(j, now), StringComparer.Ordinal);
-        var jobs = open.Select(r => ForPlanning(r, openIds, holdingEnds)).ToImmutableArray();
+        var jobs = open.Select(r => ForPlanning(r, openIds, holdingEnds, options.LaunchAllowance)).ToImmutableArray();
         var reservations = holding.Where(j => j.Placement is not null && catalog.Find(j.Placement.InstanceType) is not null)
             .Select(j => new CapacityReservation(j.Id, catalog.OfferFor(catalog.Find(j.Placement!.InstanceType)!, j.Placement.Market), now, holdingEnds[j.Id]))
             .ToImmutableArray();
@@ -100,10 +109,10 @@ public sealed partial class Scheduler(
     }
 
     /// <summary>
-    /// The job as the planner sees it now: only the work left, and only the prerequisites not yet done. A
-    /// prerequisite that is running pushes the earliest start to its expected end.
+    /// The job as the planner sees it now: only the work left plus the launch allowance, and only the prerequisites
+    /// not yet done. A prerequisite that is running pushes the earliest start to its expected end.
     /// </summary>
-    private static Job ForPlanning(JobRecord r, HashSet<string> openIds, Dictionary<string, DateTimeOffset> holdingEnds)
+    private static Job ForPlanning(JobRecord r, HashSet<string> openIds, Dictionary<string, DateTimeOffset> holdingEnds, TimeSpan launchAllowance)
     {
         var earliest = r.Job.EarliestStart;
         foreach (var dep in r.Job.DependsOn.Where(holdingEnds.ContainsKey))
@@ -112,7 +121,7 @@ public sealed partial class Scheduler(
         }
         return r.Job with
         {
-            DurationHours = Math.Max(r.RemainingHours, 1.0 / 60),
+            DurationHours = Math.Max(r.RemainingHours, 1.0 / 60) + launchAllowance.TotalHours,
             EarliestStart = earliest,
             DependsOn = [.. r.Job.DependsOn.Where(openIds.Contains)],
         };

@@ -39,7 +39,10 @@ public static class SpotwiseApp
         builder.Services.AddSingleton(_ => ShippedCatalog.Load());
         builder.Services.AddSingleton<IPriceFeed>(sp => new CatalogPriceFeed(sp.GetRequiredService<Catalog>()));
         builder.Services.AddSingleton(Planner);
-        builder.Services.AddSingleton(new SchedulerOptions());
+        // Local processes start at once; the simulated cloud boots for its launch delay (the default allowance).
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Backend == "local"
+            ? new SchedulerOptions { LaunchAllowance = TimeSpan.Zero }
+            : new SchedulerOptions());
         builder.Services.AddSingleton<RuntimeCounters>();
         builder.Services.AddSingleton(new SpotBackoff());
         builder.Services.AddSingleton<Scheduler>();

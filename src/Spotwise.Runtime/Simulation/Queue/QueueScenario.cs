@@ -73,6 +73,12 @@ public sealed record QueueScenario
 
     public TimeSpan LaunchDelay { get; init; } = TimeSpan.FromSeconds(90);
 
+    /// <summary>
+    /// What the planner allows for that delay (<see cref="SchedulerOptions.LaunchAllowance"/>); by default the delay
+    /// itself, as a deployment would set it to its cloud's boot time.
+    /// </summary>
+    public TimeSpan? LaunchAllowance { get; init; }
+
     /// <summary>Run time = work × (1 + f·u), u uniform in [-1, 1) from the seed (<see cref="SimulatedCloudOptions.DurationNoiseFraction"/>).</summary>
     public double DurationNoiseFraction { get; init; }
 

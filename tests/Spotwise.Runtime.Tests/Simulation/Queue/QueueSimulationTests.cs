@@ -80,15 +80,16 @@ public sealed class QueueSimulationTests
     public async Task A_spot_job_that_falls_behind_its_safety_net_moment_moves_to_on_demand_and_meets_the_deadline()
     {
         // 4 h of work, checkpoints every hour, due exactly when a spot start still is safe (4 h + 0.1 h restart + 1 h
-        // of work that can be lost). The 90 s boot puts it behind: at 1:00 its first checkpoint is 90 s away and the
-        // safety-net moment (deadline - restart - work not saved) has come. Spot never goes; the net moves it anyway.
+        // of work that can be lost). With no launch allowance the planner ignores the 90 s boot, which puts the job
+        // behind: at 1:00 its first checkpoint is 90 s away and the safety-net moment (deadline - restart - work not
+        // saved) has come. Spot never goes; the net moves it anyway.
         List<Job> jobs = [new Job
         {
             Id = "train", DurationHours = 4, Deadline = T0.AddHours(5.1), Checkpointable = true, CheckpointIntervalHours = 1,
             Resources = ResourceRequest.ForInstanceTypes([V100]),
         }];
 
-        var result = await QueueSimulation.RunAsync(Scenario(jobs, TwoZones(Repeat((1, 24 * 12)))), null, Ct);
+        var result = await QueueSimulation.RunAsync(Scenario(jobs, TwoZones(Repeat((1, 24 * 12)))) with { LaunchAllowance = TimeSpan.Zero }, null, Ct);
 
         var outcome = Assert.Single(result.Outcomes);
         Assert.Equal([Market.Spot, Market.OnDemand], outcome.Markets);
@@ -96,6 +97,20 @@ public sealed class QueueSimulationTests
         Assert.True(outcome.MetDeadline, $"finished {outcome.Finish}, due {outcome.Deadline}");
         // 58.5 minutes of spot (nothing saved), then the whole job on on-demand.
         Assert.Equal((0.975 * 0.9) + (4 * 3.06), outcome.CostUsd, 6);
+    }
+
+    [Fact]
+    public async Task Jobs_due_right_after_their_work_meet_the_deadline_because_the_planner_allows_for_the_boot()
+    {
+        // Due 5 minutes after their work would end if it started at once: a 90 s boot the planner ignored made such
+        // jobs miss by the boot time; with the launch allowance they start on time and finish before the deadline.
+        var jobs = V100Jobs(4, hours: 2, deadlineHours: 2 + (5.0 / 60));
+
+        var ignored = await QueueSimulation.RunAsync(Scenario(jobs, TwoZones(Repeat((4, 24 * 12)))) with { LaunchAllowance = TimeSpan.Zero, LaunchDelay = TimeSpan.FromMinutes(6) }, null, Ct);
+        var allowed = await QueueSimulation.RunAsync(Scenario(jobs, TwoZones(Repeat((4, 24 * 12)))) with { LaunchAllowance = TimeSpan.FromMinutes(2) }, null, Ct);
+
+        Assert.Equal(4, ignored.DeadlineMisses);
+        Assert.Equal(0, allowed.DeadlineMisses);
     }
 
     [Fact]
