@@ -21,7 +21,7 @@ public static class MetricsApi
     {
         var counts = await store.CountByStateAsync(team: null, cancellationToken);
         // The store has no sum query; listing is O(jobs) per scrape, fine until a store grows one.
-        var spend = (await store.ListAsync(new JobQuery(), cancellationToken)).Sum(j => j.CostSoFarUsd);
+        var spend = Money.Spent(await store.ListAsync(new JobQuery(), cancellationToken));
         var plan = await store.LatestPlanAsync(cancellationToken);
 
         var text = new StringBuilder();

@@ -6,6 +6,9 @@ using Spotwise.Planning;
 using Spotwise.Runtime;
 using Spotwise.Runtime.Reconciliation;
 using Spotwise.Runtime.Simulation;
+using Spotwise.Runtime.Traces;
+using Spotwise.Server.Components;
+using Spotwise.Server.Dashboard;
 using Spotwise.Storage.Sqlite;
 
 namespace Spotwise.Server;
@@ -33,8 +36,11 @@ public static class SpotwiseApp
         });
 
         // The store is opened once, when first asked for (at start-up, below), and disposed with the host.
-        builder.Services.AddSingleton<IJobStore>(sp =>
-            SqliteJobStore.OpenAsync(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Db, CancellationToken.None).GetAwaiter().GetResult());
+        // Every write passes the signalling wrapper, so the dashboard's open pages hear of it.
+        builder.Services.AddSingleton<ChangeSignal>();
+        builder.Services.AddSingleton<IJobStore>(sp => new SignallingJobStore(
+            SqliteJobStore.OpenAsync(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Db, CancellationToken.None).GetAwaiter().GetResult(),
+            sp.GetRequiredService<ChangeSignal>()));
         builder.Services.AddSingleton(_ => ShippedCatalog.Load());
         builder.Services.AddSingleton<IPriceFeed>(sp => new CatalogPriceFeed(sp.GetRequiredService<Catalog>()));
         builder.Services.AddSingleton(sp => Planners.Create(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Planner)!);
@@ -42,6 +48,7 @@ public static class SpotwiseApp
         builder.Services.AddSingleton<RuntimeCounters>();
         builder.Services.AddSingleton(new SpotBackoff());
         builder.Services.AddSingleton<Scheduler>();
+        builder.Services.AddSingleton(sp => ReplayedTraces.From(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value, sp));
         builder.Services.AddSingleton<ICompute>(sp => Backend(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value, sp));
         builder.Services.AddSingleton(sp => new ReconcileLoop(
             sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<ICompute>(), sp.GetRequiredService<IPriceFeed>(),
@@ -53,7 +60,10 @@ public static class SpotwiseApp
 
         builder.Services.AddSingleton(sp => Keys(sp));
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+            .AddScheme<AuthenticationSchemeOptions, DashboardCookieHandler>(DashboardCookieHandler.SchemeName, null);
+        builder.Services.AddRazorComponents();
+        builder.Services.AddScoped<DashboardData>();
         builder.Services.AddAuthorization();
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
@@ -84,6 +94,7 @@ public static class SpotwiseApp
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
+        app.UseAntiforgery();
 
         app.MapGet("/healthz", () => TypedResults.Text("ok"));
         app.MapOpenApi();
@@ -92,6 +103,9 @@ public static class SpotwiseApp
         api.MapJobsApi();
         api.MapPlanApi();
         api.MapMarketApi();
+        api.MapMoneyApi();
+        app.MapDashboard();
+        app.MapRazorComponents<App>();
         return app;
     }
 
@@ -104,10 +118,7 @@ public static class SpotwiseApp
         : new SimulatedCloud(new SimulatedCloudOptions
         {
             Catalog = sp.GetRequiredService<Catalog>(),
-            SpotTraces = options.SpotTrace is { Length: > 0 } trace
-                ? [Spotwise.Runtime.Traces.SpotTraceFile.Read(trace, options.SpotTraceInstanceType, sp.GetRequiredService<TimeProvider>().GetUtcNow(),
-                    zone: sp.GetRequiredService<Catalog>().Region)]
-                : [],
+            SpotTraces = sp.GetRequiredService<ReplayedTraces>().Traces,
         }, sp.GetRequiredService<TimeProvider>());
 
     /// <summary>The configured keys; with none, one generated for team <c>default</c>, printed so the user can use it.</summary>
@@ -123,4 +134,12 @@ public static class SpotwiseApp
         Console.WriteLine($"No API keys configured ({ApiKeyRing.EnvironmentVariable}): use this key for team '{ApiKeyRing.DefaultTeam}': {key}");
         return generated;
     }
+}
+
+/// <summary>The spot traces the simulated cloud replays (none without <c>Spotwise:SpotTrace</c>); the dashboard charts them.</summary>
+public sealed record ReplayedTraces(IReadOnlyList<SpotTrace> Traces)
+{
+    public static ReplayedTraces From(SpotwiseOptions options, IServiceProvider sp) => new(options.SpotTrace is { Length: > 0 } trace
+        ? [SpotTraceFile.Read(trace, options.SpotTraceInstanceType, sp.GetRequiredService<TimeProvider>().GetUtcNow(), zone: sp.GetRequiredService<Catalog>().Region)]
+        : []);
 }
