@@ -131,7 +131,7 @@ public static class SpotwiseApp
         }
         var (generated, key) = ApiKeyRing.Generated();
         ServerLog.GeneratedKey(sp.GetRequiredService<ILoggerFactory>().CreateLogger("Spotwise.Server"), ApiKeyRing.EnvironmentVariable, key);
-        Console.WriteLine($"No API keys configured ({ApiKeyRing.EnvironmentVariable}): use this key for team '{ApiKeyRing.DefaultTeam}': {key}");
+        Console.WriteLine($"No API keys configured ({ApiKeyRing.EnvironmentVariable}): use this key for team '{ApiKeyRing.DefaultTeam}' with the API, the CLI and the dashboard (open / and sign in): {key}");
         return generated;
     }
 }

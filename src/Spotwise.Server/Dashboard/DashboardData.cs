@@ -21,8 +21,9 @@ public sealed record Overview(
     IReadOnlyList<Series> Availability,
     RuntimeCounters Counters);
 
-/// <summary>A named line of (time, value) points for a chart.</summary>
-public sealed record Series(string Name, string Css, IReadOnlyList<(DateTimeOffset At, double Value)> Points);
+/// <summary>A named line of (time, value) points for a chart: <see cref="Css"/> says spot (solid) or on-demand (dashed),
+/// <see cref="Color"/> which instance type.</summary>
+public sealed record Series(string Name, string Css, IReadOnlyList<(DateTimeOffset At, double Value)> Points, string Color = "#2b6cb0");
 
 /// <summary>
 /// Reads the dashboard's data for the signed-in team. Jobs, one job and cancel go through <see cref="JobsApi"/>'s
@@ -35,8 +36,14 @@ public sealed class DashboardData(
     /// <summary>The timeline draws at most this many jobs (the soonest); the table lists them all.</summary>
     public const int TimelineRows = 40;
 
+    /// <summary>Jobs that ran stay on the timeline this long after they ended, so a demo shows the plan being carried out.</summary>
+    public static readonly TimeSpan RecentlyEnded = TimeSpan.FromHours(2);
+
     private const int ChartPoints = 48;
     private const int ChartedTypes = 4;
+
+    /// <summary>One colour per charted instance type (spot solid, on-demand dashed in the same colour).</summary>
+    private static readonly string[] TypeColors = ["#2b6cb0", "#dd6b20", "#2f855a", "#805ad5"];
 
     private static readonly JobState[] OnTimeline = [JobState.Planned, JobState.Launching, JobState.Running, JobState.Interrupted];
 
@@ -52,7 +59,7 @@ public sealed class DashboardData(
         var jobs = listed is Ok<IReadOnlyList<JobView>> ok ? ok.Value! : [];
         var errors = listed is ValidationProblem bad ? bad.ProblemDetails.Errors : new Dictionary<string, string[]>();
         var all = state is null ? jobs : await AllAsync(user, ct);
-        var timeline = await TimelineAsync(user, all, ct);
+        var timeline = await TimelineAsync(user, all, now, ct);
         var window = TimelineScale.Around(now, timeline.SelectMany(j => new[] { j.PlannedEnd, j.Deadline }).OfType<DateTimeOffset>(), 0, 1);
         var inUse = all.Where(j => j.InstanceType is not null && !IsFinal(j)).Select(j => j.InstanceType!).Distinct(StringComparer.Ordinal).Take(ChartedTypes).ToList();
         return new Overview(
@@ -67,10 +74,14 @@ public sealed class DashboardData(
     private async Task<IReadOnlyList<JobView>> AllAsync(ClaimsPrincipal user, CancellationToken ct) =>
         (await JobsApi.ListAsync(user, Jobs, ct)).Result is Ok<IReadOnlyList<JobView>> ok ? ok.Value! : [];
 
-    /// <summary>The placed, unfinished jobs, soonest first, each with its events (interruptions and fallbacks are drawn).</summary>
-    private async Task<IReadOnlyList<JobView>> TimelineAsync(ClaimsPrincipal user, IReadOnlyList<JobView> jobs, CancellationToken ct)
+    /// <summary>
+    /// The placed, unfinished jobs and those that ran and ended in the last <see cref="RecentlyEnded"/>, soonest first,
+    /// each with its events (interruptions and fallbacks are drawn).
+    /// </summary>
+    private async Task<IReadOnlyList<JobView>> TimelineAsync(ClaimsPrincipal user, IReadOnlyList<JobView> jobs, DateTimeOffset now, CancellationToken ct)
     {
-        var placed = jobs.Where(j => j.PlannedStart is not null && OnTimeline.Any(s => s.ToWire() == j.State))
+        var placed = jobs.Where(j => j.PlannedStart is not null && OnTimeline.Any(s => s.ToWire() == j.State)
+                || (j.StartedAt is not null && j.FinishedAt >= now - RecentlyEnded))
             .OrderBy(j => j.StartedAt ?? j.PlannedStart).ThenBy(j => j.JobId, StringComparer.Ordinal).Take(TimelineRows);
         var rows = new List<JobView>();
         foreach (var job in placed)
@@ -96,8 +107,8 @@ public sealed class DashboardData(
         var series = new List<Series>();
         foreach (var (type, i) in types.Select((t, i) => (t, i)))
         {
-            series.Add(Line($"{type} spot", $"spot c{i}", times, catalogs, c => c.Find(type)?.SpotPricePerHourUsd));
-            series.Add(Line($"{type} on-demand", $"on-demand c{i}", times, catalogs, c => c.Find(type)?.OnDemandPricePerHourUsd));
+            series.Add(Line($"{type} spot", "spot", times, catalogs, c => c.Find(type)?.SpotPricePerHourUsd) with { Color = TypeColors[i] });
+            series.Add(Line($"{type} on-demand", "on-demand", times, catalogs, c => c.Find(type)?.OnDemandPricePerHourUsd) with { Color = TypeColors[i] });
         }
         return series;
     }
