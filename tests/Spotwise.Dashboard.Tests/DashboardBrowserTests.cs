@@ -129,6 +129,32 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_plan_plays_out_on_the_open_page_as_the_clock_moves()
+    {
+        var page = await SignedInAsync("k2");
+        await page.EvaluateAsync("() => { window.sameDocument = true; }");
+        await SubmitByApiAsync("k2", """{"jobId":"short-1","deadline":"+12h","estimatedDurationHours":0.5,"resourceRequirements":{"type":"cpu_small"}}""");
+        await Assertions.Expect(Bar(page, "short-1")).ToHaveAttributeAsync("data-state", "planned");
+
+        // The demo clock, by hand: the reconcile loop launches, observes and finishes the job as virtual time passes.
+        var store = _server.Factory.Services.GetRequiredService<IJobStore>();
+        for (var i = 0; i < 60 && (await store.GetAsync("short-1", default))!.State != JobState.Succeeded; i++)
+        {
+            _server.Factory.Time.Advance(TimeSpan.FromMinutes(2));
+            await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System);
+        }
+
+        await Assertions.Expect(page.Locator("[data-state-count=succeeded] b")).ToHaveTextAsync("1");
+        await Assertions.Expect(Bar(page, "short-1")).ToHaveAttributeAsync("data-state", "succeeded");
+        Assert.True(await page.EvaluateAsync<bool>("() => window.sameDocument === true"), "the page was reloaded instead of updated");
+        using var api = new HttpClient { BaseAddress = _server.Address };
+        api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "k2");
+        var money = (await api.GetFromJsonAsync<MoneyView>("/api/money"))!;
+        Assert.True(money.SpentUsd > 0, "the job cost something");
+        await Assertions.Expect(page.Locator("[data-money=spent] b")).ToHaveTextAsync(Spotwise.Server.Components.Show.Usd(money.SpentUsd));
+    }
+
+    [Fact]
     public async Task A_job_named_like_a_script_is_shown_as_text_and_never_runs()
     {
         const string name = "<script>alert(1)</script>";
