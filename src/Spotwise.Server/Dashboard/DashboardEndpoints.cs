@@ -31,7 +31,8 @@ public static class DashboardEndpoints
         var pages = app.MapGroup("/dashboard").RequireAuthorization(DashboardCookieHandler.Policy).ExcludeFromDescription();
         pages.MapPost("/submit", SubmitAsync);
         pages.MapPost("/jobs/{id}/cancel", CancelAsync);
-        pages.MapGet("/events", (ChangeSignal signal, CancellationToken ct) => TypedResults.ServerSentEvents(EventsAsync(signal, ct)));
+        pages.MapGet("/events", (ChangeSignal signal, IHostApplicationLifetime lifetime, CancellationToken ct) =>
+            TypedResults.ServerSentEvents(EventsAsync(signal, lifetime.ApplicationStopping, ct)));
         return app;
     }
 
@@ -82,9 +83,14 @@ public static class DashboardEndpoints
         };
     }
 
-    /// <summary>One event per change of the store (bursts folded), and a heartbeat; the data is the change count.</summary>
-    private static async IAsyncEnumerable<SseItem<string>> EventsAsync(ChangeSignal signal, [EnumeratorCancellation] CancellationToken ct)
+    /// <summary>
+    /// One event per change of the store (bursts folded), and a heartbeat; the data is the change count. The stream
+    /// ends when the browser leaves or the server stops (an open page must not hold up a shutdown).
+    /// </summary>
+    private static async IAsyncEnumerable<SseItem<string>> EventsAsync(ChangeSignal signal, CancellationToken stopping, [EnumeratorCancellation] CancellationToken aborted)
     {
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(stopping, aborted);
+        var ct = both.Token;
         yield return new SseItem<string>(Version(signal), "hello");
         while (!ct.IsCancellationRequested)
         {
