@@ -27,6 +27,8 @@ public sealed class Browser : IAsyncLifetime
             throw new InvalidOperationException($"{ExecutablePath} is missing: run scripts/install-browser.sh (Debian's chromium) before the dashboard tests");
         }
         Environment.SetEnvironmentVariable("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+        // CI runs every test project at once on two cores: give the page's own waits room.
+        Assertions.SetDefaultExpectTimeout(30_000);
         _playwright = await Playwright.CreateAsync();
         Chromium = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -25,7 +25,8 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
     {
         _server = LiveServer.Start();
         _context = await browser.Chromium.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1000 } });
-        _context.SetDefaultTimeout(15_000);
+        // Generous: CI runs every test project at once on two cores.
+        _context.SetDefaultTimeout(30_000);
     }
 
     public async Task DisposeAsync()
@@ -41,7 +42,7 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
         Assert.EndsWith("/login", page.Url, StringComparison.Ordinal);
         await page.FillAsync("input[name=apiKey]", key);
         await page.ClickAsync("button[type=submit]");
-        await page.WaitForURLAsync(_server.Url("/"));
+        await AtAsync(page, "/");
         return page;
     }
 
@@ -69,6 +70,23 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
         throw new TimeoutException($"the scheduler did not plan {count} jobs of {team}");
     }
 
+    /// <summary>
+    /// Waits until the page is at <paramref name="path"/> (the URL alone: a live page never stops loading in the
+    /// "network idle" sense, and element waits cover the rest); on a timeout, says where it is and what it shows.
+    /// </summary>
+    private async Task AtAsync(IPage page, string path)
+    {
+        try
+        {
+            await Assertions.Expect(page).ToHaveURLAsync(_server.Url(path));
+        }
+        catch (PlaywrightException e)
+        {
+            var text = (await page.Locator("main").TextContentAsync(new LocatorTextContentOptions { Timeout = 2_000 }))?.Trim() ?? "";
+            throw new TimeoutException($"expected {path}, the page is at {page.Url} showing: {text[..Math.Min(400, text.Length)]}", e);
+        }
+    }
+
     private static ILocator Bar(IPage page, string jobId) => page.Locator($"svg.timeline rect[data-job-id=\"{jobId}\"]");
 
     [Fact]
@@ -77,20 +95,21 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
         var page = await SignedInAsync("k1");
 
         await page.ClickAsync("header a[href='/submit']");
+        await AtAsync(page, "/submit");
         await page.FillAsync("input[name=jobId]", "e2e-1");
         await page.FillAsync("input[name=estimatedDurationHours]", "2");
         await page.FillAsync("input[name=deadline]", "+10h");
         await page.SelectOptionAsync("select[name=resourceType]", "gpu_medium");
         await page.ClickAsync("form.submit button[type=submit]");
 
-        await page.WaitForURLAsync(_server.Url("/?submitted=e2e-1"));
+        await AtAsync(page, "/?submitted=e2e-1");
         var bar = Bar(page, "e2e-1");
         await bar.WaitForAsync();
         Assert.True(await bar.GetAttributeAsync("data-market") is "spot" or "on-demand");
         Assert.Equal("planned", await bar.GetAttributeAsync("data-state"));
 
         await page.ClickAsync("table.jobs a:text-is('e2e-1')");
-        await page.WaitForURLAsync(_server.Url("/jobs/e2e-1"));
+        await AtAsync(page, "/jobs/e2e-1");
         await page.ClickAsync("button[data-action=cancel]");
 
         await Assertions.Expect(page.Locator("[data-job-state]")).ToHaveTextAsync("cancelled");
