@@ -26,7 +26,7 @@ public static class ServeCommand
         var speed = new Option<double>("--speed") { Description = "The clock runs N times real time from now (600: an hour in six seconds)", DefaultValueFactory = _ => 1 };
         var trace = new Option<string?>("--trace") { Description = "Spot availability trace the simulated cloud replays from now (e.g. data/traces/aws-v100/us-west-2a_v100_1.json)" };
         var traceType = new Option<string>("--trace-instance-type") { Description = "The instance type the trace is for", DefaultValueFactory = _ => "p3.2xlarge" };
-        var command = new Command("serve", "Run the API and the scheduler (SQLite store, shipped catalog, simulated cloud by default)")
+        var command = new Command("serve", "Run the API, the dashboard (/) and the scheduler (SQLite store, shipped catalog, simulated cloud by default)")
         {
             db, urls, backend, planner, cycle, speed, trace, traceType, model, provider, llmTimeout,
         };

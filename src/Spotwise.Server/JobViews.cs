@@ -25,6 +25,15 @@ public sealed record JobView(
     DateTimeOffset? FallbackAt,
     string? LastError)
 {
+    /// <summary>When the job's placement expects it to end: planned start plus the work left (null when not placed).</summary>
+    public DateTimeOffset? PlannedEnd { get; init; }
+
+    /// <summary>What the job's placement is expected to cost (null when not placed).</summary>
+    public double? ExpectedCostUsd { get; init; }
+
+    /// <summary>Hours between <see cref="PlannedEnd"/> and the deadline; negative when the plan would miss it.</summary>
+    public double? SlackHours => PlannedEnd is { } end && Deadline is { } deadline ? Math.Round((deadline - end).TotalHours, 3) : null;
+
     /// <summary>The job's state changes, oldest first; only in the single-job view.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<EventView>? Events { get; init; }
@@ -50,6 +59,8 @@ public sealed record JobView(
         r.LastError)
     {
         Events = events?.Select(e => new EventView(e.At, e.From?.ToWire(), e.To.ToWire(), e.Cause)).ToList(),
+        PlannedEnd = r.Placement?.PlannedStart.AddHours(r.RemainingHours),
+        ExpectedCostUsd = r.Placement?.ExpectedCostUsd,
     };
 }
 

@@ -51,20 +51,12 @@ public static class JobsApi
             return TypedResults.ValidationProblem(input.Errors, title: "The jobs have errors; nothing was stored");
         }
         var team = user.Team();
-        // A job names its team only to say whose it is; a key cannot submit for another team.
-        var wrongTeam = input.Jobs.Select((j, i) => (j.Job, Key: input.IsBatch ? $"jobs[{i}].team" : "team"))
-            .Where(x => x.Job.Team is { } t && t != team)
-            .ToDictionary(x => x.Key, x => new[] { $"job '{x.Job.Id}': team '{x.Job.Team}' is not this key's team '{team}'" }, StringComparer.Ordinal);
+        var wrongTeam = WrongTeam(input, team);
         if (wrongTeam.Count > 0)
         {
             return TypedResults.ValidationProblem(wrongTeam, title: "The jobs have errors; nothing was stored");
         }
-        var batch = input.Jobs.Select(j => new Submission(j.Job with { Team = team }, team, j.CanonicalBody)).ToList();
-        var results = await services.Store.SubmitAsync(batch, now, cancellationToken);
-        if (results.Any(r => r.Outcome == SubmitOutcome.Created))
-        {
-            services.Scheduler.Signal();
-        }
+        var results = await StoreAsync(input, team, services, now, cancellationToken);
         if (input.IsBatch)
         {
             IReadOnlyList<SubmitItemView> items = [.. results.Select(r => new SubmitItemView(
@@ -85,9 +77,27 @@ public static class JobsApi
         };
     }
 
+    /// <summary>A job names its team only to say whose it is; a key cannot submit for another team.</summary>
+    public static Dictionary<string, string[]> WrongTeam(JobInput input, string team) =>
+        input.Jobs.Select((j, i) => (j.Job, Key: input.IsBatch ? $"jobs[{i}].team" : "team"))
+            .Where(x => x.Job.Team is { } t && t != team)
+            .ToDictionary(x => x.Key, x => new[] { $"job '{x.Job.Id}': team '{x.Job.Team}' is not this key's team '{team}'" }, StringComparer.Ordinal);
+
+    /// <summary>Stores checked jobs for the team and wakes the scheduler when any is new (the API and the dashboard submit here).</summary>
+    public static async Task<IReadOnlyList<SubmitResult>> StoreAsync(JobInput input, string team, JobsServices services, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var batch = input.Jobs.Select(j => new Submission(j.Job with { Team = team }, team, j.CanonicalBody)).ToList();
+        var results = await services.Store.SubmitAsync(batch, now, cancellationToken);
+        if (results.Any(r => r.Outcome == SubmitOutcome.Created))
+        {
+            services.Scheduler.Signal();
+        }
+        return results;
+    }
+
     public static async Task<Results<Ok<IReadOnlyList<JobView>>, ValidationProblem>> ListAsync(
-        ClaimsPrincipal user, [AsParameters] JobsServices services, HttpResponse response, CancellationToken cancellationToken,
-        string? state = null, int? limit = null, string? after = null)
+        ClaimsPrincipal user, [AsParameters] JobsServices services, CancellationToken cancellationToken,
+        string? state = null, int? limit = null, string? after = null, HttpResponse? response = null)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var states = new List<JobState>();
@@ -116,7 +126,7 @@ public static class JobsApi
         }
         var pageSize = limit ?? DefaultListLimit;
         var jobs = await services.Store.ListAsync(new JobQuery(user.Team(), states.Count > 0 ? states : null, pageSize, after), cancellationToken);
-        if (jobs.Count == pageSize)
+        if (jobs.Count == pageSize && response is not null)
         {
             // A full page may have more behind it: RFC 8288's next link, as GitHub's API pages.
             var next = QueryString.Create([

@@ -7,6 +7,9 @@ using Spotwise.Planning.Llm;
 using Spotwise.Runtime;
 using Spotwise.Runtime.Reconciliation;
 using Spotwise.Runtime.Simulation;
+using Spotwise.Runtime.Traces;
+using Spotwise.Server.Components;
+using Spotwise.Server.Dashboard;
 using Spotwise.Storage.Sqlite;
 
 namespace Spotwise.Server;
@@ -34,8 +37,11 @@ public static class SpotwiseApp
         });
 
         // The store is opened once, when first asked for (at start-up, below), and disposed with the host.
-        builder.Services.AddSingleton<IJobStore>(sp =>
-            SqliteJobStore.OpenAsync(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Db, CancellationToken.None).GetAwaiter().GetResult());
+        // Every write passes the signalling wrapper, so the dashboard's open pages hear of it.
+        builder.Services.AddSingleton<ChangeSignal>();
+        builder.Services.AddSingleton<IJobStore>(sp => new SignallingJobStore(
+            SqliteJobStore.OpenAsync(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Db, CancellationToken.None).GetAwaiter().GetResult(),
+            sp.GetRequiredService<ChangeSignal>()));
         builder.Services.AddSingleton(_ => ShippedCatalog.Load());
         builder.Services.AddSingleton<IPriceFeed>(sp => new CatalogPriceFeed(sp.GetRequiredService<Catalog>()));
         builder.Services.AddSingleton(Planner);
@@ -46,6 +52,7 @@ public static class SpotwiseApp
         builder.Services.AddSingleton<RuntimeCounters>();
         builder.Services.AddSingleton(new SpotBackoff());
         builder.Services.AddSingleton<Scheduler>();
+        builder.Services.AddSingleton(sp => ReplayedTraces.From(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value, sp));
         builder.Services.AddSingleton<ICompute>(sp => Backend(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value, sp));
         builder.Services.AddSingleton(sp => new ReconcileLoop(
             sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<ICompute>(), sp.GetRequiredService<IPriceFeed>(),
@@ -60,7 +67,10 @@ public static class SpotwiseApp
 
         builder.Services.AddSingleton(sp => Keys(sp));
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+            .AddScheme<AuthenticationSchemeOptions, DashboardCookieHandler>(DashboardCookieHandler.SchemeName, null);
+        builder.Services.AddRazorComponents();
+        builder.Services.AddScoped<DashboardData>();
         builder.Services.AddAuthorization();
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
@@ -91,6 +101,7 @@ public static class SpotwiseApp
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
+        app.UseAntiforgery();
 
         app.MapGet("/healthz", () => TypedResults.Text("ok"));
         app.MapOpenApi();
@@ -99,6 +110,9 @@ public static class SpotwiseApp
         api.MapJobsApi();
         api.MapPlanApi();
         api.MapMarketApi();
+        api.MapMoneyApi();
+        app.MapDashboard();
+        app.MapRazorComponents<App>();
         return app;
     }
 
@@ -128,10 +142,7 @@ public static class SpotwiseApp
         : new SimulatedCloud(new SimulatedCloudOptions
         {
             Catalog = sp.GetRequiredService<Catalog>(),
-            SpotTraces = options.SpotTrace is { Length: > 0 } trace
-                ? [Spotwise.Runtime.Traces.SpotTraceFile.Read(trace, options.SpotTraceInstanceType, sp.GetRequiredService<TimeProvider>().GetUtcNow(),
-                    zone: sp.GetRequiredService<Catalog>().Region)]
-                : [],
+            SpotTraces = sp.GetRequiredService<ReplayedTraces>().Traces,
         }, sp.GetRequiredService<TimeProvider>());
 
     /// <summary>The configured keys; with none, one generated for team <c>default</c>, printed so the user can use it.</summary>
@@ -144,7 +155,15 @@ public static class SpotwiseApp
         }
         var (generated, key) = ApiKeyRing.Generated();
         ServerLog.GeneratedKey(sp.GetRequiredService<ILoggerFactory>().CreateLogger("Spotwise.Server"), ApiKeyRing.EnvironmentVariable, key);
-        Console.WriteLine($"No API keys configured ({ApiKeyRing.EnvironmentVariable}): use this key for team '{ApiKeyRing.DefaultTeam}': {key}");
+        Console.WriteLine($"No API keys configured ({ApiKeyRing.EnvironmentVariable}): use this key for team '{ApiKeyRing.DefaultTeam}' with the API, the CLI and the dashboard (open / and sign in): {key}");
         return generated;
     }
+}
+
+/// <summary>The spot traces the simulated cloud replays (none without <c>Spotwise:SpotTrace</c>); the dashboard charts them.</summary>
+public sealed record ReplayedTraces(IReadOnlyList<SpotTrace> Traces)
+{
+    public static ReplayedTraces From(SpotwiseOptions options, IServiceProvider sp) => new(options.SpotTrace is { Length: > 0 } trace
+        ? [SpotTraceFile.Read(trace, options.SpotTraceInstanceType, sp.GetRequiredService<TimeProvider>().GetUtcNow(), zone: sp.GetRequiredService<Catalog>().Region)]
+        : []);
 }

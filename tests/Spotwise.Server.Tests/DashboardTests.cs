@@ -1,0 +1,229 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Spotwise.Runtime;
+using Spotwise.Server.Components;
+
+namespace Spotwise.Server.Tests;
+
+/// <summary>The dashboard's pages over HTTP (in memory): sign-in, team isolation, escaping, the forms. The browser tests
+/// (Spotwise.Dashboard.Tests) drive the same pages in Chromium.</summary>
+public sealed class DashboardTests : IAsyncLifetime, IDisposable
+{
+    private const string Script = "<script>alert(1)</script>";
+
+    private readonly SpotwiseServerFactory _factory = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _factory.DisposeAsync();
+
+    public void Dispose() => _factory.Dispose();
+
+    private HttpClient Browser() => _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+
+    private async Task<HttpClient> SignedInAsync(string key)
+    {
+        var browser = Browser();
+        var response = await browser.PostAsync("/login", Form(("apiKey", key)));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        return browser;
+    }
+
+    private static FormUrlEncodedContent Form(params (string Name, string Value)[] fields) =>
+        new(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)));
+
+    private async Task SubmitAsync(string key, string jobId)
+    {
+        using var api = _factory.ClientFor(key);
+        var job = $$$"""{"jobId":{{{System.Text.Json.JsonSerializer.Serialize(jobId)}}},"deadline":"+24h","estimatedDurationHours":2,"resourceRequirements":{"type":"cpu_small"}}""";
+        var response = await api.PostAsync("/api/jobs", new StringContent(job, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    /// <summary>The scheduler plans on its own loop after a submit: wait (bounded) until it has.</summary>
+    private async Task UntilPlannedAsync(string jobId)
+    {
+        var store = _factory.Services.GetRequiredService<IJobStore>();
+        for (var i = 0; i < 100 && (await store.GetAsync(jobId, default))?.State != JobState.Planned; i++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System);
+        }
+        Assert.Equal(JobState.Planned, (await store.GetAsync(jobId, default))?.State);
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/submit")]
+    [InlineData("/jobs/job-1")]
+    [InlineData("/dashboard/events")]
+    public async Task Without_a_sign_in_every_page_sends_the_visitor_to_the_login_form(string path)
+    {
+        using var browser = Browser();
+
+        var response = await browser.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/login", response.Headers.Location?.OriginalString);
+    }
+
+    [Fact]
+    public async Task A_known_key_posted_to_login_sets_an_HttpOnly_cookie_and_redirects_to_the_overview()
+    {
+        using var browser = Browser();
+
+        var response = await browser.PostAsync("/login", Form(("apiKey", "k1")));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/", response.Headers.Location?.OriginalString);
+        var cookie = Assert.Single(response.Headers.GetValues("Set-Cookie"));
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
+        var overview = await browser.GetAsync("/");
+        Assert.Equal(HttpStatusCode.OK, overview.StatusCode);
+        Assert.Contains("data-team>team-a<", await overview.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_key_is_refused_with_the_reason_and_no_cookie()
+    {
+        using var browser = Browser();
+
+        var response = await browser.PostAsync("/login", Form(("apiKey", "nope")));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.False(response.Headers.Contains("Set-Cookie"));
+        Assert.Contains("apiKey: this API key is not known", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Logging_out_drops_the_cookie_so_pages_ask_for_a_key_again()
+    {
+        using var browser = await SignedInAsync("k1");
+
+        var logout = await browser.PostAsync("/logout", Form());
+
+        Assert.Equal("/login", logout.Headers.Location?.OriginalString);
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.GetAsync("/")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_team_sees_only_its_own_jobs_and_cannot_open_or_cancel_another_teams()
+    {
+        await SubmitAsync("k1", "secret-of-a");
+        using var teamB = await SignedInAsync("k2");
+
+        var overview = await (await teamB.GetAsync("/")).Content.ReadAsStringAsync();
+        var page = await teamB.GetAsync("/jobs/secret-of-a");
+        var cancel = await teamB.PostAsync("/dashboard/jobs/secret-of-a/cancel", Form());
+
+        Assert.DoesNotContain("secret-of-a", overview, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
+        Assert.DoesNotContain("Cancel job", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, cancel.StatusCode);
+        var job = await _factory.Services.GetRequiredService<IJobStore>().GetAsync("secret-of-a", default);
+        Assert.NotEqual(JobState.Cancelled, job!.State);
+    }
+
+    [Fact]
+    public async Task A_job_named_like_a_script_is_shown_as_text_on_every_page()
+    {
+        await SubmitAsync("k1", Script);
+        using var browser = await SignedInAsync("k1");
+
+        var overview = await (await browser.GetAsync("/")).Content.ReadAsStringAsync();
+        var page = await (await browser.GetAsync("/jobs/" + Uri.EscapeDataString(Script))).Content.ReadAsStringAsync();
+
+        foreach (var html in new[] { overview, page })
+        {
+            Assert.DoesNotContain(Script, html, StringComparison.Ordinal);
+            Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", html, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task The_submit_form_shows_the_APIs_messages_and_keeps_what_was_typed()
+    {
+        using var browser = await SignedInAsync("k1");
+
+        var response = await browser.PostAsync("/dashboard/submit", Form(
+            ("jobId", ""), ("priority", "x"), ("estimatedDurationHours", "-1"), ("resourceType", "cpu_small"), ("deadline", "+6h")));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+        Assert.Contains("jobId: is required", html, StringComparison.Ordinal);
+        Assert.Contains("priority: must be a whole number from 1 to 10, found \"x\"", html, StringComparison.Ordinal);
+        Assert.Contains("estimatedDurationHours: must be greater than 0, found -1", html, StringComparison.Ordinal);
+        Assert.Contains("name=\"estimatedDurationHours\" value=\"-1\"", html, StringComparison.Ordinal);
+        Assert.Empty(await _factory.Services.GetRequiredService<IJobStore>().ListAsync(new JobQuery(), default));
+    }
+
+    [Fact]
+    public async Task A_good_submit_form_stores_the_job_for_the_signed_in_team_and_returns_to_the_overview()
+    {
+        using var browser = await SignedInAsync("k2");
+
+        var response = await browser.PostAsync("/dashboard/submit", Form(
+            ("jobId", "from-form"), ("priority", "7"), ("estimatedDurationHours", "1.5"), ("resourceType", "gpu_medium"), ("deadline", "+8h"),
+            ("checkpointable", "on")));
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/?submitted=from-form", response.Headers.Location?.OriginalString);
+        var job = await _factory.Services.GetRequiredService<IJobStore>().GetAsync("from-form", default);
+        Assert.Equal("team-b", job!.Team);
+        Assert.Equal(7, job.Job.Priority);
+        Assert.True(job.Job.Checkpointable);
+        Assert.Equal(SpotwiseServerFactory.Start.AddHours(8), job.Job.Deadline);
+    }
+
+    [Fact]
+    public async Task Cancelling_from_the_job_page_cancels_through_the_API_and_a_second_cancel_shows_why_not()
+    {
+        await SubmitAsync("k1", "to-cancel");
+        using var browser = await SignedInAsync("k1");
+
+        var first = await browser.PostAsync("/dashboard/jobs/to-cancel/cancel", Form());
+        var second = await browser.PostAsync("/dashboard/jobs/to-cancel/cancel", Form());
+
+        Assert.Equal("/jobs/to-cancel", first.Headers.Location?.OriginalString);
+        var page = WebUtility.HtmlDecode(await (await browser.GetAsync(second.Headers.Location!.OriginalString)).Content.ReadAsStringAsync());
+        Assert.Contains("job 'to-cancel' is already cancelled; it cannot be cancelled", page, StringComparison.Ordinal);
+        Assert.Contains("data-job-state>cancelled<", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_money_on_the_overview_is_the_money_the_API_reports()
+    {
+        await SubmitAsync("k1", "costly");
+        await UntilPlannedAsync("costly");
+        using var browser = await SignedInAsync("k1");
+        using var api = _factory.ClientFor("k1");
+
+        var money = await api.GetFromJsonAsync<MoneyView>("/api/money");
+        var html = await (await browser.GetAsync("/")).Content.ReadAsStringAsync();
+
+        Assert.True(money!.ExpectedTotalUsd > 0, "the planned job has an expected cost");
+        Assert.Contains($"data-money=\"expected\">expected total<b>{WebUtility.HtmlEncode(Show.Usd(money.ExpectedTotalUsd))}</b>", html, StringComparison.Ordinal);
+        Assert.Contains($"data-money=\"on-demand\">all on-demand<b>{WebUtility.HtmlEncode(Show.Usd(money.OnDemandUsd))}</b>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_events_stream_says_change_when_a_job_is_submitted()
+    {
+        using var browser = await SignedInAsync("k1");
+        using var stream = new StreamReader(await browser.GetStreamAsync("/dashboard/events"));
+        Assert.Equal("event: hello", await stream.ReadLineAsync());
+
+        await SubmitAsync("k1", "wakes-the-page");
+
+        string? line;
+        do
+        {
+            line = await stream.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        while (line is not null && line != "event: change");
+        Assert.Equal("event: change", line);
+    }
+}
