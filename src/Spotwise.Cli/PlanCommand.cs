@@ -48,7 +48,7 @@ public static class PlanCommand
         var errors = new List<InputError>();
         using var http = LlmClients.CreateHttpClient();
         using var loggers = new TextWriterLoggerFactory(stderr);
-        var planner = CreatePlanner(request, env, http, time, loggers, errors);
+        var planner = CreatePlanner(request, env, http, loggers, errors);
         var problem = LoadProblem(request, time, errors, out var options);
         if (problem is null || planner is null)
         {
@@ -77,7 +77,7 @@ public static class PlanCommand
     /// The planner asked for. A model-backed one without a configured model is refused here, before any file is
     /// read, with the variable to set; the key itself is never printed.
     /// </summary>
-    private static IPlanner? CreatePlanner(PlanRequest r, Func<string, string?> env, HttpClient http, TimeProvider time, TextWriterLoggerFactory loggers,
+    private static IPlanner? CreatePlanner(PlanRequest r, Func<string, string?> env, HttpClient http, TextWriterLoggerFactory loggers,
         List<InputError> errors)
     {
         if (!PlannerFactory.IsKnown(r.Planner))
@@ -87,7 +87,7 @@ public static class PlanCommand
         }
         if (!PlannerFactory.NeedsModel(r.Planner))
         {
-            return PlannerFactory.Create(r.Planner, null, http, time, loggers);
+            return PlannerFactory.Create(r.Planner, null, http, TimeProvider.System, loggers);
         }
         if (!(r.LlmTimeoutSeconds > 0) || r.LlmTimeoutSeconds > 3600)
         {
@@ -99,7 +99,9 @@ public static class PlanCommand
             errors.Add(new InputError("--planner", "", $"{r.Planner} asks a model, but {error}"));
             return null;
         }
-        return PlannerFactory.Create(r.Planner, settings with { RequestTimeout = TimeSpan.FromSeconds(Math.Clamp(r.LlmTimeoutSeconds, 1, 3600)) }, http, time, loggers);
+        // The model answers in real time, whatever moment --now plans for: its time limit and backoff use the system clock.
+        return PlannerFactory.Create(r.Planner, settings with { RequestTimeout = TimeSpan.FromSeconds(Math.Clamp(r.LlmTimeoutSeconds, 1, 3600)) }, http,
+            TimeProvider.System, loggers);
     }
 
     private static PlanningProblem? LoadProblem(PlanRequest r, TimeProvider time, List<InputError> errors, out SolveOptions options)

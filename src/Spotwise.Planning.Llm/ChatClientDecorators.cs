@@ -47,7 +47,7 @@ public sealed partial class RetryingChatClient(IChatClient inner, RetryPolicy po
         return status is 0 or (int)HttpStatusCode.TooManyRequests or >= 500 ? status : null;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The model answered {Status} (0: no connection); attempt {Attempt} of {MaxAttempts}, retrying in {Seconds:0.00} s")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The model request failed with HTTP {Status} (0: no answer at all); attempt {Attempt} of {MaxAttempts}, retrying in {Seconds:0.00} s")]
     private partial void LogRetry(int status, int attempt, int maxAttempts, double seconds);
 }
 

@@ -1,5 +1,5 @@
-using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
@@ -22,7 +22,8 @@ public sealed class GeminiChatClient(HttpClient http, Uri endpoint, string apiKe
         var modelId = options?.ModelId ?? model;
         using var request = new HttpRequestMessage(HttpMethod.Post, GenerateContentUri(endpoint, modelId))
         {
-            Content = JsonContent.Create(RequestBody(messages, options)),
+            // Buffered, with a Content-Length: some proxies refuse a chunked body.
+            Content = new StringContent(RequestBody(messages, options).ToJsonString(), Encoding.UTF8, "application/json"),
         };
         request.Headers.Add("x-goog-api-key", apiKey);
         using var response = await http.SendAsync(request, cancellationToken);

@@ -22,7 +22,9 @@ public static class LlmEnvironment
         var geminiKey = NonEmpty(env(GeminiApiKey));
         var openAIEndpoint = NonEmpty(env(OpenAIEndpoint));
         var openAIKey = NonEmpty(env(OpenAIApiKey));
-        provider ??= geminiKey is not null ? "gemini" : openAIEndpoint is not null || openAIKey is not null ? "openai" : null;
+        // An empty setting (serve passes every flag on, given or not) means "not chosen".
+        model = NonEmpty(model);
+        provider = NonEmpty(provider) ?? (geminiKey is not null ? "gemini" : openAIEndpoint is not null || openAIKey is not null ? "openai" : null);
         return provider switch
         {
             null => (null, $"no model is configured: set {GeminiApiKey} for Gemini, or {OpenAIEndpoint} and {OpenAIApiKey} for an OpenAI-compatible server"),

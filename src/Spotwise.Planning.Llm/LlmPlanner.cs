@@ -107,7 +107,7 @@ public sealed partial class LlmPlanner(IChatClient chat, LlmSettings settings, b
                 answer.TokensOut += response.Usage?.OutputTokenCount ?? 0;
                 if (string.IsNullOrWhiteSpace(response.Text))
                 {
-                    answer.Failure = response.FinishReason == ChatFinishReason.ContentFilter ? "the model refused to answer" : "the model's answer was empty";
+                    answer.Failure = Refusal(response) ?? "the model's answer was empty";
                 }
                 else
                 {
@@ -126,6 +126,18 @@ public sealed partial class LlmPlanner(IChatClient chat, LlmSettings settings, b
         }
         answer.Latency = clock.Elapsed;
         return answer;
+    }
+
+    /// <summary>
+    /// A refusal, as each provider says it: Gemini blocks or stops for safety (the content-filter finish reason);
+    /// OpenAI's <c>refusal</c> field arrives as <see cref="ErrorContent"/>.
+    /// </summary>
+    private static string? Refusal(ChatResponse response)
+    {
+        var error = response.Messages.SelectMany(m => m.Contents).OfType<ErrorContent>().FirstOrDefault();
+        return error is not null ? $"the model refused: {error.Message}"
+            : response.FinishReason == ChatFinishReason.ContentFilter ? "the model refused to answer"
+            : null;
     }
 
     /// <summary>What went wrong, in words for the plan and the log (never the request, which holds the key).</summary>

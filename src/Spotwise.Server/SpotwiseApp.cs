@@ -128,8 +128,9 @@ public static class SpotwiseApp
         var settings = PlannerFactory.NeedsModel(options.Planner)
             ? LlmEnvironment.Resolve(options.LlmProvider, options.Model, key => configuration[key]).Settings! with { RequestTimeout = options.LlmTimeout }
             : null;
-        // One HttpClient for the life of the (singleton) planner.
-        return PlannerFactory.Create(options.Planner, settings, LlmClients.CreateHttpClient(), sp.GetRequiredService<TimeProvider>(),
+        // One HttpClient for the life of the (singleton) planner. The model answers in real time whatever the service's
+        // clock (--speed 600 must not make a 120 s limit 0.2 s): its timeouts and backoff run on the system clock.
+        return PlannerFactory.Create(options.Planner, settings, LlmClients.CreateHttpClient(), TimeProvider.System,
             sp.GetRequiredService<ILoggerFactory>())!;
     }
 

@@ -33,6 +33,34 @@ public class PlanDocumentTests
         Assert.Equal(["planner", "now", "status", "totals", "schedule", "unplanned"], Names(Root));
 
     [Fact]
+    public void The_llm_section_is_written_only_for_a_model_plan_with_exactly_its_public_fields()
+    {
+        var plan = Document.Value.Plan with
+        {
+            Llm = new LlmReport
+            {
+                Model = "gemini/gemini-2.5-flash",
+                LatencySeconds = 1.23456,
+                TokensIn = 100,
+                TokensOut = 20,
+                Chunks = 1,
+                Violations = [new Violation(ViolationKind.OverCapacity, "etl", "pool full")],
+                Repaired = [new LlmRepair("etl", "OverCapacity: pool full")],
+                Kept = 1,
+                CostVsOptimizerPct = 2.345,
+            },
+        };
+        using var doc = JsonDocument.Parse(PlanDocument.From(plan).ToJson());
+        var llm = doc.RootElement.GetProperty("llm");
+
+        Assert.False(Root.TryGetProperty("llm", out _));
+        Assert.Equal(["model", "latencySeconds", "tokensIn", "tokensOut", "chunks", "rawProposalValid", "violations", "repaired", "kept", "costVsOptimizerPct"], Names(llm));
+        Assert.Equal(2.35, llm.GetProperty("costVsOptimizerPct").GetDouble());
+        Assert.Equal("over-capacity", llm.GetProperty("violations")[0].GetProperty("kind").GetString());
+        Assert.Equal("etl", llm.GetProperty("repaired")[0].GetProperty("jobId").GetString());
+    }
+
+    [Fact]
     public void Totals_have_exactly_the_public_fields() =>
         Assert.Equal(
             ["expectedCostUsd", "onDemandCostUsd", "savingsPct", "lowerBoundUsd", "gapPct", "solveSeconds", "jobsPlanned", "jobsUnplanned", "deadlinesAtRisk"],

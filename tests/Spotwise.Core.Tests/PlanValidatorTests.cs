@@ -30,6 +30,18 @@ public class PlanValidatorTests
     private static CapacityLimits OnDemandQuotaOfP(int vcpus) => CapacityLimits.None with { OnDemandVcpuQuotas = ImmutableDictionary<string, int>.Empty.Add("p", vcpus) };
 
     [Fact]
+    public void An_offer_in_a_zone_the_catalog_does_not_price_is_a_violation()
+    {
+        var problem = Problem(CapacityLimits.None, Gpu("a"));
+        var plan = Place(problem, ("a", Market.OnDemand, Now));
+        var moved = plan with { Schedule = [plan.Schedule[0] with { Offer = plan.Schedule[0].Offer with { Zone = "mars-1a" } }] };
+
+        var violation = Assert.Single(PlanValidator.Validate(moved, problem));
+
+        Assert.Equal((ViolationKind.UnknownZone, "a"), (violation.Kind, violation.JobId));
+    }
+
+    [Fact]
     public void A_greedy_plan_of_a_mixed_queue_has_no_violations()
     {
         var problem = Problem(CapacityLimits.Default,

@@ -95,6 +95,15 @@ public sealed class RetryAndSettingsTests
     }
 
     [Fact]
+    public void Empty_provider_and_model_settings_mean_not_chosen()
+    {
+        var env = new Dictionary<string, string> { ["GEMINI_API_KEY"] = "k" };
+        var (settings, error) = LlmEnvironment.Resolve("", " ", env.GetValueOrDefault);
+        Assert.Null(error);
+        Assert.Equal((LlmProvider.Gemini, "gemini-2.5-flash"), (settings!.Provider, settings.Model));
+    }
+
+    [Fact]
     public void Asking_for_a_provider_that_is_not_configured_names_its_variable()
     {
         var env = new Dictionary<string, string> { ["SPOTWISE_LLM_ENDPOINT"] = "http://localhost:11434/v1" };

@@ -134,6 +134,18 @@ public sealed class ScriptedModelTests : IAsyncLifetime
         Assert.DoesNotContain(plan.Schedule, a => a.JobId == "ghost");
     }
 
+    [Fact]
+    public void A_job_assigned_twice_is_a_duplicate_and_is_re_planned_once()
+    {
+        var problem = Problem();
+        var entries = ValidEntries(problem);
+        _server.Enqueue(new ScriptedReply(Text: Answer([.. entries, entries.Single(e => e.Job == "a") with { StartHours = 3 }])));
+        var plan = PlanWith(LlmProvider.OpenAI, problem);
+        Assert.Contains(plan.Llm!.Violations, v => v.Kind == ViolationKind.DuplicateAssignment && v.JobId == "a");
+        Assert.Equal("a", Assert.Single(plan.Llm.Repaired).JobId);
+        Assert.Single(plan.Schedule, a => a.JobId == "a");
+    }
+
     [Theory, MemberData(nameof(Providers))]
     public void Malformed_JSON_falls_back_to_the_optimizer(LlmProvider provider)
     {
@@ -212,7 +224,7 @@ public sealed class ScriptedModelTests : IAsyncLifetime
         var problem = Problem();
         _server.Enqueue(new ScriptedReply(Refuse: true));
         var plan = PlanWith(provider, problem);
-        Assert.NotNull(plan.Llm!.Fallback);
+        Assert.StartsWith("the model refused", plan.Llm!.Fallback, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -51,6 +51,26 @@ public class CpSatPlannerTests
     }
 
     [Fact]
+    public void Started_from_a_valid_plan_cp_sat_returns_a_valid_plan_no_worse_than_it()
+    {
+        var random = new Random(23);
+        for (var instance = 0; instance < 4; instance++)
+        {
+            var limits = new CapacityLimits { DefaultSpotPoolSize = 1, DefaultOnDemandVcpuQuota = 16 * random.Next(1, 3) };
+            var problem = new PlanningProblem(Now, RandomQueues.Medium(random, jobs: random.Next(15, 30), dependencies: instance % 2 == 1), RealCatalog, limits);
+            // A valid plan to start from (a model's repaired proposal in the hybrid planner).
+            var start = PlanWith(new GreedyPlanner(), problem, Solve(seconds: 1));
+
+            var plan = new CpSatPlanner().Solve(problem, Solve(seconds: 1), start, CancellationToken.None);
+
+            AssertValid(plan, problem);
+            Assert.True(plan.Totals.JobsPlanned > start.Totals.JobsPlanned
+                || (plan.Totals.JobsPlanned == start.Totals.JobsPlanned && plan.Totals.ExpectedCostUsd <= start.Totals.ExpectedCostUsd + 1e-6),
+                $"instance {instance}: {plan.Totals.JobsPlanned} at {plan.Totals.ExpectedCostUsd} USD from {start.Totals.JobsPlanned} at {start.Totals.ExpectedCostUsd} USD");
+        }
+    }
+
+    [Fact]
     public void Of_two_jobs_that_only_one_slot_can_serve_by_their_deadlines_the_higher_priority_one_is_planned()
     {
         var problem = Problem(
