@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Spotwise.Core;
 using Spotwise.Core.Serialization;
@@ -32,8 +33,23 @@ public static class PlanApi
         return app;
     }
 
-    public static async Task<Results<Ok<PlanDocument>, NotFound>> LatestAsync([AsParameters] PlanServices services, CancellationToken cancellationToken) =>
-        await services.Store.LatestPlanAsync(cancellationToken) is { } plan ? TypedResults.Ok(plan) : TypedResults.NotFound();
+    public static async Task<Results<Ok<PlanDocument>, NotFound>> LatestAsync(
+        ClaimsPrincipal user, [AsParameters] PlanServices services, CancellationToken cancellationToken) =>
+        await TeamPlanAsync(services.Store, user.Team(), cancellationToken) is { } plan ? TypedResults.Ok(plan) : TypedResults.NotFound();
+
+    /// <summary>
+    /// The latest plan as a team may see it: its own jobs only (one plan covers every team's queue; job ids and
+    /// reasons are the teams' own business), with the whole plan's totals.
+    /// </summary>
+    public static async Task<PlanDocument?> TeamPlanAsync(IJobStore store, string team, CancellationToken cancellationToken)
+    {
+        if (await store.LatestPlanAsync(cancellationToken) is not { } plan)
+        {
+            return null;
+        }
+        var ids = (await store.ListAsync(new JobQuery(Team: team), cancellationToken)).Select(j => j.Id).ToHashSet(StringComparer.Ordinal);
+        return plan.OnlyJobs(ids.Contains);
+    }
 
     /// <summary>Plans the posted jobs with the configured planner and limits, as if the queue held only them.</summary>
     public static async Task<Results<Ok<PlanDocument>, ValidationProblem, ProblemHttpResult>> PreviewAsync(

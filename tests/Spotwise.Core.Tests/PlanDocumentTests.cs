@@ -116,4 +116,23 @@ public class PlanDocumentTests
         Assert.Equal((2, 1), (Root.GetProperty("totals").GetProperty("jobsPlanned").GetInt32(), Root.GetProperty("totals").GetProperty("jobsUnplanned").GetInt32()));
         Assert.Equal(plan.Totals.ExpectedCostUsd, Root.GetProperty("totals").GetProperty("expectedCostUsd").GetDouble());
     }
+
+    [Fact]
+    public void Only_jobs_keeps_the_chosen_jobs_in_every_per_job_list_and_the_totals_whole()
+    {
+        var whole = PlanDocument.From(Document.Value.Plan) with
+        {
+            Llm = new PlanDocument.LlmView("m", 1, 10, 20, 1, false,
+                [new("missed-deadline", "train", "train ends late"), new("missed-deadline", "etl", "etl ends late"), new("malformed-assignment", null, "not JSON")],
+                [new("train", "re-planned"), new("etl", "re-planned")], 1, null, 0.5, "llm"),
+        };
+
+        var part = whole.OnlyJobs(id => id is "etl" or "late");
+
+        Assert.Equal(["etl"], part.Schedule.Select(a => a.JobId));
+        Assert.Equal(["late"], part.Unplanned.Select(u => u.JobId));
+        Assert.Equal([(string?)"etl", null], part.Llm!.Violations.Select(v => v.JobId));
+        Assert.Equal(["etl"], part.Llm.Repaired.Select(r => r.JobId));
+        Assert.Equal(whole.Totals, part.Totals);
+    }
 }

@@ -228,6 +228,22 @@ public sealed class JobsApiTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_team_sees_only_its_own_jobs_in_the_plan_with_the_whole_plans_totals()
+    {
+        await _teamA.PostAsync("/api/jobs", Json(Job1));
+        await _teamB.PostAsync("/api/jobs", Json(Job1.Replace("job-1", "secret-b", StringComparison.Ordinal)));
+        await _factory.Services.GetRequiredService<Scheduler>().RunCycleAsync(default);
+
+        var planA = await _teamA.GetFromJsonAsync<PlanDocument>("/api/plan");
+        var textB = await _teamB.GetStringAsync("/api/plan");
+
+        Assert.Equal("job-1", Assert.Single(planA!.Schedule).JobId);
+        Assert.Equal(2, planA.Totals.JobsPlanned);
+        Assert.DoesNotContain("job-1", textB, StringComparison.Ordinal);
+        Assert.Contains("secret-b", textB, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_preview_returns_a_plan_and_stores_nothing()
     {
         var job2 = Job1.Replace("job-1", "job-2", StringComparison.Ordinal);

@@ -42,6 +42,22 @@ public sealed record PlanDocument(
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
+    /// <summary>
+    /// The document with only the jobs <paramref name="keep"/> accepts in its per-job lists (schedule, unplanned, the
+    /// llm section's violations and repairs; a violation naming no job stays). Totals stay the whole plan's: the bound
+    /// and gap prove something about the plan as a whole, not about a part of it.
+    /// </summary>
+    public PlanDocument OnlyJobs(Func<string, bool> keep) => this with
+    {
+        Schedule = [.. Schedule.Where(a => keep(a.JobId))],
+        Unplanned = [.. Unplanned.Where(u => keep(u.JobId))],
+        Llm = Llm is null ? null : Llm with
+        {
+            Violations = [.. Llm.Violations.Where(v => v.JobId is null || keep(v.JobId))],
+            Repaired = [.. Llm.Repaired.Where(r => keep(r.JobId))],
+        },
+    };
+
     public sealed record TotalsView(
         double ExpectedCostUsd, double OnDemandCostUsd, double SavingsPct, double LowerBoundUsd, double GapPct,
         double SolveSeconds, int JobsPlanned, int JobsUnplanned, int DeadlinesAtRisk);
