@@ -1,8 +1,11 @@
+using System.Collections.Immutable;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Spotwise.Core;
+using Spotwise.Core.Serialization;
 using Spotwise.Runtime;
 using Spotwise.Server.Components;
 
@@ -52,6 +55,14 @@ public sealed class DashboardTests : IAsyncLifetime, IDisposable
             await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System);
         }
         Assert.Equal(JobState.Planned, (await store.GetAsync(jobId, default))?.State);
+    }
+
+    /// <summary>Team a's job submitted and planned by the service's own cycle, and team a's browser signed in.</summary>
+    private async Task<HttpClient> PlannedAndSignedInAsync(string jobId)
+    {
+        await SubmitAsync("k1", jobId);
+        await UntilPlannedAsync(jobId);
+        return await SignedInAsync("k1");
     }
 
     [Theory]
@@ -196,9 +207,7 @@ public sealed class DashboardTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task The_money_on_the_overview_is_the_money_the_API_reports()
     {
-        await SubmitAsync("k1", "costly");
-        await UntilPlannedAsync("costly");
-        using var browser = await SignedInAsync("k1");
+        using var browser = await PlannedAndSignedInAsync("costly");
         using var api = _factory.ClientFor("k1");
 
         var money = await api.GetFromJsonAsync<MoneyView>("/api/money");
@@ -225,5 +234,70 @@ public sealed class DashboardTests : IAsyncLifetime, IDisposable
         }
         while (line is not null && line != "event: change");
         Assert.Equal("event: change", line);
+    }
+
+    /// <summary>A stored plan document from the <c>llm</c> planner whose raw proposal broke the rules
+    /// <paramref name="violations"/> times, the first naming a script-like job, each repaired.</summary>
+    private static PlanDocument LlmPlan(int violations)
+    {
+        var broken = Enumerable.Range(0, violations)
+            .Select(i => new Violation(ViolationKind.OverCapacity, i == 0 ? Script : $"job-{i}", $"pool spot:us-east-1:c5.large holds 2, job {(i == 0 ? Script : $"job-{i}")} is a third"))
+            .ToImmutableArray();
+        var plan = new Plan("llm", SpotwiseServerFactory.Start, PlanStatus.Feasible, [], [], new PlanTotals(1, 2, 50, 1, 0, 4.5, 0, 0, 0))
+        {
+            Llm = new LlmReport
+            {
+                Model = "gemini/gemini-2.5-flash",
+                LatencySeconds = 4.2,
+                TokensIn = 2210,
+                TokensOut = 160,
+                Chunks = 1,
+                RawProposalValid = false,
+                Violations = broken,
+                Repaired = [.. broken.Select(v => new LlmRepair(v.JobId!, "OverCapacity: " + v.Message))],
+                Kept = 3,
+                CostVsOptimizerPct = 1.25,
+            },
+        };
+        return PlanDocument.From(plan);
+    }
+
+    [Fact]
+    public async Task An_llm_plans_model_tokens_validity_violations_and_repairs_are_shown_from_the_stored_document_as_text()
+    {
+        await _factory.Services.GetRequiredService<IJobStore>().SavePlanAsync(LlmPlan(violations: 25), SpotwiseServerFactory.Start, default);
+        using var browser = await SignedInAsync("k1");
+
+        var html = await (await browser.GetAsync("/")).Content.ReadAsStringAsync();
+
+        Assert.Contains("data-llm-model>gemini/gemini-2.5-flash<", html, StringComparison.Ordinal);
+        Assert.Contains("data-llm-latency>4.2 s · 1 request(s)<", html, StringComparison.Ordinal);
+        Assert.Contains("data-llm-tokens>2,210 · 160<", html, StringComparison.Ordinal);
+        Assert.Contains("data-llm-valid=\"false\">invalid: 25 violation(s)<", html, StringComparison.Ordinal);
+        Assert.Contains("data-llm-kept>3 · 25<", html, StringComparison.Ordinal);
+        Assert.Contains("data-llm-cost-vs-optimizer>+1.25%<", WebUtility.HtmlDecode(html), StringComparison.Ordinal);
+        Assert.Contains("<li data-kind=\"over-capacity\"><b>over-capacity</b> job-1: pool spot:us-east-1:c5.large holds 2, job job-1 is a third</li>", html, StringComparison.Ordinal);
+        Assert.Contains("<li data-job-id=\"job-1\"><b>job-1</b>: OverCapacity: pool spot:us-east-1:c5.large holds 2, job job-1 is a third</li>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain(Script, html, StringComparison.Ordinal);
+        Assert.Contains("<b>over-capacity</b> &lt;script&gt;alert(1)&lt;/script&gt;: pool", html, StringComparison.Ordinal);
+        Assert.Contains("<b>&lt;script&gt;alert(1)&lt;/script&gt;</b>: OverCapacity", html, StringComparison.Ordinal);
+        // Each list is cut at 20 entries, with the count of the rest.
+        Assert.Equal(2 * LlmPanel.ListRows, html.Split("<li data-").Length - 1);
+        Assert.Equal(2, html.Split("data-llm-more=\"5\">and 5 more").Length - 1);
+        Assert.DoesNotContain("job-20", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_plan_no_model_took_part_in_shows_no_llm_details()
+    {
+        using var browser = await PlannedAndSignedInAsync("greedy-planned");
+
+        var html = await (await browser.GetAsync("/")).Content.ReadAsStringAsync();
+
+        Assert.Null((await _factory.Services.GetRequiredService<IJobStore>().LatestPlanAsync(default))!.Llm);
+        Assert.Contains("data-planner>greedy<", html, StringComparison.Ordinal);
+        Assert.Contains("data-no-llm", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-llm", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("violation(s)", html, StringComparison.Ordinal);
     }
 }

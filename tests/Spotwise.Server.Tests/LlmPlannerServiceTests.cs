@@ -1,12 +1,13 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Spotwise.Core.Serialization;
 using Spotwise.Runtime;
 
 namespace Spotwise.Server.Tests;
 
-/// <summary>The service with <c>--planner llm</c>: refused at start without a model; when the model fails, it plans on.</summary>
+/// <summary>The service with <c>--planner llm</c>: refused at start without a model; when the model fails, it plans on, and the dashboard says why.</summary>
 public sealed class LlmPlannerServiceTests
 {
     private static readonly Dictionary<string, string> NoModel = new()
@@ -53,5 +54,10 @@ public sealed class LlmPlannerServiceTests
         Assert.Equal("llm", plan.Planner);
         Assert.StartsWith("malformed JSON", plan.Llm!.Fallback, StringComparison.Ordinal);
         Assert.NotEmpty(model.Requests);
+        using var browser = factory.CreateClient(new WebApplicationFactoryClientOptions { HandleCookies = true });
+        await browser.PostAsync("/login", new FormUrlEncodedContent([new("apiKey", "k1")]));
+        var dashboard = WebUtility.HtmlDecode(await browser.GetStringAsync("/"));
+        Assert.Contains("data-llm-valid=\"false\">not usable<", dashboard, StringComparison.Ordinal);
+        Assert.Contains("data-llm-fallback>to the optimizer: malformed JSON", dashboard, StringComparison.Ordinal);
     }
 }
