@@ -265,10 +265,18 @@ public sealed class DashboardTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task An_llm_plans_model_tokens_validity_violations_and_repairs_are_shown_from_the_stored_document_as_text()
     {
-        await _factory.Services.GetRequiredService<IJobStore>().SavePlanAsync(LlmPlan(violations: 25), SpotwiseServerFactory.Start, default);
+        // The jobs the violations name are team-a's: a team sees only its own jobs of the plan (PlanApi.TeamPlanAsync).
+        var store = _factory.Services.GetRequiredService<IJobStore>();
+        await store.SubmitAsync([.. new[] { Script }.Concat(Enumerable.Range(1, 24).Select(i => $"job-{i}")).Select(id => new Submission(
+            new Job { Id = id, DurationHours = 1, Resources = ResourceRequest.ForInstanceTypes(["c5.large"]) }, "team-a", id))], SpotwiseServerFactory.Start, default);
+        await store.SavePlanAsync(LlmPlan(violations: 25), SpotwiseServerFactory.Start, default);
         using var browser = await SignedInAsync("k1");
+        using var otherTeam = await SignedInAsync("k2");
 
         var html = await (await browser.GetAsync("/")).Content.ReadAsStringAsync();
+        var othersHtml = await (await otherTeam.GetAsync("/")).Content.ReadAsStringAsync();
+
+        Assert.DoesNotContain("job-1", othersHtml, StringComparison.Ordinal);
 
         Assert.Contains("data-llm-model>gemini/gemini-2.5-flash<", html, StringComparison.Ordinal);
         Assert.Contains("data-llm-latency>4.2 s · 1 request(s)<", html, StringComparison.Ordinal);
@@ -284,7 +292,8 @@ public sealed class DashboardTests : IAsyncLifetime, IDisposable
         // Each list is cut at 20 entries, with the count of the rest.
         Assert.Equal(2 * LlmPanel.ListRows, html.Split("<li data-").Length - 1);
         Assert.Equal(2, html.Split("data-llm-more=\"5\">and 5 more").Length - 1);
-        Assert.DoesNotContain("job-20", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<li data-job-id=\"job-20\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain(" job-20:", html, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -64,7 +64,7 @@ public sealed class DashboardData(
         var inUse = all.Where(j => j.InstanceType is not null && !IsFinal(j)).Select(j => j.InstanceType!).Distinct(StringComparer.Ordinal).Take(ChartedTypes).ToList();
         return new Overview(
             team, now, await store.CountByStateAsync(team, ct), jobs, errors, await MoneyApi.ForTeamAsync(team, Market, ct),
-            await store.LatestPlanAsync(ct), timeline, window, await PriceSeriesAsync(inUse, window, ct), AvailabilitySeries(window), counters);
+            await PlanApi.TeamPlanAsync(store, team, ct), timeline, window, await PriceSeriesAsync(inUse, window, ct), AvailabilitySeries(window), counters);
     }
 
     /// <summary>One job with its events, or null when the team has no such job (another team's job is not found, as in the API).</summary>
