@@ -61,6 +61,23 @@ public static class SimulationPlots
             line.Color = Colors.Green;
             plot.Add.Text(market.Zones[z], 0, baseLine + 2.2).LabelFontSize = 9;
         }
+        // The spot zone the job ran in: a thick red bar over that zone's band, one per stretch.
+        for (var start = 0; start < ticks;)
+        {
+            var zone = timeline.Placement[start];
+            var end = start;
+            while (end < ticks && timeline.Placement[end] == zone)
+            {
+                end++;
+            }
+            if (zone >= 0 && zone < zones)
+            {
+                var bar = plot.Add.Line(start * g, (-3.0 * (zone + 2)) + 1, end * g, (-3.0 * (zone + 2)) + 1);
+                bar.LineWidth = 5;
+                bar.Color = Colors.Red;
+            }
+            start = end;
+        }
         var ran = plot.Add.Scatter(hours, [.. timeline.Placement.Select(p => p switch { -2 => -4.0, -1 => -1.0, _ => -2.5 }), -4.0]);
         ran.ConnectStyle = ConnectStyle.StepHorizontal;
         ran.MarkerSize = 0;
@@ -72,7 +89,7 @@ public static class SimulationPlots
         }
         plot.Title(Inv($"{policy}: one run from tick {timeline.StartTick}, {scenario.WorkHours} h job, deadline {scenario.DeadlineHours} h, cost ${run.CostUsd:0.00}"));
         plot.XLabel("hours since the job's start");
-        plot.YLabel("work done (h); spot availability per zone (green, high = available)");
+        plot.YLabel("work done (h); spot per zone (green high = available, red = ran there)");
         plot.ShowLegend(Alignment.UpperLeft);
         var path = Path.Combine(directory, Inv($"timeline-{policy}.png"));
         plot.SavePng(path, 1200, 700);

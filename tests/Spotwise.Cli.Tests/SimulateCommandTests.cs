@@ -59,6 +59,23 @@ public class SimulateCommandTests
     }
 
     [Fact]
+    public void Windows_run_one_scenario_per_file_from_its_first_tick_or_its_start_index()
+    {
+        var dir = Directory.CreateTempSubdirectory("spotwise-windows-").FullName;
+        var ticks = string.Join(",", Enumerable.Range(0, 400).Select(i => i % 50 < 40 ? 1 : 0));
+        File.WriteAllText(Path.Combine(dir, "a.json"), "{\"metadata\": {\"gap_seconds\": 600}, \"data\": [" + ticks + "]}");
+        File.WriteAllText(Path.Combine(dir, "b.json"), "{\"metadata\": {\"gap_seconds\": 600, \"start_time\": 30}, \"data\": [" + ticks + "]}");
+
+        var (code, output, err) = CliRunner.Run("simulate", "--windows", dir, "--job-hours", "20", "--deadline-hours", "26", "--policy", "greedy,omniscient",
+            "--format", "json");
+
+        Assert.True(code == 0, err);
+        using var document = JsonDocument.Parse(output);
+        Assert.Equal(2, document.RootElement.GetProperty("policies").GetProperty("greedy").GetProperty("runs").GetInt32());
+        Assert.Equal(JsonValueKind.Null, document.RootElement.GetProperty("scenario").GetProperty("starts").ValueKind);
+    }
+
+    [Fact]
     public void Plot_writes_the_cost_chart_and_a_timeline()
     {
         var dir = Path.Combine(Path.GetTempPath(), $"spotwise-plots-{Guid.NewGuid():N}");

@@ -123,14 +123,21 @@ public static class OmniscientPlanner
                 _nextTop = 0;
                 BuildUnion();
 
-                // Starting something (or idling) can follow any state; continuing only the same.
+                // Starting something (or idling) can follow any state; continuing only the same. A start from a state
+                // that costs no less than one with fewer lost hours is dominated: skip it.
+                var cheapest = double.PositiveInfinity;
                 for (var bin = 0; bin <= _top; bin++)
                 {
                     var cost = _b.UnionCost[bin];
+                    if (cost >= cheapest - Epsilon && !_optimistic)
+                    {
+                        continue;
+                    }
                     if (double.IsPositiveInfinity(cost))
                     {
                         continue;
                     }
+                    cheapest = Math.Min(cheapest, cost);
                     var lost = _b.UnionLost[bin];
                     var from = (t * layer) + _b.UnionFrom[bin];
                     if (lost + _g + _s.OverheadHours <= _slack + Epsilon)

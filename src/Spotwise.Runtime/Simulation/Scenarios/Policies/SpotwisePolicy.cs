@@ -37,7 +37,7 @@ public sealed class SpotwisePolicy(JobScenario scenario) : ISpotPolicy
         _history ??= AvailabilityHistory.Since(view, (int)(HistoryHours / view.TickHours));
         _history.Observe(view);
 
-        var spot = SpotZones.Preferred(view);
+        var spot = Zone(view);
         var d = view.OverheadHours;
         var gap = ExpectedSpotHours(view) - view.RemainingWorkHours; // > 0: ahead of what spot can cover
         Choice wish;
@@ -59,6 +59,28 @@ public sealed class SpotwisePolicy(JobScenario scenario) : ISpotPolicy
             wish = gap < 0 && uniform ? Choice.OnDemand : Choice.Idle;
         }
         return _net.Guard(view, wish);
+    }
+
+    // Where to run spot: the current zone while it lasts, unless another is cheaper by enough to repay the changeover
+    // a move costs (and the one it may cost to come back) within the work left; else the cheapest available.
+    private static int? Zone(PolicyView view)
+    {
+        int? cheapest = null;
+        for (var z = 0; z < view.ZoneCount; z++)
+        {
+            if (view.SpotAvailable(z) && (cheapest is null || view.SpotPrice(z) < view.SpotPrice(cheapest.Value)))
+            {
+                cheapest = z;
+            }
+        }
+        if (view.Current.Kind != ChoiceKind.Spot || !view.SpotAvailable(view.Current.Zone) || cheapest is not { } best)
+        {
+            return cheapest;
+        }
+        var here = view.Current.Zone;
+        var saving = (view.SpotPrice(here) - view.SpotPrice(best)) * view.RemainingWorkHours;
+        var cost = 2 * view.OverheadHours * view.SpotPrice(best);
+        return saving > cost ? best : here;
     }
 
     // Spot hours the job can expect before its deadline: the availability share of the time left, less a changeover
