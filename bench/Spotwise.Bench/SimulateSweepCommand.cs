@@ -133,12 +133,13 @@ public static class SimulateSweepCommand
 
     private const int BoundSample = 5;
 
+    // The GCP H100 traces mark 1 = unavailable (the preempted format).
     private static void MultiZone(
         string dir, Catalog catalog, int starts, int seed, double jobHours, double[] deadlines, double[] overheads, TextWriter stdout, TextWriter stderr)
     {
         var errors = new List<string>();
-        var market = MarketLoader.FromDirectory(dir, new MarketSource(TraceFormatOf(dir)), catalog, errors);
-        var zones = MarketLoader.TraceFiles(dir).Select(f => MarketLoader.FromFile(f, new MarketSource(TraceFormatOf(dir)), catalog, errors)).ToList();
+        var market = MarketLoader.FromDirectory(dir, new MarketSource(Runtime.Traces.TraceFormat.Preempted), catalog, errors);
+        var zones = MarketLoader.TraceFiles(dir).Select(f => MarketLoader.FromFile(f, new MarketSource(Runtime.Traces.TraceFormat.Preempted), catalog, errors)).ToList();
         if (market is null || zones.Any(z => z is null))
         {
             errors.ForEach(e => stderr.WriteLine($"error: {e}"));
@@ -163,9 +164,6 @@ public static class SimulateSweepCommand
             }
         }
     }
-
-    private static Runtime.Traces.TraceFormat TraceFormatOf(string dir) =>
-        dir.Contains("gcp", StringComparison.OrdinalIgnoreCase) ? Runtime.Traces.TraceFormat.Preempted : Runtime.Traces.TraceFormat.Counts;
 
     private static string Versus(Dictionary<string, PolicySummary> s) =>
         s.TryGetValue(SpotwisePolicy.Name, out var sw) && s.TryGetValue(UniformProgressPolicy.Name, out var up)

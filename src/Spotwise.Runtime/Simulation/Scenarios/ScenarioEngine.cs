@@ -197,8 +197,8 @@ public static class ScenarioEngine
             }
             _attempt++;
             var zone = choice.Kind == ChoiceKind.Spot ? market.Zones[choice.Zone] : market.OnDemandZone;
-            var market1 = choice.Kind == ChoiceKind.Spot ? Market.Spot : Market.OnDemand;
-            var request = new LaunchRequest(ClientTokens.For("job", _attempt), "job", _attempt, market1, market.InstanceType.Name, zone,
+            var kind = choice.Kind == ChoiceKind.Spot ? Market.Spot : Market.OnDemand;
+            var request = new LaunchRequest(ClientTokens.For("job", _attempt), "job", _attempt, kind, market.InstanceType.Name, zone,
                 WorkHours: scenario.WorkHours - _done + scenario.OverheadHours, Checkpointable: true, CheckpointIntervalHours: 0, Command: null);
             var status = cloud.LaunchAsync(request, CancellationToken.None).GetAwaiter().GetResult();
             if (status.IsEnded)
