@@ -53,8 +53,7 @@ public static class SimulateCommand
         var errors = Check(request);
         if (request.JobsPath is not null)
         {
-            // The queue scenario is its own runner; this is where it plugs in.
-            errors.Add($"--jobs: '{request.JobsPath}': the queue scenario is not available yet");
+            return RunQueue(request, errors, stderr);
         }
         var catalog = errors.Count == 0 ? Load(Inputs.LoadCatalog(request.CatalogPath), errors) : null;
         var cases = catalog is null ? null : Cases(request, catalog, errors);
@@ -95,6 +94,20 @@ public static class SimulateCommand
             }
         }
         return summaries.Any(s => s.DeadlineMisses > 0 && s.Policy != Runtime.Simulation.Scenarios.Policies.OmniscientPolicy.Name) ? ExitCodes.Partial : ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// <c>--jobs FILE</c>: the queue scenario, a runner of its own (Simulation/Queue). Until it is wired in here, the
+    /// flag is refused as bad input, with the other problems of the command line.
+    /// </summary>
+    private static int RunQueue(SimulateRequest request, List<string> errors, TextWriter stderr)
+    {
+        errors.Add($"--jobs: '{request.JobsPath}': the queue scenario is not available yet");
+        foreach (var e in errors)
+        {
+            stderr.WriteLine($"error: {e}");
+        }
+        return ExitCodes.BadInput;
     }
 
     private static List<string> Check(SimulateRequest r)
