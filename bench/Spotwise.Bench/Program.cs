@@ -1,7 +1,7 @@
 using Spotwise.Bench;
 
 // The bench's commands; each lives in its own class, and this switch is all that dispatches them.
-const string Commands = "commands:\n  " + GenerateCommand.Usage + "\n  " + PlannersCommand.Usage + "\n  " + CycleCommand.Usage + "\n  " + ServiceCommand.Usage + "\n  " + LlmEvalCommand.Usage + "\n  " + QueueSimCommand.Usage;
+const string Commands = "commands:\n  " + GenerateCommand.Usage + "\n  " + PlannersCommand.Usage + "\n  " + CycleCommand.Usage + "\n  " + ServiceCommand.Usage + "\n  " + LlmEvalCommand.Usage + "\n  " + QueueSimCommand.Usage + "\n  " + SimulateSweepCommand.Usage;
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
@@ -19,6 +19,8 @@ switch (args[0])
         return await ServiceCommand.RunAsync(args[1..], Console.Out, Console.Error);
     case "queue-sim":
         return await QueueSimCommand.RunAsync(args[1..], Console.Out, Console.Error);
+    case "simulate-sweep":
+        return SimulateSweepCommand.Run(args[1..], Console.Out, Console.Error);
     case "planners":
         return PlannersCommand.Run(args[1..], Console.Out, Console.Error);
     case "llm-eval":

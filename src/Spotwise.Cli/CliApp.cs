@@ -11,6 +11,7 @@ public static class CliApp
         var root = new RootCommand("Spotwise: run batch and ML jobs on the cheapest capacity that still meets every deadline.")
         {
             PlanCommand.Create(stdout, stderr, time, env ?? Environment.GetEnvironmentVariable),
+            SimulateCommand.Create(stdout, stderr),
             ServeCommand.Create(stderr),
             SubmitCommand.Create(stdout, stderr, http),
             JobsCommand.Create(stdout, stderr, http),

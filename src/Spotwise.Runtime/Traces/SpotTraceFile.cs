@@ -87,8 +87,43 @@ public static class SpotTraceFile
             i++;
         }
 
-        return new SpotTrace(zone ?? ZoneOf(path), instanceType, startTime, TimeSpan.FromSeconds(gapSeconds), counts.MoveToImmutable());
+        var trace = new SpotTrace(zone ?? ZoneOf(path), instanceType, startTime, TimeSpan.FromSeconds(gapSeconds), counts.MoveToImmutable());
+        // Some files carry their own spot price per tick (the GCP H100 traces): `"prices": [$/h per tick]`.
+        return root.TryGetProperty("prices", out var prices) ? trace.WithPrices(ReadSeries(path, "prices", prices, trace.TickCount)) : trace;
     }
+
+    /// <summary>
+    /// What a trace file's metadata says beyond the tick: the on-demand price and machine type
+    /// (<c>metadata.price_info.on_demand_price</c>, <c>.machine_type</c> in the GCP H100 files) and, in the Can't Be Late
+    /// simulator's windows, <c>start_time</c> / <c>end_time</c> as tick indexes. Absent fields are null.
+    /// </summary>
+    public static TraceMetadata ReadMetadata(string path)
+    {
+        using var document = Parse(path);
+        if (!document.RootElement.TryGetProperty("metadata", out var metadata) || metadata.ValueKind != JsonValueKind.Object)
+        {
+            return new TraceMetadata(null, null, null, null);
+        }
+        double? onDemand = null;
+        string? machineType = null;
+        if (metadata.TryGetProperty("price_info", out var info) && info.ValueKind == JsonValueKind.Object)
+        {
+            if (info.TryGetProperty("on_demand_price", out var od))
+            {
+                if (od.ValueKind != JsonValueKind.Number || !od.TryGetDouble(out var price) || !double.IsFinite(price) || price <= 0)
+                {
+                    throw new FormatException($"{path}: 'metadata.price_info.on_demand_price' is {Describe(od)}, expected a price in $/h > 0");
+                }
+                onDemand = price;
+            }
+            machineType = info.TryGetProperty("machine_type", out var mt) && mt.ValueKind == JsonValueKind.String ? mt.GetString() : null;
+        }
+        return new TraceMetadata(onDemand, machineType, TickIndex(metadata, "start_time"), TickIndex(metadata, "end_time"));
+    }
+
+    // A tick index where the field is a whole number; a timestamp string (the GCP files' start_time) is no index.
+    private static int? TickIndex(JsonElement metadata, string name) =>
+        metadata.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) && i >= 0 ? i : null;
 
     /// <summary>Reads a price file: its keys as written ("us-east-1a_v100_1") with their $/h per tick.</summary>
     public static IReadOnlyDictionary<string, ImmutableArray<double>> ReadPrices(string path)
@@ -102,22 +137,7 @@ public static class SpotTraceFile
         var series = new Dictionary<string, ImmutableArray<double>>(StringComparer.Ordinal);
         foreach (var property in root.EnumerateObject())
         {
-            if (property.Value.ValueKind != JsonValueKind.Array)
-            {
-                throw new FormatException($"{path}: '{property.Name}' is {Describe(property.Value)}, expected an array of $/h per tick");
-            }
-            var prices = ImmutableArray.CreateBuilder<double>(property.Value.GetArrayLength());
-            var i = 0;
-            foreach (var value in property.Value.EnumerateArray())
-            {
-                if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var price) || !double.IsFinite(price) || price < 0)
-                {
-                    throw new FormatException($"{path}: '{property.Name}[{i}]' is {Describe(value)}, expected a price in $/h >= 0");
-                }
-                prices.Add(price);
-                i++;
-            }
-            if (!series.TryAdd(property.Name, prices.MoveToImmutable()))
+            if (!series.TryAdd(property.Name, ReadSeries(path, property.Name, property.Value, null)))
             {
                 throw new FormatException($"{path}: '{property.Name}' appears twice");
             }
@@ -151,19 +171,7 @@ public static class SpotTraceFile
         foreach (var file in files.Except(priceFiles))
         {
             var trace = Read(file, instanceType, startTime, format);
-            var stem = Path.GetFileNameWithoutExtension(file);
-            var key = prices.ContainsKey(stem) ? stem : prices.Keys.FirstOrDefault(k => ZoneOf(k) == trace.Zone);
-            if (key is not null)
-            {
-                var series = prices[key];
-                if (series.Length != trace.TickCount)
-                {
-                    throw new FormatException(
-                        $"{priceFiles[0]}: '{key}' has {series.Length} prices but {file} has {trace.TickCount} ticks; they must align tick for tick");
-                }
-                trace = trace.WithPrices(series);
-            }
-            traces.Add(trace);
+            traces.Add(priceFiles.Count == 1 ? WithPricesFrom(trace, file, prices, priceFiles[0]) : trace);
         }
         if (traces.Count == 0)
         {
@@ -175,6 +183,64 @@ public static class SpotTraceFile
             throw new FormatException($"{directory}: more than one trace for zone {duplicate.Key}");
         }
         return traces;
+    }
+
+    /// <summary>
+    /// Reads one zone's availability file and, when the folder holds a price file (its name holds "prices") with a
+    /// series for that zone, the trace's spot prices from it: how a single AWS V100 zone gets its prices.
+    /// </summary>
+    public static SpotTrace ReadWithFolderPrices(string path, string instanceType, DateTimeOffset startTime, TraceFormat format = TraceFormat.Counts)
+    {
+        var trace = Read(path, instanceType, startTime, format);
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var priceFile = Directory.GetFiles(folder, "*.json").Order(StringComparer.Ordinal)
+            .FirstOrDefault(f => Path.GetFileName(f).Contains("prices", StringComparison.OrdinalIgnoreCase));
+        return priceFile is null || Path.GetFullPath(priceFile) == Path.GetFullPath(path)
+            ? trace
+            : WithPricesFrom(trace, path, ReadPrices(priceFile), priceFile);
+    }
+
+    // The price series of `prices` for this trace's file (by file name stem, else by zone), if it has one.
+    private static SpotTrace WithPricesFrom(SpotTrace trace, string file, IReadOnlyDictionary<string, ImmutableArray<double>> prices, string priceFile)
+    {
+        var stem = Path.GetFileNameWithoutExtension(file);
+        var key = prices.ContainsKey(stem) ? stem : prices.Keys.FirstOrDefault(k => ZoneOf(k) == trace.Zone);
+        if (key is null)
+        {
+            return trace;
+        }
+        var series = prices[key];
+        if (series.Length != trace.TickCount)
+        {
+            throw new FormatException(
+                $"{priceFile}: '{key}' has {series.Length} prices but {file} has {trace.TickCount} ticks; they must align tick for tick");
+        }
+        return trace.WithPrices(series);
+    }
+
+    // An array of $/h per tick; with `ticks`, it must hold exactly one price per tick.
+    private static ImmutableArray<double> ReadSeries(string path, string name, JsonElement array, int? ticks)
+    {
+        if (array.ValueKind != JsonValueKind.Array)
+        {
+            throw new FormatException($"{path}: '{name}' is {Describe(array)}, expected an array of $/h per tick");
+        }
+        if (ticks is { } n && array.GetArrayLength() != n)
+        {
+            throw new FormatException($"{path}: '{name}' has {array.GetArrayLength()} prices for {n} ticks; they must align tick for tick");
+        }
+        var prices = ImmutableArray.CreateBuilder<double>(array.GetArrayLength());
+        var i = 0;
+        foreach (var value in array.EnumerateArray())
+        {
+            if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var price) || !double.IsFinite(price) || price < 0)
+            {
+                throw new FormatException($"{path}: '{name}[{i}]' is {Describe(value)}, expected a price in $/h >= 0");
+            }
+            prices.Add(price);
+            i++;
+        }
+        return prices.MoveToImmutable();
     }
 
     private static JsonDocument Parse(string path)
@@ -203,3 +269,6 @@ public static class SpotTraceFile
         _ => value.GetRawText(),
     };
 }
+
+/// <summary>What a trace file's metadata tells beyond its tick length; null where it says nothing.</summary>
+public sealed record TraceMetadata(double? OnDemandPricePerHourUsd, string? MachineType, int? StartTick, int? EndTick);

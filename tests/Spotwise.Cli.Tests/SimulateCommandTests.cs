@@ -1,0 +1,112 @@
+using System.Text.Json;
+
+namespace Spotwise.Cli.Tests;
+
+/// <summary>spotwise simulate: flags, errors and the JSON document, on the shipped traces.</summary>
+public class SimulateCommandTests
+{
+    private static readonly string AwsZone = Path.Combine(RepoPaths.Root, "data", "traces", "aws-v100", "us-west-2a_v100_1.json");
+    private static readonly string GcpDir = Path.Combine(RepoPaths.Root, "data", "traces", "gcp-h100");
+
+    [Fact]
+    public void Json_document_has_the_scenario_and_a_summary_per_policy()
+    {
+        var (code, output, err) = CliRunner.Run("simulate", "--trace", AwsZone, "--starts", "4", "--seed", "2", "--policy", "greedy,uniform-progress,spotwise",
+            "--format", "json");
+
+        Assert.True(code == 0, err);
+        using var document = JsonDocument.Parse(output);
+        var scenario = document.RootElement.GetProperty("scenario");
+        Assert.Equal(48, scenario.GetProperty("jobHours").GetDouble());
+        Assert.Equal(52, scenario.GetProperty("deadlineHours").GetDouble());
+        Assert.Equal("p3.2xlarge", scenario.GetProperty("instanceType").GetString());
+        var policies = document.RootElement.GetProperty("policies");
+        Assert.Equal(["greedy", "uniform-progress", "spotwise"], policies.EnumerateObject().Select(p => p.Name));
+        foreach (var policy in policies.EnumerateObject())
+        {
+            var p = policy.Value;
+            Assert.Equal(4, p.GetProperty("runs").GetInt32());
+            Assert.Equal(0, p.GetProperty("deadlineMisses").GetInt32());
+            Assert.InRange(p.GetProperty("meanCostUsd").GetDouble(), 1, p.GetProperty("onDemandCostUsd").GetDouble());
+            Assert.InRange(p.GetProperty("score").GetDouble(), 0, 100);
+        }
+        Assert.Contains("100%", err); // the progress bar went to stderr
+    }
+
+    [Fact]
+    public void Table_lists_every_policy_with_cost_score_and_misses()
+    {
+        var (code, output, _) = CliRunner.Run("simulate", "--trace", AwsZone, "--starts", "2", "--policy", "all");
+
+        Assert.Equal(0, code);
+        Assert.Contains("cost/on-demand", output);
+        foreach (var policy in new[] { "on-demand", "greedy", "uniform-progress", "spotwise", "omniscient" })
+        {
+            Assert.Contains(Environment.NewLine + policy + " ", output);
+        }
+    }
+
+    [Fact]
+    public void Several_zones_in_the_preempted_format_run_multi_zone()
+    {
+        var (code, output, err) = CliRunner.Run("simulate", "--trace-dir", GcpDir, "--trace-format", "preempted", "--starts", "2",
+            "--policy", "spotwise", "--format", "json");
+
+        Assert.True(code == 0, err);
+        using var document = JsonDocument.Parse(output);
+        Assert.Equal(13, document.RootElement.GetProperty("scenario").GetProperty("zones").GetArrayLength());
+        Assert.Equal("a3-highgpu-8g", document.RootElement.GetProperty("scenario").GetProperty("instanceType").GetString());
+    }
+
+    [Fact]
+    public void Windows_run_one_scenario_per_file_from_its_first_tick_or_its_start_index()
+    {
+        var dir = Directory.CreateTempSubdirectory("spotwise-windows-").FullName;
+        var ticks = string.Join(",", Enumerable.Range(0, 400).Select(i => i % 50 < 40 ? 1 : 0));
+        File.WriteAllText(Path.Combine(dir, "a.json"), "{\"metadata\": {\"gap_seconds\": 600}, \"data\": [" + ticks + "]}");
+        File.WriteAllText(Path.Combine(dir, "b.json"), "{\"metadata\": {\"gap_seconds\": 600, \"start_time\": 30}, \"data\": [" + ticks + "]}");
+
+        var (code, output, err) = CliRunner.Run("simulate", "--windows", dir, "--job-hours", "20", "--deadline-hours", "26", "--policy", "greedy,omniscient",
+            "--format", "json");
+
+        Assert.True(code == 0, err);
+        using var document = JsonDocument.Parse(output);
+        Assert.Equal(2, document.RootElement.GetProperty("policies").GetProperty("greedy").GetProperty("runs").GetInt32());
+        Assert.Equal(JsonValueKind.Null, document.RootElement.GetProperty("scenario").GetProperty("starts").ValueKind);
+    }
+
+    [Fact]
+    public void Plot_writes_the_cost_chart_and_a_timeline()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), $"spotwise-plots-{Guid.NewGuid():N}");
+        var (code, _, err) = CliRunner.Run("simulate", "--trace", AwsZone, "--starts", "2", "--policy", "uniform-progress,spotwise", "--plot", dir);
+
+        Assert.True(code == 0, err);
+        Assert.True(new FileInfo(Path.Combine(dir, "cost-per-policy.png")).Length > 1000);
+        Assert.True(new FileInfo(Path.Combine(dir, "timeline-spotwise.png")).Length > 1000);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--trace", "nope.json" }, "error: --trace: nope.json: no such trace file")]
+    [InlineData(new[] { "--starts", "2" }, "error: --trace: give one of --trace FILE, --trace-dir DIR or --windows DIR")]
+    [InlineData(new[] { "--trace", "AWS", "--policy", "lucky" }, "error: --policy: 'lucky' is not a policy")]
+    [InlineData(new[] { "--trace", "AWS", "--format", "xml" }, "error: --format: 'xml' is not a format")]
+    [InlineData(new[] { "--trace", "AWS", "--trace-format", "bits" }, "error: --trace-format: 'bits' is not a format")]
+    [InlineData(new[] { "--trace", "AWS", "--job-hours", "-3" }, "error: --job-hours: -3 must be a number > 0")]
+    [InlineData(new[] { "--trace", "AWS", "--deadline-hours", "40" }, "error: --deadline-hours: 40 must be at least the job's hours plus one overhead")]
+    [InlineData(new[] { "--trace", "AWS", "--deadline-hours", "5000" }, "error: --deadline-hours: 5000 h from tick 0 runs past the trace's end")]
+    [InlineData(new[] { "--trace", "AWS", "--on-demand-price", "0" }, "error: --on-demand-price: 0 must be a number > 0")]
+    [InlineData(new[] { "--trace", "AWS", "--instance-type", "p9.huge" }, "error: --instance-type: 'p9.huge' is not in the catalog")]
+    [InlineData(new[] { "--trace", "AWS", "--trace-dir", "GCP" }, "error: --trace-dir: cannot be used with --trace")]
+    [InlineData(new[] { "--trace", "AWS", "--starts", "abc" }, "abc")]
+    [InlineData(new[] { "--trace-dir", "GCP", "--jobs", "samples/alibaba-200.json" }, "error: --jobs: 'samples/alibaba-200.json': the queue scenario is not available yet")]
+    public void Bad_input_exits_2_naming_the_flag_and_value(string[] args, string expected)
+    {
+        var resolved = args.Select(a => a switch { "AWS" => AwsZone, "GCP" => GcpDir, _ => a }).ToArray();
+        var (code, _, err) = CliRunner.Run(["simulate", .. resolved]);
+
+        Assert.Equal(2, code);
+        Assert.Contains(expected, err);
+        Assert.DoesNotContain("   at ", err);
+    }
+}
