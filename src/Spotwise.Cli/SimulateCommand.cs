@@ -53,7 +53,9 @@ public static class SimulateCommand
         var errors = Check(request);
         if (request.JobsPath is not null)
         {
-            return RunQueue(request, errors, stderr);
+            // The single-job checks that do not apply to a queue (its policies are its own) are left to the queue runner.
+            errors.RemoveAll(e => e.StartsWith("--policy:", StringComparison.Ordinal));
+            return Task.Run(() => SimulateQueue.RunAsync(request, errors, stdout, stderr, ct), ct).GetAwaiter().GetResult();
         }
         var catalog = errors.Count == 0 ? Load(Inputs.LoadCatalog(request.CatalogPath), errors) : null;
         var cases = catalog is null ? null : Cases(request, catalog, errors);
@@ -94,20 +96,6 @@ public static class SimulateCommand
             }
         }
         return summaries.Any(s => s.DeadlineMisses > 0 && s.Policy != Runtime.Simulation.Scenarios.Policies.OmniscientPolicy.Name) ? ExitCodes.Partial : ExitCodes.Ok;
-    }
-
-    /// <summary>
-    /// <c>--jobs FILE</c>: the queue scenario, a runner of its own (Simulation/Queue). Until it is wired in here, the
-    /// flag is refused as bad input, with the other problems of the command line.
-    /// </summary>
-    private static int RunQueue(SimulateRequest request, List<string> errors, TextWriter stderr)
-    {
-        errors.Add($"--jobs: '{request.JobsPath}': the queue scenario is not available yet");
-        foreach (var e in errors)
-        {
-            stderr.WriteLine($"error: {e}");
-        }
-        return ExitCodes.BadInput;
     }
 
     private static List<string> Check(SimulateRequest r)
@@ -253,7 +241,7 @@ public sealed record SimulateRequest(
     string? CatalogPath);
 
 /// <summary>A one-line progress bar on stderr, redrawn at most a hundred times.</summary>
-internal sealed class ProgressBar(TextWriter stderr, int total)
+internal sealed class ProgressBar(TextWriter stderr, int total, string unit = "scenarios")
 {
     private readonly Lock _lock = new();
     private int _shownPercent = -1;
@@ -272,7 +260,7 @@ internal sealed class ProgressBar(TextWriter stderr, int total)
             }
             _shownPercent = percent;
             var filled = percent / 4;
-            stderr.Write(string.Create(CultureInfo.InvariantCulture, $"\rsimulating [{new string('#', filled)}{new string('.', 25 - filled)}] {percent,3}% ({Done}/{total} scenarios)"));
+            stderr.Write(string.Create(CultureInfo.InvariantCulture, $"\rsimulating [{new string('#', filled)}{new string('.', 25 - filled)}] {percent,3}% ({Done}/{total} {unit})"));
         }
     }
 

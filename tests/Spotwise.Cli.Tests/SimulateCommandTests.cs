@@ -7,6 +7,27 @@ public class SimulateCommandTests
 {
     private static readonly string AwsZone = Path.Combine(RepoPaths.Root, "data", "traces", "aws-v100", "us-west-2a_v100_1.json");
     private static readonly string GcpDir = Path.Combine(RepoPaths.Root, "data", "traces", "gcp-h100");
+    private static readonly string AwsDir = Path.Combine(RepoPaths.Root, "data", "traces", "aws-v100");
+
+    [Fact]
+    public void A_queue_runs_through_the_runtime_against_the_traces_and_reports_each_job_per_policy()
+    {
+        var (code, output, err) = CliRunner.Run("simulate", "--jobs", RepoPaths.Sample("seed-jobs.json"), "--trace-dir", AwsDir, "--policy", "all", "--format", "json");
+
+        Assert.True(code is 0 or 1, err);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal("queue", doc.RootElement.GetProperty("scenario").GetProperty("kind").GetString());
+        var policies = doc.RootElement.GetProperty("policies");
+        Assert.Equal(["spotwise", "on-demand"], policies.EnumerateObject().Select(p => p.Name));
+        foreach (var p in policies.EnumerateObject())
+        {
+            Assert.Equal(4, p.Value.GetProperty("outcomes").GetArrayLength());
+            Assert.True(p.Value.GetProperty("onDemandCostUsd").GetDouble() > 0);
+            Assert.Equal(code == 0, policies.EnumerateObject().All(x => x.Value.GetProperty("deadlineMisses").GetInt32() == 0));
+        }
+        Assert.True(policies.GetProperty("spotwise").GetProperty("totalCostUsd").GetDouble() <= policies.GetProperty("on-demand").GetProperty("totalCostUsd").GetDouble() + 1e-9);
+        Assert.Contains("jobs done", err, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void Json_document_has_the_scenario_and_a_summary_per_policy()
@@ -99,10 +120,12 @@ public class SimulateCommandTests
     [InlineData(new[] { "--trace", "AWS", "--instance-type", "p9.huge" }, "error: --instance-type: 'p9.huge' is not in the catalog")]
     [InlineData(new[] { "--trace", "AWS", "--trace-dir", "GCP" }, "error: --trace-dir: cannot be used with --trace")]
     [InlineData(new[] { "--trace", "AWS", "--starts", "abc" }, "abc")]
-    [InlineData(new[] { "--trace-dir", "GCP", "--jobs", "samples/alibaba-200.json" }, "error: --jobs: 'samples/alibaba-200.json': the queue scenario is not available yet")]
+    [InlineData(new[] { "--trace-dir", "AWSDIR", "--jobs", "SAMPLE", "--policy", "greedy" }, "error: --policy: 'greedy' is not a queue policy; with --jobs choose spotwise, on-demand or all")]
+    [InlineData(new[] { "--trace-dir", "AWSDIR", "--jobs", "no-such-jobs.json" }, "'no-such-jobs.json' does not exist")]
+    [InlineData(new[] { "--trace-dir", "nowhere", "--jobs", "SAMPLE" }, "error: --trace-dir: nowhere: no such trace folder")]
     public void Bad_input_exits_2_naming_the_flag_and_value(string[] args, string expected)
     {
-        var resolved = args.Select(a => a switch { "AWS" => AwsZone, "GCP" => GcpDir, _ => a }).ToArray();
+        var resolved = args.Select(a => a switch { "AWS" => AwsZone, "GCP" => GcpDir, "AWSDIR" => AwsDir, "SAMPLE" => RepoPaths.Sample("seed-jobs.json"), _ => a }).ToArray();
         var (code, _, err) = CliRunner.Run(["simulate", .. resolved]);
 
         Assert.Equal(2, code);
