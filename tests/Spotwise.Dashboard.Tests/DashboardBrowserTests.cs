@@ -219,7 +219,9 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
         {
             var bar = Bar(page, job.JobId);
             Assert.Equal(job.Market, await bar.GetAttributeAsync("data-market"));
-            Assert.Equal(job.Market == "spot" ? SpotFill : OnDemandFill, await bar.EvaluateAsync<string>("e => getComputedStyle(e).fill"));
+            // Expect retries: a live update may swap the bar's node between finding it and reading its style (a
+            // detached node's computed style is empty).
+            await Assertions.Expect(bar).ToHaveCSSAsync("fill", job.Market == "spot" ? SpotFill : OnDemandFill);
             boxes.Add((await bar.BoundingBoxAsync())!);
         }
         Assert.Contains(planned, j => j.Market == "spot");
