@@ -47,3 +47,30 @@ public interface IJobStore
 
     Task<PlanDocument?> LatestPlanAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>The rule of <see cref="IJobStore.TryUpdateAsync"/>, one for every store: version guard, state machine, what stays as stored.</summary>
+public static class JobUpdates
+{
+    public static InvalidOperationException NotInStore(string jobId) => new($"job '{jobId}' is not in the store: it cannot be updated");
+
+    /// <summary>
+    /// What updating <paramref name="stored"/> with <paramref name="updated"/> stores: null when the version is stale
+    /// (another writer got there first); else the record, with the submitted job, team and submission time kept as
+    /// stored and the version bumped, and whether the state moved (an event is then owed).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The state machine forbids the move.</exception>
+    public static (JobRecord Record, bool Moved)? Apply(JobRecord stored, JobRecord updated, string cause)
+    {
+        if (stored.Version != updated.Version)
+        {
+            return null;
+        }
+        var moved = stored.State != updated.State;
+        if (moved && !JobStates.CanMove(stored.State, updated.State))
+        {
+            throw new InvalidOperationException(
+                $"job '{updated.Id}' cannot move from {stored.State.ToWire()} to {updated.State.ToWire()} (cause: {cause})");
+        }
+        return (updated with { Job = stored.Job, Team = stored.Team, SubmittedAt = stored.SubmittedAt, Version = stored.Version + 1 }, moved);
+    }
+}

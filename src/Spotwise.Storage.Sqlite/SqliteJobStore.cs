@@ -261,19 +261,13 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
             {
                 if (!await reader.ReadAsync(cancellationToken))
                 {
-                    throw new InvalidOperationException($"job '{updated.Id}' is not in the store: it cannot be updated");
+                    throw JobUpdates.NotInStore(updated.Id);
                 }
                 stored = ReadRecord(reader);
             }
-            if (stored.Version != updated.Version)
+            if (JobUpdates.Apply(stored, updated, cause) is not var (record, moved))
             {
                 return null;
-            }
-            var moved = stored.State != updated.State;
-            if (moved && !JobStates.CanMove(stored.State, updated.State))
-            {
-                throw new InvalidOperationException(
-                    $"job '{updated.Id}' cannot move from {stored.State.ToWire()} to {updated.State.ToWire()} (cause: {cause})");
             }
             var p = updated.Placement;
             Set(_update, ("@state", updated.State.ToWire()), ("@attempt", updated.Attempt), ("@market", p?.Market.ToWire()),
@@ -291,7 +285,7 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
                     ("@cause", cause));
                 await _addEvent.ExecuteNonQueryAsync(cancellationToken);
             }
-            return updated with { Job = stored.Job, Team = stored.Team, SubmittedAt = stored.SubmittedAt, Version = stored.Version + 1 };
+            return record;
         }
 
         public async ValueTask DisposeAsync()

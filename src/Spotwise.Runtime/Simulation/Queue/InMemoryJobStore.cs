@@ -162,25 +162,19 @@ public sealed class InMemoryJobStore : IJobStore
     {
         if (!_byId.TryGetValue(updated.Id, out var entry))
         {
-            throw new InvalidOperationException($"job '{updated.Id}' is not in the store: it cannot be updated");
+            throw JobUpdates.NotInStore(updated.Id);
         }
         var stored = entry.Record;
-        if (stored.Version != updated.Version)
+        if (JobUpdates.Apply(stored, updated, cause) is not var (record, moved))
         {
             return null;
         }
-        var moved = stored.State != updated.State;
-        if (moved && !JobStates.CanMove(stored.State, updated.State))
-        {
-            throw new InvalidOperationException(
-                $"job '{updated.Id}' cannot move from {stored.State.ToWire()} to {updated.State.ToWire()} (cause: {cause})");
-        }
-        entry.Record = updated with { Job = stored.Job, Team = stored.Team, SubmittedAt = stored.SubmittedAt, Version = stored.Version + 1 };
+        entry.Record = record;
         if (moved)
         {
             entry.Events.Add(new JobEvent(updated.Id, entry.Events[^1].Sequence + 1, at, stored.State, updated.State, cause));
         }
-        return entry.Record;
+        return record;
     }
 
     private sealed class Entry(string team, string body, JobRecord record)
