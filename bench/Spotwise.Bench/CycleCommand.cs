@@ -29,8 +29,8 @@ public static class CycleCommand
         {
             a.AddError($"--planner: '{plannerName}' is not a planner; choose from {string.Join(", ", Planners.Names)}");
         }
-        var tracePath = RepoRoot.PathTo("data/workloads/alibaba-gpu-2023-pods.csv", out var why1);
-        var catalogPath = RepoRoot.PathTo("data/catalog/aws-us-east-1.csv", out var why2);
+        var tracePath = RepoRoot.PathTo(RepoRoot.AlibabaPods, out var why1);
+        var catalogPath = RepoRoot.PathTo(RepoRoot.Catalog, out var why2);
         if (tracePath is null || catalogPath is null)
         {
             a.AddError($"cannot find the repository's data: {why1 ?? why2}");

@@ -14,8 +14,8 @@ public static class GenerateCommand
         "generate --jobs N --out FILE [--seed 1] [--relative] [--compress 1.0] [--now 2026-11-24T09:00:00Z] " +
         "[--trace data/workloads/alibaba-gpu-2023-pods.csv] [--catalog data/catalog/aws-us-east-1.csv] [--stats]";
 
-    private const string DefaultTrace = "data/workloads/alibaba-gpu-2023-pods.csv";
-    private const string DefaultCatalog = "data/catalog/aws-us-east-1.csv";
+    private const string DefaultTrace = RepoRoot.AlibabaPods;
+    private const string DefaultCatalog = RepoRoot.Catalog;
 
     private sealed record Options(
         int Jobs, int Seed, string Out, bool Relative, double Compression, DateTimeOffset Now, string Trace, string Catalog, bool Stats);

@@ -22,8 +22,8 @@ public static class LlmEvalCommand
         "llm-eval [--sizes 20,100,500] [--limits default|tight|none|FILE] [--time-limit 10] [--seed 1] [--workers 0] " +
         "[--model M] [--llm-provider gemini|openai] [--llm-timeout 120] [--now 2026-11-24T09:00:00Z]";
 
-    private const string DefaultTrace = "data/workloads/alibaba-gpu-2023-pods.csv";
-    private const string DefaultCatalog = "data/catalog/aws-us-east-1.csv";
+    private const string DefaultTrace = RepoRoot.AlibabaPods;
+    private const string DefaultCatalog = RepoRoot.Catalog;
     private const string SeedSample = "samples/seed-jobs.json";
 
     private static readonly string[] Order = [LlmPlanner.LlmName, LlmPlanner.HybridName, GreedyPlanner.PlannerName, CpSatPlanner.PlannerName];

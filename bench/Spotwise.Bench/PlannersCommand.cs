@@ -18,8 +18,8 @@ public static class PlannersCommand
         "planners [--sizes 100,1000,10000,100000] [--time-limits 10,10,30,60] [--planners greedy,cpsat] [--limits default|tight|none|FILE] " +
         "[--compress 1.0] [--seed 1] [--workers 0] [--now 2026-11-24T09:00:00Z]";
 
-    private const string DefaultTrace = "data/workloads/alibaba-gpu-2023-pods.csv";
-    private const string DefaultCatalog = "data/catalog/aws-us-east-1.csv";
+    private const string DefaultTrace = RepoRoot.AlibabaPods;
+    private const string DefaultCatalog = RepoRoot.Catalog;
 
     /// <summary>
     /// A small account (a tenth of the defaults, and 4 instances per spot pool): capacity binds on realistic queues, so

@@ -57,7 +57,7 @@ public static class QueueSimCommand
         {
             a.AddError("--jobs and --generate: give one queue, not both");
         }
-        var catalogPath = RepoRoot.PathTo("data/catalog/aws-us-east-1.csv", out var why);
+        var catalogPath = RepoRoot.PathTo(RepoRoot.Catalog, out var why);
         if (catalogPath is null || traceDir is null)
         {
             a.AddError($"cannot find the repository's data: {why}");
@@ -215,7 +215,7 @@ public static class QueueSimCommand
 
     private static IReadOnlyList<Job> Generated(int count, int seed, DateTimeOffset start)
     {
-        var trace = RepoRoot.PathTo("data/workloads/alibaba-gpu-2023-pods.csv", out var why)
+        var trace = RepoRoot.PathTo(RepoRoot.AlibabaPods, out var why)
             ?? throw new IOException($"cannot find the Alibaba trace: {why}");
         return AlibabaWorkload.Generate(AlibabaTrace.Read(trace), count, seed, start);
     }

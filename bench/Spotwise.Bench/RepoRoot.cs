@@ -8,6 +8,12 @@ public static class RepoRoot
 {
     public const string Marker = "Spotwise.slnx";
 
+    /// <summary>The shipped Alibaba GPU trace the workload generator reads (data/README.md).</summary>
+    public const string AlibabaPods = "data/workloads/alibaba-gpu-2023-pods.csv";
+
+    /// <summary>The shipped price catalog.</summary>
+    public const string Catalog = "data/catalog/aws-us-east-1.csv";
+
     public static string? Find() => Above(Environment.CurrentDirectory) ?? Above(AppContext.BaseDirectory);
 
     /// <summary>A path under the repository, or null with the reason when the repository cannot be found.</summary>

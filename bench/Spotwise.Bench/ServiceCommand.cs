@@ -36,7 +36,7 @@ public static class ServiceCommand
         var seconds = a.PositiveNumber("--seconds") ?? 10;
         var singles = a.WholeNumber("--singles", 1, 1_000_000) ?? 2_000;
         var seed = a.WholeNumber("--seed", int.MinValue, int.MaxValue) ?? 1;
-        var tracePath = RepoRoot.PathTo("data/workloads/alibaba-gpu-2023-pods.csv", out var why);
+        var tracePath = RepoRoot.PathTo(RepoRoot.AlibabaPods, out var why);
         if (tracePath is null)
         {
             a.AddError($"cannot find the repository's data: {why}");

@@ -211,7 +211,7 @@ public static class SimulateSweepCommand
 
     private static Catalog LoadCatalog()
     {
-        var path = RepoRoot.PathTo("data/catalog/aws-us-east-1.csv", out var why) ?? throw new InvalidOperationException(why);
+        var path = RepoRoot.PathTo(RepoRoot.Catalog, out var why) ?? throw new InvalidOperationException(why);
         using var reader = File.OpenText(path);
         return CatalogCsv.Parse(reader, path);
     }
