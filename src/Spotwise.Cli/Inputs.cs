@@ -58,7 +58,9 @@ public static class Inputs
         {
             return Fail<System.Collections.Immutable.ImmutableArray<Job>>("jobs file", $"'{path}' does not exist");
         }
-        return JobsFile.Parse(File.ReadAllText(path), now, catalog);
+        // The intake's reader, on the file's bytes: the same rules as the HTTP API (strict JSON, UTF-8, bounds).
+        var read = Spotwise.Runtime.Intake.JobIntake.Read(File.ReadAllBytes(path), now, catalog, JobsReadOptions.File);
+        return read.Ok ? new([.. read.Jobs.Select(j => j.Job)], []) : new(default, read.Errors);
     }
 
     private static ParseResult<T> Fail<T>(string where, string message) => new(default, [new InputError(where, "", message)]);

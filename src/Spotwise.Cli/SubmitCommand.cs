@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using System.Text.Json;
+using Spotwise.Core.Serialization;
 
 namespace Spotwise.Cli;
 
@@ -114,25 +115,24 @@ public static class SubmitCommand
             why = $"'{path}' does not exist";
             return null;
         }
-        try
+        // Strict, as the server reads it: a trailing comma or a comment is refused here as there.
+        using var doc = StrictJson.Parse(File.ReadAllBytes(path), out var error);
+        if (doc is null)
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            var root = doc.RootElement;
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("jobs", out var inner))
-            {
-                root = inner;
-            }
-            if (root.ValueKind != JsonValueKind.Array)
-            {
-                why = $"'{path}' holds neither a JSON array of jobs nor {{\"jobs\": [...]}}";
-                return null;
-            }
-            return [.. root.EnumerateArray().Select(j => j.GetRawText())];
-        }
-        catch (JsonException e)
-        {
-            why = $"'{path}' is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})";
+            var (index, field) = JobPaths.Locate(error!.Path);
+            why = $"'{path}': {JobPaths.Of(index, field)}: {error.Message}";
             return null;
         }
+        var root = doc.RootElement;
+        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("jobs", out var inner))
+        {
+            root = inner;
+        }
+        if (root.ValueKind != JsonValueKind.Array)
+        {
+            why = $"'{path}' holds neither a JSON array of jobs nor {{\"jobs\": [...]}}";
+            return null;
+        }
+        return [.. root.EnumerateArray().Select(j => j.GetRawText())];
     }
 }

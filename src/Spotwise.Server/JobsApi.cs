@@ -3,19 +3,18 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Spotwise.Core;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Intake;
 
 namespace Spotwise.Server;
 
 /// <summary>What the jobs endpoints need, bundled for <c>[AsParameters]</c>.</summary>
-public sealed class JobsServices(IJobStore store, Catalog catalog, TimeProvider time, SchedulerLoop scheduler)
+public sealed class JobsServices(IJobStore store, JobIntake intake, TimeProvider time)
 {
     public IJobStore Store { get; } = store;
 
-    public Catalog Catalog { get; } = catalog;
+    public JobIntake Intake { get; } = intake;
 
     public TimeProvider Time { get; } = time;
-
-    public SchedulerLoop Scheduler { get; } = scheduler;
 }
 
 /// <summary>
@@ -40,59 +39,35 @@ public static class JobsApi
     public static async Task<Results<Created<JobView>, Ok<JobView>, Ok<IReadOnlyList<SubmitItemView>>, Conflict<ProblemDetails>, ValidationProblem, ProblemHttpResult>> SubmitAsync(
         HttpRequest request, ClaimsPrincipal user, [AsParameters] JobsServices services, CancellationToken cancellationToken)
     {
-        var now = services.Time.GetUtcNow();
-        var input = await JobInput.ReadAsync(request, now, services.Catalog, cancellationToken);
-        if (input is null)
+        var (body, refusal) = await JobInput.ReadAsync(request, cancellationToken);
+        if (refusal is not null)
         {
-            return TooLarge();
-        }
-        if (!input.Ok)
-        {
-            return TypedResults.ValidationProblem(input.Errors, title: "The jobs have errors; nothing was stored");
+            return refusal;
         }
         var team = user.Team();
-        var wrongTeam = WrongTeam(input, team);
-        if (wrongTeam.Count > 0)
+        var result = await services.Intake.SubmitAsync(body, team, cancellationToken);
+        if (!result.Ok)
         {
-            return TypedResults.ValidationProblem(wrongTeam, title: "The jobs have errors; nothing was stored");
+            return TypedResults.ValidationProblem(JobInput.Errors(result.Errors), title: "The jobs have errors; nothing was stored");
         }
-        var results = await StoreAsync(input, team, services, now, cancellationToken);
-        if (input.IsBatch)
+        if (result.IsBatch)
         {
-            IReadOnlyList<SubmitItemView> items = [.. results.Select(r => new SubmitItemView(
+            IReadOnlyList<SubmitItemView> items = [.. result.Results.Select(r => new SubmitItemView(
                 r.JobId, r.Outcome.ToString().ToLowerInvariant(), r.Record is { } rec && rec.Team == team ? JobView.From(rec) : null))];
             return TypedResults.Ok(items);
         }
-        var result = results[0];
-        return result.Outcome switch
+        var one = result.Results[0];
+        return one.Outcome switch
         {
-            SubmitOutcome.Created => TypedResults.Created($"/api/jobs/{Uri.EscapeDataString(result.JobId)}", JobView.From(result.Record!)),
-            SubmitOutcome.Duplicate => TypedResults.Ok(JobView.From(result.Record!)),
+            SubmitOutcome.Created => TypedResults.Created($"/api/jobs/{Uri.EscapeDataString(one.JobId)}", JobView.From(one.Record!)),
+            SubmitOutcome.Duplicate => TypedResults.Ok(JobView.From(one.Record!)),
             _ => TypedResults.Conflict(new ProblemDetails
             {
                 Title = "Job id already used",
                 Status = StatusCodes.Status409Conflict,
-                Detail = $"job '{result.JobId}' was already submitted with a different body; submit it under a new jobId",
+                Detail = $"job '{one.JobId}' was already submitted with a different body; submit it under a new jobId",
             }),
         };
-    }
-
-    /// <summary>A job names its team only to say whose it is; a key cannot submit for another team.</summary>
-    public static Dictionary<string, string[]> WrongTeam(JobInput input, string team) =>
-        input.Jobs.Select((j, i) => (j.Job, Key: input.IsBatch ? $"jobs[{i}].team" : "team"))
-            .Where(x => x.Job.Team is { } t && t != team)
-            .ToDictionary(x => x.Key, x => new[] { $"job '{x.Job.Id}': team '{x.Job.Team}' is not this key's team '{team}'" }, StringComparer.Ordinal);
-
-    /// <summary>Stores checked jobs for the team and wakes the scheduler when any is new (the API and the dashboard submit here).</summary>
-    public static async Task<IReadOnlyList<SubmitResult>> StoreAsync(JobInput input, string team, JobsServices services, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var batch = input.Jobs.Select(j => new Submission(j.Job with { Team = team }, team, j.CanonicalBody)).ToList();
-        var results = await services.Store.SubmitAsync(batch, now, cancellationToken);
-        if (results.Any(r => r.Outcome == SubmitOutcome.Created))
-        {
-            services.Scheduler.Signal();
-        }
-        return results;
     }
 
     public static async Task<Results<Ok<IReadOnlyList<JobView>>, ValidationProblem>> ListAsync(
@@ -187,11 +162,6 @@ public static class JobsApi
             Detail = $"job '{id}' kept changing while it was cancelled; try again",
         });
     }
-
-    internal static ProblemHttpResult TooLarge() => TypedResults.Problem(
-        statusCode: StatusCodes.Status413PayloadTooLarge,
-        title: "Request body too large",
-        detail: $"the body is larger than {JobInput.MaxBodyBytes / (1024 * 1024)} MiB; send at most {JobInput.MaxBatch} jobs per request");
 
     private static NotFound<ProblemDetails> NotFound(string id) => TypedResults.NotFound(new ProblemDetails
     {

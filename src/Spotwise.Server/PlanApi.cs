@@ -5,6 +5,7 @@ using Spotwise.Core;
 using Spotwise.Core.Serialization;
 using Spotwise.Planning;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Intake;
 
 namespace Spotwise.Server;
 
@@ -53,27 +54,20 @@ public static class PlanApi
 
     /// <summary>Plans the posted jobs with the configured planner and limits, as if the queue held only them.</summary>
     public static async Task<Results<Ok<PlanDocument>, ValidationProblem, ProblemHttpResult>> PreviewAsync(
-        HttpRequest request, [AsParameters] PlanServices services, CancellationToken cancellationToken)
+        HttpRequest request, ClaimsPrincipal user, [AsParameters] PlanServices services, CancellationToken cancellationToken)
     {
+        var (body, refusal) = await JobInput.ReadAsync(request, cancellationToken);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
         var now = services.Time.GetUtcNow();
-        var input = await JobInput.ReadAsync(request, now, services.Catalog, cancellationToken);
-        if (input is null)
+        var doc = JobIntake.Read(body, now, services.Catalog, JobIntake.Preview, user.Team());
+        if (!doc.Ok)
         {
-            return JobsApi.TooLarge();
+            return TypedResults.ValidationProblem(JobInput.Errors(doc.Errors), title: "The jobs have errors; nothing was planned");
         }
-        var errors = new Dictionary<string, string[]>(input.Errors, StringComparer.Ordinal);
-        ImmutableArray<Job> jobs = [.. input.Jobs.Select(j => j.Job)];
-        if (errors.Count == 0)
-        {
-            foreach (var e in QueueChecks.Check(jobs))
-            {
-                errors[e.Field] = [.. errors.GetValueOrDefault(e.Field) ?? [], e.ToString()];
-            }
-        }
-        if (errors.Count > 0)
-        {
-            return TypedResults.ValidationProblem(errors, title: "The jobs have errors; nothing was planned");
-        }
+        ImmutableArray<Job> jobs = [.. doc.Jobs.Select(j => j.Job)];
         var problem = new PlanningProblem(now, jobs, services.Catalog, services.Scheduling.Limits, services.Scheduling.Settings);
         var plan = await Task.Run(() => services.Planner.Solve(problem, services.Scheduling.Solve, cancellationToken), cancellationToken);
         return TypedResults.Ok(PlanDocument.From(plan));

@@ -5,6 +5,7 @@ using Spotwise.Core;
 using Spotwise.Planning;
 using Spotwise.Planning.Llm;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Intake;
 using Spotwise.Runtime.Reconciliation;
 using Spotwise.Runtime.Simulation;
 using Spotwise.Runtime.Traces;
@@ -52,6 +53,9 @@ public static class SpotwiseApp
         builder.Services.AddSingleton<RuntimeCounters>();
         builder.Services.AddSingleton(new SpotBackoff());
         builder.Services.AddSingleton<Scheduler>();
+        // The one door for jobs; a new job wakes the scheduler.
+        builder.Services.AddSingleton(sp => new JobIntake(sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<Catalog>(),
+            sp.GetRequiredService<TimeProvider>(), () => sp.GetRequiredService<SchedulerLoop>().Signal()));
         builder.Services.AddSingleton(sp => ReplayedTraces.From(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value, sp));
         builder.Services.AddSingleton<ICompute>(sp => Backend(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value, sp));
         builder.Services.AddSingleton(sp => new ReconcileLoop(

@@ -116,15 +116,15 @@ public class JobsFileTests
 
     [Theory]
     [InlineData("+2h", 2.0)]
-    [InlineData("+30m", 0.5)]
+    [InlineData("+90m", 1.5)]
     [InlineData("+1d", 24.0)]
     [InlineData("+1.5d", 36.0)]
     [InlineData("-1h", -1.0)]
     public void Relative_times_resolve_against_the_given_now(string text, double hoursFromNow)
     {
-        var job = ParseSingle(Job("a", $$""", "deadline": "{{text}}" """));
+        var job = ParseSingle(Job("a", $$""", "earliestStart": "{{text}}", "deadline": "+3d" """));
 
-        Assert.Equal(Now.AddHours(hoursFromNow), job.Deadline);
+        Assert.Equal(Now.AddHours(hoursFromNow), job.EarliestStart);
     }
 
     [Theory]
@@ -148,7 +148,7 @@ public class JobsFileTests
 
     [Fact]
     public void An_empty_job_id_is_reported_with_its_value() =>
-        Assert.Equal("job #1: jobId: must be a non-empty string, found \"  \"", SingleError("""[{"jobId": "  ", "estimatedDurationHours": 1, "requiredResourceType": "cpu_small"}]"""));
+        Assert.Equal("job #1: jobId: may hold only letters, digits and . _ : - (found U+0020): \"  \"", SingleError("""[{"jobId": "  ", "estimatedDurationHours": 1, "requiredResourceType": "cpu_small"}]"""));
 
     [Fact]
     public void Duplicate_ids_are_reported_naming_the_id()
@@ -226,7 +226,8 @@ public class JobsFileTests
     {
         var error = SingleError("[\n  {\"jobId\": \"a\",\n    \"estimatedDurationHours\": 1 \"requiredResourceType\": \"cpu_small\"}\n]");
 
-        Assert.StartsWith("jobs file: malformed JSON at line 3,", error, StringComparison.Ordinal);
+        // The reader names the field it was in when the JSON broke.
+        Assert.StartsWith("job #1: estimatedDurationHours: malformed JSON at line 3,", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -297,8 +298,8 @@ public class JobsFileTests
 
     [Theory]
     [InlineData("[]", "jobs file: holds no jobs")]
-    [InlineData("""{"job": []}""", "jobs file: expected a JSON array of jobs or an object with a \"jobs\" array")]
-    [InlineData("42", "jobs file: expected a JSON array of jobs or an object with a \"jobs\" array")]
+    [InlineData("""{"jobs": {}}""", "jobs file: jobs: must be an array of jobs, found object")]
+    [InlineData("42", "jobs file: expected a JSON array of jobs, an object with a \"jobs\" array, or one job object")]
     public void A_file_without_jobs_is_reported(string json, string expected) => Assert.Equal(expected, SingleError(json));
 
     [Fact]

@@ -92,7 +92,7 @@ public class JobsFileWriterTests
                 GpuModels = gpus > 0 && model is not null ? [model] : [],
             });
         var resources = Gen.Frequency((3, needs), (1, Gen.OneOfConst([.. ResourceClasses.Presets.Values])));
-        var job = Gen.Select(Gen.Int[1, 10], Gen.Int[-10_000, 10_000], Gen.Int[1, 100_000], Gen.Int[1, 172_800], resources, Gen.Bool, Gen.Int[1, 240],
+        var job = Gen.Select(Gen.Int[1, 10], Gen.Int[0, 10_000], Gen.Int[1, 100_000], Gen.Int[1, 172_800], resources, Gen.Bool, Gen.Int[1, 240],
             (priority, startSeconds, slackSeconds, durationSeconds, r, checkpointable, intervalMinutes) => new Job
             {
                 Id = "j",

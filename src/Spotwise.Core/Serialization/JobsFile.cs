@@ -4,415 +4,292 @@ using System.Text.Json;
 
 namespace Spotwise.Core.Serialization;
 
+/// <summary>What a reader of jobs allows beyond the rules every jobs document obeys.</summary>
+public sealed record JobsReadOptions
+{
+    /// <summary>A jobs file (<c>plan</c>, <c>simulate --jobs</c>): any number of jobs; dependencies inside the file.</summary>
+    public static JobsReadOptions File { get; } = new();
+
+    /// <summary>The most jobs one document may hold; null for no limit.</summary>
+    public int? MaxJobs { get; init; }
+
+    /// <summary>
+    /// Whether a dependency may name a job outside the document (one already stored). The reader then leaves such ids
+    /// for the caller to check against its store; otherwise they are errors.
+    /// </summary>
+    public bool DependenciesMayBeStored { get; init; }
+}
+
+/// <summary>One job read from a document: its position (null for a lone job object), the job, and its minified JSON.</summary>
+public sealed record ReadJob(int? Index, Job Job, string CanonicalBody)
+{
+    /// <summary>Where its fields are named in errors: <c>jobs[3].</c>, or nothing for a lone job object.</summary>
+    public string PathPrefix => JobPaths.Prefix(Index);
+}
+
+/// <summary>A jobs document read: a batch (an array, or <c>{"jobs": [...]}</c>) or one job object, or its problems.</summary>
+public sealed record JobsDocument(bool IsBatch, ImmutableArray<ReadJob> Jobs, IReadOnlyList<InputError> Errors)
+{
+    public bool Ok => Errors.Count == 0;
+}
+
 /// <summary>
-/// Reads a jobs file: a JSON array of jobs or <c>{"jobs": [...]}</c>. Every problem is reported, each naming the job
-/// and the field, so a user fixes them all in one pass. See README "Input format".
+/// Reads jobs documents: a JSON array of jobs, <c>{"jobs": [...]}</c>, or one job object. Strict: RFC 8259 JSON in UTF-8
+/// (<see cref="StrictJson"/>), no unknown or duplicate fields, every field within its bounds (<see cref="JobBounds"/>).
+/// Every problem is reported, each naming the job and the field (and the API path <c>jobs[i].field</c>), so a user fixes
+/// them all in one pass. See README "Input format".
 /// </summary>
 public static class JobsFile
 {
+    public const string WholeDocument = "body";
+
+    /// <summary>Reads a jobs file's text; the jobs, or every problem.</summary>
     public static ParseResult<ImmutableArray<Job>> Parse(string json, DateTimeOffset now, Catalog? catalog = null)
     {
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
-        }
-        catch (JsonException e)
-        {
-            return Fail(new InputError("jobs file", "", $"malformed JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}: {FirstSentence(e.Message)}"));
-        }
-        using (doc)
-        {
-            var root = doc.RootElement;
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("jobs", out var inner))
-            {
-                root = inner;
-            }
-            if (root.ValueKind != JsonValueKind.Array)
-            {
-                return Fail(new InputError("jobs file", "", "expected a JSON array of jobs or an object with a \"jobs\" array"));
-            }
-            return ParseArray(root, now, catalog);
-        }
+        using var doc = StrictJson.Parse(json, out var error);
+        return Result(doc is null ? Refused(error!) : Read(doc, now, catalog, JobsReadOptions.File));
     }
 
-    /// <summary>Reads one job object (the HTTP API takes single jobs too).</summary>
+    /// <summary>Reads a jobs document's bytes (what the HTTP API receives).</summary>
+    public static JobsDocument Read(ReadOnlyMemory<byte> utf8, DateTimeOffset now, Catalog? catalog, JobsReadOptions options)
+    {
+        using var doc = StrictJson.Parse(utf8, out var error);
+        return doc is null ? Refused(error!) : Read(doc, now, catalog, options);
+    }
+
+    /// <summary>Reads one job object (tests, and callers holding an element already).</summary>
     public static ParseResult<Job> ParseOne(JsonElement element, int index, DateTimeOffset now, Catalog? catalog = null)
     {
         var errors = new List<InputError>();
-        var job = new JobReader(element, index, now, catalog, errors).Read();
+        var job = new JobReader(element, index, null, now, catalog, errors, new ResourceChecks(catalog)).Read();
         return new ParseResult<Job>(errors.Count == 0 ? job : null, errors);
     }
 
-    private static ParseResult<ImmutableArray<Job>> ParseArray(JsonElement array, DateTimeOffset now, Catalog? catalog)
+    private static ParseResult<ImmutableArray<Job>> Result(JobsDocument read) =>
+        read.Ok ? new([.. read.Jobs.Select(j => j.Job)], []) : new(default, read.Errors);
+
+    private static JobsDocument Read(JsonDocument doc, DateTimeOffset now, Catalog? catalog, JobsReadOptions options)
+    {
+        var root = doc.RootElement;
+        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("jobs", out var inner))
+        {
+            var extra = root.EnumerateObject().Where(p => p.Name != "jobs").Select(p => p.Name).ToList();
+            if (extra.Count > 0)
+            {
+                return Fail(new InputError("jobs file", "", $"next to \"jobs\" the document may hold nothing else; found '{StrictJson.Shorten(extra[0])}'") { Path = WholeDocument });
+            }
+            return inner.ValueKind == JsonValueKind.Array
+                ? ReadArray(inner, now, catalog, options)
+                : Fail(new InputError("jobs file", "jobs", $"must be an array of jobs, found {inner.ValueKind.ToString().ToLowerInvariant()}") { Path = "jobs" });
+        }
+        return root.ValueKind switch
+        {
+            JsonValueKind.Array => ReadArray(root, now, catalog, options),
+            JsonValueKind.Object => ReadSingle(root, now, catalog, options),
+            _ => Fail(new InputError("jobs file", "", "expected a JSON array of jobs, an object with a \"jobs\" array, or one job object") { Path = WholeDocument }),
+        };
+    }
+
+    private static JobsDocument ReadSingle(JsonElement element, DateTimeOffset now, Catalog? catalog, JobsReadOptions options)
     {
         var errors = new List<InputError>();
-        var jobs = new List<Job>();
-        var idsOfJobsWithErrors = new List<string>();
+        var job = new JobReader(element, 1, null, now, catalog, errors, new ResourceChecks(catalog)).Read();
+        if (job is null)
+        {
+            return new(false, [], errors);
+        }
+        ReadJob[] jobs = [new ReadJob(null, job, JsonSerializer.Serialize(element))];
+        errors.AddRange(QueueChecks.Check(jobs, [], options.DependenciesMayBeStored));
+        return errors.Count > 0 ? new(false, [], errors) : new(false, [.. jobs], errors);
+    }
+
+    private static JobsDocument ReadArray(JsonElement array, DateTimeOffset now, Catalog? catalog, JobsReadOptions options)
+    {
+        var count = array.GetArrayLength();
+        if (count == 0)
+        {
+            return Fail(new InputError("jobs file", "", "holds no jobs") { Path = WholeDocument });
+        }
+        if (options.MaxJobs is { } max && count > max)
+        {
+            return Fail(new InputError("jobs file", "", $"holds {count} jobs; at most {max} per request") { Path = WholeDocument });
+        }
+        var errors = new List<InputError>();
+        var jobs = new List<ReadJob>(count);
+        var unread = new List<(int Index, string Id)>();
+        var resources = new ResourceChecks(catalog);
         var index = 0;
         foreach (var element in array.EnumerateArray())
         {
-            index++;
-            var reader = new JobReader(element, index, now, catalog, errors);
-            var job = reader.Read();
-            if (job is not null)
+            var reader = new JobReader(element, index + 1, index, now, catalog, errors, resources);
+            if (reader.Read() is { } job)
             {
-                jobs.Add(job);
+                jobs.Add(new ReadJob(index, job, JsonSerializer.Serialize(element)));
             }
             else if (reader.Id is { } id)
             {
-                idsOfJobsWithErrors.Add(id);
+                unread.Add((index, id));
             }
+            index++;
         }
-        if (index == 0)
-        {
-            errors.Add(new InputError("jobs file", "", "holds no jobs"));
-        }
-        errors.AddRange(QueueChecks.Check(jobs, idsOfJobsWithErrors));
-        return errors.Count > 0 ? new(default, errors) : new([.. jobs], errors);
+        errors.AddRange(QueueChecks.Check(jobs, unread, options.DependenciesMayBeStored));
+        return errors.Count > 0 ? new(true, [], errors) : new(true, [.. jobs], errors);
     }
 
-    private static ParseResult<ImmutableArray<Job>> Fail(InputError e) => new(default, [e]);
-
-    private static string FirstSentence(string message)
+    private static JobsDocument Refused(JsonPathError error)
     {
-        var dot = message.IndexOf(". ", StringComparison.Ordinal);
-        return dot > 0 ? message[..dot] : message;
+        var (index, field) = JobPaths.Locate(error.Path);
+        var where = index is { } i ? $"job #{i + 1}" : field.Length > 0 ? "job" : "jobs file";
+        return Fail(new InputError(where, field, error.Message) { Path = JobPaths.Of(index, field) });
     }
+
+    private static JobsDocument Fail(InputError e) => new(false, [], [e]);
 }
 
-/// <summary>Checks that need the whole queue: unique ids, dependencies that exist and form no cycle.</summary>
+/// <summary>How errors name a job's fields: <c>jobs[i].field</c> in a batch, <c>field</c> for a lone job, <c>body</c> for the document.</summary>
+public static class JobPaths
+{
+    public static string Prefix(int? index) => index is { } i ? $"jobs[{i.ToString(CultureInfo.InvariantCulture)}]." : "";
+
+    public static string Of(int? index, string field) =>
+        field.Length > 0 ? Prefix(index) + field : index is { } i ? $"jobs[{i.ToString(CultureInfo.InvariantCulture)}]" : JobsFile.WholeDocument;
+
+    /// <summary>The job and field a path into a jobs document points at (array indices inside a job name their field).</summary>
+    public static (int? Index, string Field) Locate(IReadOnlyList<JsonPathSegment> path)
+    {
+        var rest = path.AsEnumerable();
+        int? index = null;
+        if (path.Count > 0 && path[0].Index is { } top)
+        {
+            index = top;
+            rest = path.Skip(1);
+        }
+        else if (path.Count > 1 && path[0].Name == "jobs" && path[1].Index is { } wrapped)
+        {
+            index = wrapped;
+            rest = path.Skip(2);
+        }
+        var names = rest.Where(s => s.Name is not null).Select(s => s.Name!).ToList();
+        return (index, names.All(IsPlainName) ? string.Join(".", names) : "");
+    }
+
+    /// <summary>A field name fit to stand in a path (what a client may have meant to send).</summary>
+    public static bool IsPlainName(string name) =>
+        name.Length is > 0 and <= 64 && char.IsAsciiLetter(name[0]) && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+}
+
+/// <summary>
+/// Checks that need the whole document: unique ids, dependencies that exist and form no cycle. Iterative: a
+/// 10,000-deep chain is checked without recursion.
+/// </summary>
 public static class QueueChecks
 {
     /// <param name="jobs">The jobs that were read.</param>
-    /// <param name="idsOfJobsWithErrors">
-    /// Ids of jobs of the same queue that could not be read: they are in the queue, so depending on one is no error
-    /// of its own and sharing its id is.
+    /// <param name="unread">
+    /// Ids (and positions) of jobs of the same document that could not be read: they are in the queue, so depending on
+    /// one is no error of its own and sharing its id is.
     /// </param>
-    public static IEnumerable<InputError> Check(IReadOnlyList<Job> jobs, IReadOnlyList<string>? idsOfJobsWithErrors = null)
+    /// <param name="dependenciesMayBeStored">Ids outside the document are left for the caller to find in its store.</param>
+    public static IEnumerable<InputError> Check(IReadOnlyList<ReadJob> jobs, IReadOnlyList<(int Index, string Id)> unread, bool dependenciesMayBeStored)
     {
         var errors = new List<InputError>();
         var ids = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var id in jobs.Select(j => j.Id).Concat(idsOfJobsWithErrors ?? []))
+        foreach (var (index, id) in jobs.Select(j => (j.Index, j.Job.Id)).Concat(unread.Select(u => ((int?)u.Index, u.Id))))
         {
             if (!ids.Add(id))
             {
-                errors.Add(new InputError($"job '{id}'", "jobId", $"'{id}' is used by more than one job"));
+                errors.Add(new InputError($"job '{id}'", "jobId", $"'{id}' is used by more than one job") { Path = JobPaths.Of(index, "jobId") });
             }
         }
-        foreach (var job in jobs)
+        foreach (var read in jobs)
         {
+            var job = read.Job;
             foreach (var dep in job.DependsOn)
             {
                 if (dep == job.Id)
                 {
-                    errors.Add(new InputError($"job '{job.Id}'", "dependsOn", "a job cannot depend on itself"));
+                    errors.Add(DependencyError(read, "a job cannot depend on itself"));
                 }
-                else if (!ids.Contains(dep))
+                else if (!ids.Contains(dep) && !dependenciesMayBeStored)
                 {
-                    errors.Add(new InputError($"job '{job.Id}'", "dependsOn", $"'{dep}' is not a job in this queue"));
+                    errors.Add(DependencyError(read, $"'{dep}' is not a job in this queue"));
                 }
             }
         }
         if (errors.Count == 0 && FindCycle(jobs) is { } cycle)
         {
-            errors.Add(new InputError($"job '{cycle[0]}'", "dependsOn", $"dependencies form a cycle: {string.Join(" -> ", cycle)}"));
+            var first = jobs.First(j => j.Job.Id == cycle[0]);
+            errors.Add(DependencyError(first, $"dependencies form a cycle: {string.Join(" -> ", cycle)}"));
         }
         return errors;
     }
 
-    private static List<string>? FindCycle(IReadOnlyList<Job> jobs)
+    private static InputError DependencyError(ReadJob read, string message) =>
+        new($"job '{read.Job.Id}'", "dependsOn", message) { Path = read.PathPrefix + "dependsOn" };
+
+    /// <summary>A cycle as a path (<c>a -> c -> b -> a</c>), found by depth-first search with an explicit stack.</summary>
+    private static List<string>? FindCycle(IReadOnlyList<ReadJob> jobs)
     {
-        var byId = jobs.GroupBy(j => j.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        var state = new Dictionary<string, int>(StringComparer.Ordinal); // 1 = on the path, 2 = done
-        var path = new List<string>();
-        List<string>? Visit(string id)
+        var byId = new Dictionary<string, Job>(StringComparer.Ordinal);
+        foreach (var read in jobs)
         {
-            state[id] = 1;
-            path.Add(id);
-            foreach (var dep in byId[id].DependsOn)
-            {
-                var s = state.GetValueOrDefault(dep);
-                if (s == 1)
-                {
-                    return [.. path.Skip(path.IndexOf(dep)), dep];
-                }
-                if (s == 0 && byId.ContainsKey(dep) && Visit(dep) is { } found)
-                {
-                    return found;
-                }
-            }
-            path.RemoveAt(path.Count - 1);
-            state[id] = 2;
-            return null;
+            byId.TryAdd(read.Job.Id, read.Job);
         }
-        foreach (var job in jobs)
+        var state = new Dictionary<string, int>(StringComparer.Ordinal); // 1 = on the path, 2 = done
+        foreach (var start in jobs.Select(j => j.Job.Id))
         {
-            if (state.GetValueOrDefault(job.Id) == 0 && Visit(job.Id) is { } cycle)
+            if (state.GetValueOrDefault(start) != 0)
             {
-                return cycle;
+                continue;
+            }
+            var path = new List<string> { start };
+            var next = new Stack<int>([0]); // per path element, the next dependency to look at
+            state[start] = 1;
+            while (path.Count > 0)
+            {
+                var deps = byId[path[^1]].DependsOn;
+                var i = next.Pop();
+                if (i >= deps.Length)
+                {
+                    state[path[^1]] = 2;
+                    path.RemoveAt(path.Count - 1);
+                    continue;
+                }
+                next.Push(i + 1);
+                var dep = deps[i];
+                switch (state.GetValueOrDefault(dep))
+                {
+                    case 1:
+                        return [.. path.Skip(path.IndexOf(dep)), dep];
+                    case 0 when byId.ContainsKey(dep):
+                        state[dep] = 1;
+                        path.Add(dep);
+                        next.Push(0);
+                        break;
+                }
             }
         }
         return null;
     }
 }
 
-/// <summary>Reads one job object, collecting every problem it finds.</summary>
-internal sealed class JobReader(JsonElement e, int index, DateTimeOffset now, Catalog? catalog, List<InputError> errors)
+/// <summary>Whether any catalog type satisfies a request, asked once per distinct request of a document.</summary>
+internal sealed class ResourceChecks(Catalog? catalog)
 {
-    private string _where = $"job #{index}";
+    private readonly Dictionary<string, bool> _satisfiable = new(StringComparer.Ordinal);
 
-    /// <summary>The job's id once read, even when other fields have errors.</summary>
-    public string? Id { get; private set; }
-
-    public Job? Read()
+    public bool Satisfiable(ResourceRequest request)
     {
-        if (e.ValueKind != JsonValueKind.Object)
+        if (catalog is null)
         {
-            Error("", $"expected a JSON object, found {e.ValueKind.ToString().ToLowerInvariant()}");
-            return null;
+            return true;
         }
-        var before = errors.Count;
-        var id = ReadId();
-        var priority = ReadInt("priority", Job.DefaultPriority, Job.MinPriority, Job.MaxPriority);
-        var earliest = ReadTime("earliestStart");
-        var deadline = ReadTime("deadline");
-        var duration = ReadNumber("estimatedDurationHours", required: true, min: 0, exclusiveMin: true);
-        var resources = ReadResources();
-        var inputGb = ReadNumber("inputDataSizeGB", required: false, min: 0, exclusiveMin: false);
-        var checkpointable = ReadBool("checkpointable") ?? false;
-        var interval = ReadNumber("checkpointIntervalMinutes", required: false, min: 0, exclusiveMin: true);
-        var overhead = ReadNumber("restartOverheadMinutes", required: false, min: 0, exclusiveMin: false);
-        var dependsOn = ReadStrings("dependsOn");
-        var team = ReadString("team");
-        var command = ReadString("command");
-        if (earliest is not null && deadline is not null && deadline <= earliest)
+        var key = string.Join("|", request.ClassName, request.MinVcpus, request.MinMemoryGiB.ToString("R", CultureInfo.InvariantCulture), request.MinGpus,
+            string.Join(",", request.GpuModels), request.Architecture, string.Join(",", request.InstanceTypes));
+        if (!_satisfiable.TryGetValue(key, out var ok))
         {
-            Error("deadline", $"{Fmt(deadline.Value)} is not after earliestStart {Fmt(earliest.Value)}");
+            _satisfiable[key] = ok = catalog.Entries.Any(e => request.IsSatisfiedBy(e.Type));
         }
-        if (errors.Count > before || id is null || duration is null || resources is null)
-        {
-            return null;
-        }
-        return new Job
-        {
-            Id = id,
-            Priority = priority,
-            EarliestStart = earliest,
-            Deadline = deadline,
-            DurationHours = duration.Value,
-            Resources = resources,
-            InputDataSizeGB = inputGb,
-            Checkpointable = checkpointable,
-            CheckpointIntervalHours = interval / 60,
-            RestartOverheadHours = overhead is { } o ? o / 60 : Job.DefaultRestartOverheadHours,
-            DependsOn = dependsOn,
-            Team = team,
-            Command = command,
-        };
+        return ok;
     }
-
-    private string? ReadId()
-    {
-        if (!e.TryGetProperty("jobId", out var v) || v.ValueKind == JsonValueKind.Null)
-        {
-            Error("jobId", "is required");
-            return null;
-        }
-        if (v.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(v.GetString()))
-        {
-            Error("jobId", $"must be a non-empty string, found {Show(v)}");
-            return null;
-        }
-        var id = v.GetString()!;
-        _where = $"job '{id}'";
-        Id = id;
-        return id;
-    }
-
-    private ResourceRequest? ReadResources()
-    {
-        if (e.TryGetProperty("resourceRequirements", out var r) && r.ValueKind != JsonValueKind.Null)
-        {
-            return r.ValueKind == JsonValueKind.Object
-                ? ReadResourceObject(r)
-                : Fail<ResourceRequest>("resourceRequirements", $"must be an object like {{\"type\": \"gpu_large\"}}, found {Show(r)}");
-        }
-        if (e.TryGetProperty("requiredResourceType", out var flat) && flat.ValueKind != JsonValueKind.Null)
-        {
-            return flat.ValueKind == JsonValueKind.String
-                ? ReadClass("requiredResourceType", flat.GetString()!)
-                : Fail<ResourceRequest>("requiredResourceType", $"must be a class name, found {Show(flat)}");
-        }
-        Error("resourceRequirements", $"is required: a class ({string.Join(", ", ResourceClasses.Presets.Keys.Order(StringComparer.Ordinal))}), explicit needs, or instanceTypes");
-        return null;
-    }
-
-    private ResourceRequest? ReadResourceObject(JsonElement r)
-    {
-        const string field = "resourceRequirements";
-        var architecture = ReadArchitecture(r, field);
-        if (r.TryGetProperty("type", out var type))
-        {
-            var preset = type.ValueKind == JsonValueKind.String
-                ? ReadClass($"{field}.type", type.GetString()!)
-                : Fail<ResourceRequest>($"{field}.type", $"must be a class name, found {Show(type)}");
-            return preset is null ? null : preset with { Architecture = architecture };
-        }
-        if (r.TryGetProperty("instanceTypes", out var list))
-        {
-            var names = new JobReader(r, index, now, catalog, errors) { _where = _where }.ReadStrings("instanceTypes", field + ".");
-            if (names.IsEmpty)
-            {
-                return Fail<ResourceRequest>($"{field}.instanceTypes", "must name at least one instance type");
-            }
-            var unknown = catalog is null ? [] : names.Where(n => catalog.Find(n) is null).ToList();
-            return unknown.Count > 0
-                ? Fail<ResourceRequest>($"{field}.instanceTypes", $"{string.Join(", ", unknown.Select(u => $"'{u}'"))} not in the catalog")
-                : ResourceRequest.ForInstanceTypes(names);
-        }
-        var sub = new JobReader(r, index, now, catalog, errors) { _where = _where };
-        var vcpus = sub.ReadInt("vcpus", 1, 1, 100_000, field + ".");
-        var memory = sub.ReadNumber("memoryGiB", required: false, min: 0, exclusiveMin: false, prefix: field + ".") ?? 0;
-        var gpus = sub.ReadInt("gpus", 0, 0, 1_000, field + ".");
-        var model = sub.ReadString("gpuModel", field + ".");
-        if (model is not null && catalog is not null && !catalog.Entries.Any(c => string.Equals(c.Type.GpuModel, model, StringComparison.OrdinalIgnoreCase)))
-        {
-            var known = catalog.Entries.Select(c => c.Type.GpuModel).OfType<string>().Distinct().Order(StringComparer.Ordinal);
-            Error($"{field}.gpuModel", $"'{model}' is not a GPU model of the catalog ({string.Join(", ", known)})");
-        }
-        return new ResourceRequest
-        {
-            Architecture = architecture,
-            MinVcpus = vcpus,
-            MinMemoryGiB = memory,
-            MinGpus = model is not null ? Math.Max(gpus, 1) : gpus,
-            GpuModels = model is null ? [] : [model],
-        };
-    }
-
-    private string ReadArchitecture(JsonElement r, string field)
-    {
-        var sub = new JobReader(r, index, now, catalog, errors) { _where = _where };
-        var arch = sub.ReadString("architecture", field + ".");
-        if (arch is null || Architectures.Names.Contains(arch))
-        {
-            return arch ?? Architectures.X86;
-        }
-        Error($"{field}.architecture", $"'{arch}' is not an architecture; choose one of {string.Join(", ", Architectures.Names)}");
-        return Architectures.X86;
-    }
-
-    private ResourceRequest? ReadClass(string field, string name)
-    {
-        if (ResourceClasses.TryGet(name, out var preset))
-        {
-            return preset;
-        }
-        return Fail<ResourceRequest>(field,
-            $"'{name}' is not a resource class; known: {string.Join(", ", ResourceClasses.Presets.Keys.Order(StringComparer.Ordinal))}");
-    }
-
-    private DateTimeOffset? ReadTime(string field)
-    {
-        if (!e.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-        if (v.ValueKind != JsonValueKind.String)
-        {
-            return Fail<DateTimeOffset?>(field, $"must be a time string, found {Show(v)}");
-        }
-        if (TimeText.TryParse(v.GetString()!, now, out var t, out var why))
-        {
-            return t;
-        }
-        Error(field, why!);
-        return null;
-    }
-
-    private int ReadInt(string field, int fallback, int min, int max, string prefix = "")
-    {
-        if (!e.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null)
-        {
-            return fallback;
-        }
-        if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var n) || n < min || n > max)
-        {
-            Error(prefix + field, $"must be a whole number from {min} to {max}, found {Show(v)}");
-            return fallback;
-        }
-        return n;
-    }
-
-    private double? ReadNumber(string field, bool required, double min, bool exclusiveMin, string prefix = "")
-    {
-        if (!e.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null)
-        {
-            if (required)
-            {
-                Error(prefix + field, "is required");
-            }
-            return null;
-        }
-        if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out var x) || !double.IsFinite(x))
-        {
-            return Fail<double?>(prefix + field, $"must be a number, found {Show(v)}");
-        }
-        if (exclusiveMin ? x <= min : x < min)
-        {
-            return Fail<double?>(prefix + field, $"must be {(exclusiveMin ? "greater than" : "at least")} {min.ToString(CultureInfo.InvariantCulture)}, found {Show(v)}");
-        }
-        return x;
-    }
-
-    private bool? ReadBool(string field)
-    {
-        if (!e.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-        return v.ValueKind is JsonValueKind.True or JsonValueKind.False
-            ? v.GetBoolean()
-            : Fail<bool?>(field, $"must be true or false, found {Show(v)}");
-    }
-
-    private string? ReadString(string field, string prefix = "")
-    {
-        if (!e.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-        return v.ValueKind == JsonValueKind.String ? v.GetString() : Fail<string>(prefix + field, $"must be a string, found {Show(v)}");
-    }
-
-    private ImmutableArray<string> ReadStrings(string field, string prefix = "")
-    {
-        if (!e.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null)
-        {
-            return [];
-        }
-        if (v.ValueKind != JsonValueKind.Array || v.EnumerateArray().Any(x => x.ValueKind != JsonValueKind.String))
-        {
-            Error(prefix + field, $"must be an array of strings, found {Show(v)}");
-            return [];
-        }
-        return [.. v.EnumerateArray().Select(x => x.GetString()!)];
-    }
-
-    private T? Fail<T>(string field, string message)
-    {
-        Error(field, message);
-        return default;
-    }
-
-    private void Error(string field, string message) => errors.Add(new InputError(_where, field, message));
-
-    private static string Show(JsonElement v)
-    {
-        var raw = v.GetRawText();
-        return raw.Length > 60 ? raw[..57] + "..." : raw;
-    }
-
-    private static string Fmt(DateTimeOffset t) => t.ToString("yyyy-MM-ddTHH:mm:sszzz", CultureInfo.InvariantCulture);
 }

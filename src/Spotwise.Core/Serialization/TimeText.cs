@@ -10,10 +10,11 @@ namespace Spotwise.Core.Serialization;
 /// </summary>
 public static partial class TimeText
 {
-    [GeneratedRegex(@"^(?<sign>[+-])(?<n>\d+(\.\d+)?)(?<unit>[mhd])$")]
+    // ASCII digits only: \d also matches other scripts' digits (+١h), which double.Parse then refuses.
+    [GeneratedRegex(@"^(?<sign>[+-])(?<n>[0-9]{1,9}(\.[0-9]{1,9})?)(?<unit>[mhd])$")]
     private static partial Regex Relative();
 
-    [GeneratedRegex(@"(Z|[+-]\d{2}:?\d{2})$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"(Z|[+-][0-9]{2}:?[0-9]{2})$", RegexOptions.IgnoreCase)]
     private static partial Regex HasOffset();
 
     public static bool TryParse(string text, DateTimeOffset now, out DateTimeOffset value, out string? error)
@@ -24,9 +25,22 @@ public static partial class TimeText
         {
             var n = double.Parse(rel.Groups["n"].Value, CultureInfo.InvariantCulture);
             var hours = rel.Groups["unit"].Value switch { "m" => n / 60, "h" => n, _ => n * 24 };
-            value = now.AddHours(rel.Groups["sign"].Value == "-" ? -hours : hours);
+            hours = rel.Groups["sign"].Value == "-" ? -hours : hours;
+            if (!Fits(now, hours))
+            {
+                value = default;
+                error = $"'{text}' lies outside the calendar (years 1 to 9999) from {now:yyyy-MM-ddTHH:mm:ssZ}";
+                return false;
+            }
+            value = now.AddHours(hours);
             error = null;
             return true;
+        }
+        if (text.Length > 64)
+        {
+            value = default;
+            error = $"'{text[..40]}...' is {text.Length} characters long: not a time";
+            return false;
         }
         if (!HasOffset().IsMatch(text))
         {
@@ -41,5 +55,14 @@ public static partial class TimeText
         }
         error = $"'{text}' is not an ISO 8601 time (2026-11-24T18:00:00Z) nor a relative one (+30m, +2h, +1d)";
         return false;
+    }
+
+    /// <summary>Whether <paramref name="now"/> plus that many hours is still a DateTimeOffset (AddHours throws beyond).</summary>
+    private static bool Fits(DateTimeOffset now, double hours)
+    {
+        var ticks = hours * TimeSpan.TicksPerHour;
+        return double.IsFinite(ticks)
+            && ticks < DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks
+            && ticks > DateTimeOffset.MinValue.UtcTicks - now.UtcTicks;
     }
 }

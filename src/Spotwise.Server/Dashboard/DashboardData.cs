@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Spotwise.Core;
 using Spotwise.Core.Serialization;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Intake;
 
 namespace Spotwise.Server.Dashboard;
 
@@ -30,7 +31,7 @@ public sealed record Series(string Name, string Css, IReadOnlyList<(DateTimeOffs
 /// handlers and money through <see cref="MoneyApi"/>, so a page never shows a figure the API would not.
 /// </summary>
 public sealed class DashboardData(
-    IJobStore store, Catalog catalog, TimeProvider time, SchedulerLoop scheduler, IPriceFeed prices, ICompute compute,
+    IJobStore store, TimeProvider time, JobIntake intake, IPriceFeed prices, ICompute compute,
     RuntimeCounters counters, ReplayedTraces traces)
 {
     /// <summary>The timeline draws at most this many jobs (the soonest); the table lists them all.</summary>
@@ -47,7 +48,7 @@ public sealed class DashboardData(
 
     private static readonly JobState[] OnTimeline = [JobState.Planned, JobState.Launching, JobState.Running, JobState.Interrupted];
 
-    public JobsServices Jobs { get; } = new(store, catalog, time, scheduler);
+    public JobsServices Jobs { get; } = new(store, intake, time);
 
     public MarketServices Market { get; } = new(prices, compute, store, time);
 

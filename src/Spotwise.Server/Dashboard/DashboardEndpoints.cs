@@ -56,17 +56,16 @@ public static class DashboardEndpoints
     {
         var form = await request.ReadFormAsync(ct);
         var values = SubmitForm.Fields.ToDictionary(f => f, f => form[f].ToString(), StringComparer.Ordinal);
-        var now = services.Time.GetUtcNow();
-        var input = JobInput.Parse(Encoding.UTF8.GetBytes(SubmitForm.ToJson(values)), now, services.Catalog);
-        var errors = input.Ok ? JobsApi.WrongTeam(input, user.Team()) : input.Errors;
-        if (errors.Count == 0)
+        var result = await services.Intake.SubmitAsync(Encoding.UTF8.GetBytes(SubmitForm.ToJson(values)), user.Team(), ct);
+        IDictionary<string, string[]> errors = JobInput.Errors(result.Errors);
+        if (result.Ok)
         {
-            var result = (await JobsApi.StoreAsync(input, user.Team(), services, now, ct))[0];
-            if (result.Outcome != Runtime.SubmitOutcome.Conflict)
+            var stored = result.Results[0];
+            if (stored.Outcome != Runtime.SubmitOutcome.Conflict)
             {
-                return TypedResults.Redirect("/?submitted=" + Uri.EscapeDataString(result.JobId));
+                return TypedResults.Redirect("/?submitted=" + Uri.EscapeDataString(stored.JobId));
             }
-            errors = new Dictionary<string, string[]> { ["jobId"] = [$"job '{result.JobId}' was already submitted with a different body; submit it under a new jobId"] };
+            errors = new Dictionary<string, string[]> { ["jobId"] = [$"job '{stored.JobId}' was already submitted with a different body; submit it under a new jobId"] };
         }
         return new RazorComponentResult<SubmitPage>(new { Errors = errors, Values = values }) { StatusCode = StatusCodes.Status400BadRequest };
     }

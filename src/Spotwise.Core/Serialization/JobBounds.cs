@@ -1,0 +1,58 @@
+namespace Spotwise.Core.Serialization;
+
+/// <summary>
+/// The hard limits of a job's fields, in one place (docs/server.md lists them). Each keeps the numbers every later
+/// step computes with (times, grids, costs) far from overflow, and names fit to be a Kubernetes name, a Slurm job name
+/// and an EC2 tag.
+/// </summary>
+public static class JobBounds
+{
+    public const int MaxNameLength = 128;
+
+    /// <summary>A year of run time: a longer estimate is a typo, and it would overflow the planners' time grids.</summary>
+    public const double MaxDurationHours = 8760;
+
+    public const double MaxRestartOverheadMinutes = 1440;
+
+    public const double MaxCheckpointIntervalMinutes = 10080;
+
+    public const double MaxInputDataSizeGB = 1e6;
+
+    /// <summary>A command's length in UTF-8 bytes (what a shell, user data or a Slurm script receives).</summary>
+    public const int MaxCommandBytes = 64 * 1024;
+
+    /// <summary>The most prerequisites one job may name, and the most instance types one request may list.</summary>
+    public const int MaxListLength = 1_000;
+
+    public const int MaxVcpus = 100_000;
+
+    public const int MaxGpus = 1_000;
+
+    public const double MaxMemoryGiB = 1e6;
+
+    /// <summary>How far from now a time may lie: a deadline or a start beyond a year (and a day) is refused.</summary>
+    public static readonly TimeSpan Horizon = TimeSpan.FromDays(366);
+
+    /// <summary>Why <paramref name="name"/> is not a valid job id or team name; null when it is.</summary>
+    public static string? NameProblem(string name)
+    {
+        if (name.Length is 0 or > MaxNameLength)
+        {
+            return $"must be 1 to {MaxNameLength} characters, found {name.Length}";
+        }
+        foreach (var c in name)
+        {
+            if (!IsNameChar(c))
+            {
+                return $"may hold only letters, digits and . _ : - (found {Describe(c)})";
+            }
+        }
+        return null;
+    }
+
+    private static bool IsNameChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '-';
+
+    private static string Describe(char c) => char.IsControl(c) || char.IsWhiteSpace(c) || !char.IsAscii(c)
+        ? $"U+{(int)c:X4}"
+        : $"'{c}'";
+}
