@@ -64,7 +64,7 @@ public sealed class ClientCommandTests
         Assert.Equal(2, missing.ExitCode);
         Assert.Contains("'no-such-file.json' does not exist", missing.Err, StringComparison.Ordinal);
         Assert.Equal(2, malformed.ExitCode);
-        Assert.Contains("is not valid JSON", malformed.Err, StringComparison.Ordinal);
+        Assert.Contains("malformed JSON at line 1", malformed.Err, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -18,11 +18,13 @@ public class PlanCommandBadInputTests
     [InlineData("""[{"jobId": "a", "estimatedDurationHours": 1, "requiredResourceType": "cpu_tiny"}]""", "job 'a': requiredResourceType: 'cpu_tiny' is not a resource class")]
     [InlineData("""[{"jobId": "a", "estimatedDurationHours": 1, "requiredResourceType": "cpu_small", "earliestStart": "+5h", "deadline": "+2h"}]""", "job 'a': deadline: 2026-11-24T14:00:00+00:00 is not after earliestStart 2026-11-24T17:00:00+00:00")]
     [InlineData("""[{"jobId": "a", "estimatedDurationHours": 1, "requiredResourceType": "cpu_small", "deadline": "2026-11-24T18:00:00"}]""", "job 'a': deadline: '2026-11-24T18:00:00' has no UTC offset")]
-    [InlineData("""[{"jobId": "a", """, "jobs file: malformed JSON at line")]
+    [InlineData("""[{"jobId": "a", """, "job #1: jobId: malformed JSON at line")]
+    [InlineData("""[{"jobId": "a", "estimatedDurationHours": 1, "requiredResourceType": "cpu_small",}]""", "job #1: requiredResourceType: malformed JSON at line")]
+    [InlineData("""[{"jobId": "a", "estimatedDurationHours": 1, "requiredResourceType": "cpu_small", "dealine": "+6h"}]""", "job 'a': dealine: 'dealine' is not a field of a job; did you mean 'deadline'?")]
     [InlineData("""[{"jobId": "a", "estimatedDurationHours": 1, "resourceRequirements": {"instanceTypes": ["p9.huge"]}}]""", "job 'a': resourceRequirements.instanceTypes: 'p9.huge' not in the catalog")]
     [InlineData("""[{"jobId": "a", "estimatedDurationHours": 1, "requiredResourceType": "cpu_small", "priority": 11}]""", "job 'a': priority: must be a whole number from 1 to 10, found 11")]
     [InlineData("""[{"jobId": "a", "estimatedDurationHours": 1, "requiredResourceType": "cpu_small", "dependsOn": ["b"]}, {"jobId": "b", "estimatedDurationHours": 1, "requiredResourceType": "cpu_small", "dependsOn": ["a"]}]""", "job 'a': dependsOn: dependencies form a cycle: a -> b -> a")]
-    [InlineData("""{"tasks": []}""", "jobs file: expected a JSON array of jobs")]
+    [InlineData("""{"tasks": []}""", "job #1: tasks: 'tasks' is not a field of a job")]
     public void Bad_jobs_file_exits_2_naming_job_and_field(string json, string expected)
     {
         var (code, err) = PlanWith(json);

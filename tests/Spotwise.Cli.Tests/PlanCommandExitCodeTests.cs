@@ -13,14 +13,17 @@ public class PlanCommandExitCodeTests
     [Fact]
     public void Exits_1_and_still_prints_the_plan_when_a_job_cannot_meet_its_deadline()
     {
+        // Each job fits its own deadline (the intake checks that); the quota runs one at a time, so one must miss.
         var jobs = CliRunner.TempFile("""
-            [{"jobId": "fits", "estimatedDurationHours": 1, "deadline": "+3h", "resourceRequirements": {"type": "cpu_small"}},
-             {"jobId": "late", "estimatedDurationHours": 5, "deadline": "+2h", "resourceRequirements": {"type": "cpu_small"}}]
+            [{"jobId": "fits", "priority": 9, "estimatedDurationHours": 2, "deadline": "+2h", "resourceRequirements": {"instanceTypes": ["m5.large"]}},
+             {"jobId": "late", "estimatedDurationHours": 2, "deadline": "+3h", "resourceRequirements": {"instanceTypes": ["m5.large"]}}]
             """);
-        var (code, output, _) = CliRunner.Run("plan", jobs, "--now", Now);
+        var limits = CliRunner.TempFile("""{"onDemandVcpuQuotas": {"standard": 2}, "spotPoolSizes": {"m5.large": 0}}""");
+        var (code, output, _) = CliRunner.Run("plan", jobs, "--now", Now, "--limits", limits);
         Assert.Equal(1, code);
         Assert.Contains("fits", output);
-        Assert.Contains("UNPLANNED: deadline", output);
+        Assert.Contains("late", output);
+        Assert.Contains("UNPLANNED: every eligible pool is full until the deadline", output);
     }
 
     [Fact]
