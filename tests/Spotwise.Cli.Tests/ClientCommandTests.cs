@@ -21,6 +21,19 @@ public sealed class ClientCommandTests
         Assert.Equal(SeedIds.Select(id => $"{id} duplicate"), Lines(again.Out));
     }
 
+    [Theory]
+    [InlineData("seed-jobs.json", 4)]
+    [InlineData("alibaba-200.json", 200)]
+    public async Task Every_shipped_sample_can_be_submitted_with_one_key(string sample, int jobs)
+    {
+        await using var host = new ServerHost();
+
+        var (code, output, err) = host.Cli(Args("submit", RepoPaths.Sample(sample)));
+
+        Assert.True(code == 0, err);
+        Assert.Equal(jobs, Lines(output).Count(l => l.EndsWith(" created", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public async Task Submit_of_a_used_id_with_another_body_is_a_conflict_and_exit_1()
     {
