@@ -71,12 +71,23 @@ public sealed partial class Scheduler(
         var waiting = read.Where(j => !launchedIds.Contains(j.Id)).ToList();
         // Jobs due to launch keep their place: re-planning them could race the reconciler's launch.
         var (due, open) = Split(waiting, now);
+        open = await FailDoomedAsync(open, [.. launched, .. due], now, cancellationToken);
         if (open.Count == 0)
         {
             return null;
         }
         var problem = Problem(now, catalog, open, [.. launched, .. due]);
-        var plan = planner.Solve(problem, options.Solve, cancellationToken);
+        var (plan, quarantined) = ContainedPlanning.Solve(planner, problem, options.Solve, cancellationToken);
+        if (quarantined.Count > 0)
+        {
+            LogQuarantined(quarantined.Count, string.Join("; ", quarantined.Take(5).Select(q => $"{q.Key}: {q.Value}")));
+            await FailAsync(open.Where(j => quarantined.ContainsKey(j.Id)).Select(j => (j, quarantined[j.Id])), now, cancellationToken);
+        }
+        if (plan is null)
+        {
+            LogNoPlan(open.Count - quarantined.Count);
+            return null;
+        }
         var violations = PlanValidator.Validate(plan, problem);
         if (violations.Count > 0)
         {
@@ -88,6 +99,47 @@ public sealed partial class Scheduler(
         await ApplyAsync(plan, open, now, cancellationToken);
         LogCycle(plan.Planner, plan.Status, plan.Totals.JobsPlanned, plan.Totals.JobsUnplanned, plan.Totals.ExpectedCostUsd, plan.Totals.SolveSeconds);
         return plan;
+    }
+
+    /// <summary>
+    /// Fails the waiting jobs that can never run, with the reason: their prerequisites failed, were cancelled, are gone or
+    /// form a cycle (and so do the jobs waiting on those), or their numbers break the intake's bounds. Returns the rest.
+    /// </summary>
+    private async Task<List<JobRecord>> FailDoomedAsync(List<JobRecord> open, List<JobRecord> holding, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var known = open.Concat(holding).ToDictionary(j => j.Id, StringComparer.Ordinal);
+        foreach (var dep in open.SelectMany(j => j.Job.DependsOn).Where(d => !known.ContainsKey(d)).Distinct(StringComparer.Ordinal).ToList())
+        {
+            if (await store.GetAsync(dep, cancellationToken) is { } finished)
+            {
+                known[dep] = finished;
+            }
+        }
+        var doomed = Prerequisites.Doomed(open, (_, dep) => known.GetValueOrDefault(dep));
+        foreach (var job in open)
+        {
+            // Jobs stored before the intake's bounds: numbers no plan can be built from.
+            if (!doomed.ContainsKey(job.Id) && JobBounds.Violation(job.Job, now) is { } why)
+            {
+                doomed[job.Id] = "quarantined: " + why;
+            }
+        }
+        if (doomed.Count == 0)
+        {
+            return open;
+        }
+        await FailAsync(open.Where(j => doomed.ContainsKey(j.Id)).Select(j => (j, doomed[j.Id])), now, cancellationToken);
+        return [.. open.Where(j => !doomed.ContainsKey(j.Id))];
+    }
+
+    /// <summary>Fails jobs that can never run, with the reason, in chunks (a job changed meanwhile keeps its change).</summary>
+    private async Task FailAsync(IEnumerable<(JobRecord Job, string Reason)> failures, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in failures.Select(f => (f.Job with { State = JobState.Failed, Placement = null, LastError = f.Reason, FinishedAt = now }, f.Reason))
+                     .Chunk(ApplyChunkSize))
+        {
+            await store.TryUpdateManyAsync(chunk, now, cancellationToken);
+        }
     }
 
     private static (List<JobRecord> Due, List<JobRecord> Open) Split(IReadOnlyList<JobRecord> waiting, DateTimeOffset now)
@@ -130,9 +182,14 @@ public sealed partial class Scheduler(
     private static DateTimeOffset ExpectedEnd(JobRecord j, DateTimeOffset now)
     {
         var start = j.StartedAt ?? j.Placement?.PlannedStart ?? now;
-        var end = (start > now ? start : now).AddHours(j.RemainingHours - (j.StartedAt is { } s && s < now ? (now - s).TotalHours : 0));
+        var hours = j.RemainingHours - (j.StartedAt is { } s && s < now ? (now - s).TotalHours : 0);
+        // Stored jobs predate today's bounds: a job of 1e15 hours must not overflow the calendar and stop every cycle.
+        var end = (start > now ? start : now).AddHours(Math.Min(hours, MaxHoldingHours));
         return end > now ? end : now.AddMinutes(1);
     }
+
+    /// <summary>The longest a running job is taken to hold its capacity: ten years, far past any deadline the intake takes.</summary>
+    private const double MaxHoldingHours = 10 * 8760;
 
     /// <summary>The plan's placements and refusals, written in chunks; a job changed meanwhile keeps its change.</summary>
     private async Task ApplyAsync(Plan plan, List<JobRecord> open, DateTimeOffset now, CancellationToken cancellationToken)
@@ -161,6 +218,12 @@ public sealed partial class Scheduler(
             await store.TryUpdateManyAsync(chunk, now, cancellationToken);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Planning threw for {Count} job(s); they are failed with the reason and the rest is planned: {Jobs}")]
+    private partial void LogQuarantined(int count, string jobs);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Planning threw for {Count} job(s) together although each plans alone; no plan this cycle")]
+    private partial void LogNoPlan(int count);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The {Planner} planner produced a plan with {Count} violations; it is not applied: {Violations}")]
     private partial void LogInvalidPlan(string planner, int count, string violations);

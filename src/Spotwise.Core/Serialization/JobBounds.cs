@@ -33,6 +33,30 @@ public static class JobBounds
     /// <summary>How far from now a time may lie: a deadline or a start beyond a year (and a day) is refused.</summary>
     public static readonly TimeSpan Horizon = TimeSpan.FromDays(366);
 
+    /// <summary>
+    /// Why a job already read (a stored one, written before these bounds) breaks them; null when it keeps them. Times
+    /// are allowed twice the horizon, since the clock has moved on since they were accepted.
+    /// </summary>
+    public static string? Violation(Job job, DateTimeOffset now)
+    {
+        static bool Within(double value, double max) => double.IsFinite(value) && value >= 0 && value <= max;
+        var far = Horizon + Horizon;
+        return job switch
+        {
+            _ when !Within(job.DurationHours, MaxDurationHours) || job.DurationHours <= 0 =>
+                FormattableString.Invariant($"estimatedDurationHours {job.DurationHours:G4} is outside (0, {MaxDurationHours}]"),
+            _ when !Within(job.RestartOverheadHours * 60, MaxRestartOverheadMinutes) =>
+                FormattableString.Invariant($"restartOverheadMinutes {job.RestartOverheadHours * 60:G4} is outside [0, {MaxRestartOverheadMinutes}]"),
+            { CheckpointIntervalHours: { } interval } when !Within(interval * 60, MaxCheckpointIntervalMinutes) =>
+                FormattableString.Invariant($"checkpointIntervalMinutes {interval * 60:G4} is outside (0, {MaxCheckpointIntervalMinutes}]"),
+            { Deadline: { } deadline } when deadline - now > far =>
+                FormattableString.Invariant($"deadline {deadline:yyyy-MM-dd} is more than {far.TotalDays:0} days away"),
+            { EarliestStart: { } start } when start - now > far =>
+                FormattableString.Invariant($"earliestStart {start:yyyy-MM-dd} is more than {far.TotalDays:0} days away"),
+            _ => null,
+        };
+    }
+
     /// <summary>Why <paramref name="name"/> is not a valid job id or team name; null when it is.</summary>
     public static string? NameProblem(string name)
     {

@@ -26,8 +26,9 @@ public sealed partial class ReconcileLoop(
         var jobs = (await store.ListAsync(new JobQuery(States: Unfinished), cancellationToken)).ToList();
         var observed = await compute.DescribeAsync(cancellationToken);
         await AddFinishedJobsWithLiveInstancesAsync(jobs, observed, cancellationToken);
-        var actions = Reconciler.Decide(jobs, observed, now, catalog);
         var byId = jobs.ToDictionary(j => j.Id, StringComparer.Ordinal);
+        var prerequisites = await PrerequisitesOfDueJobsAsync(jobs, byId, now, cancellationToken);
+        var actions = Reconciler.Decide(jobs, observed, now, catalog, (_, dep) => byId.GetValueOrDefault(dep) ?? prerequisites.GetValueOrDefault(dep));
         var replan = false;
         foreach (var action in actions)
         {
@@ -62,6 +63,23 @@ public sealed partial class ReconcileLoop(
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>The finished prerequisites of jobs due to launch (unfinished ones are in the tick's list already).</summary>
+    private async Task<Dictionary<string, JobRecord>> PrerequisitesOfDueJobsAsync(
+        List<JobRecord> jobs, Dictionary<string, JobRecord> byId, DateTimeOffset now, CancellationToken ct)
+    {
+        var found = new Dictionary<string, JobRecord>(StringComparer.Ordinal);
+        var wanted = jobs.Where(j => j.State == JobState.Planned && j.Placement?.PlannedStart <= now)
+            .SelectMany(j => j.Job.DependsOn).Where(d => !byId.ContainsKey(d)).Distinct(StringComparer.Ordinal);
+        foreach (var dep in wanted)
+        {
+            if (await store.GetAsync(dep, ct) is { } record)
+            {
+                found[dep] = record;
+            }
+        }
+        return found;
     }
 
     private async Task AddFinishedJobsWithLiveInstancesAsync(List<JobRecord> jobs, IReadOnlyList<InstanceStatus> observed, CancellationToken ct)

@@ -10,8 +10,17 @@ namespace Spotwise.Runtime.Reconciliation;
 /// </summary>
 public static class Reconciler
 {
+    /// <param name="jobs">The desired state: every job not finished (and finished ones whose instances still run).</param>
+    /// <param name="observed">What the backend reports.</param>
+    /// <param name="now">The moment of the decision.</param>
+    /// <param name="catalog">Prices and types of the moment (for a fallback).</param>
+    /// <param name="findPrerequisite">
+    /// A job's prerequisite by id (null when there is none): a job launches only after its prerequisites have succeeded.
+    /// Without it, prerequisites are not consulted.
+    /// </param>
     public static IReadOnlyList<ReconcileAction> Decide(
-        IReadOnlyList<JobRecord> jobs, IReadOnlyList<InstanceStatus> observed, DateTimeOffset now, Catalog catalog)
+        IReadOnlyList<JobRecord> jobs, IReadOnlyList<InstanceStatus> observed, DateTimeOffset now, Catalog catalog,
+        Func<JobRecord, string, JobRecord?>? findPrerequisite = null)
     {
         var actions = new List<ReconcileAction>();
         var byToken = observed.GroupBy(i => i.ClientToken, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.OrderByDescending(i => i.LaunchedAt).First(), StringComparer.Ordinal);
@@ -20,7 +29,15 @@ public static class Reconciler
         {
             known.Add(job.Id);
             var current = job.Attempt > 0 ? byToken.GetValueOrDefault(ClientTokens.For(job.Id, job.Attempt)) : null;
-            DecideFor(job, current, now, catalog, actions);
+            try
+            {
+                DecideFor(job, current, now, catalog, findPrerequisite, actions);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One job's impossible numbers (stored before today's bounds) must not stop the loop for every job.
+                actions.Add(new MarkFailed(job.Id, job.Attempt, $"quarantined: deciding for this job failed ({e.GetType().Name}: {e.Message})"));
+            }
             TerminateStale(job, observed, actions);
         }
         // An instance for a job nobody knows (deleted, or from another store) only costs money.
@@ -31,13 +48,18 @@ public static class Reconciler
         return actions;
     }
 
-    private static void DecideFor(JobRecord job, InstanceStatus? current, DateTimeOffset now, Catalog catalog, List<ReconcileAction> actions)
+    private static void DecideFor(
+        JobRecord job, InstanceStatus? current, DateTimeOffset now, Catalog catalog, Func<JobRecord, string, JobRecord?>? findPrerequisite,
+        List<ReconcileAction> actions)
     {
         switch (job.State)
         {
             case JobState.Planned when job.Job.Deadline < now:
             case JobState.Queued when job.Job.Deadline < now:
                 actions.Add(new MarkFailed(job.Id, job.Attempt, "the deadline passed before the job could start"));
+                break;
+            case JobState.Planned when job.Placement is { } due && due.PlannedStart <= now && HoldFor(job, findPrerequisite) is { } hold:
+                actions.Add(hold);
                 break;
             case JobState.Planned when job.Placement is { } p && p.PlannedStart <= now:
                 actions.Add(new Launch(job.Id, job.Attempt + 1, Request(job, job.Attempt + 1, p.Market, p.InstanceType, p.Zone)));
@@ -52,6 +74,31 @@ public static class Reconciler
                 actions.Add(new Terminate(job.Id, job.Attempt, current.InstanceId, $"the job is {job.State.ToWire()}"));
                 break;
         }
+    }
+
+    /// <summary>
+    /// Nothing launches before its prerequisites have succeeded: a prerequisite that never will fails the job; one still
+    /// on its way sends the job back to be planned after it.
+    /// </summary>
+    private static ReconcileAction? HoldFor(JobRecord job, Func<JobRecord, string, JobRecord?>? findPrerequisite)
+    {
+        if (findPrerequisite is null)
+        {
+            return null;
+        }
+        foreach (var dep in job.Job.DependsOn)
+        {
+            var prerequisite = findPrerequisite(job, dep);
+            if (Prerequisites.Blocker(dep, prerequisite) is { } why)
+            {
+                return new MarkFailed(job.Id, job.Attempt, why);
+            }
+            if (prerequisite!.State != JobState.Succeeded)
+            {
+                return new Replan(job.Id, job.Attempt, job.DoneHours, $"prerequisite '{dep}' has not succeeded yet (it is {prerequisite.State.ToWire()})");
+            }
+        }
+        return null;
     }
 
     /// <summary>A launched attempt: follow what the backend says, and pull the safety net when its moment comes.</summary>
