@@ -47,14 +47,21 @@ public sealed record PlanDocument(
     /// llm section's violations and repairs; a violation naming no job stays). Totals stay the whole plan's: the bound
     /// and gap prove something about the plan as a whole, not about a part of it.
     /// </summary>
-    public PlanDocument OnlyJobs(Func<string, bool> keep) => this with
+    public PlanDocument OnlyJobs(Func<string, bool> keep) => RenameJobs(id => keep(id) ? id : null);
+
+    /// <summary>
+    /// <see cref="OnlyJobs"/> that also renames: <paramref name="rename"/> gives each kept job's new id, or null to drop
+    /// it (the service stores plans under <c>team/id</c> and shows a team its jobs under their own ids).
+    /// </summary>
+    public PlanDocument RenameJobs(Func<string, string?> rename) => this with
     {
-        Schedule = [.. Schedule.Where(a => keep(a.JobId))],
-        Unplanned = [.. Unplanned.Where(u => keep(u.JobId))],
+        Schedule = [.. Schedule.Select(a => rename(a.JobId) is { } id ? a with { JobId = id } : null).OfType<AssignmentView>()],
+        Unplanned = [.. Unplanned.Select(u => rename(u.JobId) is { } id ? u with { JobId = id } : null).OfType<UnplannedView>()],
         Llm = Llm is null ? null : Llm with
         {
-            Violations = [.. Llm.Violations.Where(v => v.JobId is null || keep(v.JobId))],
-            Repaired = [.. Llm.Repaired.Where(r => keep(r.JobId))],
+            Violations = [.. Llm.Violations
+                .Select(v => v.JobId is null ? v : rename(v.JobId) is { } id ? v with { JobId = id } : null).OfType<ViolationView>()],
+            Repaired = [.. Llm.Repaired.Select(r => rename(r.JobId) is { } id ? r with { JobId = id } : null).OfType<RepairView>()],
         },
     };
 

@@ -27,13 +27,13 @@ public sealed partial class ReconcileLoop(
         var observed = await compute.DescribeAsync(cancellationToken);
         await AddFinishedJobsWithLiveInstancesAsync(jobs, observed, cancellationToken);
         var actions = Reconciler.Decide(jobs, observed, now, catalog);
-        var byId = jobs.ToDictionary(j => j.Id, StringComparer.Ordinal);
+        var byKey = jobs.ToDictionary(j => j.Key);
         var replan = false;
         foreach (var action in actions)
         {
             try
             {
-                replan |= await ExecuteAsync(action, byId.GetValueOrDefault(action.JobId), observed, catalog, now, cancellationToken);
+                replan |= await ExecuteAsync(action, byKey.GetValueOrDefault(action.Job), observed, catalog, now, cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -66,10 +66,10 @@ public sealed partial class ReconcileLoop(
 
     private async Task AddFinishedJobsWithLiveInstancesAsync(List<JobRecord> jobs, IReadOnlyList<InstanceStatus> observed, CancellationToken ct)
     {
-        var known = jobs.Select(j => j.Id).ToHashSet(StringComparer.Ordinal);
-        foreach (var id in observed.Where(i => !i.IsEnded && !known.Contains(i.JobId)).Select(i => i.JobId).Distinct())
+        var known = jobs.Select(j => j.Key).ToHashSet();
+        foreach (var key in observed.Where(i => !i.IsEnded && !known.Contains(i.Job)).Select(i => i.Job).Distinct())
         {
-            if (await store.GetAsync(id, ct) is { } finished)
+            if (await store.GetAsync(key, ct) is { } finished)
             {
                 jobs.Add(finished);
             }
@@ -142,14 +142,14 @@ public sealed partial class ReconcileLoop(
 
     /// <summary>What a job has cost: every attempt the backend still reports, never less than recorded before.</summary>
     private static double CostOf(JobRecord job, IReadOnlyList<InstanceStatus> observed) =>
-        Math.Max(job.CostSoFarUsd, observed.Where(i => i.JobId == job.Id).Sum(i => i.CostSoFarUsd));
+        Math.Max(job.CostSoFarUsd, observed.Where(i => i.Job == job.Key).Sum(i => i.CostSoFarUsd));
 
     private async Task UpdateAsync(JobRecord updated, string cause, DateTimeOffset now, CancellationToken ct)
     {
         if (await store.TryUpdateAsync(updated, cause, now, ct) is null)
         {
             // Someone else (a cancel, the scheduler) changed the job first; the next tick sees their change.
-            LogLostRace(updated.Id);
+            LogLostRace(updated.Team, updated.Id);
         }
     }
 
@@ -159,6 +159,6 @@ public sealed partial class ReconcileLoop(
     [LoggerMessage(Level = LogLevel.Error, Message = "A reconcile tick failed; the loop goes on")]
     private partial void LogTickFailed(Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} changed while it was reconciled; left for the next tick")]
-    private partial void LogLostRace(string jobId);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} of team {Team} changed while it was reconciled; left for the next tick")]
+    private partial void LogLostRace(string team, string jobId);
 }
