@@ -9,6 +9,12 @@ public readonly record struct JobKey(string Team, string Id)
 {
     public override string ToString() => $"{Team}/{Id}";
 
+    /// <summary>
+    /// A planner's message as <paramref name="team"/> reads it: planners name the jobs they mention by key, quoted
+    /// (<c>depends on 'ml/prep'</c>), and a team knows its jobs by their ids alone (<c>depends on 'prep'</c>).
+    /// </summary>
+    public static string ForTeam(string text, string team) => text.Replace($"'{team}/", "'", StringComparison.Ordinal);
+
     /// <summary>Reads <c>team/id</c>, splitting at the first '/'; false when either part is missing.</summary>
     public static bool TryParse(string? text, out JobKey key)
     {

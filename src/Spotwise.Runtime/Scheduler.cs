@@ -156,15 +156,16 @@ public sealed partial class Scheduler(
             var placement = new Placement(a.Market, a.Offer.InstanceType.Name, a.Offer.Zone, a.Start, a.Offer.PricePerHourUsd, a.ExpectedCostUsd, a.FallbackAt);
             if (record.State != JobState.Planned || record.Placement != placement)
             {
-                updates.Add((record with { State = JobState.Planned, Placement = placement, LastError = null }, "planned: " + a.Reason));
+                updates.Add((record with { State = JobState.Planned, Placement = placement, LastError = null }, "planned: " + JobKey.ForTeam(a.Reason, record.Team)));
             }
         }
         foreach (var u in plan.Unplanned)
         {
             var record = byPlanningId[u.JobId];
-            if (record.State != JobState.Queued || record.LastError != u.Reason)
+            var reason = JobKey.ForTeam(u.Reason, record.Team);
+            if (record.State != JobState.Queued || record.LastError != reason)
             {
-                updates.Add((record with { State = JobState.Queued, Placement = null, LastError = u.Reason }, "not planned: " + u.Reason));
+                updates.Add((record with { State = JobState.Queued, Placement = null, LastError = reason }, "not planned: " + reason));
             }
         }
         foreach (var chunk in updates.Chunk(ApplyChunkSize))

@@ -44,7 +44,7 @@ public static class PlanApi
     /// </summary>
     public static async Task<PlanDocument?> TeamPlanAsync(IJobStore store, string team, CancellationToken cancellationToken) =>
         await store.LatestPlanAsync(cancellationToken) is { } plan
-            ? plan.RenameJobs(id => JobKey.TryParse(id, out var key) && key.Team == team ? key.Id : null)
+            ? plan.RenameJobs(id => JobKey.TryParse(id, out var key) && key.Team == team ? key.Id : null, text => JobKey.ForTeam(text, team))
             : null;
 
     /// <summary>Plans the posted jobs with the configured planner and limits, as if the queue held only them.</summary>

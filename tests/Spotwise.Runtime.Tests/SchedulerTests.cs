@@ -122,6 +122,19 @@ public sealed class SchedulerTests : StoreTestBase
         Assert.Equal(["cv/prep", "cv/train", "ml/prep", "ml/train"], plan.Schedule.Select(a => a.JobId).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task A_reason_names_the_teams_jobs_by_their_own_ids()
+    {
+        await SubmitAsync(P3Job("prep", 5, 2), P3Job("train", 1, 10) with { DependsOn = ["prep"] });
+
+        await Scheduler().RunCycleAsync(CancellationToken.None);
+
+        var train = (await Get("train"))!;
+        Assert.Equal(JobState.Queued, train.State);
+        Assert.Contains("'prep'", train.LastError, StringComparison.Ordinal);
+        Assert.DoesNotContain("ml/", train.LastError, StringComparison.Ordinal);
+    }
+
     /// <summary>The real store, with one job launched right after the first listing (as a concurrent reconciler would).</summary>
     private sealed class LaunchesBetweenReads(IJobStore inner, JobKey job, DateTimeOffset now) : IJobStore
     {
