@@ -18,9 +18,10 @@ public interface ICompute
     Task TerminateAsync(string instanceId, CancellationToken cancellationToken);
 }
 
-/// <summary>Run <paramref name="WorkHours"/> of a job's work on one instance.</summary>
+/// <summary>Run <paramref name="WorkHours"/> of a job's work on one instance. <paramref name="JobId"/> is the team's own id.</summary>
 public sealed record LaunchRequest(
     string ClientToken,
+    string Team,
     string JobId,
     int Attempt,
     Market Market,
@@ -29,7 +30,10 @@ public sealed record LaunchRequest(
     double WorkHours,
     bool Checkpointable,
     double CheckpointIntervalHours,
-    string? Command);
+    string? Command)
+{
+    public JobKey Job => new(Team, JobId);
+}
 
 public enum InstanceState
 {
@@ -50,10 +54,11 @@ public enum InstanceState
     Terminated,
 }
 
-/// <summary>What the backend says about one instance.</summary>
+/// <summary>What the backend says about one instance: whose job (<paramref name="Team"/>, <paramref name="JobId"/>) it runs.</summary>
 public sealed record InstanceStatus(
     string InstanceId,
     string ClientToken,
+    string Team,
     string JobId,
     int Attempt,
     Market Market,
@@ -70,10 +75,15 @@ public sealed record InstanceStatus(
     string? Error)
 {
     public bool IsEnded => State is InstanceState.Succeeded or InstanceState.Failed or InstanceState.Interrupted or InstanceState.Terminated;
+
+    public JobKey Job => new(Team, JobId);
 }
 
-/// <summary>The client token of a launch: one per job attempt, so retries of the same launch are recognised.</summary>
+/// <summary>
+/// The client token of a launch: one per job attempt, so retries of the same launch are recognised. It holds the team:
+/// two teams' "job-1" are two jobs, and a backend's tokens are global.
+/// </summary>
 public static class ClientTokens
 {
-    public static string For(string jobId, int attempt) => FormattableString.Invariant($"{jobId}#{attempt}");
+    public static string For(JobKey key, int attempt) => FormattableString.Invariant($"{key}#{attempt}");
 }

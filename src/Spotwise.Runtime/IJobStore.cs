@@ -9,14 +9,16 @@ namespace Spotwise.Runtime;
 public interface IJobStore
 {
     /// <summary>
-    /// Stores a batch in one transaction. Idempotent by job id: the same body again is <see cref="SubmitOutcome.Duplicate"/>
-    /// (with the stored record), a different body under a used id is <see cref="SubmitOutcome.Conflict"/> and stores nothing
-    /// for that job. Each created job starts <see cref="JobState.Queued"/> with a first event.
+    /// Stores a batch in one transaction. Idempotent by (team, job id): the same body again is <see cref="SubmitOutcome.Duplicate"/>
+    /// (with the stored record), a different body under an id the team used is <see cref="SubmitOutcome.Conflict"/> and stores
+    /// nothing for that job. Another team's ids never conflict. Each created job starts <see cref="JobState.Queued"/> with a
+    /// first event.
     /// </summary>
     Task<IReadOnlyList<SubmitResult>> SubmitAsync(IReadOnlyList<Submission> batch, DateTimeOffset now, CancellationToken cancellationToken);
 
-    Task<JobRecord?> GetAsync(string jobId, CancellationToken cancellationToken);
+    Task<JobRecord?> GetAsync(JobKey key, CancellationToken cancellationToken);
 
+    /// <exception cref="ArgumentException">The query pages (<see cref="JobQuery.After"/>) without a team.</exception>
     Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken);
 
     /// <summary>How many jobs are in each state (for a team, or all).</summary>
@@ -26,10 +28,10 @@ public interface IJobStore
     Task<double> SpendSoFarUsdAsync(string? team, CancellationToken cancellationToken);
 
     /// <summary>A job's events, oldest first.</summary>
-    Task<IReadOnlyList<JobEvent>> EventsAsync(string jobId, CancellationToken cancellationToken);
+    Task<IReadOnlyList<JobEvent>> EventsAsync(JobKey key, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Writes <paramref name="updated"/> if the stored version is still <paramref name="updated"/>.Version (then stores
+    /// Writes <paramref name="updated"/> (found by its <see cref="JobRecord.Key"/>) if the stored version is still <paramref name="updated"/>.Version (then stores
     /// Version + 1), and an event when the state changed (the move must be allowed by <see cref="JobStates.CanMove"/>).
     /// Returns the stored record, or null when another writer got there first (nothing is written).
     /// </summary>
@@ -51,7 +53,7 @@ public interface IJobStore
 /// <summary>The rule of <see cref="IJobStore.TryUpdateAsync"/>, one for every store: version guard, state machine, what stays as stored.</summary>
 public static class JobUpdates
 {
-    public static InvalidOperationException NotInStore(string jobId) => new($"job '{jobId}' is not in the store: it cannot be updated");
+    public static InvalidOperationException NotInStore(JobKey key) => new($"job '{key.Id}' of team '{key.Team}' is not in the store: it cannot be updated");
 
     /// <summary>
     /// What updating <paramref name="stored"/> with <paramref name="updated"/> stores: null when the version is stale

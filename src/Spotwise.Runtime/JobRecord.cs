@@ -16,7 +16,7 @@ public sealed record JobRecord
 
     public JobState State { get; init; } = JobState.Queued;
 
-    /// <summary>How many launches were made for this job; a launch's client token is job id + attempt.</summary>
+    /// <summary>How many launches were made for this job; a launch's client token is its key + attempt.</summary>
     public int Attempt { get; init; }
 
     /// <summary>Where the current plan puts the job (or where it runs), if anywhere.</summary>
@@ -40,6 +40,9 @@ public sealed record JobRecord
 
     public string Id => Job.Id;
 
+    /// <summary>The job as the service addresses it: ids are unique within a team only.</summary>
+    public JobKey Key => new(Team, Id);
+
     public double RemainingHours => Math.Max(0, Job.DurationHours - DoneHours);
 }
 
@@ -54,7 +57,10 @@ public sealed record Placement(
     DateTimeOffset? FallbackAt);
 
 /// <summary>One change of a job's state, with when and why.</summary>
-public sealed record JobEvent(string JobId, long Sequence, DateTimeOffset At, JobState? From, JobState To, string Cause);
+public sealed record JobEvent(string Team, string JobId, long Sequence, DateTimeOffset At, JobState? From, JobState To, string Cause)
+{
+    public JobKey Key => new(Team, JobId);
+}
 
 /// <summary>A job handed to the service by a team. <see cref="Body"/> is the submitted JSON, for idempotency.</summary>
 public sealed record Submission(Job Job, string Team, string Body);
@@ -64,10 +70,10 @@ public enum SubmitOutcome
     /// <summary>New: stored, durably, before this answer.</summary>
     Created,
 
-    /// <summary>The same job id with the same body was submitted before: the same answer again.</summary>
+    /// <summary>The team submitted the same job id with the same body before: the same answer again.</summary>
     Duplicate,
 
-    /// <summary>The job id is taken by a different body (or another team): refused.</summary>
+    /// <summary>The team's job id is taken by a different body: refused. Another team's ids are never in the way.</summary>
     Conflict,
 }
 
@@ -75,6 +81,14 @@ public sealed record SubmitResult(string JobId, SubmitOutcome Outcome, JobRecord
 
 /// <summary>
 /// Which jobs to list, in submission order. Null means any. <paramref name="After"/> pages: only jobs submitted after
-/// that job (a job id from the previous page's end).
+/// that job (a job id of <paramref name="Team"/> from the previous page's end; ids are a team's own, so a cursor needs
+/// the team). An unknown cursor matches nothing.
 /// </summary>
-public sealed record JobQuery(string? Team = null, IReadOnlyCollection<JobState>? States = null, int? Limit = null, string? After = null);
+public sealed record JobQuery(string? Team = null, IReadOnlyCollection<JobState>? States = null, int? Limit = null, string? After = null)
+{
+    /// <summary>The cursor as a key.</summary>
+    /// <exception cref="ArgumentException"><see cref="After"/> is set without <see cref="Team"/>.</exception>
+    public JobKey? AfterKey() => After is null ? null
+        : Team is null ? throw new ArgumentException($"after '{After}' names a job id, which is a team's own: set Team too", nameof(After))
+        : new JobKey(Team, After);
+}

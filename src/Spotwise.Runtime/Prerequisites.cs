@@ -11,44 +11,45 @@ public static class Prerequisites
     /// The waiting jobs that can never start, each with why. <paramref name="waiting"/> are the jobs not yet launched;
     /// <paramref name="find"/> gives any other job a prerequisite names (running, finished), or null when there is none.
     /// </summary>
-    public static Dictionary<string, string> Doomed(IReadOnlyList<JobRecord> waiting, Func<JobRecord, string, JobRecord?> find)
+    public static Dictionary<JobKey, string> Doomed(IReadOnlyList<JobRecord> waiting, Func<JobRecord, string, JobRecord?> find)
     {
-        var waitingById = waiting.ToDictionary(j => j.Id, StringComparer.Ordinal);
-        var dependants = new Dictionary<string, List<JobRecord>>(StringComparer.Ordinal);
-        var doomed = new Dictionary<string, string>(StringComparer.Ordinal);
-        var rootCause = new Dictionary<string, string>(StringComparer.Ordinal); // reasons stay short down a long chain
-        var queue = new Queue<string>();
+        var waitingByKey = waiting.ToDictionary(j => j.Key);
+        var dependants = new Dictionary<JobKey, List<JobRecord>>();
+        var doomed = new Dictionary<JobKey, string>();
+        var rootCause = new Dictionary<JobKey, string>(); // reasons stay short down a long chain
+        var queue = new Queue<JobKey>();
         foreach (var job in waiting)
         {
             foreach (var dep in job.Job.DependsOn)
             {
-                if (waitingById.ContainsKey(dep))
+                var key = new JobKey(job.Team, dep);
+                if (waitingByKey.ContainsKey(key))
                 {
-                    (dependants.TryGetValue(dep, out var list) ? list : dependants[dep] = []).Add(job);
+                    (dependants.TryGetValue(key, out var list) ? list : dependants[key] = []).Add(job);
                 }
-                else if (Blocker(dep, find(job, dep)) is { } why && doomed.TryAdd(job.Id, why))
+                else if (Blocker(dep, find(job, dep)) is { } why && doomed.TryAdd(job.Key, why))
                 {
-                    rootCause[job.Id] = why;
-                    queue.Enqueue(job.Id);
+                    rootCause[job.Key] = why;
+                    queue.Enqueue(job.Key);
                 }
             }
         }
-        foreach (var job in InCycles(waiting, waitingById))
+        foreach (var job in InCycles(waiting, waitingByKey))
         {
-            if (doomed.TryAdd(job.Id, "its dependencies form a cycle"))
+            if (doomed.TryAdd(job.Key, "its dependencies form a cycle"))
             {
-                rootCause[job.Id] = doomed[job.Id];
-                queue.Enqueue(job.Id);
+                rootCause[job.Key] = doomed[job.Key];
+                queue.Enqueue(job.Key);
             }
         }
-        while (queue.TryDequeue(out var id))
+        while (queue.TryDequeue(out var key))
         {
-            foreach (var dependant in dependants.GetValueOrDefault(id) ?? [])
+            foreach (var dependant in dependants.GetValueOrDefault(key) ?? [])
             {
-                if (doomed.TryAdd(dependant.Id, $"prerequisite '{id}' can never run: {rootCause[id]}"))
+                if (doomed.TryAdd(dependant.Key, $"prerequisite '{key.Id}' can never run: {rootCause[key]}"))
                 {
-                    rootCause[dependant.Id] = rootCause[id];
-                    queue.Enqueue(dependant.Id);
+                    rootCause[dependant.Key] = rootCause[key];
+                    queue.Enqueue(dependant.Key);
                 }
             }
         }
@@ -59,16 +60,17 @@ public static class Prerequisites
     /// Jobs on a dependency cycle (or waiting on one): what Kahn's topological order never reaches. Stored jobs predate
     /// the intake's cycle check; a cycle must fail, not wait forever.
     /// </summary>
-    private static IEnumerable<JobRecord> InCycles(IReadOnlyList<JobRecord> waiting, Dictionary<string, JobRecord> waitingById)
+    private static IEnumerable<JobRecord> InCycles(IReadOnlyList<JobRecord> waiting, Dictionary<JobKey, JobRecord> waitingByKey)
     {
-        var blockers = waiting.ToDictionary(j => j.Id, j => j.Job.DependsOn.Count(waitingById.ContainsKey), StringComparer.Ordinal);
-        var dependants = waiting.SelectMany(j => j.Job.DependsOn.Where(waitingById.ContainsKey).Select(d => (Dep: d, Job: j.Id)))
-            .ToLookup(x => x.Dep, x => x.Job, StringComparer.Ordinal);
-        var ready = new Queue<string>(blockers.Where(b => b.Value == 0).Select(b => b.Key));
-        while (ready.TryDequeue(out var id))
+        static IEnumerable<JobKey> Waited(JobRecord j, Dictionary<JobKey, JobRecord> by) =>
+            j.Job.DependsOn.Select(d => new JobKey(j.Team, d)).Where(by.ContainsKey);
+        var blockers = waiting.ToDictionary(j => j.Key, j => Waited(j, waitingByKey).Count());
+        var dependants = waiting.SelectMany(j => Waited(j, waitingByKey).Select(d => (Dep: d, Job: j.Key))).ToLookup(x => x.Dep, x => x.Job);
+        var ready = new Queue<JobKey>(blockers.Where(b => b.Value == 0).Select(b => b.Key));
+        while (ready.TryDequeue(out var key))
         {
-            blockers.Remove(id);
-            foreach (var dependant in dependants[id])
+            blockers.Remove(key);
+            foreach (var dependant in dependants[key])
             {
                 if (blockers.ContainsKey(dependant) && --blockers[dependant] == 0)
                 {
@@ -76,7 +78,7 @@ public static class Prerequisites
                 }
             }
         }
-        return waiting.Where(j => blockers.ContainsKey(j.Id));
+        return waiting.Where(j => blockers.ContainsKey(j.Key));
     }
 
     /// <summary>Why a prerequisite outside the waiting set stops its dependant for good; null while it may still succeed.</summary>

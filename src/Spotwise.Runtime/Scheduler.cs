@@ -36,6 +36,11 @@ public sealed record SchedulerOptions
 /// acknowledged. One transaction for 40,000 placements held submissions for seconds (docs/benchmarks.md); a chunk
 /// holds them for milliseconds. A crash between chunks leaves some jobs on their previous placement, which is as
 /// valid as before: every planned job is planned again by the next cycle until it is due.
+/// <para>
+/// Job ids are a team's own, but the planner (and the plan it returns) needs them unique: it is handed each job under
+/// its key's text, <c>team/id</c> (<see cref="PlanningId"/>), with its prerequisites named the same way, so the plan,
+/// the stored plan document and its reasons all name jobs as <c>team/id</c>.
+/// </para>
 /// </remarks>
 public sealed partial class Scheduler(
     IJobStore store, IPriceFeed prices, IPlanner planner, SchedulerOptions options, TimeProvider time, ILogger<Scheduler> logger,
@@ -67,8 +72,8 @@ public sealed partial class Scheduler(
         var read = await store.ListAsync(new JobQuery(States: Unlaunched), cancellationToken);
         var launched = await store.ListAsync(new JobQuery(States: Launched), cancellationToken);
         // A job launched between the two reads is in both: it is launched (its planned copy is stale).
-        var launchedIds = launched.Select(j => j.Id).ToHashSet(StringComparer.Ordinal);
-        var waiting = read.Where(j => !launchedIds.Contains(j.Id)).ToList();
+        var launchedKeys = launched.Select(j => j.Key).ToHashSet();
+        var waiting = read.Where(j => !launchedKeys.Contains(j.Key)).ToList();
         // Jobs due to launch keep their place: re-planning them could race the reconciler's launch.
         var (due, open) = Split(waiting, now);
         open = await FailDoomedAsync(open, [.. launched, .. due], now, cancellationToken);
@@ -81,7 +86,7 @@ public sealed partial class Scheduler(
         if (quarantined.Count > 0)
         {
             LogQuarantined(quarantined.Count, string.Join("; ", quarantined.Take(5).Select(q => $"{q.Key}: {q.Value}")));
-            await FailAsync(open.Where(j => quarantined.ContainsKey(j.Id)).Select(j => (j, quarantined[j.Id])), now, cancellationToken);
+            await FailAsync(open.Where(j => quarantined.ContainsKey(PlanningId(j))).Select(j => (j, quarantined[PlanningId(j)])), now, cancellationToken);
         }
         if (plan is null)
         {
@@ -107,29 +112,29 @@ public sealed partial class Scheduler(
     /// </summary>
     private async Task<List<JobRecord>> FailDoomedAsync(List<JobRecord> open, List<JobRecord> holding, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var known = open.Concat(holding).ToDictionary(j => j.Id, StringComparer.Ordinal);
-        foreach (var dep in open.SelectMany(j => j.Job.DependsOn).Where(d => !known.ContainsKey(d)).Distinct(StringComparer.Ordinal).ToList())
+        var known = open.Concat(holding).ToDictionary(j => j.Key);
+        foreach (var dep in open.SelectMany(j => j.Job.DependsOn.Select(d => new JobKey(j.Team, d))).Where(k => !known.ContainsKey(k)).Distinct().ToList())
         {
             if (await store.GetAsync(dep, cancellationToken) is { } finished)
             {
                 known[dep] = finished;
             }
         }
-        var doomed = Prerequisites.Doomed(open, (_, dep) => known.GetValueOrDefault(dep));
+        var doomed = Prerequisites.Doomed(open, (job, dep) => known.GetValueOrDefault(new JobKey(job.Team, dep)));
         foreach (var job in open)
         {
             // Jobs stored before the intake's bounds: numbers no plan can be built from.
-            if (!doomed.ContainsKey(job.Id) && JobBounds.Violation(job.Job, now) is { } why)
+            if (!doomed.ContainsKey(job.Key) && JobBounds.Violation(job.Job, now) is { } why)
             {
-                doomed[job.Id] = "quarantined: " + why;
+                doomed[job.Key] = "quarantined: " + why;
             }
         }
         if (doomed.Count == 0)
         {
             return open;
         }
-        await FailAsync(open.Where(j => doomed.ContainsKey(j.Id)).Select(j => (j, doomed[j.Id])), now, cancellationToken);
-        return [.. open.Where(j => !doomed.ContainsKey(j.Id))];
+        await FailAsync(open.Where(j => doomed.ContainsKey(j.Key)).Select(j => (j, doomed[j.Key])), now, cancellationToken);
+        return [.. open.Where(j => !doomed.ContainsKey(j.Key))];
     }
 
     /// <summary>Fails jobs that can never run, with the reason, in chunks (a job changed meanwhile keeps its change).</summary>
@@ -150,32 +155,38 @@ public sealed partial class Scheduler(
 
     private PlanningProblem Problem(DateTimeOffset now, Catalog catalog, List<JobRecord> open, List<JobRecord> holding)
     {
-        var openIds = open.Select(j => j.Id).ToHashSet(StringComparer.Ordinal);
-        var holdingEnds = holding.ToDictionary(j => j.Id, j => ExpectedEnd(j, now), StringComparer.Ordinal);
-        var jobs = open.Select(r => ForPlanning(r, openIds, holdingEnds, options.LaunchAllowance)).ToImmutableArray();
+        var openKeys = open.Select(j => j.Key).ToHashSet();
+        var holdingEnds = holding.ToDictionary(j => j.Key, j => ExpectedEnd(j, now));
+        var jobs = open.Select(r => ForPlanning(r, openKeys, holdingEnds, options.LaunchAllowance)).ToImmutableArray();
         var reservations = holding.Where(j => j.Placement is not null && catalog.Find(j.Placement.InstanceType) is not null)
-            .Select(j => new CapacityReservation(j.Id, catalog.OfferFor(catalog.Find(j.Placement!.InstanceType)!, j.Placement.Market), now, holdingEnds[j.Id]))
+            .Select(j => new CapacityReservation(PlanningId(j), catalog.OfferFor(catalog.Find(j.Placement!.InstanceType)!, j.Placement.Market), now, holdingEnds[j.Key]))
             .ToImmutableArray();
         var limits = backoff?.Apply(options.Limits, now) ?? options.Limits;
         return new PlanningProblem(now, jobs, catalog, limits, options.Settings) { Reservations = reservations };
     }
 
+    /// <summary>The id a job has in the planning problem and the plan: its key's text, unique across teams.</summary>
+    public static string PlanningId(JobRecord record) => record.Key.ToString();
+
     /// <summary>
-    /// The job as the planner sees it now: only the work left plus the launch allowance, and only the prerequisites
-    /// not yet done. A prerequisite that is running pushes the earliest start to its expected end.
+    /// The job as the planner sees it now: under its <see cref="PlanningId"/>, only the work left plus the launch
+    /// allowance, and only the prerequisites not yet done (a job depends on jobs of its own team). A prerequisite that
+    /// is running pushes the earliest start to its expected end.
     /// </summary>
-    private static Job ForPlanning(JobRecord r, HashSet<string> openIds, Dictionary<string, DateTimeOffset> holdingEnds, TimeSpan launchAllowance)
+    private static Job ForPlanning(JobRecord r, HashSet<JobKey> openKeys, Dictionary<JobKey, DateTimeOffset> holdingEnds, TimeSpan launchAllowance)
     {
+        var prerequisites = r.Job.DependsOn.Select(id => new JobKey(r.Team, id)).ToList();
         var earliest = r.Job.EarliestStart;
-        foreach (var dep in r.Job.DependsOn.Where(holdingEnds.ContainsKey))
+        foreach (var dep in prerequisites.Where(holdingEnds.ContainsKey))
         {
             earliest = earliest is { } e && e > holdingEnds[dep] ? e : holdingEnds[dep];
         }
         return r.Job with
         {
+            Id = PlanningId(r),
             DurationHours = Math.Max(r.RemainingHours, 1.0 / 60) + launchAllowance.TotalHours,
             EarliestStart = earliest,
-            DependsOn = [.. r.Job.DependsOn.Where(openIds.Contains)],
+            DependsOn = [.. prerequisites.Where(openKeys.Contains).Select(k => k.ToString())],
         };
     }
 
@@ -194,23 +205,24 @@ public sealed partial class Scheduler(
     /// <summary>The plan's placements and refusals, written in chunks; a job changed meanwhile keeps its change.</summary>
     private async Task ApplyAsync(Plan plan, List<JobRecord> open, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var byId = open.ToDictionary(j => j.Id, StringComparer.Ordinal);
+        var byPlanningId = open.ToDictionary(PlanningId, StringComparer.Ordinal);
         var updates = new List<(JobRecord Updated, string Cause)>();
         foreach (var a in plan.Schedule)
         {
-            var record = byId[a.JobId];
+            var record = byPlanningId[a.JobId];
             var placement = new Placement(a.Market, a.Offer.InstanceType.Name, a.Offer.Zone, a.Start, a.Offer.PricePerHourUsd, a.ExpectedCostUsd, a.FallbackAt);
             if (record.State != JobState.Planned || record.Placement != placement)
             {
-                updates.Add((record with { State = JobState.Planned, Placement = placement, LastError = null }, "planned: " + a.Reason));
+                updates.Add((record with { State = JobState.Planned, Placement = placement, LastError = null }, "planned: " + JobKey.ForTeam(a.Reason, record.Team)));
             }
         }
         foreach (var u in plan.Unplanned)
         {
-            var record = byId[u.JobId];
-            if (record.State != JobState.Queued || record.LastError != u.Reason)
+            var record = byPlanningId[u.JobId];
+            var reason = JobKey.ForTeam(u.Reason, record.Team);
+            if (record.State != JobState.Queued || record.LastError != reason)
             {
-                updates.Add((record with { State = JobState.Queued, Placement = null, LastError = u.Reason }, "not planned: " + u.Reason));
+                updates.Add((record with { State = JobState.Queued, Placement = null, LastError = reason }, "not planned: " + reason));
             }
         }
         foreach (var chunk in updates.Chunk(ApplyChunkSize))

@@ -27,6 +27,12 @@ public sealed class ApiKeyRing(IReadOnlyDictionary<string, string> teamByKey)
                 why = $"'{pair}' is not key=team";
                 return false;
             }
+            if (parts[1].Contains('/', StringComparison.Ordinal))
+            {
+                // A job's key is written team/id (plans, client tokens): the first '/' must end the team.
+                why = $"team '{parts[1]}' contains '/'; a team name cannot";
+                return false;
+            }
             if (!teamByKey.TryAdd(parts[0], parts[1]))
             {
                 why = "a key is listed twice";

@@ -19,7 +19,8 @@ public sealed class JobsServices(IJobStore store, JobIntake intake, TimeProvider
 
 /// <summary>
 /// <c>/api/jobs</c>: submit (one job or a batch, idempotent by job id), list, get with events, cancel. A key sees only its
-/// team's jobs: another team's job is 404, never 403.
+/// team's jobs, and job ids are the team's own: every handler addresses (the key's team, id), so another team's job is
+/// 404, never 403, and another team's id is free to use (never 409).
 /// </summary>
 public static class JobsApi
 {
@@ -91,7 +92,7 @@ public static class JobsApi
         {
             errors["limit"] = [$"{limit} is out of range; use 1..{MaxListLimit}"];
         }
-        if (after is not null && (await services.Store.GetAsync(after, cancellationToken))?.Team != user.Team())
+        if (after is not null && await services.Store.GetAsync(new JobKey(user.Team(), after), cancellationToken) is null)
         {
             errors["after"] = [$"'{after}' is not one of your jobs; pass the last job id of the previous page"];
         }
@@ -117,12 +118,13 @@ public static class JobsApi
     public static async Task<Results<Ok<JobView>, NotFound<ProblemDetails>>> GetAsync(
         string id, ClaimsPrincipal user, [AsParameters] JobsServices services, CancellationToken cancellationToken)
     {
-        var record = await services.Store.GetAsync(id, cancellationToken);
-        if (record is null || record.Team != user.Team())
+        var key = new JobKey(user.Team(), id);
+        var record = await services.Store.GetAsync(key, cancellationToken);
+        if (record is null)
         {
             return NotFound(id);
         }
-        var events = await services.Store.EventsAsync(id, cancellationToken);
+        var events = await services.Store.EventsAsync(key, cancellationToken);
         return TypedResults.Ok(JobView.From(record, events));
     }
 
@@ -131,11 +133,12 @@ public static class JobsApi
         string id, ClaimsPrincipal user, [AsParameters] JobsServices services, CancellationToken cancellationToken)
     {
         var team = user.Team();
+        var key = new JobKey(team, id);
         // A loop writer may update the job between our read and write; the version check tells us, and we read again.
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            var record = await services.Store.GetAsync(id, cancellationToken);
-            if (record is null || record.Team != team)
+            var record = await services.Store.GetAsync(key, cancellationToken);
+            if (record is null)
             {
                 return NotFound(id);
             }

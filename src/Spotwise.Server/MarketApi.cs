@@ -66,9 +66,8 @@ public static class MarketApi
         ClaimsPrincipal user, [AsParameters] MarketServices services, CancellationToken cancellationToken)
     {
         var team = user.Team();
-        var mine = (await services.Store.ListAsync(new JobQuery(Team: team), cancellationToken)).Select(j => j.Id).ToHashSet(StringComparer.Ordinal);
         var instances = await services.Compute.DescribeAsync(cancellationToken);
-        return TypedResults.Ok<IReadOnlyList<InstanceView>>([.. instances.Where(i => mine.Contains(i.JobId)).Select(i => new InstanceView(
+        return TypedResults.Ok<IReadOnlyList<InstanceView>>([.. instances.Where(i => i.Team == team).Select(i => new InstanceView(
             i.InstanceId, i.JobId, i.Attempt, i.Market.ToWire(), i.InstanceType, i.Zone, i.State.ToString().ToLowerInvariant(),
             i.LaunchedAt, i.RunningSince, i.EndedAt, i.InterruptionNoticeAt, i.PricePerHourUsd, i.CostSoFarUsd, i.Error))]);
     }

@@ -40,17 +40,13 @@ public static class PlanApi
 
     /// <summary>
     /// The latest plan as a team may see it: its own jobs only (one plan covers every team's queue; job ids and
-    /// reasons are the teams' own business), with the whole plan's totals.
+    /// reasons are the teams' own business), under their own ids, with the whole plan's totals. The stored plan names
+    /// jobs by key, <c>team/id</c> (<see cref="Scheduler.PlanningId"/>), so the team's entries are those of its keys.
     /// </summary>
-    public static async Task<PlanDocument?> TeamPlanAsync(IJobStore store, string team, CancellationToken cancellationToken)
-    {
-        if (await store.LatestPlanAsync(cancellationToken) is not { } plan)
-        {
-            return null;
-        }
-        var ids = (await store.ListAsync(new JobQuery(Team: team), cancellationToken)).Select(j => j.Id).ToHashSet(StringComparer.Ordinal);
-        return plan.OnlyJobs(ids.Contains);
-    }
+    public static async Task<PlanDocument?> TeamPlanAsync(IJobStore store, string team, CancellationToken cancellationToken) =>
+        await store.LatestPlanAsync(cancellationToken) is { } plan
+            ? plan.RenameJobs(id => JobKey.TryParse(id, out var key) && key.Team == team ? key.Id : null, text => JobKey.ForTeam(text, team))
+            : null;
 
     /// <summary>Plans the posted jobs with the configured planner and limits, as if the queue held only them.</summary>
     public static async Task<Results<Ok<PlanDocument>, ValidationProblem, ProblemHttpResult>> PreviewAsync(

@@ -59,6 +59,66 @@ public static class Migrations
         // Plans as gzipped JSON: a 100,000-job plan is ~35 MB of text, written under the store's only writer lock
         // every cycle (submissions waited behind it) and kept 50 times over. New rows leave `document` empty.
         new(2, "ALTER TABLE plans ADD COLUMN document_gzip BLOB"),
+        // Job ids are a team's own (issue 10): two teams may both have "job-1", so jobs are keyed (team, id) and events
+        // (team, job_id, seq). Listing keeps submission order through an explicit `seq` (the old rowid), not SQLite's
+        // rowid, so paging means the same in any store. SQLite cannot change a primary key in place: the tables are
+        // rebuilt. The new tables' foreign key names `jobs_v3` until the rename (which rewrites it), so the old `jobs`
+        // is dropped with no child left pointing at it; `PRAGMA foreign_keys` cannot be switched off inside the
+        // migration's transaction.
+        new(3, """
+            CREATE TABLE jobs_v3 (
+                team TEXT NOT NULL,
+                id TEXT NOT NULL,
+                seq INTEGER NOT NULL UNIQUE,
+                body TEXT NOT NULL,
+                job TEXT NOT NULL,
+                state TEXT NOT NULL,
+                attempt INTEGER NOT NULL,
+                placement_market TEXT,
+                placement_instance_type TEXT,
+                placement_zone TEXT,
+                placement_start TEXT,
+                placement_price_per_hour_usd REAL,
+                placement_expected_cost_usd REAL,
+                placement_fallback_at TEXT,
+                instance_id TEXT,
+                started_at TEXT,
+                finished_at TEXT,
+                cost_so_far_usd REAL NOT NULL,
+                done_hours REAL NOT NULL,
+                last_error TEXT,
+                version INTEGER NOT NULL,
+                submitted_at TEXT NOT NULL,
+                PRIMARY KEY (team, id)
+            );
+            INSERT INTO jobs_v3 (team, id, seq, body, job, state, attempt, placement_market, placement_instance_type, placement_zone,
+                placement_start, placement_price_per_hour_usd, placement_expected_cost_usd, placement_fallback_at, instance_id, started_at,
+                finished_at, cost_so_far_usd, done_hours, last_error, version, submitted_at)
+            SELECT team, id, rowid, body, job, state, attempt, placement_market, placement_instance_type, placement_zone,
+                placement_start, placement_price_per_hour_usd, placement_expected_cost_usd, placement_fallback_at, instance_id, started_at,
+                finished_at, cost_so_far_usd, done_hours, last_error, version, submitted_at
+            FROM jobs;
+            CREATE TABLE job_events_v3 (
+                team TEXT NOT NULL,
+                job_id TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                at TEXT NOT NULL,
+                from_state TEXT,
+                to_state TEXT NOT NULL,
+                cause TEXT NOT NULL,
+                PRIMARY KEY (team, job_id, seq),
+                FOREIGN KEY (team, job_id) REFERENCES jobs_v3 (team, id)
+            ) WITHOUT ROWID;
+            INSERT INTO job_events_v3 (team, job_id, seq, at, from_state, to_state, cause)
+            SELECT j.team, e.job_id, e.seq, e.at, e.from_state, e.to_state, e.cause
+            FROM job_events e JOIN jobs j ON j.id = e.job_id;
+            DROP TABLE job_events;
+            DROP TABLE jobs;
+            ALTER TABLE jobs_v3 RENAME TO jobs;
+            ALTER TABLE job_events_v3 RENAME TO job_events;
+            CREATE INDEX jobs_by_state ON jobs (state);
+            CREATE INDEX jobs_by_team_state ON jobs (team, state);
+            """),
     ];
 
     public static int Latest(IReadOnlyList<Migration> migrations) => migrations.Count == 0 ? 0 : migrations[^1].Version;

@@ -79,24 +79,26 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
         }
         return await WriteAsync(async (connection, tx) =>
         {
-            await using var find = Command(connection, tx, $"SELECT {RecordColumns}, body FROM jobs WHERE id = @id;", "@id");
+            await using var find = Command(connection, tx, $"SELECT {RecordColumns}, body FROM jobs WHERE team = @team AND id = @id;", "@team", "@id");
+            // seq keeps submission order for paging; MAX over its unique index is one index step, and the writer lock
+            // (BEGIN IMMEDIATE) makes it safe.
             await using var insert = Command(connection, tx,
-                "INSERT INTO jobs (id, team, body, job, state, attempt, cost_so_far_usd, done_hours, version, submitted_at) " +
-                "VALUES (@id, @team, @body, @job, @state, 0, 0, 0, 1, @at);",
+                "INSERT INTO jobs (team, id, seq, body, job, state, attempt, cost_so_far_usd, done_hours, version, submitted_at) " +
+                "VALUES (@team, @id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs), @body, @job, @state, 0, 0, 0, 1, @at);",
                 "@id", "@team", "@body", "@job", "@state", "@at");
             await using var firstEvent = Command(connection, tx,
-                "INSERT INTO job_events (job_id, seq, at, from_state, to_state, cause) VALUES (@id, 1, @at, NULL, @state, 'submitted');",
-                "@id", "@at", "@state");
+                "INSERT INTO job_events (team, job_id, seq, at, from_state, to_state, cause) VALUES (@team, @id, 1, @at, NULL, @state, 'submitted');",
+                "@team", "@id", "@at", "@state");
             var results = new List<SubmitResult>(batch.Count);
             foreach (var submission in batch)
             {
                 var id = submission.Job.Id;
-                find.Parameters["@id"].Value = id;
+                Set(find, ("@team", submission.Team), ("@id", id));
                 await using (var reader = await find.ExecuteReaderAsync(cancellationToken))
                 {
                     if (await reader.ReadAsync(cancellationToken))
                     {
-                        var same = reader.GetString(1) == submission.Team && reader.GetString(20) == submission.Body;
+                        var same = reader.GetString(20) == submission.Body;
                         results.Add(same ? new SubmitResult(id, SubmitOutcome.Duplicate, ReadRecord(reader)) : new SubmitResult(id, SubmitOutcome.Conflict, null));
                         continue;
                     }
@@ -105,7 +107,7 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
                 Set(insert, ("@id", id), ("@team", submission.Team), ("@body", submission.Body), ("@job", StoredJob.Write(submission.Job)),
                     ("@state", JobState.Queued.ToWire()), ("@at", Time(now)));
                 await insert.ExecuteNonQueryAsync(cancellationToken);
-                Set(firstEvent, ("@id", id), ("@at", Time(now)), ("@state", JobState.Queued.ToWire()));
+                Set(firstEvent, ("@team", submission.Team), ("@id", id), ("@at", Time(now)), ("@state", JobState.Queued.ToWire()));
                 await firstEvent.ExecuteNonQueryAsync(cancellationToken);
                 results.Add(new SubmitResult(id, SubmitOutcome.Created, record));
             }
@@ -113,17 +115,18 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
         }, cancellationToken);
     }
 
-    public async Task<JobRecord?> GetAsync(string jobId, CancellationToken cancellationToken)
+    public async Task<JobRecord?> GetAsync(JobKey key, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);
-        await using var command = Command(connection, null, $"SELECT {RecordColumns} FROM jobs WHERE id = @id;", "@id");
-        command.Parameters["@id"].Value = jobId;
+        await using var command = Command(connection, null, $"SELECT {RecordColumns} FROM jobs WHERE team = @team AND id = @id;", "@team", "@id");
+        Set(command, ("@team", key.Team), ("@id", key.Id));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? ReadRecord(reader) : null;
     }
 
     public async Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken)
     {
+        var after = query.AfterKey();
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         var where = new List<string>();
@@ -147,15 +150,15 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
             }).ToList();
             where.Add($"state IN ({string.Join(", ", names)})");
         }
-        if (query.After is not null)
+        if (after is { } cursor)
         {
-            // An unknown id matches nothing (rowid > NULL): a cursor must name a listed job.
-            where.Add("rowid > (SELECT rowid FROM jobs WHERE id = @after)");
-            command.Parameters.AddWithValue("@after", query.After);
+            // An unknown id matches nothing (seq > NULL): a cursor must name a listed job. Team is already bound.
+            where.Add("seq > (SELECT seq FROM jobs WHERE team = @team AND id = @after)");
+            command.Parameters.AddWithValue("@after", cursor.Id);
         }
         command.Parameters.AddWithValue("@limit", query.Limit is { } limit ? Math.Max(0, limit) : -1);
         command.CommandText = $"SELECT {RecordColumns} FROM jobs" + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") +
-            " ORDER BY rowid LIMIT @limit;";
+            " ORDER BY seq LIMIT @limit;";
         var records = new List<JobRecord>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -194,17 +197,17 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
         return Convert.ToDouble(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
     }
 
-    public async Task<IReadOnlyList<JobEvent>> EventsAsync(string jobId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<JobEvent>> EventsAsync(JobKey key, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken);
         await using var command = Command(connection, null,
-            "SELECT seq, at, from_state, to_state, cause FROM job_events WHERE job_id = @id ORDER BY seq;", "@id");
-        command.Parameters["@id"].Value = jobId;
+            "SELECT seq, at, from_state, to_state, cause FROM job_events WHERE team = @team AND job_id = @id ORDER BY seq;", "@team", "@id");
+        Set(command, ("@team", key.Team), ("@id", key.Id));
         var events = new List<JobEvent>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            events.Add(new JobEvent(jobId, reader.GetInt64(0), Time(reader.GetString(1)),
+            events.Add(new JobEvent(key.Team, key.Id, reader.GetInt64(0), Time(reader.GetString(1)),
                 reader.IsDBNull(2) ? null : State(reader.GetString(2)), State(reader.GetString(3)), reader.GetString(4)));
         }
         return events;
@@ -240,28 +243,28 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
     /// <summary>The read-check-write of one version-guarded update, its statements prepared once per transaction.</summary>
     private sealed class Updater(SqliteConnection connection, SqliteTransaction tx) : IAsyncDisposable
     {
-        private readonly SqliteCommand _find = Command(connection, tx, $"SELECT {RecordColumns} FROM jobs WHERE id = @id;", "@id");
+        private readonly SqliteCommand _find = Command(connection, tx, $"SELECT {RecordColumns} FROM jobs WHERE team = @team AND id = @id;", "@team", "@id");
 
         private readonly SqliteCommand _update = Command(connection, tx,
             "UPDATE jobs SET state = @state, attempt = @attempt, placement_market = @market, placement_instance_type = @type, " +
             "placement_zone = @zone, placement_start = @start, placement_price_per_hour_usd = @price, placement_expected_cost_usd = @expected, " +
             "placement_fallback_at = @fallback, instance_id = @instance, started_at = @started, finished_at = @finished, " +
             "cost_so_far_usd = @cost, done_hours = @done, last_error = @error, version = version + 1 " +
-            "WHERE id = @id AND version = @version;");
+            "WHERE team = @team AND id = @id AND version = @version;");
 
         private readonly SqliteCommand _addEvent = Command(connection, tx,
-            "INSERT INTO job_events (job_id, seq, at, from_state, to_state, cause) " +
-            "VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM job_events WHERE job_id = @id), @at, @from, @to, @cause);");
+            "INSERT INTO job_events (team, job_id, seq, at, from_state, to_state, cause) " +
+            "VALUES (@team, @id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM job_events WHERE team = @team AND job_id = @id), @at, @from, @to, @cause);");
 
         public async Task<JobRecord?> TryUpdateAsync(JobRecord updated, string cause, DateTimeOffset at, CancellationToken cancellationToken)
         {
             JobRecord stored;
-            _find.Parameters["@id"].Value = updated.Id;
+            Set(_find, ("@team", updated.Team), ("@id", updated.Id));
             await using (var reader = await _find.ExecuteReaderAsync(cancellationToken))
             {
                 if (!await reader.ReadAsync(cancellationToken))
                 {
-                    throw JobUpdates.NotInStore(updated.Id);
+                    throw JobUpdates.NotInStore(updated.Key);
                 }
                 stored = ReadRecord(reader);
             }
@@ -274,14 +277,14 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
                 ("@type", p?.InstanceType), ("@zone", p?.Zone), ("@start", Time(p?.PlannedStart)), ("@price", p?.PricePerHourUsd),
                 ("@expected", p?.ExpectedCostUsd), ("@fallback", Time(p?.FallbackAt)), ("@instance", updated.InstanceId),
                 ("@started", Time(updated.StartedAt)), ("@finished", Time(updated.FinishedAt)), ("@cost", updated.CostSoFarUsd),
-                ("@done", updated.DoneHours), ("@error", updated.LastError), ("@id", updated.Id), ("@version", updated.Version));
+                ("@done", updated.DoneHours), ("@error", updated.LastError), ("@team", updated.Team), ("@id", updated.Id), ("@version", updated.Version));
             if (await _update.ExecuteNonQueryAsync(cancellationToken) != 1)
             {
                 return null;
             }
             if (moved)
             {
-                Set(_addEvent, ("@id", updated.Id), ("@at", Time(at)), ("@from", stored.State.ToWire()), ("@to", updated.State.ToWire()),
+                Set(_addEvent, ("@team", updated.Team), ("@id", updated.Id), ("@at", Time(at)), ("@from", stored.State.ToWire()), ("@to", updated.State.ToWire()),
                     ("@cause", cause));
                 await _addEvent.ExecuteNonQueryAsync(cancellationToken);
             }
@@ -438,7 +441,7 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
         {
             if (!MarketNames.TryParse(r.GetString(5), out var market))
             {
-                throw new InvalidDataException($"job '{r.GetString(0)}': stored market '{r.GetString(5)}' is unknown");
+                throw new InvalidDataException($"job '{r.GetString(0)}' of team '{r.GetString(1)}': stored market '{r.GetString(5)}' is unknown");
             }
             placement = new Placement(market, r.GetString(6), r.GetString(7), Time(r.GetString(8)), r.GetDouble(9), r.GetDouble(10),
                 OptionalTime(r, 11));

@@ -118,7 +118,7 @@ public class PlanDocumentTests
     }
 
     [Fact]
-    public void Only_jobs_keeps_the_chosen_jobs_in_every_per_job_list_and_the_totals_whole()
+    public void Renaming_jobs_keeps_the_chosen_jobs_under_their_new_ids_in_every_per_job_list_and_the_totals_whole()
     {
         var whole = PlanDocument.From(Document.Value.Plan) with
         {
@@ -127,12 +127,16 @@ public class PlanDocumentTests
                 [new("train", "re-planned"), new("etl", "re-planned")], 1, null, 0.5, "llm"),
         };
 
-        var part = whole.OnlyJobs(id => id is "etl" or "late");
+        var part = whole.RenameJobs(id => id is "etl" or "late" ? id.ToUpperInvariant() : null, text => "<" + text + ">");
 
-        Assert.Equal(["etl"], part.Schedule.Select(a => a.JobId));
-        Assert.Equal(["late"], part.Unplanned.Select(u => u.JobId));
-        Assert.Equal([(string?)"etl", null], part.Llm!.Violations.Select(v => v.JobId));
-        Assert.Equal(["etl"], part.Llm.Repaired.Select(r => r.JobId));
+        Assert.Equal(["ETL"], part.Schedule.Select(a => a.JobId));
+        Assert.Equal(["LATE"], part.Unplanned.Select(u => u.JobId));
+        Assert.Equal([(string?)"ETL", null], part.Llm!.Violations.Select(v => v.JobId));
+        Assert.Equal(["<etl ends late>", "<not JSON>"], part.Llm.Violations.Select(v => v.Message));
+        Assert.Equal(["ETL"], part.Llm.Repaired.Select(r => r.JobId));
+        Assert.Equal(["<re-planned>"], part.Llm.Repaired.Select(r => r.Reason));
+        Assert.Equal([.. whole.Schedule.Where(a => a.JobId == "etl").Select(a => $"<{a.Reason}>")], part.Schedule.Select(a => a.Reason));
+        Assert.Equal([.. whole.Unplanned.Where(u => u.JobId == "late").Select(u => $"<{u.Reason}>")], part.Unplanned.Select(u => u.Reason));
         Assert.Equal(whole.Totals, part.Totals);
     }
 }

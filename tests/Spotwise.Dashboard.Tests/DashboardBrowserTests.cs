@@ -157,7 +157,7 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
 
         // The demo clock, by hand: the reconcile loop launches, observes and finishes the job as virtual time passes.
         var store = _server.Factory.Services.GetRequiredService<IJobStore>();
-        for (var i = 0; i < 60 && (await store.GetAsync("short-1", default))!.State != JobState.Succeeded; i++)
+        for (var i = 0; i < 60 && (await store.GetAsync(new JobKey("team-b", "short-1"), default))!.State != JobState.Succeeded; i++)
         {
             _server.Factory.Time.Advance(TimeSpan.FromMinutes(2));
             await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System);

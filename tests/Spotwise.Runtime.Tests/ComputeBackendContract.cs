@@ -55,6 +55,20 @@ public abstract class ComputeBackendContract
     }
 
     [Fact]
+    public async Task The_same_job_id_of_two_teams_is_two_instances_each_reported_with_its_team()
+    {
+        var mine = OnDemandRequest("job-1");
+        var theirs = ForTeam(mine, "other");
+
+        var first = await Backend.LaunchAsync(mine, Ct);
+        var second = await Backend.LaunchAsync(theirs, Ct);
+
+        Assert.NotEqual(first.InstanceId, second.InstanceId);
+        Assert.Equal((Team, "other"), (first.Team, second.Team));
+        Assert.Equal(["ml/job-1", "other/job-1"], (await Backend.DescribeAsync(Ct)).Select(s => s.Job.ToString()).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Describe_lists_every_launched_instance_as_it_was_asked_for()
     {
         var a = OnDemandRequest("job-a");
@@ -68,7 +82,7 @@ public abstract class ComputeBackendContract
         foreach (var request in new[] { a, b })
         {
             var status = Assert.Single(statuses, s => s.ClientToken == request.ClientToken);
-            Assert.Equal(request.JobId, status.JobId);
+            Assert.Equal((request.Team, request.JobId), (status.Team, status.JobId));
             Assert.Equal(request.Attempt, status.Attempt);
             Assert.Equal(request.Market, status.Market);
             Assert.Equal(request.InstanceType, status.InstanceType);
@@ -136,9 +150,16 @@ public abstract class ComputeBackendContract
     [Fact]
     public async Task A_new_backend_knows_no_instances() => Assert.Empty(await Backend.DescribeAsync(Ct));
 
+    /// <summary>The team the contract's jobs belong to unless a test says otherwise.</summary>
+    protected const string Team = "ml";
+
     protected static LaunchRequest Request(
         string jobId, int attempt, Market market, string instanceType, string zone, double workHours,
-        bool checkpointable = false, double checkpointIntervalHours = 0, string? command = null) =>
-        new(ClientTokens.For(jobId, attempt), jobId, attempt, market, instanceType, zone, workHours, checkpointable,
+        bool checkpointable = false, double checkpointIntervalHours = 0, string? command = null, string team = Team) =>
+        new(ClientTokens.For(new JobKey(team, jobId), attempt), team, jobId, attempt, market, instanceType, zone, workHours, checkpointable,
             checkpointIntervalHours, command);
+
+    /// <summary>The same request for another team's job of the same id (its own client token, as the reconciler makes it).</summary>
+    protected static LaunchRequest ForTeam(LaunchRequest request, string team) =>
+        request with { Team = team, ClientToken = ClientTokens.For(new JobKey(team, request.JobId), request.Attempt) };
 }

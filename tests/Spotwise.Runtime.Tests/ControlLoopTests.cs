@@ -38,7 +38,7 @@ public sealed class ControlLoopTests : StoreTestBase
     private async Task RunAsync(SpotTrace trace, double hours, params Job[] jobs)
     {
         var (_, scheduler, loop) = Service(trace);
-        await Store.SubmitAsync([.. jobs.Select(j => new Submission(j, "ml", j.Id))], Now, CancellationToken.None);
+        await Store.SubmitAsync([.. jobs.Select(j => new Submission(j, Team, j.Id))], Now, CancellationToken.None);
         var end = Now.AddHours(hours);
         while (Time.GetUtcNow() < end)
         {
@@ -54,14 +54,14 @@ public sealed class ControlLoopTests : StoreTestBase
     }
 
     private async Task<IReadOnlyList<JobState>> StatesOf(string id) =>
-        [.. (await Store.EventsAsync(id, CancellationToken.None)).Select(e => e.To)];
+        [.. (await Store.EventsAsync(Key(id), CancellationToken.None)).Select(e => e.To)];
 
     [Fact]
     public async Task A_job_is_planned_launched_run_and_finished_in_virtualTime()
     {
         await RunAsync(P3Spot(availableHours: 48), hours: 12, P3Job("train", hours: 3, deadlineHours: 10));
 
-        var job = (await Store.GetAsync("train", CancellationToken.None))!;
+        var job = (await Store.GetAsync(Key("train"), CancellationToken.None))!;
         Assert.Equal(JobState.Succeeded, job.State);
         Assert.Equal([JobState.Queued, JobState.Planned, JobState.Launching, JobState.Running, JobState.Succeeded], await StatesOf("train"));
         Assert.Equal(Market.Spot, job.Placement!.Market);
@@ -75,7 +75,7 @@ public sealed class ControlLoopTests : StoreTestBase
         // Spot disappears after an hour and never returns; 4 h of work are due in 10 h.
         await RunAsync(P3Spot(availableHours: 1), hours: 12, P3Job("train", hours: 4, deadlineHours: 10));
 
-        var job = (await Store.GetAsync("train", CancellationToken.None))!;
+        var job = (await Store.GetAsync(Key("train"), CancellationToken.None))!;
         Assert.Equal(JobState.Succeeded, job.State);
         Assert.Contains(JobState.Interrupted, await StatesOf("train"));
         Assert.Equal(Market.OnDemand, job.Placement!.Market);
@@ -91,12 +91,12 @@ public sealed class ControlLoopTests : StoreTestBase
     public async Task A_cancelled_running_job_has_its_instance_terminated()
     {
         var (cloud, scheduler, loop) = Service(P3Spot(48));
-        await Store.SubmitAsync([new Submission(P3Job("train", 3, 10), "ml", "train")], Now, CancellationToken.None);
+        await Store.SubmitAsync([new Submission(P3Job("train", 3, 10), Team, "train")], Now, CancellationToken.None);
         await scheduler.RunCycleAsync(CancellationToken.None);
         await loop.TickAsync(CancellationToken.None);
         Time.Advance(TimeSpan.FromMinutes(5));
         await loop.TickAsync(CancellationToken.None);
-        var running = (await Store.GetAsync("train", CancellationToken.None))!;
+        var running = (await Store.GetAsync(Key("train"), CancellationToken.None))!;
         Assert.Equal(JobState.Running, running.State);
 
         await Store.TryUpdateAsync(running with { State = JobState.Cancelled }, "cancelled by the user", Time.GetUtcNow(), CancellationToken.None);
@@ -111,7 +111,7 @@ public sealed class ControlLoopTests : StoreTestBase
     {
         // The loop misses everything between launch and the end of the work: the next tick must still settle the job.
         var (cloud, scheduler, loop) = Service(P3Spot(48));
-        await Store.SubmitAsync([new Submission(P3Job("quick", 1, 10), "ml", "quick")], Now, CancellationToken.None);
+        await Store.SubmitAsync([new Submission(P3Job("quick", 1, 10), Team, "quick")], Now, CancellationToken.None);
         await scheduler.RunCycleAsync(CancellationToken.None);
         await loop.TickAsync(CancellationToken.None);
         Assert.Equal(JobState.Launching, (await Get("quick"))!.State);

@@ -95,4 +95,14 @@ public sealed class LocalProcessComputeTests : ComputeBackendContract, IDisposab
 
         Assert.Contains("env/2", await File.ReadAllTextAsync(Path.Combine(_logs, launched.InstanceId + ".log")), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_job_sees_its_team()
+    {
+        // Ids are a team's own: the id alone does not say whose job runs.
+        var launched = await Backend.LaunchAsync(ForTeam(Job("env", "echo \"team=$SPOTWISE_TEAM\""), "vision"), Ct);
+        await LetTimePassAsync(TimeToFinish);
+
+        Assert.Contains("team=vision", await File.ReadAllTextAsync(Path.Combine(_logs, launched.InstanceId + ".log")), StringComparison.Ordinal);
+    }
 }

@@ -44,6 +44,8 @@ public sealed class PoisonTests : StoreTestBase
         _ => throw new ArgumentOutOfRangeException(nameof(poison)),
     };
 
+    private Task<JobRecord?> Find(string team, string id) => Store.GetAsync(new JobKey(team, id), CancellationToken.None);
+
     [Theory]
     [MemberData(nameof(Cases))]
     public async Task A_poison_job_fails_with_its_reason_and_another_teams_job_still_runs(string poison, string reason)
@@ -58,17 +60,17 @@ public sealed class PoisonTests : StoreTestBase
         var good = Poison("good-job", hours: 2) with { Deadline = Now.AddHours(6) };
         await Store.SubmitAsync([new Submission(good, "good", "good-job")], Now, CancellationToken.None);
 
-        for (var minute = 0; minute < 4 * 60 && (await Get("good-job"))!.State != JobState.Succeeded; minute++)
+        for (var minute = 0; minute < 4 * 60 && (await Find("good", "good-job"))!.State != JobState.Succeeded; minute++)
         {
             await scheduler.RunCycleAsync(CancellationToken.None);
             await loop.TickAsync(CancellationToken.None);
             Time.Advance(TimeSpan.FromMinutes(1));
         }
 
-        Assert.Equal(JobState.Succeeded, (await Get("good-job"))!.State);
+        Assert.Equal(JobState.Succeeded, (await Find("good", "good-job"))!.State);
         foreach (var job in bad)
         {
-            var stored = (await Get(job.Id))!;
+            var stored = (await Find("attacker", job.Id))!;
             Assert.Equal(JobState.Failed, stored.State);
             Assert.Contains(reason, stored.LastError, StringComparison.Ordinal);
         }
@@ -80,15 +82,15 @@ public sealed class PoisonTests : StoreTestBase
         var scheduler = new Scheduler(Store, new CatalogPriceFeed(Catalog), new GreedyPlanner(), new SchedulerOptions(), Time, NullLogger<Scheduler>.Instance);
         var chain = Enumerable.Range(0, 2_000).Select(i => Poison($"c{i}") with { DependsOn = i == 0 ? ["root"] : [$"c{i - 1}"] }).ToList();
         await Store.SubmitAsync([new Submission(Poison("root"), "t", "root"), .. chain.Select(j => new Submission(j, "t", j.Id))], Now, CancellationToken.None);
-        var root = (await Get("root"))!;
+        var root = (await Find("t", "root"))!;
         await Store.TryUpdateAsync(root with { State = JobState.Failed, LastError = "exit code 3" }, "failed", Now, CancellationToken.None);
 
         await scheduler.RunCycleAsync(CancellationToken.None);
 
-        var last = (await Get("c1999"))!;
+        var last = (await Find("t", "c1999"))!;
         Assert.Equal(JobState.Failed, last.State);
         Assert.Equal("prerequisite 'c1998' can never run: prerequisite 'root' failed: exit code 3", last.LastError);
-        Assert.Equal("prerequisite 'root' failed: exit code 3", (await Get("c0"))!.LastError);
+        Assert.Equal("prerequisite 'root' failed: exit code 3", (await Find("t", "c0"))!.LastError);
     }
 
     /// <summary>The real CP-SAT planner, made to throw whenever a problem holds one marked job (a bug we have not met yet).</summary>
@@ -99,7 +101,7 @@ public sealed class PoisonTests : StoreTestBase
         public string Name => inner.Name;
 
         public Plan Solve(PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken) =>
-            problem.Jobs.Any(j => j.Id == PoisonId)
+            problem.Jobs.Any(j => j.Id.EndsWith("/" + PoisonId, StringComparison.Ordinal)) // the scheduler plans by team/id
                 ? throw new InvalidOperationException("a bug in the planner")
                 : inner.Solve(problem, options, cancellationToken);
     }
@@ -126,7 +128,7 @@ public sealed class PrerequisitesTests
         var doomed = Prerequisites.Doomed(jobs, (_, _) => null);
 
         Assert.Equal(10_000, doomed.Count);
-        Assert.Equal("its dependencies form a cycle", doomed["j0"]);
+        Assert.Equal("its dependencies form a cycle", doomed[new JobKey("t", "j0")]);
     }
 
     [Fact]
@@ -136,7 +138,7 @@ public sealed class PrerequisitesTests
 
         var doomed = Prerequisites.Doomed(jobs, (_, _) => null);
 
-        Assert.Equal(["a", "b", "c"], doomed.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["a", "b", "c"], doomed.Keys.Select(k => k.Id).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -149,9 +151,9 @@ public sealed class PrerequisitesTests
 
         var doomed = Prerequisites.Doomed(jobs, (_, dep) => others.GetValueOrDefault(dep));
 
-        Assert.Equal("prerequisite 'gone' does not exist", doomed["a"]);
-        Assert.Equal("prerequisite 'x' was cancelled", doomed["b"]);
-        Assert.False(doomed.ContainsKey("c"));
+        Assert.Equal("prerequisite 'gone' does not exist", doomed[new JobKey("t", "a")]);
+        Assert.Equal("prerequisite 'x' was cancelled", doomed[new JobKey("t", "b")]);
+        Assert.False(doomed.ContainsKey(new JobKey("t", "c")));
     }
 
     [Fact]

@@ -38,7 +38,7 @@ public class ReconcilerTests
     {
         var a = attempt ?? job.Attempt;
         var p = job.Placement!;
-        return new InstanceStatus($"i-{job.Id}-{a}", ClientTokens.For(job.Id, a), job.Id, a, p.Market, p.InstanceType, p.Zone, state,
+        return new InstanceStatus($"i-{job.Id}-{a}", ClientTokens.For(job.Key, a), job.Team, job.Id, a, p.Market, p.InstanceType, p.Zone, state,
             Now.AddHours(-1), Now.AddHours(-0.9), state is InstanceState.Pending or InstanceState.Running ? null : Now, null,
             p.PricePerHourUsd, 1.0, saved, error);
     }
@@ -54,7 +54,7 @@ public class ReconcilerTests
         var launch = Assert.IsType<Launch>(Assert.Single(Decide([job])));
 
         Assert.Equal(1, launch.Attempt);
-        Assert.Equal("a#1", launch.Request.ClientToken);
+        Assert.Equal("ml/a#1", launch.Request.ClientToken);
         Assert.Equal((Market.Spot, "p3.2xlarge", "us-east-1", 4.0), (launch.Request.Market, launch.Request.InstanceType, launch.Request.Zone, launch.Request.WorkHours));
     }
 
@@ -78,7 +78,7 @@ public class ReconcilerTests
 
         var launch = Assert.IsType<Launch>(Assert.Single(Decide([job])));
 
-        Assert.Equal("a#1", launch.Request.ClientToken);
+        Assert.Equal("ml/a#1", launch.Request.ClientToken);
     }
 
     [Theory]
@@ -123,7 +123,7 @@ public class ReconcilerTests
         var sw = Assert.IsType<SwitchToOnDemand>(Assert.Single(Decide([job], Instance(job, InstanceState.Interrupted))));
 
         Assert.Equal(2, sw.Attempt);
-        Assert.Equal((Market.OnDemand, "g5.4xlarge", "a#2", 4.0), (sw.Request.Market, sw.Request.InstanceType, sw.Request.ClientToken, sw.Request.WorkHours));
+        Assert.Equal((Market.OnDemand, "g5.4xlarge", "ml/a#2", 4.0), (sw.Request.Market, sw.Request.InstanceType, sw.Request.ClientToken, sw.Request.WorkHours));
         Assert.Null(sw.SpotInstanceId);
     }
 
@@ -187,6 +187,31 @@ public class ReconcilerTests
     }
 
     [Fact]
+    public void The_same_id_in_two_teams_is_two_jobs_each_following_its_own_instance()
+    {
+        var ours = Job("a", JobState.Running, attempt: 1);
+        var theirs = Job("a", JobState.Launching, attempt: 1) with { Team = "other" };
+
+        var actions = Decide([ours, theirs],
+            Instance(ours, InstanceState.Succeeded), Instance(theirs, InstanceState.Running) with { InstanceId = "i-other-a-1" });
+
+        Assert.Equal(
+            [(new JobKey("ml", "a"), JobState.Succeeded, "i-a-1"), (new JobKey("other", "a"), JobState.Running, "i-other-a-1")],
+            actions.Cast<RecordObservation>().Select(o => (o.Job, o.NewState, o.Instance.InstanceId)));
+    }
+
+    [Fact]
+    public void An_instance_of_another_teams_job_under_a_known_id_is_an_orphan()
+    {
+        var ours = Job("a", JobState.Running, attempt: 1);
+        var stranger = Instance(ours with { Team = "other" }, InstanceState.Running) with { InstanceId = "i-other-a-1" };
+
+        var stop = Assert.IsType<Terminate>(Assert.Single(Decide([ours], Instance(ours, InstanceState.Running), stranger)));
+
+        Assert.Equal((new JobKey("other", "a"), "i-other-a-1", "no such job"), (stop.Job, stop.InstanceId, stop.Why));
+    }
+
+    [Fact]
     public void A_queued_job_whose_deadline_passed_fails()
     {
         var job = Job("a", JobState.Queued, deadlineHours: -1);
@@ -208,6 +233,6 @@ public class ReconcilerTests
         var second = Decide(jobs, observed).Select(a => a.Key);
 
         Assert.Equal(first, second);
-        Assert.Equal(["a#1:Launch", "b#1:RecordObservation", "c#1:Replan", "d#1:Terminate"], first);
+        Assert.Equal(["ml/a#1:Launch", "ml/b#1:RecordObservation", "ml/c#1:Replan", "ml/d#1:Terminate"], first);
     }
 }

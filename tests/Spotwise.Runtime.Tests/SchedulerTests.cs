@@ -11,7 +11,7 @@ public sealed class SchedulerTests : StoreTestBase
         new SchedulerOptions { Limits = limits ?? CapacityLimits.Default }, Time, NullLogger<Scheduler>.Instance);
 
     private async Task SubmitAsync(params Job[] jobs) =>
-        await Store.SubmitAsync([.. jobs.Select(j => new Submission(j, "ml", $"{{\"jobId\":\"{j.Id}\"}}"))], Now, CancellationToken.None);
+        await Store.SubmitAsync([.. jobs.Select(j => new Submission(j, Team, $"{{\"jobId\":\"{j.Id}\"}}"))], Now, CancellationToken.None);
 
     [Fact]
     public async Task A_cycle_plans_queued_jobs_andStores_the_plan()
@@ -25,7 +25,7 @@ public sealed class SchedulerTests : StoreTestBase
         var b = (await Get("b"))!;
         Assert.Equal((JobState.Planned, Market.Spot, "p3.2xlarge"), (b.State, b.Placement!.Market, b.Placement.InstanceType));
         Assert.Equal(2, (await Store.LatestPlanAsync(CancellationToken.None))!.Totals.JobsPlanned);
-        Assert.Contains(await Store.EventsAsync("b", CancellationToken.None), e => e.To == JobState.Planned && e.Cause.StartsWith("planned: spot", StringComparison.Ordinal));
+        Assert.Contains(await Store.EventsAsync(Key("b"), CancellationToken.None), e => e.To == JobState.Planned && e.Cause.StartsWith("planned: spot", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -93,19 +93,50 @@ public sealed class SchedulerTests : StoreTestBase
         await SubmitAsync(P3Job("racer", 1, 10), P3Job("other", 1, 10));
         await Scheduler().RunCycleAsync(CancellationToken.None);
         // The reconciler launches "racer" just after the scheduler has read the waiting jobs.
-        var racing = new LaunchesBetweenReads(Store, "racer", Now);
+        var racing = new LaunchesBetweenReads(Store, Key("racer"), Now);
         var scheduler = new Scheduler(racing, new CatalogPriceFeed(Catalog), new CpSatPlanner(), new SchedulerOptions(), Time, NullLogger<Scheduler>.Instance);
         await Store.TryUpdateAsync((await Get("other"))! with { State = JobState.Queued, Placement = null }, "re-plan", Now, CancellationToken.None);
 
         var plan = await scheduler.RunCycleAsync(CancellationToken.None);
 
         Assert.NotNull(plan);
-        Assert.Equal(["other"], plan.Schedule.Select(a => a.JobId));
+        Assert.Equal([Key("other").ToString()], plan.Schedule.Select(a => a.JobId));
         Assert.Equal(JobState.Launching, (await Get("racer"))!.State);
     }
 
+    [Fact]
+    public async Task Two_teams_jobs_of_one_id_are_planned_each_and_prerequisites_stay_within_the_team()
+    {
+        await SubmitAsync(P3Job("prep", 1, 10), P3Job("train", 1, 10) with { DependsOn = ["prep"] });
+        await Store.SubmitAsync([new Submission(P3Job("prep", 1, 10), "cv", "prep"), new Submission(P3Job("train", 1, 10), "cv", "train")], Now,
+            CancellationToken.None);
+
+        await Scheduler().RunCycleAsync(CancellationToken.None);
+
+        var planned = await Store.ListAsync(new JobQuery(States: [JobState.Planned]), CancellationToken.None);
+        Assert.Equal(4, planned.Count);
+        var start = planned.ToDictionary(r => r.Key, r => r.Placement!.PlannedStart);
+        Assert.True(start[Key("train")] >= start[Key("prep")].AddHours(1), $"ml/train starts {start[Key("train")]:O}, before ml/prep ends");
+        // The stored plan names jobs by key: "cv/prep" and "ml/prep" are two jobs.
+        var plan = (await Store.LatestPlanAsync(CancellationToken.None))!;
+        Assert.Equal(["cv/prep", "cv/train", "ml/prep", "ml/train"], plan.Schedule.Select(a => a.JobId).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_reason_names_the_teams_jobs_by_their_own_ids()
+    {
+        await SubmitAsync(P3Job("prep", 5, 2), P3Job("train", 1, 10) with { DependsOn = ["prep"] });
+
+        await Scheduler().RunCycleAsync(CancellationToken.None);
+
+        var train = (await Get("train"))!;
+        Assert.Equal(JobState.Queued, train.State);
+        Assert.Contains("'prep'", train.LastError, StringComparison.Ordinal);
+        Assert.DoesNotContain("ml/", train.LastError, StringComparison.Ordinal);
+    }
+
     /// <summary>The real store, with one job launched right after the first listing (as a concurrent reconciler would).</summary>
-    private sealed class LaunchesBetweenReads(IJobStore inner, string jobId, DateTimeOffset now) : IJobStore
+    private sealed class LaunchesBetweenReads(IJobStore inner, JobKey job, DateTimeOffset now) : IJobStore
     {
         private bool _done;
 
@@ -115,21 +146,21 @@ public sealed class SchedulerTests : StoreTestBase
             if (!_done)
             {
                 _done = true;
-                var job = (await inner.GetAsync(jobId, cancellationToken))!;
-                await inner.TryUpdateAsync(job with { State = JobState.Launching, Attempt = 1 }, "launched", now, cancellationToken);
+                var record = (await inner.GetAsync(job, cancellationToken))!;
+                await inner.TryUpdateAsync(record with { State = JobState.Launching, Attempt = 1 }, "launched", now, cancellationToken);
             }
             return result;
         }
 
         public Task<IReadOnlyList<SubmitResult>> SubmitAsync(IReadOnlyList<Submission> batch, DateTimeOffset now, CancellationToken ct) => inner.SubmitAsync(batch, now, ct);
 
-        public Task<JobRecord?> GetAsync(string id, CancellationToken ct) => inner.GetAsync(id, ct);
+        public Task<JobRecord?> GetAsync(JobKey key, CancellationToken ct) => inner.GetAsync(key, ct);
 
         public Task<IReadOnlyDictionary<JobState, int>> CountByStateAsync(string? team, CancellationToken ct) => inner.CountByStateAsync(team, ct);
 
         public Task<double> SpendSoFarUsdAsync(string? team, CancellationToken ct) => inner.SpendSoFarUsdAsync(team, ct);
 
-        public Task<IReadOnlyList<JobEvent>> EventsAsync(string id, CancellationToken ct) => inner.EventsAsync(id, ct);
+        public Task<IReadOnlyList<JobEvent>> EventsAsync(JobKey key, CancellationToken ct) => inner.EventsAsync(key, ct);
 
         public Task<JobRecord?> TryUpdateAsync(JobRecord updated, string cause, DateTimeOffset at, CancellationToken ct) => inner.TryUpdateAsync(updated, cause, at, ct);
 

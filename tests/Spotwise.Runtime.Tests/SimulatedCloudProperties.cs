@@ -31,7 +31,7 @@ public class SimulatedCloudProperties
                 if (launch || launched.Count == 0)
                 {
                     n++;
-                    var request = new LaunchRequest(ClientTokens.For($"j{n}", 1), $"j{n}", 1, Market.Spot, V100, Zone, hours, true, 0.25, null);
+                    var request = new LaunchRequest(ClientTokens.For(new JobKey("t", $"j{n}"), 1), "t", $"j{n}", 1, Market.Spot, V100, Zone, hours, true, 0.25, null);
                     launched.Add((await cloud.LaunchAsync(request, CancellationToken.None)).InstanceId);
                 }
                 else

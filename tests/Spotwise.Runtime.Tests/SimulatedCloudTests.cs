@@ -67,7 +67,7 @@ public sealed class SimulatedCloudTests : ComputeBackendContract
         await cloud.LaunchAsync(Spot("job", 2), Ct);
 
         var e = await Assert.ThrowsAsync<ArgumentException>(() => cloud.LaunchAsync(Spot("job", 3), Ct));
-        Assert.Contains("job#1", e.Message, StringComparison.Ordinal);
+        Assert.Contains("ml/job#1", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -33,5 +33,10 @@ public abstract class StoreTestBase : IAsyncLifetime
         Resources = ResourceRequest.ForInstanceTypes(["p3.2xlarge"]),
     };
 
-    protected Task<JobRecord?> Get(string id) => Store.GetAsync(id, CancellationToken.None);
+    /// <summary>The team the tests submit as.</summary>
+    protected const string Team = "ml";
+
+    protected static JobKey Key(string id) => new(Team, id);
+
+    protected Task<JobRecord?> Get(string id) => Store.GetAsync(Key(id), CancellationToken.None);
 }

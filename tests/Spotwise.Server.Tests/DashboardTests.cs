@@ -50,11 +50,11 @@ public sealed class DashboardTests : IAsyncLifetime, IDisposable
     private async Task UntilPlannedAsync(string jobId)
     {
         var store = _factory.Services.GetRequiredService<IJobStore>();
-        for (var i = 0; i < 100 && (await store.GetAsync(jobId, default))?.State != JobState.Planned; i++)
+        for (var i = 0; i < 100 && (await store.GetAsync(new JobKey("team-a", jobId), default))?.State != JobState.Planned; i++)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System);
         }
-        Assert.Equal(JobState.Planned, (await store.GetAsync(jobId, default))?.State);
+        Assert.Equal(JobState.Planned, (await store.GetAsync(new JobKey("team-a", jobId), default))?.State);
     }
 
     /// <summary>Team a's job submitted and planned by the service's own cycle, and team a's browser signed in.</summary>
@@ -134,7 +134,7 @@ public sealed class DashboardTests : IAsyncLifetime, IDisposable
         Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
         Assert.DoesNotContain("Cancel job", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, cancel.StatusCode);
-        var job = await _factory.Services.GetRequiredService<IJobStore>().GetAsync("secret-of-a", default);
+        var job = await _factory.Services.GetRequiredService<IJobStore>().GetAsync(new JobKey("team-a", "secret-of-a"), default);
         Assert.NotEqual(JobState.Cancelled, job!.State);
     }
 
@@ -198,7 +198,7 @@ public sealed class DashboardTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal("/?submitted=from-form", response.Headers.Location?.OriginalString);
-        var job = await _factory.Services.GetRequiredService<IJobStore>().GetAsync("from-form", default);
+        var job = await _factory.Services.GetRequiredService<IJobStore>().GetAsync(new JobKey("team-b", "from-form"), default);
         Assert.Equal("team-b", job!.Team);
         Assert.Equal(7, job.Job.Priority);
         Assert.True(job.Job.Checkpointable);
@@ -218,6 +218,23 @@ public sealed class DashboardTests : IAsyncLifetime, IDisposable
         var page = WebUtility.HtmlDecode(await (await browser.GetAsync(second.Headers.Location!.OriginalString)).Content.ReadAsStringAsync());
         Assert.Contains("job 'to-cancel' is already cancelled; it cannot be cancelled", page, StringComparison.Ordinal);
         Assert.Contains("data-job-state>cancelled<", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_team_opens_and_cancels_its_own_job_of_an_id_another_team_uses_too()
+    {
+        await SubmitAsync("k1", "shared");
+        await SubmitAsync("k2", "shared");
+        using var teamB = await SignedInAsync("k2");
+
+        var cancel = await teamB.PostAsync("/dashboard/jobs/shared/cancel", Form());
+        var page = WebUtility.HtmlDecode(await (await teamB.GetAsync("/jobs/shared")).Content.ReadAsStringAsync());
+
+        Assert.Equal("/jobs/shared", cancel.Headers.Location?.OriginalString);
+        Assert.Contains("data-job-state>cancelled<", page, StringComparison.Ordinal);
+        var store = _factory.Services.GetRequiredService<IJobStore>();
+        Assert.Equal(JobState.Cancelled, (await store.GetAsync(new JobKey("team-b", "shared"), default))!.State);
+        Assert.NotEqual(JobState.Cancelled, (await store.GetAsync(new JobKey("team-a", "shared"), default))!.State);
     }
 
     [Fact]
@@ -253,11 +270,12 @@ public sealed class DashboardTests : IAsyncLifetime, IDisposable
     }
 
     /// <summary>A stored plan document from the <c>llm</c> planner whose raw proposal broke the rules
-    /// <paramref name="violations"/> times, the first naming a script-like job, each repaired.</summary>
+    /// <paramref name="violations"/> times, the first naming a script-like job, each repaired. Jobs are team-a's,
+    /// named by key as the scheduler stores them (<c>team-a/job-1</c>).</summary>
     private static PlanDocument LlmPlan(int violations)
     {
         var broken = Enumerable.Range(0, violations)
-            .Select(i => new Violation(ViolationKind.OverCapacity, i == 0 ? Script : $"job-{i}", $"pool spot:us-east-1:c5.large holds 2, job {(i == 0 ? Script : $"job-{i}")} is a third"))
+            .Select(i => new Violation(ViolationKind.OverCapacity, "team-a/" + (i == 0 ? Script : $"job-{i}"), $"pool spot:us-east-1:c5.large holds 2, job {(i == 0 ? Script : $"job-{i}")} is a third"))
             .ToImmutableArray();
         var plan = new Plan("llm", SpotwiseServerFactory.Start, PlanStatus.Feasible, [], [], new PlanTotals(1, 2, 50, 1, 0, 4.5, 0, 0, 0))
         {
@@ -283,8 +301,6 @@ public sealed class DashboardTests : IAsyncLifetime, IDisposable
     {
         // The jobs the violations name are team-a's: a team sees only its own jobs of the plan (PlanApi.TeamPlanAsync).
         var store = _factory.Services.GetRequiredService<IJobStore>();
-        await store.SubmitAsync([.. new[] { Script }.Concat(Enumerable.Range(1, 24).Select(i => $"job-{i}")).Select(id => new Submission(
-            new Job { Id = id, DurationHours = 1, Resources = ResourceRequest.ForInstanceTypes(["c5.large"]) }, "team-a", id))], SpotwiseServerFactory.Start, default);
         await store.SavePlanAsync(LlmPlan(violations: 25), SpotwiseServerFactory.Start, default);
         using var browser = await SignedInAsync("k1");
         using var otherTeam = await SignedInAsync("k2");

@@ -79,7 +79,7 @@ public sealed class JobsApiTests : IAsyncLifetime, IDisposable
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         var problem = await response.Content.ReadFromJsonAsync<ProblemDetails>();
         Assert.Contains("job-1", problem!.Detail, StringComparison.Ordinal);
-        Assert.Equal(5, (await Store.GetAsync("job-1", default))!.Job.Priority);
+        Assert.Equal(5, (await Store.GetAsync(new JobKey("team-a", "job-1"), default))!.Job.Priority);
     }
 
     [Fact]
@@ -143,7 +143,38 @@ public sealed class JobsApiTests : IAsyncLifetime, IDisposable
         Assert.Empty((await _teamB.GetFromJsonAsync<List<JobView>>("/api/jobs"))!);
         Assert.Equal(HttpStatusCode.NotFound, (await _teamB.DeleteAsync("/api/jobs/job-1")).StatusCode);
         Assert.Single((await _teamA.GetFromJsonAsync<List<JobView>>("/api/jobs"))!);
-        Assert.False((await Store.GetAsync("job-1", default))!.State.IsFinal());
+        Assert.False((await Store.GetAsync(new JobKey("team-a", "job-1"), default))!.State.IsFinal());
+    }
+
+    [Fact]
+    public async Task Two_teams_may_both_use_an_id_and_each_reads_and_cancels_only_its_own()
+    {
+        var fromA = await _teamA.PostAsync("/api/jobs", Json(Job1));
+        var fromB = await _teamB.PostAsync("/api/jobs", Json(Job1.Replace("\"priority\":5", "\"priority\":9", StringComparison.Ordinal)));
+
+        Assert.Equal((HttpStatusCode.Created, HttpStatusCode.Created), (fromA.StatusCode, fromB.StatusCode));
+        var a = await _teamA.GetFromJsonAsync<JobView>("/api/jobs/job-1");
+        var b = await _teamB.GetFromJsonAsync<JobView>("/api/jobs/job-1");
+        Assert.Equal(("team-a", 5, "team-b", 9), (a!.Team, a.Priority, b!.Team, b.Priority));
+
+        Assert.Equal(HttpStatusCode.OK, (await _teamB.DeleteAsync("/api/jobs/job-1")).StatusCode);
+
+        Assert.Equal("cancelled", (await _teamB.GetFromJsonAsync<JobView>("/api/jobs/job-1"))!.State);
+        var stillA = await _teamA.GetFromJsonAsync<JobView>("/api/jobs/job-1");
+        Assert.NotEqual("cancelled", stillA!.State);
+        Assert.DoesNotContain(stillA.Events!, e => e.To == "cancelled");
+        Assert.Equal(["job-1"], (await _teamA.GetFromJsonAsync<List<JobView>>("/api/jobs?state=queued,planned"))!.Select(j => j.JobId));
+    }
+
+    [Fact]
+    public async Task The_same_body_from_another_team_is_created_not_a_duplicate_of_the_first_teams_job()
+    {
+        await _teamA.PostAsync("/api/jobs", Json(Job1));
+
+        var again = await _teamB.PostAsync("/api/jobs", Json(Job1));
+
+        Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        Assert.Equal("team-b", (await again.Content.ReadFromJsonAsync<JobView>())!.Team);
     }
 
     [Fact]
@@ -241,6 +272,23 @@ public sealed class JobsApiTests : IAsyncLifetime, IDisposable
         Assert.Equal(2, planA.Totals.JobsPlanned);
         Assert.DoesNotContain("job-1", textB, StringComparison.Ordinal);
         Assert.Contains("secret-b", textB, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Each_team_sees_its_own_job_of_a_shared_id_in_the_plan_under_the_plain_id()
+    {
+        await _teamA.PostAsync("/api/jobs", Json(Job1));
+        await _teamB.PostAsync("/api/jobs", Json(Job1));
+        await _factory.Services.GetRequiredService<Scheduler>().RunCycleAsync(default);
+
+        var planA = await _teamA.GetFromJsonAsync<PlanDocument>("/api/plan");
+        var planB = await _teamB.GetFromJsonAsync<PlanDocument>("/api/plan");
+
+        Assert.Equal(("job-1", "job-1"), (Assert.Single(planA!.Schedule).JobId, Assert.Single(planB!.Schedule).JobId));
+        Assert.Equal(2, planA.Totals.JobsPlanned);
+        // The stored plan names both jobs by key; the API never shows the prefix.
+        Assert.Equal(["team-a/job-1", "team-b/job-1"],
+            (await Store.LatestPlanAsync(default))!.Schedule.Select(x => x.JobId).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed class ServiceTests
         await client.PostAsync("/api/jobs", Json(Job1));
 
         // The fake clock never moves, so only the submit's signal can have planned the job; poll real time briefly.
-        await WaitForAsync(async () => (await store.GetAsync("job-1", default))!.State == JobState.Planned);
+        await WaitForAsync(async () => (await store.GetAsync(new JobKey("team-a", "job-1"), default))!.State == JobState.Planned);
     }
 
     [Fact]
@@ -34,7 +34,7 @@ public sealed class ServiceTests
         var store = factory.Services.GetRequiredService<IJobStore>();
         var counters = factory.Services.GetRequiredService<RuntimeCounters>();
         await client.PostAsync("/api/jobs", Json(Job1));
-        await WaitForAsync(async () => (await store.GetAsync("job-1", default))!.State == JobState.Planned);
+        await WaitForAsync(async () => (await store.GetAsync(new JobKey("team-a", "job-1"), default))!.State == JobState.Planned);
         var cyclesBefore = counters.Cycles;
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
@@ -42,12 +42,12 @@ public sealed class ServiceTests
         {
             await client.PostAsync("/api/jobs", Json(Job1.Replace("job-1", $"job-{i}", StringComparison.Ordinal)));
         }
-        await WaitForAsync(async () => (await store.GetAsync("job-6", default))!.State == JobState.Planned);
+        await WaitForAsync(async () => (await store.GetAsync(new JobKey("team-a", "job-6"), default))!.State == JobState.Planned);
 
         // Five signals, one cycle, and not before the gap (counted from the first cycle's start, which is earlier).
         Assert.Equal(cyclesBefore + 1, counters.Cycles);
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1), $"planned after {clock.Elapsed}: the gap was not kept");
-        Assert.Equal(JobState.Planned, (await store.GetAsync("job-2", default))!.State);
+        Assert.Equal(JobState.Planned, (await store.GetAsync(new JobKey("team-a", "job-2"), default))!.State);
     }
 
     private static async Task WaitForAsync(Func<Task<bool>> condition)

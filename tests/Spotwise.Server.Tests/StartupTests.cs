@@ -18,6 +18,15 @@ public class StartupTests
     }
 
     [Fact]
+    public void A_team_name_with_a_slash_is_refused_naming_it()
+    {
+        // A job's key is written team/id: the first '/' must end the team.
+        Assert.False(ApiKeyRing.TryParse("k1=ml,k2=vision/cv", out _, out var why));
+
+        Assert.Contains("'vision/cv'", why, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_simulated_cloud_is_the_default_backend()
     {
         await using var factory = new SpotwiseServerFactory();

@@ -40,7 +40,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.All(results, r => Assert.Equal(SubmitOutcome.Created, r.Outcome));
         foreach (var job in jobs)
         {
-            var stored = await Store.GetAsync(job.Id, Ct);
+            var stored = await Store.GetAsync(Key(job.Id), Ct);
             Assert.NotNull(stored);
             Same(job, stored.Job);
             Same(results.Single(r => r.JobId == job.Id).Record!, stored);
@@ -54,20 +54,20 @@ public abstract class JobStoreContract : IAsyncLifetime
         var result = Assert.Single(await Store.SubmitAsync([Submit(Simple("j1"), "ml")], at, Ct));
 
         Assert.Equal(SubmitOutcome.Created, result.Outcome);
-        var stored = (await Store.GetAsync("j1", Ct))!;
+        var stored = (await Store.GetAsync(Key("j1", "ml"), Ct))!;
         Assert.Equal((JobState.Queued, "ml", at, 0, 0.0, 0.0), (stored.State, stored.Team, stored.SubmittedAt, stored.Attempt, stored.CostSoFarUsd, stored.DoneHours));
         Assert.Equal(at.Offset, stored.SubmittedAt.Offset);
         Assert.Null(stored.Placement);
-        var first = Assert.Single(await Store.EventsAsync("j1", Ct));
-        Assert.Equal(("j1", (JobState?)null, JobState.Queued, at), (first.JobId, first.From, first.To, first.At));
+        var first = Assert.Single(await Store.EventsAsync(Key("j1", "ml"), Ct));
+        Assert.Equal(("ml", "j1", (JobState?)null, JobState.Queued, at), (first.Team, first.JobId, first.From, first.To, first.At));
         Assert.False(string.IsNullOrWhiteSpace(first.Cause));
     }
 
     [Fact]
     public async Task An_unknown_job_is_null_and_has_no_events()
     {
-        Assert.Null(await Store.GetAsync("nope", Ct));
-        Assert.Empty(await Store.EventsAsync("nope", Ct));
+        Assert.Null(await Store.GetAsync(Key("nope"), Ct));
+        Assert.Empty(await Store.EventsAsync(Key("nope"), Ct));
     }
 
     [Fact]
@@ -76,7 +76,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         const string id = "it's\"; DROP TABLE jobs; --";
         await Store.SubmitAsync([Submit(Simple(id), "o'brien")], T0, Ct);
 
-        Assert.Equal("o'brien", (await Store.GetAsync(id, Ct))!.Team);
+        Assert.Equal("o'brien", (await Store.GetAsync(Key(id, "o'brien"), Ct))!.Team);
         Assert.Single(await Store.ListAsync(new JobQuery(Team: "o'brien"), Ct));
     }
 
@@ -85,7 +85,7 @@ public abstract class JobStoreContract : IAsyncLifetime
     {
         await Store.SubmitAsync([Submit(Simple("a1"), "a"), Submit(Simple("b1"), "b"), Submit(Simple("a2"), "a")], T0, Ct);
         await Store.SubmitAsync([Submit(Simple("a3"), "a")], T0.AddMinutes(1), Ct);
-        await MoveAsync("a2", JobState.Planned);
+        await MoveAsync(Key("a2", "a"), JobState.Planned);
 
         Assert.Equal(["a1", "b1", "a2", "a3"], Ids(await Store.ListAsync(new JobQuery(), Ct)));
         Assert.Equal(["a1", "a2", "a3"], Ids(await Store.ListAsync(new JobQuery(Team: "a"), Ct)));
@@ -100,7 +100,7 @@ public abstract class JobStoreContract : IAsyncLifetime
     public async Task An_update_at_the_current_version_is_stored_whole_and_bumps_the_version()
     {
         await Store.SubmitAsync([Submit(Rich("j1"))], T0, Ct);
-        var before = (await Store.GetAsync("j1", Ct))!;
+        var before = (await Store.GetAsync(Key("j1"), Ct))!;
         var placement = new Placement(Market.Spot, "g5.xlarge", "us-east-1b", T0.AddHours(1).AddTicks(3), 0.3071, 1.234567891,
             new DateTimeOffset(2026, 11, 25, 1, 2, 3, TimeSpan.FromHours(9)).AddTicks(11));
         var planned = before with { State = JobState.Planned, Placement = placement };
@@ -110,7 +110,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.NotNull(saved);
         Assert.Equal(before.Version + 1, saved.Version);
         Same(planned with { Version = before.Version + 1 }, saved);
-        Same(saved, (await Store.GetAsync("j1", Ct))!);
+        Same(saved, (await Store.GetAsync(Key("j1"), Ct))!);
 
         var running = saved with
         {
@@ -123,36 +123,36 @@ public abstract class JobStoreContract : IAsyncLifetime
             LastError = "previous attempt: exit 137",
         };
         var again = await Store.TryUpdateAsync(running, "launched", T0.AddHours(1), Ct);
-        Same(running with { Version = saved.Version + 1 }, (await Store.GetAsync("j1", Ct))!);
+        Same(running with { Version = saved.Version + 1 }, (await Store.GetAsync(Key("j1"), Ct))!);
         Assert.Equal(saved.Version + 1, again!.Version);
 
         var cleared = again with { State = JobState.Failed, Placement = null, InstanceId = null, FinishedAt = T0.AddHours(2) };
         await Store.TryUpdateAsync(cleared, "gave up", T0.AddHours(2), Ct);
-        Same(cleared with { Version = again.Version + 1 }, (await Store.GetAsync("j1", Ct))!);
+        Same(cleared with { Version = again.Version + 1 }, (await Store.GetAsync(Key("j1"), Ct))!);
     }
 
     [Fact]
     public async Task An_update_at_a_stale_version_writes_nothing_and_returns_null()
     {
         await Store.SubmitAsync([Submit(Simple("j1"))], T0, Ct);
-        var read = (await Store.GetAsync("j1", Ct))!;
+        var read = (await Store.GetAsync(Key("j1"), Ct))!;
         var first = await Store.TryUpdateAsync(read with { State = JobState.Planned }, "planner", T0, Ct);
 
         var second = await Store.TryUpdateAsync(read with { State = JobState.Cancelled }, "user", T0, Ct);
 
         Assert.NotNull(first);
         Assert.Null(second);
-        Assert.Equal(JobState.Planned, (await Store.GetAsync("j1", Ct))!.State);
-        Assert.Equal(2, (await Store.EventsAsync("j1", Ct)).Count);
+        Assert.Equal(JobState.Planned, (await Store.GetAsync(Key("j1"), Ct))!.State);
+        Assert.Equal(2, (await Store.EventsAsync(Key("j1"), Ct)).Count);
     }
 
     [Fact]
     public async Task A_batch_of_updates_applies_each_in_order_and_skips_a_stale_one()
     {
         await Store.SubmitAsync([Submit(Simple("j1")), Submit(Simple("j2")), Submit(Simple("j3"))], T0, Ct);
-        var j1 = (await Store.GetAsync("j1", Ct))!;
-        var j2 = (await Store.GetAsync("j2", Ct))!;
-        var j3 = (await Store.GetAsync("j3", Ct))!;
+        var j1 = (await Store.GetAsync(Key("j1"), Ct))!;
+        var j2 = (await Store.GetAsync(Key("j2"), Ct))!;
+        var j3 = (await Store.GetAsync(Key("j3"), Ct))!;
         await Store.TryUpdateAsync(j2 with { State = JobState.Cancelled }, "user", T0, Ct);
 
         var results = await Store.TryUpdateManyAsync(
@@ -160,25 +160,25 @@ public abstract class JobStoreContract : IAsyncLifetime
             T0.AddMinutes(1), Ct);
 
         Assert.Equal([true, false, true], results.Select(r => r is not null));
-        Assert.Equal(JobState.Planned, (await Store.GetAsync("j1", Ct))!.State);
-        Assert.Equal(JobState.Cancelled, (await Store.GetAsync("j2", Ct))!.State);
-        Assert.Equal("full", (await Store.GetAsync("j3", Ct))!.LastError);
-        Assert.Equal("planned", (await Store.EventsAsync("j1", Ct))[^1].Cause);
+        Assert.Equal(JobState.Planned, (await Store.GetAsync(Key("j1"), Ct))!.State);
+        Assert.Equal(JobState.Cancelled, (await Store.GetAsync(Key("j2"), Ct))!.State);
+        Assert.Equal("full", (await Store.GetAsync(Key("j3"), Ct))!.LastError);
+        Assert.Equal("planned", (await Store.EventsAsync(Key("j1"), Ct))[^1].Cause);
     }
 
     [Fact]
     public async Task An_update_the_state_machine_forbids_throws_naming_both_states_and_writes_nothing()
     {
         await Store.SubmitAsync([Submit(Simple("j1"))], T0, Ct);
-        var read = (await Store.GetAsync("j1", Ct))!;
+        var read = (await Store.GetAsync(Key("j1"), Ct))!;
 
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() =>
             Store.TryUpdateAsync(read with { State = JobState.Succeeded }, "oops", T0, Ct));
 
         Assert.Contains("queued", e.Message, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("succeeded", e.Message, StringComparison.OrdinalIgnoreCase);
-        Same(read, (await Store.GetAsync("j1", Ct))!);
-        Assert.Single(await Store.EventsAsync("j1", Ct));
+        Same(read, (await Store.GetAsync(Key("j1"), Ct))!);
+        Assert.Single(await Store.EventsAsync(Key("j1"), Ct));
     }
 
     [Fact]
@@ -187,19 +187,20 @@ public abstract class JobStoreContract : IAsyncLifetime
         var ghost = new JobRecord { Job = Simple("ghost"), Team = "a", SubmittedAt = T0, Version = 1 };
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => Store.TryUpdateAsync(ghost, "?", T0, Ct));
-        Assert.Null(await Store.GetAsync("ghost", Ct));
+        Assert.Null(await Store.GetAsync(Key("ghost"), Ct));
     }
 
     [Fact]
-    public async Task The_submitted_job_team_and_time_are_not_rewritten_by_an_update()
+    public async Task The_submitted_job_and_time_are_not_rewritten_by_an_update()
     {
+        // The team is half of the job's key: an update naming another team addresses another job (see below).
         await Store.SubmitAsync([Submit(Rich("j1"), "vision")], T0, Ct);
-        var read = (await Store.GetAsync("j1", Ct))!;
+        var read = (await Store.GetAsync(Key("j1", "vision"), Ct))!;
 
         var saved = await Store.TryUpdateAsync(
-            read with { Job = Simple("j1"), Team = "intruder", SubmittedAt = T0.AddDays(1), CostSoFarUsd = 2 }, "cost", T0, Ct);
+            read with { Job = Simple("j1"), SubmittedAt = T0.AddDays(1), CostSoFarUsd = 2 }, "cost", T0, Ct);
 
-        var stored = (await Store.GetAsync("j1", Ct))!;
+        var stored = (await Store.GetAsync(Key("j1", "vision"), Ct))!;
         Same(Rich("j1"), stored.Job);
         Assert.Equal(("vision", T0, 2.0), (stored.Team, stored.SubmittedAt, stored.CostSoFarUsd));
         Same(stored, saved!);
@@ -217,10 +218,10 @@ public abstract class JobStoreContract : IAsyncLifetime
         ];
         for (var i = 0; i < path.Length; i++)
         {
-            await MoveAsync("j1", path[i].To, path[i].Cause, T0.AddMinutes(i + 1));
+            await MoveAsync(Key("j1"), path[i].To, path[i].Cause, T0.AddMinutes(i + 1));
         }
 
-        var events = await Store.EventsAsync("j1", Ct);
+        var events = await Store.EventsAsync(Key("j1"), Ct);
 
         Assert.Equal(path.Length + 1, events.Count);
         Assert.Equal([JobState.Queued, .. path.Select(p => p.To)], events.Select(e => e.To));
@@ -234,52 +235,110 @@ public abstract class JobStoreContract : IAsyncLifetime
     public async Task An_update_that_keeps_the_state_adds_no_event()
     {
         await Store.SubmitAsync([Submit(Simple("j1"))], T0, Ct);
-        var read = (await Store.GetAsync("j1", Ct))!;
+        var read = (await Store.GetAsync(Key("j1"), Ct))!;
 
         await Store.TryUpdateAsync(read with { CostSoFarUsd = 1.5 }, "cost", T0, Ct);
 
-        Assert.Single(await Store.EventsAsync("j1", Ct));
+        Assert.Single(await Store.EventsAsync(Key("j1"), Ct));
     }
 
     [Fact]
     public async Task Resubmitting_the_same_body_is_a_duplicate_answered_with_the_stored_record()
     {
         await Store.SubmitAsync([Submit(Rich("j1"))], T0, Ct);
-        await MoveAsync("j1", JobState.Planned);
+        await MoveAsync(Key("j1"), JobState.Planned);
 
         var again = Assert.Single(await Store.SubmitAsync([Submit(Rich("j1"))], T0.AddHours(1), Ct));
 
         Assert.Equal(SubmitOutcome.Duplicate, again.Outcome);
-        Same((await Store.GetAsync("j1", Ct))!, again.Record!);
+        Same((await Store.GetAsync(Key("j1"), Ct))!, again.Record!);
         Assert.Equal(JobState.Planned, again.Record!.State);
         Assert.Equal(T0, again.Record.SubmittedAt);
-        Assert.Equal(2, (await Store.EventsAsync("j1", Ct)).Count);
+        Assert.Equal(2, (await Store.EventsAsync(Key("j1"), Ct)).Count);
     }
 
     [Fact]
     public async Task A_different_body_under_a_used_id_is_a_conflict_and_changes_nothing()
     {
         await Store.SubmitAsync([Submit(Simple("j1"))], T0, Ct);
-        var before = (await Store.GetAsync("j1", Ct))!;
+        var before = (await Store.GetAsync(Key("j1"), Ct))!;
 
         var other = Assert.Single(await Store.SubmitAsync([new Submission(Rich("j1"), "team-a", "{\"jobId\":\"j1\",\"priority\":9}")], T0.AddHours(1), Ct));
 
         Assert.Equal((SubmitOutcome.Conflict, "j1"), (other.Outcome, other.JobId));
         Assert.Null(other.Record);
-        Same(before, (await Store.GetAsync("j1", Ct))!);
-        Assert.Single(await Store.EventsAsync("j1", Ct));
+        Same(before, (await Store.GetAsync(Key("j1"), Ct))!);
+        Assert.Single(await Store.EventsAsync(Key("j1"), Ct));
     }
 
     [Fact]
-    public async Task Another_team_under_a_used_id_is_a_conflict_and_sees_nothing_of_the_job()
+    public async Task Another_team_may_use_the_same_id_and_body_and_is_created_not_a_duplicate()
+    {
+        var first = Assert.Single(await Store.SubmitAsync([Submit(Simple("j1"), "a")], T0, Ct));
+
+        var other = Assert.Single(await Store.SubmitAsync([Submit(Simple("j1"), "b")], T0.AddMinutes(1), Ct));
+
+        Assert.Equal((SubmitOutcome.Created, SubmitOutcome.Created), (first.Outcome, other.Outcome));
+        Assert.Equal(("b", T0.AddMinutes(1)), (other.Record!.Team, other.Record.SubmittedAt));
+        var (a, b) = ((await Store.GetAsync(Key("j1", "a"), Ct))!, (await Store.GetAsync(Key("j1", "b"), Ct))!);
+        Assert.Equal(("a", T0, "b", T0.AddMinutes(1)), (a.Team, a.SubmittedAt, b.Team, b.SubmittedAt));
+        Assert.Equal(SubmitOutcome.Duplicate, Assert.Single(await Store.SubmitAsync([Submit(Simple("j1"), "b")], T0, Ct)).Outcome);
+    }
+
+    [Fact]
+    public async Task A_team_reads_nothing_under_another_teams_id()
     {
         await Store.SubmitAsync([Submit(Simple("j1"), "a")], T0, Ct);
 
-        var other = Assert.Single(await Store.SubmitAsync([Submit(Simple("j1"), "b")], T0, Ct));
+        Assert.Null(await Store.GetAsync(Key("j1", "b"), Ct));
+        Assert.Empty(await Store.EventsAsync(Key("j1", "b"), Ct));
+        Assert.Empty(await Store.ListAsync(new JobQuery(Team: "b"), Ct));
+    }
 
-        Assert.Equal(SubmitOutcome.Conflict, other.Outcome);
-        Assert.Null(other.Record);
-        Assert.Equal("a", (await Store.GetAsync("j1", Ct))!.Team);
+    [Fact]
+    public async Task The_same_id_in_two_teams_is_two_independent_jobs()
+    {
+        await Store.SubmitAsync([Submit(Rich("j1"), "a"), Submit(Simple("j1"), "b")], T0, Ct);
+        await Store.SubmitAsync([Submit(Simple("j2"), "b"), Submit(Simple("j2"), "a")], T0, Ct);
+        var a1 = (await Store.GetAsync(Key("j1", "a"), Ct))!;
+        var b1 = (await Store.GetAsync(Key("j1", "b"), Ct))!;
+
+        var planned = await Store.TryUpdateAsync(a1 with { State = JobState.Planned, CostSoFarUsd = 1 }, "planned", T0.AddMinutes(1), Ct);
+        var cancelled = await Store.TryUpdateManyAsync([(b1 with { State = JobState.Cancelled }, "cancelled")], T0.AddMinutes(2), Ct);
+
+        Same(Rich("j1"), a1.Job);
+        Same(Simple("j1"), b1.Job);
+        Assert.NotNull(planned);
+        Assert.NotNull(Assert.Single(cancelled));
+        var (a, b) = ((await Store.GetAsync(Key("j1", "a"), Ct))!, (await Store.GetAsync(Key("j1", "b"), Ct))!);
+        Assert.Equal((JobState.Planned, 1.0, 2L), (a.State, a.CostSoFarUsd, a.Version));
+        Assert.Equal((JobState.Cancelled, 0.0, 2L), (b.State, b.CostSoFarUsd, b.Version));
+        var aEvents = await Store.EventsAsync(Key("j1", "a"), Ct);
+        var bEvents = await Store.EventsAsync(Key("j1", "b"), Ct);
+        Assert.Equal(["submitted", "planned"], aEvents.Select(e => e.Cause));
+        Assert.Equal(["submitted", "cancelled"], bEvents.Select(e => e.Cause));
+        Assert.All(aEvents, e => Assert.Equal(Key("j1", "a"), e.Key));
+        Assert.All(bEvents, e => Assert.Equal(Key("j1", "b"), e.Key));
+
+        Assert.Equal(["j1"], Ids(await Store.ListAsync(new JobQuery(Team: "a", Limit: 1), Ct)));
+        var nextA = await Store.ListAsync(new JobQuery(Team: "a", After: "j1"), Ct);
+        var nextB = await Store.ListAsync(new JobQuery(Team: "b", After: "j1"), Ct);
+        Assert.Equal([Key("j2", "a")], nextA.Select(r => r.Key));
+        Assert.Equal([Key("j2", "b")], nextB.Select(r => r.Key));
+        Assert.Empty(await Store.ListAsync(new JobQuery(Team: "b", After: "j2"), Ct));
+    }
+
+    [Fact]
+    public async Task An_update_finds_the_job_by_team_and_id()
+    {
+        await Store.SubmitAsync([Submit(Simple("j1"), "a")], T0, Ct);
+        var mine = (await Store.GetAsync(Key("j1", "a"), Ct))!;
+
+        // The same id under a team that has no such job: nothing to update, and a's job is untouched.
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            Store.TryUpdateAsync(mine with { Team = "b", State = JobState.Cancelled }, "not yours", T0, Ct));
+
+        Same(mine, (await Store.GetAsync(Key("j1", "a"), Ct))!);
     }
 
     [Fact]
@@ -315,9 +374,9 @@ public abstract class JobStoreContract : IAsyncLifetime
     public async Task Counts_by_state_are_per_team_or_overall()
     {
         await Store.SubmitAsync([.. Enumerable.Range(0, 5).Select(i => Submit(Simple($"a{i}"), "a")), Submit(Simple("b0"), "b")], T0, Ct);
-        await MoveAsync("a0", JobState.Planned);
-        await MoveAsync("a1", JobState.Cancelled);
-        await MoveAsync("b0", JobState.Planned);
+        await MoveAsync(Key("a0", "a"), JobState.Planned);
+        await MoveAsync(Key("a1", "a"), JobState.Cancelled);
+        await MoveAsync(Key("b0", "b"), JobState.Planned);
 
         var all = await Store.CountByStateAsync(null, Ct);
         var a = await Store.CountByStateAsync("a", Ct);
@@ -341,7 +400,18 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.Equal(["p0", "p1"], Ids(first));
         Assert.Equal(["p3", "p4"], Ids(second));
         Assert.Empty(last);
-        Assert.Empty(await Store.ListAsync(new JobQuery(After: "unknown"), Ct));
+        Assert.Empty(await Store.ListAsync(new JobQuery(Team: "a", After: "unknown"), Ct));
+        Assert.Empty(await Store.ListAsync(new JobQuery(Team: "a", After: "p2"), Ct));
+    }
+
+    [Fact]
+    public async Task Paging_without_a_team_is_refused_as_ids_are_a_teams_own()
+    {
+        await Store.SubmitAsync([Submit(Simple("p0"), "a")], T0, Ct);
+
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => Store.ListAsync(new JobQuery(After: "p0"), Ct));
+
+        Assert.Contains("p0", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -351,7 +421,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         await Store.SubmitAsync([Submit(Simple("a0"), "a"), Submit(Simple("a1"), "a"), Submit(Simple("b0"), "b")], T0, Ct);
         foreach (var (id, usd) in new[] { ("a0", 1.25), ("a1", 2.5), ("b0", 10.0) })
         {
-            var read = (await Store.GetAsync(id, Ct))!;
+            var read = (await Store.GetAsync(Key(id, id[..1]), Ct))!;
             Assert.NotNull(await Store.TryUpdateAsync(read with { CostSoFarUsd = usd }, "cost", T0, Ct));
         }
 
@@ -382,9 +452,9 @@ public abstract class JobStoreContract : IAsyncLifetime
             now.AddHours(1), "cheapest spot with slack")],
         [new PlanDocument.UnplannedView("j2", "deadline before earliest start")]);
 
-    protected async Task MoveAsync(string jobId, JobState to, string cause = "test", DateTimeOffset? at = null)
+    protected async Task MoveAsync(JobKey key, JobState to, string cause = "test", DateTimeOffset? at = null)
     {
-        var read = (await Store.GetAsync(jobId, Ct))!;
+        var read = (await Store.GetAsync(key, Ct))!;
         Assert.NotNull(await Store.TryUpdateAsync(read with { State = to }, cause, at ?? T0, Ct));
     }
 

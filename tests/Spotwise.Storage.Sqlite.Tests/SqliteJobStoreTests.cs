@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
+using Spotwise.Core;
 using Spotwise.Runtime;
 using Xunit.Abstractions;
 using static Spotwise.Storage.Sqlite.Tests.TestJobs;
@@ -46,7 +47,7 @@ public sealed class SqliteJobStoreTests(ITestOutputHelper output) : JobStoreCont
     {
         var jobs = Enumerable.Range(0, 250).Select(i => i % 3 == 0 ? Rich($"j{i}") : Simple($"j{i}", "t")).ToList();
         await Store.SubmitAsync([.. jobs.Select(j => Submit(j))], T0, Ct);
-        await MoveAsync("j1", JobState.Planned, "plan");
+        await MoveAsync(Key("j1"), JobState.Planned, "plan");
         await Store.SavePlanAsync(Plan("greedy", T0), T0, Ct);
         var before = await Store.ListAsync(new JobQuery(), Ct);
         await ((SqliteJobStore)Store).DisposeAsync();
@@ -59,7 +60,7 @@ public sealed class SqliteJobStoreTests(ITestOutputHelper output) : JobStoreCont
         {
             Same(b, a);
         }
-        Assert.Equal(["submitted", "plan"], (await reopened.EventsAsync("j1", Ct)).Select(e => e.Cause));
+        Assert.Equal(["submitted", "plan"], (await reopened.EventsAsync(Key("j1"), Ct)).Select(e => e.Cause));
         Assert.Equal(Plan("greedy", T0).ToJson(), (await reopened.LatestPlanAsync(Ct))!.ToJson());
     }
 
@@ -81,17 +82,67 @@ public sealed class SqliteJobStoreTests(ITestOutputHelper output) : JobStoreCont
     {
         await ((SqliteJobStore)Store).DisposeAsync();
         var path = Path.Combine(_folder, "v1.db");
-        await using (var v1 = await SqliteJobStore.OpenAsync(path, [Migrations.All[0]], Ct))
+        await using (await SqliteJobStore.OpenAsync(path, [Migrations.All[0]], Ct))
         {
-            await v1.SubmitAsync([Submit(Rich("old"))], T0, Ct);
         }
+        await OldSchemaRows.InsertJobAsync(path, Queued(Rich("old"), TeamA), BodyOf(Rich("old")), Submitted(Key("old"), T0));
 
         for (var i = 0; i < 2; i++)
         {
             await using var current = await SqliteJobStore.OpenAsync(path, Ct);
-            Same(Rich("old"), (await current.GetAsync("old", Ct))!.Job);
+            Same(Rich("old"), (await current.GetAsync(Key("old"), Ct))!.Job);
         }
         Assert.Equal(Migrations.Latest(Migrations.All), await UserVersionAsync(path));
+    }
+
+    [Fact]
+    public async Task A_version_2_file_with_jobs_and_events_is_keyed_by_team_at_version_3_with_nothing_lost()
+    {
+        await ((SqliteJobStore)Store).DisposeAsync();
+        var path = Path.Combine(_folder, "v2.db");
+        await using (await SqliteJobStore.OpenAsync(path, [.. Migrations.All.Take(2)], Ct))
+        {
+        }
+        var placement = new Placement(Market.Spot, "g5.xlarge", "us-east-1b", T0.AddHours(1).AddTicks(3), 0.3071, 1.234567891, T0.AddHours(5).AddTicks(11));
+        JobRecord[] records =
+        [
+            Queued(Simple("c"), "b"),
+            Queued(Rich("a"), "a") with { State = JobState.Running, Attempt = 2, Placement = placement, InstanceId = "i-1", StartedAt = T0.AddHours(1),
+                CostSoFarUsd = 0.1 + 0.2, DoneHours = 1.0 / 7, LastError = "attempt 1: spot reclaimed", Version = 7 },
+            Queued(Simple("b"), "a") with { State = JobState.Succeeded, FinishedAt = T0.AddHours(2), Version = 3 },
+        ];
+        foreach (var r in records)
+        {
+            await OldSchemaRows.InsertJobAsync(path, r, BodyOf(r.Job), [Submitted(r.Key, r.SubmittedAt), .. r.State == JobState.Queued ? Array.Empty<JobEvent>() :
+                [new JobEvent(r.Team, r.Id, 2, T0.AddMinutes(1), JobState.Queued, JobState.Planned, "planned"),
+                 new JobEvent(r.Team, r.Id, 3, T0.AddMinutes(2), JobState.Planned, r.State, "moved on")]]);
+        }
+
+        await using var current = await SqliteJobStore.OpenAsync(path, Ct);
+
+        Assert.Equal(3, await UserVersionAsync(path));
+        var listed = await current.ListAsync(new JobQuery(), Ct);
+        Assert.Equal(records.Select(r => r.Key), listed.Select(r => r.Key));
+        foreach (var (expected, read) in records.Zip(listed))
+        {
+            Same(expected, read);
+            Same(expected, (await current.GetAsync(expected.Key, Ct))!);
+            var events = await current.EventsAsync(expected.Key, Ct);
+            Assert.Equal(expected.State == JobState.Queued ? [JobState.Queued] : [JobState.Queued, JobState.Planned, expected.State], events.Select(e => e.To));
+            Assert.All(events, e => Assert.Equal(expected.Key, e.Key));
+        }
+        // Submission order goes on after the migrated jobs, paging works per team, and the ids are now the teams' own.
+        var created = await current.SubmitAsync([Submit(Simple("a"), "b"), Submit(Simple("d"), "a")], T0.AddHours(3), Ct);
+        Assert.All(created, r => Assert.Equal(SubmitOutcome.Created, r.Outcome));
+        Assert.Equal(["a", "b", "d"], Ids(await current.ListAsync(new JobQuery(Team: "a"), Ct)));
+        Assert.Equal(["d"], Ids(await current.ListAsync(new JobQuery(Team: "a", After: "b"), Ct)));
+        Assert.Equal(["c", "a"], Ids(await current.ListAsync(new JobQuery(Team: "b"), Ct)));
+        Assert.Equal(SubmitOutcome.Duplicate, Assert.Single(await current.SubmitAsync([Submit(Rich("a"), "a")], T0, Ct)).Outcome);
+        var running = (await current.GetAsync(Key("a", "a"), Ct))!;
+        Assert.NotNull(await current.TryUpdateAsync(running with { State = JobState.Succeeded }, "done", T0.AddHours(4), Ct));
+        Assert.Equal(4, (await current.EventsAsync(Key("a", "a"), Ct)).Count);
+        Assert.Equal("ok", (await ScalarAsync(path, "PRAGMA integrity_check;"))?.ToString());
+        Assert.Null(await ScalarAsync(path, "PRAGMA foreign_key_check;"));
     }
 
     [Fact]
@@ -131,7 +182,7 @@ public sealed class SqliteJobStoreTests(ITestOutputHelper output) : JobStoreCont
         await using var again = await SqliteJobStore.OpenAsync(DbPath, withNext, Ct);
 
         Assert.Equal(next, await UserVersionAsync(DbPath));
-        Assert.NotNull(await again.GetAsync("j1", Ct));
+        Assert.NotNull(await again.GetAsync(Key("j1"), Ct));
     }
 
     [Fact]
@@ -174,7 +225,7 @@ public sealed class SqliteJobStoreTests(ITestOutputHelper output) : JobStoreCont
         Assert.Equal(stored.Count, (await Store.CountByStateAsync(null, Ct))[JobState.Queued]);
         foreach (var r in stored)
         {
-            Assert.Single(await Store.EventsAsync(r.Id, Ct));
+            Assert.Single(await Store.EventsAsync(r.Key, Ct));
         }
     }
 
@@ -188,7 +239,7 @@ public sealed class SqliteJobStoreTests(ITestOutputHelper output) : JobStoreCont
             for (var i = 0; i < 200; i++)
             {
                 var id = $"j{(i * 13 + w) % 200}";
-                var read = (await Store.GetAsync(id, Ct))!;
+                var read = (await Store.GetAsync(Key(id), Ct))!;
                 var next = read.State == JobState.Queued ? JobState.Planned : JobState.Queued;
                 if (await Store.TryUpdateAsync(read with { State = next, CostSoFarUsd = read.CostSoFarUsd + 1 }, $"w{w}", T0, Ct) is null)
                 {
@@ -223,7 +274,7 @@ public sealed class SqliteJobStoreTests(ITestOutputHelper output) : JobStoreCont
         Assert.Equal(800 - lostRaces, (int)records.Sum(r => r.CostSoFarUsd));
         foreach (var r in records)
         {
-            Assert.Equal((int)r.CostSoFarUsd + 1, (await Store.EventsAsync(r.Id, Ct)).Count);
+            Assert.Equal((int)r.CostSoFarUsd + 1, (await Store.EventsAsync(r.Key, Ct)).Count);
             Assert.Equal((long)r.CostSoFarUsd + 1, r.Version);
         }
     }
@@ -255,6 +306,10 @@ public sealed class SqliteJobStoreTests(ITestOutputHelper output) : JobStoreCont
         Assert.Equal(batches * 100, (await Store.CountByStateAsync(null, Ct))[JobState.Queued]);
         output.WriteLine($"{batches} batches of 100: {batches * 100 / clock.Elapsed.TotalSeconds:F0} submissions/s, {clock.Elapsed.TotalMilliseconds / batches:F1} ms per batch");
     }
+
+    private static JobRecord Queued(Job job, string team) => new() { Job = job, Team = team, SubmittedAt = T0, Version = 1 };
+
+    private static JobEvent Submitted(JobKey key, DateTimeOffset at) => new(key.Team, key.Id, 1, at, null, JobState.Queued, "submitted");
 
     private async Task<string?> PragmaAsync(string name) => (await ScalarAsync(DbPath, $"PRAGMA {name};"))?.ToString();
 

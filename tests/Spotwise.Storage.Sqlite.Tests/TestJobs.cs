@@ -57,7 +57,12 @@ internal static class TestJobs
         Resources = ResourceClasses.Presets["gpu_large"] with { Architecture = Architectures.Arm },
     };
 
-    public static Submission Submit(Job job, string team = "team-a") => new(job, team, BodyOf(job));
+    public const string TeamA = "team-a";
+
+    public static Submission Submit(Job job, string team = TeamA) => new(job, team, BodyOf(job));
+
+    /// <summary>A job as the store addresses it: <see cref="Submit"/>'s team unless told.</summary>
+    public static JobKey Key(string id, string team = TeamA) => new(team, id);
 
     /// <summary>Some stable text per job, as the API would hand over the submitted JSON.</summary>
     public static string BodyOf(Job job) => JsonSerializer.Serialize(new { jobId = job.Id, estimatedDurationHours = job.DurationHours });

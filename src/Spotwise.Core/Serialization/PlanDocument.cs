@@ -43,18 +43,23 @@ public sealed record PlanDocument(
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
     /// <summary>
-    /// The document with only the jobs <paramref name="keep"/> accepts in its per-job lists (schedule, unplanned, the
-    /// llm section's violations and repairs; a violation naming no job stays). Totals stay the whole plan's: the bound
-    /// and gap prove something about the plan as a whole, not about a part of it.
+    /// The document with only the jobs <paramref name="rename"/> gives a new id for, under that id, in its per-job lists
+    /// (schedule, unplanned, the llm section's violations and repairs; a violation naming no job stays), and every reason
+    /// and message rewritten by <paramref name="retext"/>. The service stores plans under <c>team/id</c> and shows a team
+    /// its jobs, and the jobs its messages name, under their own ids. Totals stay the whole plan's: the bound and gap
+    /// prove something about the plan as a whole, not about a part of it.
     /// </summary>
-    public PlanDocument OnlyJobs(Func<string, bool> keep) => this with
+    public PlanDocument RenameJobs(Func<string, string?> rename, Func<string, string> retext) => this with
     {
-        Schedule = [.. Schedule.Where(a => keep(a.JobId))],
-        Unplanned = [.. Unplanned.Where(u => keep(u.JobId))],
+        Schedule = [.. Schedule.Select(a => rename(a.JobId) is { } id ? a with { JobId = id, Reason = retext(a.Reason) } : null).OfType<AssignmentView>()],
+        Unplanned = [.. Unplanned.Select(u => rename(u.JobId) is { } id ? u with { JobId = id, Reason = retext(u.Reason) } : null).OfType<UnplannedView>()],
         Llm = Llm is null ? null : Llm with
         {
-            Violations = [.. Llm.Violations.Where(v => v.JobId is null || keep(v.JobId))],
-            Repaired = [.. Llm.Repaired.Where(r => keep(r.JobId))],
+            Violations = [.. Llm.Violations
+                .Select(v => v.JobId is null ? v with { Message = retext(v.Message) }
+                    : rename(v.JobId) is { } id ? v with { JobId = id, Message = retext(v.Message) } : null)
+                .OfType<ViolationView>()],
+            Repaired = [.. Llm.Repaired.Select(r => rename(r.JobId) is { } id ? r with { JobId = id, Reason = retext(r.Reason) } : null).OfType<RepairView>()],
         },
     };
 

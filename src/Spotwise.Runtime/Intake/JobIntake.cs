@@ -98,7 +98,7 @@ public sealed class JobIntake(IJobStore store, Catalog catalog, TimeProvider tim
     };
 
     private async Task<JobRecord?> FindAsync(string team, string id, CancellationToken cancellationToken) =>
-        await store.GetAsync(id, cancellationToken) is { } record && record.Team == team ? record : null;
+        await store.GetAsync(new JobKey(team, id), cancellationToken);
 }
 
 /// <summary>What the intake did with a request: refused it (every reason), or stored it (each job's outcome, in order).</summary>

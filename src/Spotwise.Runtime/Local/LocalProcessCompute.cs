@@ -44,7 +44,7 @@ public sealed class LocalProcessCompute(LocalProcessOptions options, TimeProvide
             _byId[instance.Id] = instance;
             if (string.IsNullOrWhiteSpace(request.Command))
             {
-                instance.End(InstanceState.Failed, time.GetUtcNow(), $"job '{request.JobId}' has no command: the local backend runs a job's command");
+                instance.End(InstanceState.Failed, time.GetUtcNow(), $"job '{request.JobId}' of team '{request.Team}' has no command: the local backend runs a job's command");
             }
             else
             {
@@ -152,6 +152,7 @@ public sealed class LocalProcessCompute(LocalProcessOptions options, TimeProvide
             };
             info.ArgumentList.Add("-c");
             info.ArgumentList.Add(request.Command!);
+            info.Environment["SPOTWISE_TEAM"] = request.Team;
             info.Environment["SPOTWISE_JOB_ID"] = request.JobId;
             info.Environment["SPOTWISE_ATTEMPT"] = request.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var process = new Process { StartInfo = info, EnableRaisingEvents = true };
@@ -194,7 +195,7 @@ public sealed class LocalProcessCompute(LocalProcessOptions options, TimeProvide
             }
         }
 
-        public InstanceStatus Status() => new(Id, request.ClientToken, request.JobId, request.Attempt, request.Market, request.InstanceType,
+        public InstanceStatus Status() => new(Id, request.ClientToken, request.Team, request.JobId, request.Attempt, request.Market, request.InstanceType,
             request.Zone, _state, launchedAt, _runningSince, _endedAt, null, 0, 0, _state == InstanceState.Succeeded ? request.WorkHours : 0, _error);
 
         private static void Write(StreamWriter log, string? line)

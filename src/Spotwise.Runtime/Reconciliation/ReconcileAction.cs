@@ -1,33 +1,33 @@
 namespace Spotwise.Runtime.Reconciliation;
 
 /// <summary>
-/// Something the reconciler decided must happen. Keyed by job id + attempt, so carrying out an action twice (a
-/// retry after a crash, a tick that sees the same world again) does what it did once.
+/// Something the reconciler decided must happen. Keyed by job (team and id) + attempt, so carrying out an action twice
+/// (a retry after a crash, a tick that sees the same world again) does what it did once.
 /// </summary>
-public abstract record ReconcileAction(string JobId, int Attempt)
+public abstract record ReconcileAction(JobKey Job, int Attempt)
 {
-    public string Key => FormattableString.Invariant($"{JobId}#{Attempt}:{GetType().Name}");
+    public string Key => FormattableString.Invariant($"{Job}#{Attempt}:{GetType().Name}");
 }
 
 /// <summary>Start the job's next attempt on the instance its plan names. <c>Attempt</c> is the new attempt.</summary>
-public sealed record Launch(string JobId, int Attempt, LaunchRequest Request) : ReconcileAction(JobId, Attempt);
+public sealed record Launch(JobKey Job, int Attempt, LaunchRequest Request) : ReconcileAction(Job, Attempt);
 
 /// <summary>Stop an instance that should not be running (job cancelled or done, or an attempt given up).</summary>
-public sealed record Terminate(string JobId, int Attempt, string InstanceId, string Why) : ReconcileAction(JobId, Attempt);
+public sealed record Terminate(JobKey Job, int Attempt, string InstanceId, string Why) : ReconcileAction(Job, Attempt);
 
 /// <summary>
 /// The safety net: the spot attempt cannot be waited on any longer; stop it (if it is still up) and run the rest of
 /// the work on on-demand as attempt <c>Attempt</c>.
 /// </summary>
-public sealed record SwitchToOnDemand(string JobId, int Attempt, string? SpotInstanceId, double SavedHours, LaunchRequest Request)
-    : ReconcileAction(JobId, Attempt);
+public sealed record SwitchToOnDemand(JobKey Job, int Attempt, string? SpotInstanceId, double SavedHours, LaunchRequest Request)
+    : ReconcileAction(Job, Attempt);
 
 /// <summary>Write down what the backend reports about the job's current attempt (running, done, interrupted).</summary>
-public sealed record RecordObservation(string JobId, int Attempt, JobState NewState, InstanceStatus Instance, string Cause)
-    : ReconcileAction(JobId, Attempt);
+public sealed record RecordObservation(JobKey Job, int Attempt, JobState NewState, InstanceStatus Instance, string Cause)
+    : ReconcileAction(Job, Attempt);
 
 /// <summary>Give up on the job, saying why.</summary>
-public sealed record MarkFailed(string JobId, int Attempt, string Reason) : ReconcileAction(JobId, Attempt);
+public sealed record MarkFailed(JobKey Job, int Attempt, string Reason) : ReconcileAction(Job, Attempt);
 
 /// <summary>Send the job back to the scheduler with the work it has left (it lost its spot instance, say).</summary>
-public sealed record Replan(string JobId, int Attempt, double SavedHours, string Why) : ReconcileAction(JobId, Attempt);
+public sealed record Replan(JobKey Job, int Attempt, double SavedHours, string Why) : ReconcileAction(Job, Attempt);

@@ -26,15 +26,17 @@ public sealed partial class ReconcileLoop(
         var jobs = (await store.ListAsync(new JobQuery(States: Unfinished), cancellationToken)).ToList();
         var observed = await compute.DescribeAsync(cancellationToken);
         await AddFinishedJobsWithLiveInstancesAsync(jobs, observed, cancellationToken);
-        var byId = jobs.ToDictionary(j => j.Id, StringComparer.Ordinal);
-        var prerequisites = await PrerequisitesOfDueJobsAsync(jobs, byId, now, cancellationToken);
-        var actions = Reconciler.Decide(jobs, observed, now, catalog, (_, dep) => byId.GetValueOrDefault(dep) ?? prerequisites.GetValueOrDefault(dep));
+        var byKey = jobs.ToDictionary(j => j.Key);
+        var prerequisites = await PrerequisitesOfDueJobsAsync(jobs, byKey, now, cancellationToken);
+        // Prerequisites are the team's own jobs: the same team, the named id.
+        var actions = Reconciler.Decide(jobs, observed, now, catalog, (job, dep) =>
+            byKey.GetValueOrDefault(new JobKey(job.Team, dep)) ?? prerequisites.GetValueOrDefault(new JobKey(job.Team, dep)));
         var replan = false;
         foreach (var action in actions)
         {
             try
             {
-                replan |= await ExecuteAsync(action, byId.GetValueOrDefault(action.JobId), observed, catalog, now, cancellationToken);
+                replan |= await ExecuteAsync(action, byKey.GetValueOrDefault(action.Job), observed, catalog, now, cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -66,17 +68,17 @@ public sealed partial class ReconcileLoop(
     }
 
     /// <summary>The finished prerequisites of jobs due to launch (unfinished ones are in the tick's list already).</summary>
-    private async Task<Dictionary<string, JobRecord>> PrerequisitesOfDueJobsAsync(
-        List<JobRecord> jobs, Dictionary<string, JobRecord> byId, DateTimeOffset now, CancellationToken ct)
+    private async Task<Dictionary<JobKey, JobRecord>> PrerequisitesOfDueJobsAsync(
+        List<JobRecord> jobs, Dictionary<JobKey, JobRecord> byKey, DateTimeOffset now, CancellationToken ct)
     {
-        var found = new Dictionary<string, JobRecord>(StringComparer.Ordinal);
+        var found = new Dictionary<JobKey, JobRecord>();
         var wanted = jobs.Where(j => j.State == JobState.Planned && j.Placement?.PlannedStart <= now)
-            .SelectMany(j => j.Job.DependsOn).Where(d => !byId.ContainsKey(d)).Distinct(StringComparer.Ordinal);
-        foreach (var dep in wanted)
+            .SelectMany(j => j.Job.DependsOn.Select(d => new JobKey(j.Team, d))).Where(k => !byKey.ContainsKey(k)).Distinct();
+        foreach (var key in wanted)
         {
-            if (await store.GetAsync(dep, ct) is { } record)
+            if (await store.GetAsync(key, ct) is { } record)
             {
-                found[dep] = record;
+                found[key] = record;
             }
         }
         return found;
@@ -84,10 +86,10 @@ public sealed partial class ReconcileLoop(
 
     private async Task AddFinishedJobsWithLiveInstancesAsync(List<JobRecord> jobs, IReadOnlyList<InstanceStatus> observed, CancellationToken ct)
     {
-        var known = jobs.Select(j => j.Id).ToHashSet(StringComparer.Ordinal);
-        foreach (var id in observed.Where(i => !i.IsEnded && !known.Contains(i.JobId)).Select(i => i.JobId).Distinct())
+        var known = jobs.Select(j => j.Key).ToHashSet();
+        foreach (var key in observed.Where(i => !i.IsEnded && !known.Contains(i.Job)).Select(i => i.Job).Distinct())
         {
-            if (await store.GetAsync(id, ct) is { } finished)
+            if (await store.GetAsync(key, ct) is { } finished)
             {
                 jobs.Add(finished);
             }
@@ -160,14 +162,14 @@ public sealed partial class ReconcileLoop(
 
     /// <summary>What a job has cost: every attempt the backend still reports, never less than recorded before.</summary>
     private static double CostOf(JobRecord job, IReadOnlyList<InstanceStatus> observed) =>
-        Math.Max(job.CostSoFarUsd, observed.Where(i => i.JobId == job.Id).Sum(i => i.CostSoFarUsd));
+        Math.Max(job.CostSoFarUsd, observed.Where(i => i.Job == job.Key).Sum(i => i.CostSoFarUsd));
 
     private async Task UpdateAsync(JobRecord updated, string cause, DateTimeOffset now, CancellationToken ct)
     {
         if (await store.TryUpdateAsync(updated, cause, now, ct) is null)
         {
             // Someone else (a cancel, the scheduler) changed the job first; the next tick sees their change.
-            LogLostRace(updated.Id);
+            LogLostRace(updated.Team, updated.Id);
         }
     }
 
@@ -177,6 +179,6 @@ public sealed partial class ReconcileLoop(
     [LoggerMessage(Level = LogLevel.Error, Message = "A reconcile tick failed; the loop goes on")]
     private partial void LogTickFailed(Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} changed while it was reconciled; left for the next tick")]
-    private partial void LogLostRace(string jobId);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} of team {Team} changed while it was reconciled; left for the next tick")]
+    private partial void LogLostRace(string team, string jobId);
 }

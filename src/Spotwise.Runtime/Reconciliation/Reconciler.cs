@@ -24,11 +24,11 @@ public static class Reconciler
     {
         var actions = new List<ReconcileAction>();
         var byToken = observed.GroupBy(i => i.ClientToken, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.OrderByDescending(i => i.LaunchedAt).First(), StringComparer.Ordinal);
-        var known = new HashSet<string>(StringComparer.Ordinal);
+        var known = new HashSet<JobKey>();
         foreach (var job in jobs)
         {
-            known.Add(job.Id);
-            var current = job.Attempt > 0 ? byToken.GetValueOrDefault(ClientTokens.For(job.Id, job.Attempt)) : null;
+            known.Add(job.Key);
+            var current = job.Attempt > 0 ? byToken.GetValueOrDefault(ClientTokens.For(job.Key, job.Attempt)) : null;
             try
             {
                 DecideFor(job, current, now, catalog, findPrerequisite, actions);
@@ -36,14 +36,14 @@ public static class Reconciler
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // One job's impossible numbers (stored before today's bounds) must not stop the loop for every job.
-                actions.Add(new MarkFailed(job.Id, job.Attempt, $"quarantined: deciding for this job failed ({e.GetType().Name}: {e.Message})"));
+                actions.Add(new MarkFailed(job.Key, job.Attempt, $"quarantined: deciding for this job failed ({e.GetType().Name}: {e.Message})"));
             }
             TerminateStale(job, observed, actions);
         }
         // An instance for a job nobody knows (deleted, or from another store) only costs money.
-        foreach (var orphan in observed.Where(i => !i.IsEnded && !known.Contains(i.JobId)))
+        foreach (var orphan in observed.Where(i => !i.IsEnded && !known.Contains(i.Job)))
         {
-            actions.Add(new Terminate(orphan.JobId, orphan.Attempt, orphan.InstanceId, "no such job"));
+            actions.Add(new Terminate(orphan.Job, orphan.Attempt, orphan.InstanceId, "no such job"));
         }
         return actions;
     }
@@ -56,13 +56,13 @@ public static class Reconciler
         {
             case JobState.Planned when job.Job.Deadline < now:
             case JobState.Queued when job.Job.Deadline < now:
-                actions.Add(new MarkFailed(job.Id, job.Attempt, "the deadline passed before the job could start"));
+                actions.Add(new MarkFailed(job.Key, job.Attempt, "the deadline passed before the job could start"));
                 break;
             case JobState.Planned when job.Placement is { } due && due.PlannedStart <= now && HoldFor(job, findPrerequisite) is { } hold:
                 actions.Add(hold);
                 break;
             case JobState.Planned when job.Placement is { } p && p.PlannedStart <= now:
-                actions.Add(new Launch(job.Id, job.Attempt + 1, Request(job, job.Attempt + 1, p.Market, p.InstanceType, p.Zone)));
+                actions.Add(new Launch(job.Key, job.Attempt + 1, Request(job, job.Attempt + 1, p.Market, p.InstanceType, p.Zone)));
                 break;
             case JobState.Launching or JobState.Running:
                 DecideActive(job, current, now, catalog, actions);
@@ -71,7 +71,7 @@ public static class Reconciler
                 DecideInterrupted(job, current, now, catalog, actions);
                 break;
             case JobState.Succeeded or JobState.Failed or JobState.Cancelled when current is { IsEnded: false }:
-                actions.Add(new Terminate(job.Id, job.Attempt, current.InstanceId, $"the job is {job.State.ToWire()}"));
+                actions.Add(new Terminate(job.Key, job.Attempt, current.InstanceId, $"the job is {job.State.ToWire()}"));
                 break;
         }
     }
@@ -91,11 +91,11 @@ public static class Reconciler
             var prerequisite = findPrerequisite(job, dep);
             if (Prerequisites.Blocker(dep, prerequisite) is { } why)
             {
-                return new MarkFailed(job.Id, job.Attempt, why);
+                return new MarkFailed(job.Key, job.Attempt, why);
             }
             if (prerequisite!.State != JobState.Succeeded)
             {
-                return new Replan(job.Id, job.Attempt, job.DoneHours, $"prerequisite '{dep}' has not succeeded yet (it is {prerequisite.State.ToWire()})");
+                return new Replan(job.Key, job.Attempt, job.DoneHours, $"prerequisite '{dep}' has not succeeded yet (it is {prerequisite.State.ToWire()})");
             }
         }
         return null;
@@ -109,22 +109,22 @@ public static class Reconciler
             // Recorded as launched but unknown to the backend (it lost it, or forgot it): launching the same token
             // again is safe, the backend returns the instance if it has it.
             var p = job.Placement!;
-            actions.Add(new Launch(job.Id, job.Attempt, Request(job, job.Attempt, p.Market, p.InstanceType, p.Zone)));
+            actions.Add(new Launch(job.Key, job.Attempt, Request(job, job.Attempt, p.Market, p.InstanceType, p.Zone)));
             return;
         }
         switch (current.State)
         {
             case InstanceState.Running when job.State == JobState.Launching:
-                actions.Add(new RecordObservation(job.Id, job.Attempt, JobState.Running, current, "the instance is running"));
+                actions.Add(new RecordObservation(job.Key, job.Attempt, JobState.Running, current, "the instance is running"));
                 break;
             case InstanceState.Succeeded:
-                actions.Add(new RecordObservation(job.Id, job.Attempt, JobState.Succeeded, current, "the work finished"));
+                actions.Add(new RecordObservation(job.Key, job.Attempt, JobState.Succeeded, current, "the work finished"));
                 return;
             case InstanceState.Failed:
-                actions.Add(new MarkFailed(job.Id, job.Attempt, current.Error ?? "the instance failed"));
+                actions.Add(new MarkFailed(job.Key, job.Attempt, current.Error ?? "the instance failed"));
                 return;
             case InstanceState.Interrupted or InstanceState.Terminated:
-                actions.Add(new RecordObservation(job.Id, job.Attempt, JobState.Interrupted, current,
+                actions.Add(new RecordObservation(job.Key, job.Attempt, JobState.Interrupted, current,
                     current.Error ?? (current.State == InstanceState.Interrupted ? "spot capacity was taken back" : "the instance was stopped")));
                 return;
         }
@@ -144,7 +144,7 @@ public static class Reconciler
         }
         else
         {
-            actions.Add(new Replan(job.Id, job.Attempt, saved, "interrupted; slack remains to wait for spot"));
+            actions.Add(new Replan(job.Key, job.Attempt, saved, "interrupted; slack remains to wait for spot"));
         }
     }
 
@@ -170,19 +170,19 @@ public static class Reconciler
         {
             WorkHours = Math.Max(0, job.Job.DurationHours - saved),
         };
-        return new SwitchToOnDemand(job.Id, job.Attempt + 1, current is { IsEnded: false } ? current.InstanceId : null, saved, request);
+        return new SwitchToOnDemand(job.Key, job.Attempt + 1, current is { IsEnded: false } ? current.InstanceId : null, saved, request);
     }
 
     /// <summary>Instances of earlier attempts still up (a switch whose terminate was lost, say) are stopped.</summary>
     private static void TerminateStale(JobRecord job, IReadOnlyList<InstanceStatus> observed, List<ReconcileAction> actions)
     {
-        foreach (var stale in observed.Where(i => i.JobId == job.Id && !i.IsEnded && i.Attempt < job.Attempt))
+        foreach (var stale in observed.Where(i => i.Job == job.Key && !i.IsEnded && i.Attempt < job.Attempt))
         {
-            actions.Add(new Terminate(job.Id, stale.Attempt, stale.InstanceId, FormattableString.Invariant($"attempt {stale.Attempt} was replaced by attempt {job.Attempt}")));
+            actions.Add(new Terminate(job.Key, stale.Attempt, stale.InstanceId, FormattableString.Invariant($"attempt {stale.Attempt} was replaced by attempt {job.Attempt}")));
         }
     }
 
     private static LaunchRequest Request(JobRecord job, int attempt, Market market, string instanceType, string zone) => new(
-        ClientTokens.For(job.Id, attempt), job.Id, attempt, market, instanceType, zone, job.RemainingHours, job.Job.Checkpointable,
+        ClientTokens.For(job.Key, attempt), job.Team, job.Id, attempt, market, instanceType, zone, job.RemainingHours, job.Job.Checkpointable,
         job.Job.CheckpointIntervalHours ?? Job.DefaultCheckpointIntervalHours, job.Job.Command);
 }

@@ -291,6 +291,7 @@ public sealed class SimulatedCloud : ICompute
         return new InstanceStatus(
             i.Id,
             request.ClientToken,
+            request.Team,
             request.JobId,
             request.Attempt,
             request.Market,

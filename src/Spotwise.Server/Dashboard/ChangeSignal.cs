@@ -30,7 +30,7 @@ public sealed class SignallingJobStore(IJobStore inner, ChangeSignal signal) : I
     public async Task<IReadOnlyList<SubmitResult>> SubmitAsync(IReadOnlyList<Submission> batch, DateTimeOffset now, CancellationToken cancellationToken) =>
         Signal(await inner.SubmitAsync(batch, now, cancellationToken));
 
-    public Task<JobRecord?> GetAsync(string jobId, CancellationToken cancellationToken) => inner.GetAsync(jobId, cancellationToken);
+    public Task<JobRecord?> GetAsync(JobKey key, CancellationToken cancellationToken) => inner.GetAsync(key, cancellationToken);
 
     public Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken) => inner.ListAsync(query, cancellationToken);
 
@@ -39,7 +39,7 @@ public sealed class SignallingJobStore(IJobStore inner, ChangeSignal signal) : I
 
     public Task<double> SpendSoFarUsdAsync(string? team, CancellationToken cancellationToken) => inner.SpendSoFarUsdAsync(team, cancellationToken);
 
-    public Task<IReadOnlyList<JobEvent>> EventsAsync(string jobId, CancellationToken cancellationToken) => inner.EventsAsync(jobId, cancellationToken);
+    public Task<IReadOnlyList<JobEvent>> EventsAsync(JobKey key, CancellationToken cancellationToken) => inner.EventsAsync(key, cancellationToken);
 
     public async Task<JobRecord?> TryUpdateAsync(JobRecord updated, string cause, DateTimeOffset at, CancellationToken cancellationToken) =>
         Signal(await inner.TryUpdateAsync(updated, cause, at, cancellationToken));

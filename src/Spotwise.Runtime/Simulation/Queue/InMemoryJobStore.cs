@@ -10,7 +10,7 @@ namespace Spotwise.Runtime.Simulation.Queue;
 public sealed class InMemoryJobStore : IJobStore
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, Entry> _byId = new(StringComparer.Ordinal);
+    private readonly Dictionary<JobKey, Entry> _byKey = [];
     private readonly List<Entry> _inOrder = [];
     private PlanDocument? _latestPlan;
 
@@ -23,16 +23,17 @@ public sealed class InMemoryJobStore : IJobStore
             foreach (var submission in batch)
             {
                 var id = submission.Job.Id;
-                if (_byId.TryGetValue(id, out var existing))
+                var key = new JobKey(submission.Team, id);
+                if (_byKey.TryGetValue(key, out var existing))
                 {
-                    var same = existing.Team == submission.Team && existing.Body == submission.Body;
+                    var same = existing.Body == submission.Body;
                     results.Add(same ? new SubmitResult(id, SubmitOutcome.Duplicate, existing.Record) : new SubmitResult(id, SubmitOutcome.Conflict, null));
                     continue;
                 }
                 var record = new JobRecord { Job = submission.Job, Team = submission.Team, SubmittedAt = now, State = JobState.Queued, Version = 1 };
-                var entry = new Entry(submission.Team, submission.Body, record);
-                entry.Events.Add(new JobEvent(id, 1, now, null, JobState.Queued, "submitted"));
-                _byId.Add(id, entry);
+                var entry = new Entry(submission.Body, record);
+                entry.Events.Add(new JobEvent(key.Team, key.Id, 1, now, null, JobState.Queued, "submitted"));
+                _byKey.Add(key, entry);
                 _inOrder.Add(entry);
                 results.Add(new SubmitResult(id, SubmitOutcome.Created, record));
             }
@@ -40,26 +41,27 @@ public sealed class InMemoryJobStore : IJobStore
         }
     }
 
-    public Task<JobRecord?> GetAsync(string jobId, CancellationToken cancellationToken)
+    public Task<JobRecord?> GetAsync(JobKey key, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
-            return Task.FromResult(_byId.GetValueOrDefault(jobId)?.Record);
+            return Task.FromResult(_byKey.GetValueOrDefault(key)?.Record);
         }
     }
 
     public Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        var after = query.AfterKey();
         lock (_lock)
         {
             var states = query.States is { } s ? new HashSet<JobState>(s) : null;
             IEnumerable<JobRecord> records = _inOrder.Select(e => e.Record);
-            if (query.After is { } after)
+            if (after is { } cursor)
             {
-                // Submission order, as the SQLite store's rowid; an unknown cursor matches nothing.
-                records = records.SkipWhile(r => r.Id != after).Skip(1);
+                // Submission order, as the SQLite store's seq; an unknown cursor matches nothing.
+                records = records.SkipWhile(r => r.Key != cursor).Skip(1);
             }
             records = records.Where(r => (query.Team is null || r.Team == query.Team) && (states is null || states.Contains(r.State)));
             if (query.Limit is { } limit)
@@ -93,12 +95,12 @@ public sealed class InMemoryJobStore : IJobStore
         }
     }
 
-    public Task<IReadOnlyList<JobEvent>> EventsAsync(string jobId, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<JobEvent>> EventsAsync(JobKey key, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
-            return Task.FromResult<IReadOnlyList<JobEvent>>(_byId.TryGetValue(jobId, out var entry) ? [.. entry.Events] : []);
+            return Task.FromResult<IReadOnlyList<JobEvent>>(_byKey.TryGetValue(key, out var entry) ? [.. entry.Events] : []);
         }
     }
 
@@ -120,16 +122,16 @@ public sealed class InMemoryJobStore : IJobStore
         lock (_lock)
         {
             // One transaction, as the durable store: a move the state machine forbids leaves every job as it was.
-            var checkpoint = _byId.ToDictionary(kv => kv.Key, kv => (kv.Value.Record, kv.Value.Events.Count), StringComparer.Ordinal);
+            var checkpoint = _byKey.ToDictionary(kv => kv.Key, kv => (kv.Value.Record, kv.Value.Events.Count));
             try
             {
                 return Task.FromResult<IReadOnlyList<JobRecord?>>([.. updates.Select(u => UpdateOne(u.Updated, u.Cause, at))]);
             }
             catch (InvalidOperationException)
             {
-                foreach (var (id, (record, events)) in checkpoint)
+                foreach (var (key, (record, events)) in checkpoint)
                 {
-                    var entry = _byId[id];
+                    var entry = _byKey[key];
                     entry.Record = record;
                     entry.Events.RemoveRange(events, entry.Events.Count - events);
                 }
@@ -160,9 +162,9 @@ public sealed class InMemoryJobStore : IJobStore
     // Only what changes over a job's life is written: the submitted job, its team and submission time stay as stored.
     private JobRecord? UpdateOne(JobRecord updated, string cause, DateTimeOffset at)
     {
-        if (!_byId.TryGetValue(updated.Id, out var entry))
+        if (!_byKey.TryGetValue(updated.Key, out var entry))
         {
-            throw JobUpdates.NotInStore(updated.Id);
+            throw JobUpdates.NotInStore(updated.Key);
         }
         var stored = entry.Record;
         if (JobUpdates.Apply(stored, updated, cause) is not var (record, moved))
@@ -172,15 +174,13 @@ public sealed class InMemoryJobStore : IJobStore
         entry.Record = record;
         if (moved)
         {
-            entry.Events.Add(new JobEvent(updated.Id, entry.Events[^1].Sequence + 1, at, stored.State, updated.State, cause));
+            entry.Events.Add(new JobEvent(stored.Team, stored.Id, entry.Events[^1].Sequence + 1, at, stored.State, updated.State, cause));
         }
         return record;
     }
 
-    private sealed class Entry(string team, string body, JobRecord record)
+    private sealed class Entry(string body, JobRecord record)
     {
-        public string Team { get; } = team;
-
         public string Body { get; } = body;
 
         public JobRecord Record { get; set; } = record;

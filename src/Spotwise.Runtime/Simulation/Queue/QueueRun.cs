@@ -96,7 +96,7 @@ internal sealed class QueueRun : IDisposable
         }
         if (arrived.Count > 0)
         {
-            await _store.SubmitAsync([.. arrived.Select(j => new Submission(j, j.Team ?? "default", j.Id))], now, ct);
+            await _store.SubmitAsync([.. arrived.Select(j => new Submission(j, KeyOf(j).Team, j.Id))], now, ct);
         }
         await _loop.TickAsync(ct);
         if (arrived.Count > 0 || _replan || await PeriodicCycleDueAsync(now, ct))
@@ -149,7 +149,7 @@ internal sealed class QueueRun : IDisposable
                     candidates.Add(job.Job.Deadline?.AddTicks(1));
                     break;
                 case JobState.Launching or JobState.Running when job.Placement?.Market == Market.Spot && CostModel.FallbackAt(job.Job) is { } fallback:
-                    var progress = Math.Max(job.DoneHours, saved.GetValueOrDefault(ClientTokens.For(job.Id, job.Attempt)));
+                    var progress = Math.Max(job.DoneHours, saved.GetValueOrDefault(ClientTokens.For(job.Key, job.Attempt)));
                     candidates.Add(fallback.AddHours(Math.Min(progress, job.Job.DurationHours)));
                     break;
             }
@@ -179,9 +179,9 @@ internal sealed class QueueRun : IDisposable
     public async Task<QueueSimulationResult> ResultAsync(TimeSpan wallTime, CancellationToken ct)
     {
         var end = _clock.GetUtcNow();
-        var instances = (await _cloud.DescribeAsync(ct)).ToLookup(i => i.JobId, StringComparer.Ordinal);
-        var records = (await _store.ListAsync(new JobQuery(), ct)).ToDictionary(r => r.Id, StringComparer.Ordinal);
-        var outcomes = _scenario.Jobs.Select(j => Outcome(j, records.GetValueOrDefault(j.Id), [.. instances[j.Id].OrderBy(i => i.Attempt)], end)).ToList();
+        var instances = (await _cloud.DescribeAsync(ct)).ToLookup(i => i.Job);
+        var records = (await _store.ListAsync(new JobQuery(), ct)).ToDictionary(r => r.Key);
+        var outcomes = _scenario.Jobs.Select(j => Outcome(j, records.GetValueOrDefault(KeyOf(j)), [.. instances[KeyOf(j)].OrderBy(i => i.Attempt)], end)).ToList();
         return new QueueSimulationResult(
             _scenario.Policy,
             _scenario.Planner,
@@ -223,6 +223,9 @@ internal sealed class QueueRun : IDisposable
             ran.Count(i => i.State == InstanceState.Interrupted),
             record?.LastError ?? (state.IsFinal() ? null : $"still {state.ToWire()} when the simulation stopped at {end:O}"));
     }
+
+    /// <summary>The key a scenario's job is stored under: its own team, or the default one.</summary>
+    private static JobKey KeyOf(Job job) => new(job.Team ?? "default", job.Id);
 
     /// <summary>Each job arrives at its earliest start (the start, without one), and never before its prerequisites.</summary>
     private static List<(DateTimeOffset At, Job Job)> Arrivals(QueueScenario scenario)

@@ -114,6 +114,9 @@ public static class ScenarioEngine
     /// <summary>The job's side of the conversation with the cloud: the live instance, progress, counters.</summary>
     private sealed class JobOnCloud(ZoneTraces market, JobScenario scenario, SimulatedCloud cloud, VirtualClock clock)
     {
+        /// <summary>The one job a scenario plays, as the cloud knows it.</summary>
+        private static readonly JobKey Job = new("scenario", "job");
+
         private readonly double _tick = market.TickHours;
         private string? _instanceId;
         private int _launchTick;
@@ -198,7 +201,7 @@ public static class ScenarioEngine
             _attempt++;
             var zone = choice.Kind == ChoiceKind.Spot ? market.Zones[choice.Zone] : market.OnDemandZone;
             var kind = choice.Kind == ChoiceKind.Spot ? Market.Spot : Market.OnDemand;
-            var request = new LaunchRequest(ClientTokens.For("job", _attempt), "job", _attempt, kind, market.InstanceType.Name, zone,
+            var request = new LaunchRequest(ClientTokens.For(Job, _attempt), Job.Team, Job.Id, _attempt, kind, market.InstanceType.Name, zone,
                 WorkHours: scenario.WorkHours - _done + scenario.OverheadHours, Checkpointable: true, CheckpointIntervalHours: 0, Command: null);
             var status = cloud.LaunchAsync(request, CancellationToken.None).GetAwaiter().GetResult();
             if (status.IsEnded)

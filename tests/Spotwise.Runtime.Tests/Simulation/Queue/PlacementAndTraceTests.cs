@@ -14,7 +14,7 @@ public sealed class PlacementAndTraceTests
     private readonly FakeTimeProvider _time = new(T0);
 
     private static LaunchRequest Launch(string jobId, Market market, string type, string zone, double workHours = 2) =>
-        new(ClientTokens.For(jobId, 1), jobId, 1, market, type, zone, workHours, false, 0, null);
+        new(ClientTokens.For(new JobKey("t", jobId), 1), "t", jobId, 1, market, type, zone, workHours, false, 0, null);
 
     /// <summary>Zone a: 1 instance at $1.00; zone b: 1 instance at $0.90 for an hour, then none.</summary>
     private (SimulatedCloud Cloud, RegionalSpotPlacement Placement) World()
