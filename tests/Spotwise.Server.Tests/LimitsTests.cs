@@ -129,6 +129,18 @@ public sealed partial class LimitsTests
         Assert.Equal(200, (await SendAsync(factory, "GET", "/api/jobs", "Bearer k1", from: "203.0.113.7")).Response.StatusCode);
     }
 
+    [Theory]
+    [InlineData("Spotwise:LoginPermits", "0", "Spotwise:LoginPermits is 0")]
+    [InlineData("Spotwise:LoginWindow", "00:00:00", "Spotwise:LoginWindow is 00:00:00")]
+    public async Task An_unusable_sign_in_limit_fails_the_start_naming_the_setting(string setting, string value, string message)
+    {
+        await using var factory = new SpotwiseServerFactory(new Dictionary<string, string> { [setting] = value });
+
+        var e = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => factory.CreateClient());
+
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void An_IPv6_client_is_counted_by_its_64_prefix_and_a_mapped_IPv4_one_by_its_IPv4_address()
     {
