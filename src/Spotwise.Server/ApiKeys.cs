@@ -12,6 +12,20 @@ public sealed class ApiKeyRing(IReadOnlyDictionary<string, string> teamByKey)
 
     public string? TeamOf(string key) => teamByKey.GetValueOrDefault(key);
 
+    /// <summary>
+    /// A key's stable identity: the first 16 hex digits of its SHA-256. Rate limits are counted per identity, so every
+    /// spelling of the same key (header or dashboard cookie) shares one window; the key itself never appears in a claim
+    /// or a log.
+    /// </summary>
+    public static string IdOf(string key) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..16];
+
+    /// <summary>The principal a known key signs in as: its team and its identity (<see cref="IdOf"/>).</summary>
+    public ClaimsPrincipal? SignIn(string key, string scheme) => TeamOf(key) is { } team
+        ? new ClaimsPrincipal(new ClaimsIdentity(
+            [new Claim(ApiKeyAuthenticationHandler.TeamClaim, team), new Claim(ApiKeyAuthenticationHandler.KeyIdClaim, IdOf(key))], scheme))
+        : null;
+
     public int Count => teamByKey.Count;
 
     /// <summary>Reads <c>key1=teamA,key2=teamB</c>; an empty or missing text is no keys.</summary>
@@ -71,8 +85,10 @@ public sealed class ApiKeyRing(IReadOnlyDictionary<string, string> teamByKey)
 }
 
 /// <summary>
-/// Bearer API keys: <c>Authorization: Bearer KEY</c>. A known key signs in as its team (claim <see cref="TeamClaim"/>);
-/// no key or an unknown key is 401. Authorisation by team is the handlers' job (another team's job is 404).
+/// Bearer API keys: <c>Authorization: Bearer KEY</c>, the scheme in any case and any whitespace around the key (RFC 9110
+/// auth-schemes are case-insensitive). A known key signs in as its team (claim <see cref="TeamClaim"/>) and its identity
+/// (<see cref="KeyIdClaim"/>); no key or an unknown key is 401. Authorisation by team is the handlers' job (another team's
+/// job is 404).
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyRing keys)
@@ -80,22 +96,33 @@ public sealed class ApiKeyAuthenticationHandler(
 {
     public const string SchemeName = "ApiKey";
     public const string TeamClaim = "team";
+    public const string KeyIdClaim = "key-id";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (Request.Headers.Authorization.Count != 1 || BearerKey(Request.Headers.Authorization.ToString()) is not { } key)
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }
-        var team = keys.TeamOf(header["Bearer ".Length..].Trim());
-        if (team is null)
-        {
-            return Task.FromResult(AuthenticateResult.Fail("unknown API key"));
-        }
-        var identity = new ClaimsIdentity([new Claim(TeamClaim, team)], SchemeName);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+        return Task.FromResult(keys.SignIn(key, SchemeName) is { } user
+            ? AuthenticateResult.Success(new AuthenticationTicket(user, SchemeName))
+            : AuthenticateResult.Fail("unknown API key"));
     }
+
+    /// <summary>The key of <c>Bearer KEY</c> (scheme in any case, any whitespace); null for another scheme or no key.</summary>
+    public static string? BearerKey(string header)
+    {
+        var text = header.Trim();
+        var gap = text.AsSpan().IndexOfAny(Whitespace);
+        if (gap < 0 || !text.AsSpan(0, gap).Equals("Bearer", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        var key = text[gap..].Trim();
+        return key.Length == 0 ? null : key;
+    }
+
+    private static readonly System.Buffers.SearchValues<char> Whitespace = System.Buffers.SearchValues.Create(" \t\r\n\v\f");
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
@@ -110,6 +137,9 @@ public static class TeamPrincipal
     /// <summary>The team of the signed-in key (endpoints that call this require authorisation).</summary>
     public static string Team(this ClaimsPrincipal user) =>
         user.FindFirst(ApiKeyAuthenticationHandler.TeamClaim)?.Value ?? throw new InvalidOperationException("no team claim: the endpoint must require authorization");
+
+    /// <summary>The signed-in key's identity (<see cref="ApiKeyRing.IdOf"/>), or null when no key signed in.</summary>
+    public static string? KeyId(this ClaimsPrincipal user) => user.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value;
 }
 
 internal static partial class ServerLog

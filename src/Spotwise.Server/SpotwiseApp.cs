@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Spotwise.Core;
@@ -21,8 +20,6 @@ namespace Spotwise.Server;
 /// </summary>
 public static class SpotwiseApp
 {
-    private const string PerKey = "per-key";
-
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
@@ -78,21 +75,10 @@ public static class SpotwiseApp
         builder.Services.AddAuthorization();
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
-        // One fixed window per API key; requests without a valid key are refused (401) before they reach the limiter.
-        builder.Services.AddRateLimiter(limiter =>
-        {
-            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.AddPolicy(PerKey, context =>
-            {
-                var options = context.RequestServices.GetRequiredService<IOptions<SpotwiseOptions>>().Value;
-                return RateLimitPartition.GetFixedWindowLimiter(context.Request.Headers.Authorization.ToString(), _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = options.RateLimitPermits,
-                    Window = options.RateLimitWindow,
-                    QueueLimit = 0,
-                });
-            });
-        });
+        builder.Services.AddSpotwiseRateLimits();
+        // The largest body any endpoint takes; each endpoint's own, smaller limit is BodyLimits' (which TestServer runs too).
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = BodyLimits.MaxBytes);
+        builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(BodyLimits.Forms);
 
         var app = builder.Build();
 
@@ -102,6 +88,7 @@ public static class SpotwiseApp
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseBodyLimits();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
@@ -110,7 +97,9 @@ public static class SpotwiseApp
         app.MapGet("/healthz", () => TypedResults.Text("ok"));
         app.MapOpenApi();
         app.MapMetricsApi();
-        var api = app.MapGroup("").RequireRateLimiting(PerKey);
+        // Authorisation (401 without a valid key) runs before the limiter, which counts by the key's identity.
+        var api = app.MapGroup("").RequireRateLimiting(RateLimits.PerKey)
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(JobInput.MaxBodyBytes));
         api.MapJobsApi();
         api.MapPlanApi();
         api.MapMarketApi();

@@ -42,6 +42,12 @@ public sealed class SpotwiseOptions
 
     public TimeSpan RateLimitWindow { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>Sign-in attempts (<c>POST /login</c>) each client address may make per <see cref="LoginWindow"/>, so keys
+    /// cannot be guessed fast; more are answered 429.</summary>
+    public int LoginPermits { get; set; } = 10;
+
+    public TimeSpan LoginWindow { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Where jobs run: <c>simulated</c> (the simulated cloud) or <c>local</c> (each job's command, on this machine).</summary>
     public string Backend { get; set; } = "simulated";
 
@@ -99,6 +105,14 @@ public sealed class SpotwiseOptionsValidator(Func<string, string?> env) : IValid
         if (options.RateLimitWindow <= TimeSpan.Zero)
         {
             errors.Add($"Spotwise:RateLimitWindow is {options.RateLimitWindow}; it must be > 0");
+        }
+        if (options.LoginPermits < 1)
+        {
+            errors.Add($"Spotwise:LoginPermits is {options.LoginPermits}; it must be >= 1");
+        }
+        if (options.LoginWindow <= TimeSpan.Zero)
+        {
+            errors.Add($"Spotwise:LoginWindow is {options.LoginWindow}; it must be > 0");
         }
         if (!SpotwiseOptions.Backends.Contains(options.Backend))
         {

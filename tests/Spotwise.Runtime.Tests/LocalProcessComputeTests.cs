@@ -15,15 +15,24 @@ public sealed class LocalProcessComputeTests : ComputeBackendContract, IDisposab
 
     protected override LaunchRequest OnDemandRequest(string jobId, int attempt = 1) => Job(jobId, "sleep 0.3", attempt);
 
-    protected override TimeSpan TimeToFinish => TimeSpan.FromSeconds(10);
+    /// <summary>Only a bound on a hung process: the tests go on as soon as the processes have exited.</summary>
+    protected override TimeSpan TimeToFinish => TimeSpan.FromMinutes(2);
 
-    /// <summary>Real time: waits until nothing is left running, or the span is over.</summary>
+    /// <summary>
+    /// Real time: waits until every launched instance has finished, its process exited and its log written, however
+    /// long a loaded machine takes. Waiting on time instead (poll the states for a few seconds) read empty logs.
+    /// </summary>
     protected override async Task LetTimePassAsync(TimeSpan span)
     {
-        var until = TimeProvider.System.GetUtcNow() + span;
-        while (TimeProvider.System.GetUtcNow() < until && (await Backend.DescribeAsync(Ct)).Any(i => !i.IsEnded))
+        var instances = await Backend.DescribeAsync(Ct);
+        var finished = Task.WhenAll(instances.Select(i => Local().WhenFinishedAsync(i.InstanceId, Ct)));
+        try
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(25), TimeProvider.System);
+            await finished.WaitAsync(span, TimeProvider.System);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"an instance was still running after {span}: {string.Join(", ", (await Backend.DescribeAsync(Ct)).Where(i => !i.IsEnded).Select(i => i.JobId))}");
         }
     }
 
@@ -77,11 +86,13 @@ public sealed class LocalProcessComputeTests : ComputeBackendContract, IDisposab
     [Fact]
     public async Task Terminating_kills_the_process_tree()
     {
+        // A background child that outlives the shell unless the whole tree is killed. It holds the log's pipe, so the
+        // instance finishes only when it is gone: had it survived, it would have touched the marker by then.
         var marker = Path.Combine(_logs, "survived");
-        var launched = await Backend.LaunchAsync(Job("long", $"sleep 1; touch {marker}"), Ct);
+        var launched = await Backend.LaunchAsync(Job("long", $"(sleep 1; touch {marker}) & wait"), Ct);
 
         await Backend.TerminateAsync(launched.InstanceId, Ct);
-        await Task.Delay(TimeSpan.FromSeconds(1.5), TimeProvider.System);
+        await LetTimePassAsync(TimeToFinish);
 
         Assert.False(File.Exists(marker), "the command went on after it was terminated");
         Assert.Equal(InstanceState.Terminated, Assert.Single(await Backend.DescribeAsync(Ct)).State);

@@ -63,6 +63,21 @@ public sealed class LocalProcessCompute(LocalProcessOptions options, TimeProvide
         }
     }
 
+    /// <summary>
+    /// Completes when the instance is over and its log is whole: its process (and every process holding its output)
+    /// has exited and each line printed is written; at once for an instance that never started. Tests wait on this,
+    /// not on time.
+    /// </summary>
+    public Task WhenFinishedAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return _byId.TryGetValue(instanceId, out var instance)
+                ? instance.Finished.WaitAsync(cancellationToken)
+                : throw new ArgumentException($"no instance '{instanceId}'", nameof(instanceId));
+        }
+    }
+
     public Task TerminateAsync(string instanceId, CancellationToken cancellationToken)
     {
         lock (_gate)
@@ -131,8 +146,12 @@ public sealed class LocalProcessCompute(LocalProcessOptions options, TimeProvide
         private DateTimeOffset? _endedAt;
         private InstanceState _state = InstanceState.Pending;
         private string? _error;
+        private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public string Id { get; } = id;
+
+        /// <summary>Completes once the process has exited and its log is whole (at once for an instance that never started).</summary>
+        public Task Finished => _finished.Task;
 
         public string? LogPath { get; private set; }
 
@@ -158,22 +177,31 @@ public sealed class LocalProcessCompute(LocalProcessOptions options, TimeProvide
             var process = new Process { StartInfo = info, EnableRaisingEvents = true };
             process.OutputDataReceived += (_, e) => Write(log, e.Data);
             process.ErrorDataReceived += (_, e) => Write(log, e.Data);
-            process.Exited += (_, _) =>
-            {
-                process.WaitForExit(); // drains the output readers before the log closes
-                var exitCode = process.ExitCode;
-                lock (log)
-                {
-                    log.Dispose();
-                }
-                exited(this, exitCode);
-            };
             process.Start();
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             _process = process;
             _runningSince = now;
             _state = InstanceState.Running;
+            _ = ExitedAsync(process, log, exited);
+        }
+
+        /// <summary>
+        /// Waits for the exit and the last line of output, then closes the log and reports. Waited for only once both
+        /// readers have begun: an Exited event could fire before BeginOutputReadLine on a loaded machine, and then the
+        /// wait did not drain the output and a quick job's log was closed empty.
+        /// </summary>
+        private async Task ExitedAsync(Process process, StreamWriter log, Action<LocalInstance, int> exited)
+        {
+            // Never completes inline inside Start: the report takes the backend's lock and frees a slot.
+            await process.WaitForExitAsync().ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+            var exitCode = process.ExitCode;
+            lock (log)
+            {
+                log.Dispose();
+            }
+            exited(this, exitCode);
+            _finished.TrySetResult();
         }
 
         public void End(InstanceState state, DateTimeOffset at, string? error)
@@ -181,6 +209,10 @@ public sealed class LocalProcessCompute(LocalProcessOptions options, TimeProvide
             _state = state;
             _endedAt = at;
             _error = error;
+            if (_process is null)
+            {
+                _finished.TrySetResult();
+            }
         }
 
         public void Kill()

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
@@ -9,7 +8,8 @@ namespace Spotwise.Server.Dashboard;
 /// <summary>
 /// The dashboard signs in with the same API keys as the API: <c>POST /login</c> puts the key in an HttpOnly,
 /// SameSite=Strict cookie, and every request checks it against the key ring again (a key removed from the
-/// configuration signs its pages out). The team claim is the API's, so the same handlers serve both.
+/// configuration signs its pages out). The claims are the API's (team and key identity), so the same handlers serve both
+/// and the dashboard's forms count against the key's own rate limit.
 /// </summary>
 public sealed class DashboardCookieHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyRing keys)
@@ -27,12 +27,9 @@ public sealed class DashboardCookieHandler(
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }
-        if (keys.TeamOf(key) is not { } team)
-        {
-            return Task.FromResult(AuthenticateResult.Fail("unknown API key"));
-        }
-        var identity = new ClaimsIdentity([new Claim(ApiKeyAuthenticationHandler.TeamClaim, team)], SchemeName);
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+        return Task.FromResult(keys.SignIn(key, SchemeName) is { } user
+            ? AuthenticateResult.Success(new AuthenticationTicket(user, SchemeName))
+            : AuthenticateResult.Fail("unknown API key"));
     }
 
     /// <summary>Pages send a visitor without a valid cookie to the login form.</summary>

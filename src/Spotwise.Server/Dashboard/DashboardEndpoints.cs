@@ -22,15 +22,16 @@ public static class DashboardEndpoints
     public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
     {
         app.MapGet(DashboardCookieHandler.LoginPath, () => new RazorComponentResult<LoginPage>()).ExcludeFromDescription();
-        app.MapPost(DashboardCookieHandler.LoginPath, LoginAsync).ExcludeFromDescription();
+        app.MapPost(DashboardCookieHandler.LoginPath, LoginAsync).RequireRateLimiting(RateLimits.LoginPerAddress).ExcludeFromDescription();
         app.MapPost("/logout", (HttpResponse response) =>
         {
             DashboardCookieHandler.SignOut(response);
             return TypedResults.Redirect(DashboardCookieHandler.LoginPath);
         }).ExcludeFromDescription();
         var pages = app.MapGroup("/dashboard").RequireAuthorization(DashboardCookieHandler.Policy).ExcludeFromDescription();
-        pages.MapPost("/submit", SubmitAsync);
-        pages.MapPost("/jobs/{id}/cancel", CancelAsync);
+        // The forms act for the key as the API does, so they count against the key's own window.
+        pages.MapPost("/submit", SubmitAsync).RequireRateLimiting(RateLimits.PerKey);
+        pages.MapPost("/jobs/{id}/cancel", CancelAsync).RequireRateLimiting(RateLimits.PerKey);
         pages.MapGet("/events", (ChangeSignal signal, IHostApplicationLifetime lifetime, CancellationToken ct) =>
             TypedResults.ServerSentEvents(EventsAsync(signal, lifetime.ApplicationStopping, ct)));
         return app;
@@ -38,7 +39,10 @@ public static class DashboardEndpoints
 
     private static async Task<IResult> LoginAsync(HttpRequest request, [Microsoft.AspNetCore.Mvc.FromServices] ApiKeyRing keys)
     {
-        var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+        if (await FormAsync(request, request.HttpContext.RequestAborted) is not { } form)
+        {
+            return new RazorComponentResult<LoginPage>(new { Error = NotAForm }) { StatusCode = StatusCodes.Status400BadRequest };
+        }
         var key = form["apiKey"].ToString().Trim();
         if (key.Length == 0 || keys.TeamOf(key) is null)
         {
@@ -51,10 +55,35 @@ public static class DashboardEndpoints
         return TypedResults.Redirect("/");
     }
 
+    private const string NotAForm = "form: the request is not this page's form (a url-encoded or multipart form of a few short fields)";
+
+    /// <summary>The posted form; null when the body is not a form or breaks the form limits (too many or too long fields).</summary>
+    private static async Task<IFormCollection?> FormAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (!request.HasFormContentType)
+        {
+            return null;
+        }
+        try
+        {
+            return await request.ReadFormAsync(ct);
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The submit form, read into the API's JSON and checked and stored by the API's own code.</summary>
     private static async Task<IResult> SubmitAsync(HttpRequest request, ClaimsPrincipal user, [AsParameters] JobsServices services, CancellationToken ct)
     {
-        var form = await request.ReadFormAsync(ct);
+        if (await FormAsync(request, ct) is not { } form)
+        {
+            return new RazorComponentResult<SubmitPage>(new { Errors = new Dictionary<string, string[]> { ["form"] = [NotAForm] }, Values = new Dictionary<string, string>() })
+            {
+                StatusCode = StatusCodes.Status400BadRequest,
+            };
+        }
         var values = SubmitForm.Fields.ToDictionary(f => f, f => form[f].ToString(), StringComparer.Ordinal);
         var result = await services.Intake.SubmitAsync(Encoding.UTF8.GetBytes(SubmitForm.ToJson(values)), user.Team(), ct);
         IDictionary<string, string[]> errors = JobInput.Errors(result.Errors);

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The one test command (README "Test"; .ci/run calls exactly this). On a fresh Debian machine it installs what the
+# tests need when it is missing, starts the servers the tests talk to, runs `dotnet test Spotwise.slnx` (extra
+# arguments are passed through, e.g. `--filter FullyQualifiedName~Limits`), stops the servers again whatever
+# happened, and ends with one line: `tests: N passed, N failed, N skipped`.
+# Exits non-zero when a step fails, any test fails, or no test ran.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# The dashboard's browser tests use Debian's Chromium; Playwright must never try to fetch a browser.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+# Servers the tests talk to, started in this order and stopped in reverse. Each NAME has scripts/NAME-up.sh (starts
+# it, installing it first when missing; returns once it answers) and scripts/NAME-down.sh (stops it; safe to run
+# when it is not running). Later issues add theirs here, e.g. (munge slurm postgres rabbitmq).
+services=()
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "test: no dotnet on PATH; install the .NET SDK named in global.json" >&2
+  exit 1
+fi
+
+echo "== browser (Chromium for the dashboard tests)"
+bash scripts/install-browser.sh
+
+started=()
+stop_services() {
+  local status=$? i
+  for ((i = ${#started[@]} - 1; i >= 0; i--)); do
+    echo "== stop ${started[i]}"
+    bash "scripts/${started[i]}-down.sh" || echo "test: scripts/${started[i]}-down.sh failed" >&2
+  done
+  exit "$status"
+}
+trap stop_services EXIT
+# Interrupted or killed: exit normally, so the EXIT trap stops the servers.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+for name in "${services[@]}"; do
+  for script in "scripts/$name-up.sh" "scripts/$name-down.sh"; do
+    [ -f "$script" ] || { echo "test: service '$name' has no $script" >&2; exit 1; }
+  done
+  echo "== start $name"
+  # Registered before it starts: a start that fails half way is stopped too.
+  started+=("$name")
+  bash "scripts/$name-up.sh"
+done
+
+echo "== dotnet test Spotwise.slnx $*"
+log=$(mktemp)
+status=0
+dotnet test Spotwise.slnx "$@" 2>&1 | tee "$log" || status=${PIPESTATUS[0]}
+
+# One plain closing line over all test projects, for readers of CI logs.
+passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -Eo 'Skipped: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+rm -f "$log"
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then
+  echo "test: dotnet test exited $status with $failed failing test(s)" >&2
+  exit 1
+fi
+if [ "$passed" -eq 0 ]; then
+  echo "test: no test ran" >&2
+  exit 1
+fi
