@@ -61,7 +61,7 @@ public static class BodyLimits
         : FormBytes;
 
     private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult TooLarge(long limit) => limit == JobInput.MaxBodyBytes
-        ? JobsApi.TooLarge()
+        ? JobInput.TooLarge()
         : TypedResults.Problem(
             statusCode: StatusCodes.Status413PayloadTooLarge,
             title: "Request body too large",
