@@ -19,6 +19,9 @@ public sealed class LiveServer : IAsyncDisposable
         Address = address;
     }
 
+    /// <summary>The client's limit on response headers, in KiB (the handler's unit).</summary>
+    private const int ResponseHeadersKiB = 128;
+
     public SpotwiseServerFactory Factory { get; }
 
     public Uri Address { get; }
@@ -34,10 +37,13 @@ public sealed class LiveServer : IAsyncDisposable
 
     public string Url(string path) => new Uri(Address, path).ToString();
 
-    /// <summary>A client over real HTTP to the server, sending <paramref name="key"/> as a bearer token when given.</summary>
+    /// <summary>
+    /// A client over real HTTP to the server, sending <paramref name="key"/> as a bearer token when given. It reads
+    /// response headers up to 128 KiB, so an answer that wrongly echoes a huge id in Location is seen, not thrown.
+    /// </summary>
     public HttpClient ClientFor(string? key)
     {
-        var client = new HttpClient { BaseAddress = Address };
+        var client = new HttpClient(new SocketsHttpHandler { MaxResponseHeadersLength = ResponseHeadersKiB }) { BaseAddress = Address };
         if (key is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
