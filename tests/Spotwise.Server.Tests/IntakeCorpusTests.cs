@@ -76,7 +76,7 @@ public sealed class IntakeCorpusTests(IntakeServer fixture) : IClassFixture<Inta
         ["a field path in a jobs file"] = new($"{{\"jobs\":[{Job("a")},{Job("b", "\"priority\":11")}]}}", 400, "jobs[1].priority", "11"),
         ["an empty array"] = new("[]", 400, "body"),
         ["malformed JSON"] = new("{\"jobId\":", 400, "body"),
-        ["1,001 jobs"] = new("[" + string.Join(",", Enumerable.Range(0, 1_001).Select(i => Job(i.ToString(System.Globalization.CultureInfo.InvariantCulture)))) + "]", 400, "body", "1000"),
+        ["1,001 jobs"] = new("[" + string.Join(",", Enumerable.Range(0, 1_001).Select(i => Job(i.ToString(System.Globalization.CultureInfo.InvariantCulture)))) + "]", 400, "body"),
         ["a body over 4 MiB"] = new(Job(more: $"\"command\":\"{new string('x', 4 * 1024 * 1024)}\""), 413),
         ["text/plain"] = new(Job(), 415, ContentType: "text/plain"),
         ["a form"] = new(Job(), 415, ContentType: "application/x-www-form-urlencoded"),

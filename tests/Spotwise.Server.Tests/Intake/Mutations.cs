@@ -232,7 +232,7 @@ public static class Mutations
 
     private static readonly (string Field, string[] Values)[] Bounds =
     [
-        ("estimatedDurationHours", ["0", "-0", "-1", "8760.01", "8761", "1e15", "1e308", "-1e308", "1e400", "1e-400", "123456789012345678901234567890"]),
+        ("estimatedDurationHours", ["0", "-0", "-1", "8760.01", "8761", "1e15", "1e308", "-1e308", "1e400", "-1e-400", "123456789012345678901234567890"]),
         ("priority", ["0", "11", "-1", "5.5", "1e308", "2147483648", "-2147483649", "10.000001", "1e400"]),
         ("restartOverheadMinutes", ["-1", "1440.5", "1441", "1e308", "-1e-9", "1e400"]),
         ("checkpointIntervalMinutes", ["0", "-1", "10080.5", "10081", "1e308", "-0"]),
@@ -276,7 +276,7 @@ public static class Mutations
 
     private static readonly string[] UnsatisfiableResources =
     [
-        "{\"type\":\"cpu_huge\"}", "{\"type\":\"\"}", "{\"type\":\"CPU_SMALL\"}", "{\"vcpus\":100000}", "{\"vcpus\":193}", "{\"memoryGiB\":5000}",
+        "{\"type\":\"cpu_huge\"}", "{\"type\":\"\"}", "{\"type\":\"cpu-small\"}", "{\"vcpus\":100000}", "{\"vcpus\":193}", "{\"memoryGiB\":5000}",
         "{\"gpus\":17}", "{\"gpus\":1,\"gpuModel\":\"Z9000\"}", "{\"gpus\":1,\"gpuModel\":\"H100\",\"architecture\":\"arm64\"}",
         "{\"type\":\"gpu_large\",\"architecture\":\"arm64\"}", "{\"instanceTypes\":[]}", "{\"instanceTypes\":[\"nope.large\"]}",
         "{\"instanceTypes\":\"p3.2xlarge\"}", "{\"architecture\":\"sparc\",\"type\":\"cpu_small\"}", "{\"vcpus\":-1}", "{\"vcpus\":0}",
@@ -474,7 +474,7 @@ public static class Mutations
 
     private static readonly string[] OptionalFields = ["priority", "earliestStart", "deadline", "inputDataSizeGB", "checkpointable", "checkpointIntervalMinutes", "restartOverheadMinutes", "dependsOn", "team", "command"];
 
-    private static Gen<Func<BodyDraft, BodyDraft>> OpenCases => Gen.Select(Gen.Int[0, 9], Gen.OneOfConst(OptionalFields), Gen.Int[0, 19], (which, fieldName, index) => (Func<BodyDraft, BodyDraft>)(b =>
+    private static Gen<Func<BodyDraft, BodyDraft>> OpenCases => Gen.Select(Gen.Int[0, 14], Gen.OneOfConst(OptionalFields), Gen.Int[0, 19], (which, fieldName, index) => (Func<BodyDraft, BodyDraft>)(b =>
     {
         var t = b.Target(index);
         var open = b with { Verdict = Verdict.Either, ExpectedStatus = 0 };
@@ -489,7 +489,12 @@ public static class Mutations
             6 => open with { Description = "a UTF-8 BOM", BodyEdit = text => "\uFEFF" + text },
             7 => open.Edit(t, j => j.With("command", "\"\"")) with { Description = "empty command" },
             8 => open.Edit(t, j => j.With("earliestStart", "\"-1h\"")) with { Description = "earliestStart an hour ago" },
-            _ => open.Edit(t, j => j.With("priority", "1e1")) with { Description = "priority 1e1" },
+            9 => open.Edit(t, j => j.With("priority", "1e1")) with { Description = "priority 1e1" },
+            10 => open.Edit(t, j => j.With("estimatedDurationHours", "1e-400")) with { Description = "estimatedDurationHours 1e-400 (under a double's least)" },
+            11 => open.Edit(t, j => j.Without("requiredResourceType").With("resourceRequirements", "{\"type\":\"CPU_SMALL\"}")) with { Description = "a class name in capitals" },
+            12 => open.Edit(t, j => j.Without("requiredResourceType").With("resourceRequirements", "{}")) with { Description = "resourceRequirements {}" },
+            13 => open.Edit(t, j => j.With("checkpointable", "false").With("checkpointIntervalMinutes", "30")) with { Description = "an interval without checkpointing" },
+            _ => open.Edit(t, j => j.With("resourceRequirements", "{\"type\":\"cpu_small\"}").With("requiredResourceType", "\"gpu_large\"")) with { Description = "both resource forms" },
         };
     }));
 

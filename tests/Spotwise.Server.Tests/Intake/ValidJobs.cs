@@ -112,7 +112,8 @@ public static class ValidJobs
             {
                 members.Add($"\"architecture\":{JsonText.Quote((flags & 16) != 0 ? Architectures.Any : type.Architecture)}");
             }
-            return ("resourceRequirements", "{" + string.Join(",", members) + "}");
+            // Needs that say nothing ({}) are left to Mutations.Open: the contract does not say what they mean.
+            return ("resourceRequirements", "{" + string.Join(",", members.Count > 0 ? members : [$"\"vcpus\":{1 + (v % type.Vcpus)}"]) + "}");
         });
 
     private static readonly Gen<(string, string)> Resources = Gen.Frequency((5, ClassResource), (1, FlatClass), (2, InstanceTypes), (3, ExplicitNeeds));
@@ -188,7 +189,8 @@ public static class ValidJobs
         members.Add(Member.Of(s.Resources.Name, s.Resources.Json));
         Add(members, "inputDataSizeGB", s.InputGb);
         Add(members, "checkpointable", s.Checkpointable is { } c ? (c ? "true" : "false") : null);
-        Add(members, "checkpointIntervalMinutes", s.Interval);
+        // An interval only where it means something; an interval without checkpointing is left to Mutations.Open.
+        Add(members, "checkpointIntervalMinutes", s.Checkpointable == true ? s.Interval : null);
         Add(members, "restartOverheadMinutes", s.Overhead);
         Add(members, "dependsOn", dependsOn.IsEmpty && s.DependencyMask % 3 != 0 ? null : JsonText.Strings(dependsOn));
         Add(members, "team", s.WithTeam ? JsonText.Quote(team) : null);
