@@ -13,7 +13,9 @@ namespace Spotwise.Server.Tests;
 /// what is accepted holds every bound, and the server is healthy afterwards.
 /// </summary>
 /// <remarks>
-/// A failure prints the seed; set <c>SPOTWISE_INTAKE_SEED</c> to it to run the same bodies again.
+/// A failure prints the seed; set <c>SPOTWISE_INTAKE_SEED</c> to it to run the same bodies again (CsCheck's own
+/// <c>CsCheck_Seed</c> does too, but for every CsCheck test of the run). The failure names the mutation and shows the
+/// text sent; a shrunk batch prints every body of it, with <c>0000000</c> standing for the per-request id prefix.
 /// </remarks>
 public sealed class IntakePropertyTests(IntakeServer fixture, ITestOutputHelper output) : IClassFixture<IntakeServer>
 {
