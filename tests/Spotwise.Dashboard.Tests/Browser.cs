@@ -1,9 +1,4 @@
-using System.Net;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
-using Spotwise.Server.Tests;
 
 namespace Spotwise.Dashboard.Tests;
 
@@ -53,31 +48,4 @@ public sealed class Browser : IAsyncLifetime
 public sealed class SharedBrowser : ICollectionFixture<Browser>
 {
     public const string Name = "browser";
-}
-
-/// <summary>The server on a real loopback port (Kestrel, not the in-memory test server), with the test factory's fixed clock.</summary>
-public sealed class LiveServer : IAsyncDisposable
-{
-    private LiveServer(SpotwiseServerFactory factory, Uri address)
-    {
-        Factory = factory;
-        Address = address;
-    }
-
-    public SpotwiseServerFactory Factory { get; }
-
-    public Uri Address { get; }
-
-    public static LiveServer Start()
-    {
-        var factory = new SpotwiseServerFactory();
-        factory.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
-        factory.StartServer();
-        var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new LiveServer(factory, new Uri(address));
-    }
-
-    public string Url(string path) => new Uri(Address, path).ToString();
-
-    public async ValueTask DisposeAsync() => await Factory.DisposeAsync();
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Spotwise.Runtime;
 using Spotwise.Server;
+using Spotwise.Server.Tests;
 
 namespace Spotwise.Dashboard.Tests;
 
