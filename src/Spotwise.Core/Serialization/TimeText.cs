@@ -24,15 +24,16 @@ public static partial class TimeText
         if (rel.Success)
         {
             var n = double.Parse(rel.Groups["n"].Value, CultureInfo.InvariantCulture);
-            var hours = rel.Groups["unit"].Value switch { "m" => n / 60, "h" => n, _ => n * 24 };
-            hours = rel.Groups["sign"].Value == "-" ? -hours : hours;
-            if (!Fits(now, hours))
+            var ticksPerUnit = rel.Groups["unit"].Value switch { "m" => TimeSpan.TicksPerMinute, "h" => TimeSpan.TicksPerHour, _ => TimeSpan.TicksPerDay };
+            // Whole ticks of the unit asked for: "+30m" as hours (0.5) is exact, "+7m" (0.11666...) came back 100 ns early.
+            var ticks = Math.Round(n * ticksPerUnit) * (rel.Groups["sign"].Value == "-" ? -1 : 1);
+            if (!Fits(now, ticks))
             {
                 value = default;
                 error = $"'{text}' lies outside the calendar (years 1 to 9999) from {now:yyyy-MM-ddTHH:mm:ssZ}";
                 return false;
             }
-            value = now.AddHours(hours);
+            value = now.AddTicks((long)ticks);
             error = null;
             return true;
         }
@@ -57,10 +58,9 @@ public static partial class TimeText
         return false;
     }
 
-    /// <summary>Whether <paramref name="now"/> plus that many hours is still a DateTimeOffset (AddHours throws beyond).</summary>
-    private static bool Fits(DateTimeOffset now, double hours)
+    /// <summary>Whether <paramref name="now"/> plus that many ticks is still a DateTimeOffset (AddTicks throws beyond).</summary>
+    private static bool Fits(DateTimeOffset now, double ticks)
     {
-        var ticks = hours * TimeSpan.TicksPerHour;
         return double.IsFinite(ticks)
             && ticks < DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks
             && ticks > DateTimeOffset.MinValue.UtcTicks - now.UtcTicks;
