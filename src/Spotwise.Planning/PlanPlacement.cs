@@ -41,9 +41,8 @@ public static class PlanPlacement
     private static int? NotBefore(GridModel model, Placement placement, int j)
     {
         var notBefore = 0;
-        foreach (var dep in model.JobAt(j).DependsOn)
+        foreach (var d in model.Dependencies.PrerequisitesOf(j))
         {
-            var d = model.IndexOf[dep];
             if (!placement.IsPlaced(d))
             {
                 return null;
