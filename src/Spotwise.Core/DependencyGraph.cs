@@ -169,18 +169,21 @@ public sealed class DependencyGraph
         }
         foreach (var component in StronglyConnected(done))
         {
-            var members = component.ToHashSet();
-            var cycle = CycleIn(component.Min(), members);
-            var onCycle = cycle.ToHashSet();
+            var ring = CycleIn(component.Min(), component.ToHashSet());
+            var at = new Dictionary<int, int>(ring.Count);
+            for (var p = 0; p < ring.Count; p++)
+            {
+                at[ring[p]] = p;
+            }
             foreach (var j in component.Order())
             {
                 if (_whyBlocked[j] is not null)
                 {
                     continue;
                 }
-                _whyBlocked[j] = onCycle.Contains(j)
-                    ? $"is in a dependency cycle: {Describe(Rotate(cycle, j))}"
-                    : $"is in a dependency cycle: it depends on, and is needed by, {Describe(cycle)}";
+                _whyBlocked[j] = at.TryGetValue(j, out var p)
+                    ? $"is in a dependency cycle: {Describe(ring, p)}"
+                    : $"is in a dependency cycle: it depends on, and is needed by, {Describe(ring, 0)}";
                 roots.Add(j);
             }
         }
@@ -265,8 +268,8 @@ public sealed class DependencyGraph
     }
 
     /// <summary>
-    /// One cycle inside a strongly connected component, as jobs in <c>dependsOn</c> direction with the first repeated
-    /// at the end: from any member, following prerequisites that stay inside must come back round.
+    /// One cycle inside a strongly connected component, as its jobs in <c>dependsOn</c> order (each depends on the
+    /// next, the last on the first): from any member, following prerequisites that stay inside must come back round.
     /// </summary>
     private List<int> CycleIn(int start, HashSet<int> members)
     {
@@ -279,23 +282,21 @@ public sealed class DependencyGraph
             path.Add(v);
             v = _prerequisites[v].First(members.Contains);
         }
-        return [.. path.Skip(at[v]), v];
+        return [.. path.Skip(at[v])];
     }
 
-    private static List<int> Rotate(List<int> cycle, int first)
+    /// <summary>
+    /// The cycle read from position <paramref name="from"/> round to it again; a long one by its ends and its length
+    /// (each of 10,000 members is told its cycle, so this must not walk the whole ring).
+    /// </summary>
+    private string Describe(List<int> ring, int from)
     {
-        var ring = cycle.Take(cycle.Count - 1).ToList();
-        var at = ring.IndexOf(first);
-        return [.. ring.Skip(at), .. ring.Take(at), first];
-    }
-
-    private string Describe(List<int> cycle)
-    {
-        var ids = cycle.Select(j => _jobs[j].Id).ToList();
-        var jobs = ids.Count - 1;
-        return jobs <= LongestCycleShown
-            ? string.Join(" -> ", ids)
-            : $"{string.Join(" -> ", ids.Take(4))} -> ... -> {string.Join(" -> ", ids.TakeLast(2))} ({jobs} jobs)";
+        string Id(int step) => _jobs[ring[(from + step) % ring.Count]].Id;
+        var ids = ring.Count <= LongestCycleShown
+            ? Enumerable.Range(0, ring.Count + 1).Select(Id)
+            : [.. Enumerable.Range(0, 4).Select(Id), "...", Id(ring.Count - 1), Id(ring.Count)];
+        var text = string.Join(" -> ", ids);
+        return ring.Count <= LongestCycleShown ? text : FormattableString.Invariant($"{text} ({ring.Count} jobs)");
     }
 
     /// <summary>Every job that depends, directly or not, on a blocked job is blocked too, and told which and why.</summary>
