@@ -83,14 +83,15 @@ public class DeepDependencyTests(ITestOutputHelper output)
     public void Cp_sat_started_from_an_all_on_demand_plan_moves_a_10000_deep_chain_to_spot()
     {
         // The start is valid but dear, so the solver must build its models over the chain (in segments, the rest
-        // fixed) instead of taking greedy's plan as proven.
+        // fixed) instead of taking greedy's plan as proven. It proves every segment optimal in about 6 s on an idle
+        // 2-core machine and then stops; the generous limit only keeps a loaded machine from failing the test.
         var problem = Chain();
         var onDemand = OnDemandOnly(problem);
         var start = PlanWith(new GreedyPlanner(), onDemand);
         var dearStart = start with { Schedule = [.. start.Schedule.Select(a => a with { Offer = OneType.OfferFor(OneType.Entries[0], Market.OnDemand) })] };
 
         var plan = OnSmallStack(() => Measure("cpsat from an on-demand start", "chain",
-            () => new CpSatPlanner().Solve(problem, Solve(seconds: 8), dearStart, CancellationToken.None)));
+            () => new CpSatPlanner().Solve(problem, Solve(seconds: 60), dearStart, CancellationToken.None)));
 
         AssertValid(plan, problem);
         Assert.Empty(plan.Unplanned);
