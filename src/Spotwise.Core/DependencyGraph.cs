@@ -53,8 +53,8 @@ public sealed class DependencyGraph
     public int Count => _jobs.Count;
 
     /// <summary>
-    /// Every job whose dependencies can be met, each after all of its prerequisites (Kahn's algorithm, ties in queue
-    /// order). A prerequisite of a job in this order is in it too.
+    /// Every job whose dependencies can be met, each after all of its prerequisites (Kahn's algorithm, first in,
+    /// first out from the queue's order). A prerequisite of a job in this order is in it too.
     /// </summary>
     public IReadOnlyList<int> Order { get; }
 
