@@ -3,25 +3,35 @@ namespace Spotwise.Core;
 /// <summary>
 /// Turns each job into its safe options: catalog offers that satisfy the request, on both markets, whose start
 /// window is not empty (for spot: slack enough for the on-demand fallback), priced by the cost model. Options a
-/// planner never needs are pruned here so every planner and the lower bound see the same set.
+/// planner never needs are pruned here so every planner and the lower bound see the same set. A job no plan can
+/// hold gets no options and the reason: numbers beyond the planning model (<see cref="PlanningBounds"/>), or
+/// dependencies that can never be met (<see cref="DependencyGraph"/>); the planners then report it unplanned with
+/// that reason and plan the rest.
 /// </summary>
 public static class OptionBuilder
 {
     public static IReadOnlyList<JobOptions> Build(PlanningProblem problem)
     {
         var candidates = new CandidateCache(problem);
+        var dependencies = DependencyGraph.Of(problem.Jobs);
         var result = new JobOptions[problem.Jobs.Length];
         for (var i = 0; i < result.Length; i++)
         {
-            result[i] = ForJob(problem, problem.Jobs[i], candidates);
+            var job = problem.Jobs[i];
+            result[i] = dependencies.WhyBlocked(i) is { } blocked ? new JobOptions(job, [], blocked, null) : ForJob(problem, job, candidates);
         }
         return result;
     }
 
+    /// <summary>One job's options, judged on its own (its dependencies are the queue's business: see <see cref="Build"/>).</summary>
     public static JobOptions ForJob(PlanningProblem problem, Job job) => ForJob(problem, job, new CandidateCache(problem));
 
     private static JobOptions ForJob(PlanningProblem problem, Job job, CandidateCache cache)
     {
+        if (PlanningBounds.WhyOutOfBounds(job, problem) is { } outOfBounds)
+        {
+            return new JobOptions(job, [], outOfBounds, null);
+        }
         var candidates = cache.For(job.Resources);
         if (candidates.CheapestOnDemandPricePerHourUsd is not { } fallbackPrice)
         {

@@ -19,8 +19,14 @@ public enum ViolationKind
     FallbackOnOnDemand,
     UnknownZone,
 
-    /// <summary>An assignment a model proposed that cannot be read: an unknown market, a start that is not a time.</summary>
+    /// <summary>
+    /// An assignment a model proposed that cannot be read: an unknown market, a start that is not a time, or one
+    /// beyond the planning horizon.
+    /// </summary>
     MalformedAssignment,
+
+    /// <summary>An assignment of a job no plan may hold: numbers beyond the planning model, or dependencies that cannot be met.</summary>
+    Unplannable,
 }
 
 /// <summary>One way a plan breaks the rules, naming the job where there is one.</summary>
@@ -41,7 +47,12 @@ public static class PlanValidator
     public static IReadOnlyList<Violation> Validate(Plan plan, PlanningProblem problem)
     {
         var violations = new List<Violation>();
-        var jobs = problem.Jobs.ToDictionary(j => j.Id, StringComparer.Ordinal);
+        var jobs = new Dictionary<string, Job>(StringComparer.Ordinal);
+        foreach (var job in problem.Jobs)
+        {
+            jobs.TryAdd(job.Id, job);
+        }
+        var dependencies = DependencyGraph.Of(problem.Jobs);
         var placed = new Dictionary<string, Assignment>(StringComparer.Ordinal);
         foreach (var a in plan.Schedule)
         {
@@ -55,6 +66,11 @@ public static class PlanValidator
                 violations.Add(new(ViolationKind.DuplicateAssignment, a.JobId, "the job is assigned more than once"));
                 continue;
             }
+            if (WhyUnplannable(a, job, problem, dependencies) is { } why)
+            {
+                violations.Add(why);
+                continue;
+            }
             CheckAssignment(a, job, problem, violations);
         }
         CheckEveryJobAccountedFor(plan, problem, placed, violations);
@@ -62,6 +78,20 @@ public static class PlanValidator
         CheckCapacity(placed.Values, problem.Reservations, problem.Limits, violations);
         CheckTotals(plan, placed.Values, violations);
         return violations;
+    }
+
+    /// <summary>
+    /// An assignment no plan may make, checked before any arithmetic on it: the job's numbers or dependencies rule it
+    /// out, or its start is so far off that adding the duration would overflow.
+    /// </summary>
+    private static Violation? WhyUnplannable(Assignment a, Job job, PlanningProblem problem, DependencyGraph dependencies)
+    {
+        if ((PlanningBounds.WhyOutOfBounds(job, problem) ?? dependencies.WhyBlocked(dependencies.IndexOf(job.Id))) is { } why)
+        {
+            return new(ViolationKind.Unplannable, a.JobId, "the job cannot be planned: " + why);
+        }
+        return PlanningBounds.IsWithinHorizon(a.Start, problem) ? null
+            : new(ViolationKind.MalformedAssignment, a.JobId, $"starts {Fmt(a.Start)}, beyond the planning horizon");
     }
 
     private static void CheckAssignment(Assignment a, Job job, PlanningProblem problem, List<Violation> violations)

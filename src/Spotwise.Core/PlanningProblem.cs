@@ -35,4 +35,11 @@ public sealed record PlanningSettings
 
     /// <summary>How far ahead a job without a deadline may be placed.</summary>
     public TimeSpan OpenHorizon { get; init; } = TimeSpan.FromDays(14);
+
+    /// <summary>
+    /// The farthest any job's times and durations may reach from "now" (<see cref="PlanningBounds"/>). Beyond the
+    /// intake's own bounds (366 days, 8,760 h), so it only stops what would overflow: two years on a one-minute grid
+    /// is about a million steps, far inside an int.
+    /// </summary>
+    public TimeSpan Horizon { get; init; } = TimeSpan.FromDays(730);
 }

@@ -92,7 +92,8 @@ public static class Proposal
 
     /// <summary>
     /// The assignment the entry stands for, priced as the cost model prices it. An instance type the catalog does not
-    /// know keeps its name (and no resources) so the validator names it.
+    /// know keeps its name (and no resources) so the validator names it; so does a job or a start beyond the planning
+    /// model, which is not priced (its end would overflow): the validator refuses it before any arithmetic.
     /// </summary>
     private static Assignment Assignment(PlanningProblem problem, Job? job, ProposedAssignment p, Market market, DateTimeOffset start)
     {
@@ -101,7 +102,7 @@ public static class Proposal
         var offer = catalogOffer is null
             ? new Offer(problem.Catalog.Provider, problem.Catalog.Region, p.Zone, new InstanceType(p.InstanceType, 0, 0, 0, null), market, 0, 0)
             : catalogOffer with { Zone = p.Zone };
-        if (job is null || catalogOffer is null)
+        if (job is null || catalogOffer is null || PlanningBounds.WhyOutOfBounds(job, problem) is not null || !PlanningBounds.IsWithinHorizon(start, problem))
         {
             return new Assignment(p.JobId, offer, start, start, 0, null, "proposed by the model");
         }

@@ -25,7 +25,7 @@ public static class ProposalRepair
         var byId = options.ToDictionary(o => o.Job.Id, StringComparer.Ordinal);
         var kept = proposal.Schedule.Where(a => jobs.ContainsKey(a.JobId) && !why.ContainsKey(a.JobId) && byId[a.JobId].IsPlannable)
             .GroupBy(a => a.JobId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        DropDependentsOfReplanned(kept, jobs, why);
+        DropDependentsOfReplanned(problem, kept, why);
         foreach (var job in problem.Jobs.Where(j => !kept.ContainsKey(j.Id) && byId[j.Id].IsPlannable))
         {
             why.TryAdd(job.Id, "MissingJob: the model did not assign it");
@@ -38,19 +38,23 @@ public static class ProposalRepair
         return new Repaired(plan, kept.Count, replanned);
     }
 
-    /// <summary>A kept job whose prerequisite is planned again cannot keep its start: it is planned again too.</summary>
-    private static void DropDependentsOfReplanned(Dictionary<string, Assignment> kept, Dictionary<string, Job> jobs, Dictionary<string, string> why)
+    /// <summary>
+    /// A kept job whose prerequisite is planned again cannot keep its start: it is planned again too, and so on down
+    /// its dependents (a worklist over the dependency graph: linear in the queue, however deep the chain).
+    /// </summary>
+    private static void DropDependentsOfReplanned(PlanningProblem problem, Dictionary<string, Assignment> kept, Dictionary<string, string> why)
     {
-        for (var changed = true; changed;)
+        var graph = DependencyGraph.Of(problem.Jobs);
+        var replanned = new Queue<int>(Enumerable.Range(0, graph.Count).Where(j => !kept.ContainsKey(problem.Jobs[j].Id)));
+        while (replanned.TryDequeue(out var d))
         {
-            changed = false;
-            foreach (var id in kept.Keys.ToList())
+            foreach (var k in graph.DependentsOf(d))
             {
-                if (jobs[id].DependsOn.FirstOrDefault(d => !kept.ContainsKey(d)) is { } dep)
+                var id = problem.Jobs[k].Id;
+                if (kept.Remove(id))
                 {
-                    kept.Remove(id);
-                    why[id] = $"DependencyOrder: its prerequisite '{dep}' is planned again";
-                    changed = true;
+                    why[id] = $"DependencyOrder: its prerequisite '{problem.Jobs[d].Id}' is planned again";
+                    replanned.Enqueue(k);
                 }
             }
         }

@@ -45,11 +45,11 @@ public static class Components
         }
         foreach (var k in jobs)
         {
-            foreach (var dep in model.JobAt(k).DependsOn)
+            foreach (var d in model.Dependencies.PrerequisitesOf(k))
             {
-                if (parent.ContainsKey(model.IndexOf[dep]))
+                if (parent.ContainsKey(d))
                 {
-                    Union(k, model.IndexOf[dep]);
+                    Union(k, d);
                 }
             }
         }

@@ -166,17 +166,16 @@ public sealed class CpSatModel
             }
             _fixedStart[j] = start;
         }
-        return any || _jobs.Any(k => _grid.JobAt(k).DependsOn.Any(d => _fixedStart.ContainsKey(_grid.IndexOf[d])))
-            || fixedJobs.Any(k => _grid.JobAt(k).DependsOn.Any(d => _start.ContainsKey(_grid.IndexOf[d])));
+        return any || _jobs.Any(k => Prerequisites(k).Any(_fixedStart.ContainsKey))
+            || fixedJobs.Any(k => Prerequisites(k).Any(_start.ContainsKey));
     }
 
     private void AddDependencies()
     {
         foreach (var k in _jobs)
         {
-            foreach (var dep in _grid.JobAt(k).DependsOn)
+            foreach (var j in Prerequisites(k))
             {
-                var j = _grid.IndexOf[dep];
                 var lag = _grid.DependencyLag(j, k);
                 if (_start.TryGetValue(j, out var before))
                 {
@@ -200,9 +199,8 @@ public sealed class CpSatModel
         // A fixed dependent pins the latest end of its prerequisites in the model.
         foreach (var (k, fixedStart) in _fixedStart)
         {
-            foreach (var dep in _grid.JobAt(k).DependsOn)
+            foreach (var j in Prerequisites(k))
             {
-                var j = _grid.IndexOf[dep];
                 if (_start.TryGetValue(j, out var before))
                 {
                     _model.Add(before + _grid.DependencyLag(j, k) <= fixedStart);
@@ -273,13 +271,14 @@ public sealed class CpSatModel
         // than capacity does.
         foreach (var j in _jobs.Where(j => !result.IsPlaced(j)))
         {
-            var blockedBy = _grid.JobAt(j).DependsOn.FirstOrDefault(d =>
-                !result.IsPlaced(_grid.IndexOf[d]) && !_fixedStart.ContainsKey(_grid.IndexOf[d]));
-            result.Refuse(j, blockedBy is not null ? $"depends on '{blockedBy}', which could not be planned"
+            var blockedBy = Prerequisites(j).FirstOrDefault(d => !result.IsPlaced(d) && !_fixedStart.ContainsKey(d), -1);
+            result.Refuse(j, blockedBy >= 0 ? $"depends on '{_grid.JobAt(blockedBy).Id}', which could not be planned"
                 : _hint.Refusals.GetValueOrDefault(j, "capacity went to jobs of higher priority or earlier deadline"));
         }
         return result;
     }
+
+    private IReadOnlyList<int> Prerequisites(int j) => _grid.Dependencies.PrerequisitesOf(j);
 
     private BoolVar Present(int j)
     {

@@ -201,10 +201,13 @@ public sealed class CpSatPlanner : IPlanner
     /// </summary>
     private static bool PlacesEveryPlaceableJob(GridModel model, Placement placement)
     {
-        var placeable = new bool?[model.GridOptions.Length];
-        bool Placeable(int j) => placeable[j] ??=
-            model.GridOptions[j].Length > 0 && model.JobAt(j).DependsOn.All(d => Placeable(model.IndexOf[d]));
-        return Enumerable.Range(0, model.GridOptions.Length).All(j => placement.IsPlaced(j) || !Placeable(j));
+        // In dependency order a job's prerequisites are settled before it; jobs outside the order can never be placed.
+        var placeable = new bool[model.GridOptions.Length];
+        foreach (var j in model.Dependencies.Order)
+        {
+            placeable[j] = model.GridOptions[j].Length > 0 && model.Dependencies.PrerequisitesOf(j).All(d => placeable[d]);
+        }
+        return Enumerable.Range(0, model.GridOptions.Length).All(j => placement.IsPlaced(j) || !placeable[j]);
     }
 
     /// <summary>
@@ -216,10 +219,10 @@ public sealed class CpSatPlanner : IPlanner
         var linked = new HashSet<int>();
         for (var k = 0; k < model.Options.Count; k++)
         {
-            foreach (var dep in model.JobAt(k).DependsOn)
+            foreach (var d in model.Dependencies.PrerequisitesOf(k))
             {
                 linked.Add(k);
-                linked.Add(model.IndexOf[dep]);
+                linked.Add(d);
             }
         }
         return [.. Enumerable.Range(0, model.Options.Count).Where(j => model.GridOptions[j].Length > 0

@@ -43,26 +43,32 @@ public sealed class GreedyPlanner : IPlanner
         foreach (var j in JobOrder.Of(model))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var job = model.JobAt(j);
             if (placement.IsPlaced(j) || !model.Options[j].IsPlannable)
             {
                 continue;
             }
-            var notBefore = 0;
-            var blockedBy = job.DependsOn.FirstOrDefault(d => !placement.IsPlaced(model.IndexOf[d]));
-            if (blockedBy is not null)
+            if (NotBefore(model, placement, j) is { } notBefore)
             {
-                placement.Refuse(j, $"depends on '{blockedBy}', which could not be planned");
-                continue;
+                PlaceOne(model, pools, placement, j, notBefore);
             }
-            foreach (var dep in job.DependsOn)
-            {
-                var d = model.IndexOf[dep];
-                notBefore = Math.Max(notBefore, placement.StartStep[d] + model.DependencyLag(d, j));
-            }
-            PlaceOne(model, pools, placement, j, notBefore);
         }
         return placement;
+    }
+
+    /// <summary>The first step job <paramref name="j"/> may start at after its prerequisites; null (and refused) when one is not placed.</summary>
+    private static int? NotBefore(GridModel model, Placement placement, int j)
+    {
+        var notBefore = 0;
+        foreach (var d in model.Dependencies.PrerequisitesOf(j))
+        {
+            if (!placement.IsPlaced(d))
+            {
+                placement.Refuse(j, $"depends on '{model.JobAt(d).Id}', which could not be planned");
+                return null;
+            }
+            notBefore = Math.Max(notBefore, placement.StartStep[d] + model.DependencyLag(d, j));
+        }
+        return notBefore;
     }
 
     private static void PlaceOne(GridModel model, PoolTimelines pools, Placement placement, int j, int notBefore)

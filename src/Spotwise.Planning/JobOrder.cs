@@ -3,47 +3,33 @@ namespace Spotwise.Planning;
 /// <summary>
 /// The order the greedy planner places jobs in: highest priority first, then earliest deadline, and never a job
 /// before the jobs it depends on. A prerequisite inherits the urgency of the most urgent job waiting on it, so an
-/// urgent job is not starved by its own low-priority prerequisite.
+/// urgent job is not starved by its own low-priority prerequisite. Jobs whose dependencies can never be met are left
+/// out (they have no options and say why). Both walks are loops over the dependency graph, never recursion.
 /// </summary>
 public static class JobOrder
 {
     public static IReadOnlyList<int> Of(GridModel model)
     {
-        var n = model.Options.Count;
-        var dependents = new List<int>[n];
-        var waitingOn = new int[n];
-        for (var j = 0; j < n; j++)
-        {
-            dependents[j] = [];
-        }
-        for (var j = 0; j < n; j++)
-        {
-            foreach (var dep in model.JobAt(j).DependsOn)
-            {
-                if (model.IndexOf.TryGetValue(dep, out var d))
-                {
-                    dependents[d].Add(j);
-                    waitingOn[j]++;
-                }
-            }
-        }
-        var (priority, deadline) = InheritedUrgency(model, dependents);
+        var graph = model.Dependencies;
+        var (priority, deadline) = InheritedUrgency(model);
+        var waitingOn = new int[graph.Count];
         var ready = new PriorityQueue<int, (int, DateTimeOffset, string)>();
         void Enqueue(int j) => ready.Enqueue(j, (-priority[j], deadline[j], model.JobAt(j).Id));
-        for (var j = 0; j < n; j++)
+        foreach (var j in graph.Order)
         {
+            waitingOn[j] = graph.PrerequisitesOf(j).Count;
             if (waitingOn[j] == 0)
             {
                 Enqueue(j);
             }
         }
-        var order = new List<int>(n);
+        var order = new List<int>(graph.Order.Count);
         while (ready.TryDequeue(out var j, out _))
         {
             order.Add(j);
-            foreach (var k in dependents[j])
+            foreach (var k in graph.DependentsOf(j))
             {
-                if (--waitingOn[k] == 0)
+                if (!graph.IsBlocked(k) && --waitingOn[k] == 0)
                 {
                     Enqueue(k);
                 }
@@ -52,35 +38,33 @@ public static class JobOrder
         return order;
     }
 
-    private static (int[] Priority, DateTimeOffset[] Deadline) InheritedUrgency(GridModel model, List<int>[] dependents)
+    /// <summary>
+    /// Each job's own urgency raised to that of every job waiting on it, directly or not. Walked backwards through
+    /// the dependency order, a job's dependents are all final before it is reached.
+    /// </summary>
+    private static (int[] Priority, DateTimeOffset[] Deadline) InheritedUrgency(GridModel model)
     {
-        var n = model.Options.Count;
-        var priority = new int[n];
-        var deadline = new DateTimeOffset[n];
-        var done = new bool[n];
-        void Visit(int j)
+        var graph = model.Dependencies;
+        var priority = new int[graph.Count];
+        var deadline = new DateTimeOffset[graph.Count];
+        for (var i = graph.Order.Count - 1; i >= 0; i--)
         {
-            if (done[j])
-            {
-                return;
-            }
-            done[j] = true; // queues are checked acyclic on input; marking first keeps a bad one from recursing forever
+            var j = graph.Order[i];
             var job = model.JobAt(j);
             priority[j] = job.Priority;
             deadline[j] = job.Deadline ?? DateTimeOffset.MaxValue;
-            foreach (var k in dependents[j])
+            foreach (var k in graph.DependentsOf(j))
             {
-                Visit(k);
+                if (graph.IsBlocked(k))
+                {
+                    continue;
+                }
                 priority[j] = Math.Max(priority[j], priority[k]);
                 if (deadline[k] < deadline[j])
                 {
                     deadline[j] = deadline[k];
                 }
             }
-        }
-        for (var j = 0; j < n; j++)
-        {
-            Visit(j);
         }
         return (priority, deadline);
     }

@@ -41,9 +41,8 @@ public static class PlanPlacement
     private static int? NotBefore(GridModel model, Placement placement, int j)
     {
         var notBefore = 0;
-        foreach (var dep in model.JobAt(j).DependsOn)
+        foreach (var d in model.Dependencies.PrerequisitesOf(j))
         {
-            var d = model.IndexOf[dep];
             if (!placement.IsPlaced(d))
             {
                 return null;
@@ -53,10 +52,21 @@ public static class PlanPlacement
         return notBefore;
     }
 
+    /// <summary>
+    /// The first step of the option's window that starts no earlier than <paramref name="start"/> (to the second), or
+    /// its last step. Worked out from the grid, then settled by a step either way: counting up from the window's
+    /// start cost 0.8 s over a 10,000-job chain.
+    /// </summary>
     private static int FirstStepAtOrAfter(GridModel model, int j, GridOption option, DateTimeOffset start)
     {
-        var step = option.EarliestStep;
-        while (step < option.LatestStep && model.StartTimeOf(j, step) < start - TimeSpan.FromSeconds(1))
+        var notBefore = start - TimeSpan.FromSeconds(1);
+        var minutes = (notBefore - model.StartTimeOf(j, 0)).TotalMinutes;
+        var step = (int)Math.Clamp(Math.Ceiling(minutes / model.Grid.StepMinutes), option.EarliestStep, option.LatestStep);
+        while (step > option.EarliestStep && model.StartTimeOf(j, step - 1) >= notBefore)
+        {
+            step--;
+        }
+        while (step < option.LatestStep && model.StartTimeOf(j, step) < notBefore)
         {
             step++;
         }

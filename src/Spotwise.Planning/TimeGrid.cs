@@ -7,6 +7,8 @@ namespace Spotwise.Planning;
 /// its first start is exactly its earliest start (start = now + step × grid + offset, offset in [0, grid)):
 /// a job that can run at all is never refused because its window is narrower than a step. For capacity, a job
 /// holds every global step its real run touches, so capacity on the grid is never looser than in real time.
+/// Steps are ints: every time a planner puts on the grid lies within the planning horizon of now
+/// (<see cref="PlanningBounds"/>), which is far inside the int range on any grid of a minute or more.
 /// </summary>
 public sealed class TimeGrid(DateTimeOffset now, int stepMinutes)
 {
@@ -55,10 +57,17 @@ public sealed class GridModel
         GridOptions = new GridOption[options.Count][];
         _offsetMinutes = new double[options.Count];
         IndexOf = new Dictionary<string, int>(StringComparer.Ordinal);
+        Dependencies = DependencyGraph.Of([.. options.Select(o => o.Job)]);
         for (var j = 0; j < options.Count; j++)
         {
             var job = options[j].Job;
-            IndexOf[job.Id] = j;
+            IndexOf.TryAdd(job.Id, j);
+            if (!options[j].IsPlannable)
+            {
+                // Nothing of a job without options goes on the grid: its times may be anything (PlanningBounds).
+                GridOptions[j] = [];
+                continue;
+            }
             var ready = job.EarliestStart is { } es && es > problem.Now ? es : problem.Now;
             var (first, offset) = Grid.Locate(ready);
             _offsetMinutes[j] = offset;
@@ -70,13 +79,19 @@ public sealed class GridModel
             }).Where(g => g.IsOpen)];
             Horizon = Math.Max(Horizon, GridOptions[j].Select(g => g.LatestStep + g.DurationSteps + 1).DefaultIfEmpty(0).Max());
         }
-        Reserved = [.. problem.Reservations.Where(r => r.To > problem.Now).Select(r =>
-        {
-            var from = Grid.Locate(r.From).Step;
-            var to = Math.Max(from + 1, (int)Math.Ceiling((r.To - problem.Now).TotalMinutes / Grid.StepMinutes - 1e-9));
-            return new ReservedSteps(problem.Limits.PoolOf(r.Offer), from, to);
-        }).Where(r => !r.Pool.Pool.IsUnlimited)];
-        Horizon = Math.Max(Horizon, Reserved.Select(r => r.To + 1).DefaultIfEmpty(0).Max());
+        Reserved = [.. problem.Reservations.Where(r => r.To > problem.Now && !problem.Limits.PoolOf(r.Offer).Pool.IsUnlimited)
+            .Select(r => ReservedOnGrid(r, Horizon)).Where(r => r.From < Horizon)];
+    }
+
+    /// <summary>
+    /// Held capacity on the grid, cut at <paramref name="reach"/> (one past the last step any option holds): beyond it
+    /// no job can feel it, and a reservation reaching years ahead must not stretch the timelines or leave the int range.
+    /// </summary>
+    private ReservedSteps ReservedOnGrid(CapacityReservation r, int reach)
+    {
+        var from = (int)Math.Min(reach, Math.Floor(Math.Max(0, (r.From - Problem.Now).TotalMinutes) / Grid.StepMinutes + 1e-9));
+        var to = (int)Math.Min(reach, Math.Ceiling((r.To - Problem.Now).TotalMinutes / Grid.StepMinutes - 1e-9));
+        return new ReservedSteps(Problem.Limits.PoolOf(r.Offer), from, Math.Max(from + 1, to));
     }
 
     /// <summary>Capacity held before planning (running jobs), as the global steps it covers.</summary>
@@ -92,6 +107,12 @@ public sealed class GridModel
     public GridOption[][] GridOptions { get; }
 
     public Dictionary<string, int> IndexOf { get; }
+
+    /// <summary>
+    /// The jobs' dependencies by position: every walk over them goes through here, never through ids (a prerequisite
+    /// may be missing) and never by recursion (a chain may be 10,000 deep).
+    /// </summary>
+    public DependencyGraph Dependencies { get; }
 
     /// <summary>One past the last step any option can hold.</summary>
     public int Horizon { get; }

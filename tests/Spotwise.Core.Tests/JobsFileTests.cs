@@ -226,8 +226,9 @@ public class JobsFileTests
     {
         var error = SingleError("[\n  {\"jobId\": \"a\",\n    \"estimatedDurationHours\": 1 \"requiredResourceType\": \"cpu_small\"}\n]");
 
-        // The reader names the field it was in when the JSON broke.
-        Assert.StartsWith("job #1: estimatedDurationHours: malformed JSON at line 3,", error, StringComparison.Ordinal);
+        Assert.StartsWith("jobs file: malformed JSON at line 3,", error, StringComparison.Ordinal);
+        // Where it broke is said too.
+        Assert.Contains("(after [0].estimatedDurationHours)", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -283,9 +284,13 @@ public class JobsFileTests
     {
         var json = $$"""[{{Job("a", """, "dependsOn": ["c"]""")}}, {{Job("b", """, "dependsOn": ["a"]""")}}, {{Job("c", """, "dependsOn": ["b"]""")}}, {{Job("d", """, "dependsOn": ["a"]""")}}]""";
 
-        var error = SingleError(json);
+        var errors = Errors(json);
 
-        Assert.Equal("job 'a': dependsOn: dependencies form a cycle: a -> c -> b -> a", error);
+        // Each member is named; 'd' only waits on the cycle.
+        Assert.Equal(
+            ["job 'a': dependsOn: dependencies form a cycle: a -> c -> b -> a", "job 'b': dependsOn: dependencies form a cycle: a -> c -> b -> a",
+             "job 'c': dependsOn: dependencies form a cycle: a -> c -> b -> a"],
+            errors);
     }
 
     [Fact]

@@ -121,8 +121,8 @@ public class StrictJobsTests
             StringComparison.Ordinal);
 
     [Theory]
-    [InlineData("[{\"jobId\": \"a\",}]", "jobs[0].jobId")]
-    [InlineData("[{\"jobId\": \"a\"} /* c */]", "jobs[0]")]
+    [InlineData("[{\"jobId\": \"a\",}]", "body")]
+    [InlineData("[{\"jobId\": \"a\"} /* c */]", "body")]
     [InlineData("{\"jobs\": [{\"jobId\": \"a\", \"jobId\": \"b\"}]}", "jobs[0].jobId")]
     [InlineData("{\"jobId\": \"\\ud800\"}", "jobId")]
     [InlineData("[{\"jobId\": \"a\"}, {\"command\": \"\\udc00x\"}]", "jobs[1].command")]

@@ -25,6 +25,9 @@ internal sealed class JobReader(JsonElement e, int number, int? index, DateTimeO
 
     private string _where = $"job #{number}";
 
+    /// <summary>Each time as written, so a refusal quotes what the user sent ("+80m"), not only what it meant.</summary>
+    private readonly Dictionary<string, string> _timeTexts = new(StringComparer.Ordinal);
+
     /// <summary>The job's id once read, even when other fields have errors.</summary>
     public string? Id { get; private set; }
 
@@ -136,9 +139,13 @@ internal sealed class JobReader(JsonElement e, int number, int? index, DateTimeO
     {
         var hasObject = e.TryGetProperty(Resources, out var r) && r.ValueKind != JsonValueKind.Null;
         var hasFlat = e.TryGetProperty("requiredResourceType", out var flat) && flat.ValueKind != JsonValueKind.Null;
+        if (hasObject && r.ValueKind != JsonValueKind.Object)
+        {
+            return Fail<ResourceRequest>(Resources, $"must be an object like {{\"type\": \"gpu_large\"}}, found {Show(r)}");
+        }
         if (hasObject && hasFlat)
         {
-            return Fail<ResourceRequest>("requiredResourceType", $"give either {Resources} or requiredResourceType, not both");
+            return Fail<ResourceRequest>(Resources, $"give either {Resources} or requiredResourceType, not both");
         }
         ResourceRequest? request;
         if (hasObject)
@@ -255,13 +262,15 @@ internal sealed class JobReader(JsonElement e, int number, int? index, DateTimeO
         {
             return Fail<DateTimeOffset?>(field, $"must be a time string, found {Show(v)}");
         }
-        if (!TimeText.TryParse(v.GetString()!, now, out var t, out var why))
+        var text = v.GetString()!;
+        if (!TimeText.TryParse(text, now, out var t, out var why))
         {
             return Fail<DateTimeOffset?>(field, why!);
         }
+        _timeTexts[field] = text;
         if (t > now + JobBounds.Horizon || t < now - JobBounds.Horizon)
         {
-            return Fail<DateTimeOffset?>(field, $"{Fmt(t)} is more than {JobBounds.Horizon.TotalDays:0} days from now ({Fmt(now)})");
+            return Fail<DateTimeOffset?>(field, $"{Shown(field, t)} is more than {JobBounds.Horizon.TotalDays:0} days from now ({Fmt(now)})");
         }
         return t;
     }
@@ -275,11 +284,11 @@ internal sealed class JobReader(JsonElement e, int number, int? index, DateTimeO
         }
         if (earliest is { } s && d <= s)
         {
-            Error("deadline", $"{Fmt(d)} is not after earliestStart {Fmt(s)}");
+            Error("deadline", $"{Shown("deadline", d)} is not after earliestStart {Shown("earliestStart", s)}");
         }
         else if (d <= now)
         {
-            Error("deadline", $"{Fmt(d)} has already passed (now is {Fmt(now)})");
+            Error("deadline", $"{Shown("deadline", d)} has already passed (now is {Fmt(now)})");
         }
         else if (duration is { } hours)
         {
@@ -288,7 +297,7 @@ internal sealed class JobReader(JsonElement e, int number, int? index, DateTimeO
             if (room < hours)
             {
                 Error("deadline", FormattableString.Invariant(
-                    $"{Fmt(d)} leaves {room:0.##} h after the earliest start {Fmt(start)}, less than the job's estimatedDurationHours {hours:0.##}"));
+                    $"{Shown("deadline", d)} leaves {room:0.##} h after the earliest start {Fmt(start)}, less than the job's estimatedDurationHours {hours:0.##}"));
             }
         }
     }
@@ -398,9 +407,14 @@ internal sealed class JobReader(JsonElement e, int number, int? index, DateTimeO
     private static string Show(JsonElement v) => StrictJson.Shorten(v.GetRawText());
 
     /// <summary>A string value as a message shows it: JSON-escaped (control characters stay visible), quoted, cut short.</summary>
-    private static string Quote(string text) => "'" + StrictJson.Shorten(JsonEncodedText.Encode(text).ToString()) + "'";
+    private static string Quote(string text) =>
+        "'" + StrictJson.Shorten(JsonEncodedText.Encode(text, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping).ToString()) + "'";
 
     private static string Num(double x) => x.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A time as it resolved, and a relative one as the user wrote it too: <c>'+80m' (2026-11-24T13:20:00+00:00)</c>.</summary>
+    private string Shown(string field, DateTimeOffset t) =>
+        _timeTexts.TryGetValue(field, out var text) && text.Trim() is ['+' or '-', ..] ? $"{Quote(text.Trim())} ({Fmt(t)})" : Fmt(t);
 
     private static string Fmt(DateTimeOffset t) => t.ToString("yyyy-MM-ddTHH:mm:sszzz", CultureInfo.InvariantCulture);
 }
@@ -418,8 +432,9 @@ internal sealed class FieldSet(params string[] names)
         if (name.Contains('_', StringComparison.Ordinal))
         {
             var camel = CamelCase(name);
-            return _names.Contains(camel)
-                ? $"; fields are camelCase: did you mean '{camel}'?"
+            var known = _names.FirstOrDefault(n => string.Equals(n, camel, StringComparison.OrdinalIgnoreCase));
+            return known is not null
+                ? $"; fields are camelCase: did you mean '{known}'?"
                 : "; fields are camelCase (jobId, estimatedDurationHours, ...), not snake_case";
         }
         var best = _names.Select(n => (Name: n, Distance: Distance(name.ToLowerInvariant(), n.ToLowerInvariant())))

@@ -218,11 +218,18 @@ public static class QueueChecks
         }
         if (errors.Count == 0 && FindCycle(jobs) is { } cycle)
         {
-            var first = jobs.First(j => j.Job.Id == cycle[0]);
-            errors.Add(DependencyError(first, $"dependencies form a cycle: {string.Join(" -> ", cycle)}"));
+            // Every member is told: any of their dependsOn lists is where the user may break it.
+            var members = cycle.ToHashSet(StringComparer.Ordinal);
+            var text = $"dependencies form a cycle: {Shorten(cycle)}";
+            errors.AddRange(jobs.Where(j => members.Contains(j.Job.Id)).Select(j => DependencyError(j, text)));
         }
         return errors;
     }
+
+    /// <summary>A cycle as a path, its ends only when long (a 10,000-job cycle is one line, not 10,000 ids).</summary>
+    private static string Shorten(List<string> cycle) => cycle.Count <= 9
+        ? string.Join(" -> ", cycle)
+        : $"{string.Join(" -> ", cycle.Take(4))} -> ... -> {string.Join(" -> ", cycle.TakeLast(4))} ({cycle.Count - 1} jobs)";
 
     private static InputError DependencyError(ReadJob read, string message) =>
         new($"job '{read.Job.Id}'", "dependsOn", message) { Path = read.PathPrefix + "dependsOn" };

@@ -74,7 +74,10 @@ public static class StrictJson
         }
         catch (JsonException e)
         {
-            return new JsonPathError(Segments(path), $"malformed JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}: {FirstSentence(e.Message)}");
+            // Broken syntax belongs to the document, not to the field the reader happened to be in (a trailing comma
+            // after the last job is no fault of that job); where it broke is said in the message.
+            var near = Segments(path) is { Count: > 0 } segments ? $" (after {Render(segments)})" : "";
+            return new JsonPathError([], $"malformed JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}{near}: {FirstSentence(e.Message)}");
         }
     }
 
@@ -152,6 +155,9 @@ public static class StrictJson
         }
         return segments;
     }
+
+    private static string Render(List<JsonPathSegment> segments) =>
+        string.Concat(segments.Select(s => s.Index is { } i ? $"[{i}]" : "." + Shorten(s.Name!))).TrimStart('.');
 
     private static string FirstSentence(string message)
     {

@@ -33,6 +33,9 @@ public static partial class IntakeOracle
     public static async Task<Answer> PostAsync(HttpClient client, string path, string? key, byte[] body, string? contentType, CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+        // A client sending a large body asks first (RFC 9110 §10.1.1): a refused one is then never sent, and the 413
+        // arrives instead of a broken pipe.
+        request.Headers.ExpectContinue = body.Length > 1024 * 1024;
         if (contentType is not null)
         {
             request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
