@@ -1,3 +1,5 @@
+using Spotwise.Core;
+
 namespace Spotwise.Runtime;
 
 /// <summary>
@@ -57,28 +59,18 @@ public static class Prerequisites
     }
 
     /// <summary>
-    /// Jobs on a dependency cycle (or waiting on one): what Kahn's topological order never reaches. Stored jobs predate
-    /// the intake's cycle check; a cycle must fail, not wait forever.
+    /// Jobs on a dependency cycle (or waiting on one), as the planners' <see cref="DependencyGraph"/> finds them. Stored
+    /// jobs predate the intake's cycle check; a cycle must fail, not wait forever.
     /// </summary>
     private static IEnumerable<JobRecord> InCycles(IReadOnlyList<JobRecord> waiting, Dictionary<JobKey, JobRecord> waitingByKey)
     {
-        static IEnumerable<JobKey> Waited(JobRecord j, Dictionary<JobKey, JobRecord> by) =>
-            j.Job.DependsOn.Select(d => new JobKey(j.Team, d)).Where(by.ContainsKey);
-        var blockers = waiting.ToDictionary(j => j.Key, j => Waited(j, waitingByKey).Count());
-        var dependants = waiting.SelectMany(j => Waited(j, waitingByKey).Select(d => (Dep: d, Job: j.Key))).ToLookup(x => x.Dep, x => x.Job);
-        var ready = new Queue<JobKey>(blockers.Where(b => b.Value == 0).Select(b => b.Key));
-        while (ready.TryDequeue(out var key))
+        // Keys as ids, and only the prerequisites that wait too: the others cannot be part of a cycle among these.
+        var graph = DependencyGraph.Of([.. waiting.Select(j => j.Job with
         {
-            blockers.Remove(key);
-            foreach (var dependant in dependants[key])
-            {
-                if (blockers.ContainsKey(dependant) && --blockers[dependant] == 0)
-                {
-                    ready.Enqueue(dependant);
-                }
-            }
-        }
-        return waiting.Where(j => blockers.ContainsKey(j.Key));
+            Id = j.Key.ToString(),
+            DependsOn = [.. j.Job.DependsOn.Select(d => new JobKey(j.Team, d)).Where(waitingByKey.ContainsKey).Select(k => k.ToString())],
+        })]);
+        return waiting.Where((_, i) => graph.IsBlocked(i));
     }
 
     /// <summary>Why a prerequisite outside the waiting set stops its dependant for good; null while it may still succeed.</summary>

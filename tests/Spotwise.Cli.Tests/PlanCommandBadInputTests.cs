@@ -23,7 +23,7 @@ public class PlanCommandBadInputTests
     [InlineData("""[{"jobId": "a", "estimatedDurationHours": 1, "requiredResourceType": "cpu_small", "dealine": "+6h"}]""", "job 'a': dealine: 'dealine' is not a field of a job; did you mean 'deadline'?")]
     [InlineData("""[{"jobId": "a", "estimatedDurationHours": 1, "resourceRequirements": {"instanceTypes": ["p9.huge"]}}]""", "job 'a': resourceRequirements.instanceTypes: 'p9.huge' not in the catalog")]
     [InlineData("""[{"jobId": "a", "estimatedDurationHours": 1, "requiredResourceType": "cpu_small", "priority": 11}]""", "job 'a': priority: must be a whole number from 1 to 10, found 11")]
-    [InlineData("""[{"jobId": "a", "estimatedDurationHours": 1, "requiredResourceType": "cpu_small", "dependsOn": ["b"]}, {"jobId": "b", "estimatedDurationHours": 1, "requiredResourceType": "cpu_small", "dependsOn": ["a"]}]""", "job 'a': dependsOn: dependencies form a cycle: a -> b -> a")]
+    [InlineData("""[{"jobId": "a", "estimatedDurationHours": 1, "requiredResourceType": "cpu_small", "dependsOn": ["b"]}, {"jobId": "b", "estimatedDurationHours": 1, "requiredResourceType": "cpu_small", "dependsOn": ["a"]}]""", "job 'a': dependsOn: is in a dependency cycle: a -> b -> a")]
     [InlineData("""{"tasks": []}""", "job #1: tasks: 'tasks' is not a field of a job")]
     public void Bad_jobs_file_exits_2_naming_job_and_field(string json, string expected)
     {

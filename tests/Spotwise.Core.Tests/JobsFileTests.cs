@@ -286,10 +286,10 @@ public class JobsFileTests
 
         var errors = Errors(json);
 
-        // Each member is named; 'd' only waits on the cycle.
+        // Each member is named with its own way round the cycle; 'd' waits on it.
         Assert.Equal(
-            ["job 'a': dependsOn: dependencies form a cycle: a -> c -> b -> a", "job 'b': dependsOn: dependencies form a cycle: a -> c -> b -> a",
-             "job 'c': dependsOn: dependencies form a cycle: a -> c -> b -> a"],
+            ["job 'a': dependsOn: is in a dependency cycle: a -> c -> b -> a", "job 'b': dependsOn: is in a dependency cycle: b -> a -> c -> b",
+             "job 'c': dependsOn: is in a dependency cycle: c -> b -> a -> c", "job 'd': dependsOn: depends on 'a', which is in a dependency cycle: a -> c -> b -> a"],
             errors);
     }
 

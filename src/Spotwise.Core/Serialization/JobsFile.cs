@@ -179,8 +179,8 @@ public static class JobPaths
 }
 
 /// <summary>
-/// Checks that need the whole document: unique ids, dependencies that exist and form no cycle. Iterative: a
-/// 10,000-deep chain is checked without recursion.
+/// Checks that need the whole document: unique ids, dependencies that exist and form no cycle (found by the planners'
+/// own <see cref="DependencyGraph"/>, without recursion: a 10,000-deep chain is an ordinary document).
 /// </summary>
 public static class QueueChecks
 {
@@ -216,67 +216,26 @@ public static class QueueChecks
                 }
             }
         }
-        if (errors.Count == 0 && FindCycle(jobs) is { } cycle)
+        if (errors.Count == 0)
         {
-            // Every member is told: any of their dependsOn lists is where the user may break it.
-            var members = cycle.ToHashSet(StringComparer.Ordinal);
-            var text = $"dependencies form a cycle: {Shorten(cycle)}";
-            errors.AddRange(jobs.Where(j => members.Contains(j.Job.Id)).Select(j => DependencyError(j, text)));
+            errors.AddRange(CycleErrors(jobs));
         }
         return errors;
     }
 
-    /// <summary>A cycle as a path, its ends only when long (a 10,000-job cycle is one line, not 10,000 ids).</summary>
-    private static string Shorten(List<string> cycle) => cycle.Count <= 9
-        ? string.Join(" -> ", cycle)
-        : $"{string.Join(" -> ", cycle.Take(4))} -> ... -> {string.Join(" -> ", cycle.TakeLast(4))} ({cycle.Count - 1} jobs)";
-
     private static InputError DependencyError(ReadJob read, string message) =>
         new($"job '{read.Job.Id}'", "dependsOn", message) { Path = read.PathPrefix + "dependsOn" };
 
-    /// <summary>A cycle as a path (<c>a -> c -> b -> a</c>), found by depth-first search with an explicit stack.</summary>
-    private static List<string>? FindCycle(IReadOnlyList<ReadJob> jobs)
+    /// <summary>
+    /// Jobs on a cycle, or waiting on one, each with the cycle (<see cref="DependencyGraph"/>, the planners' own walk).
+    /// Prerequisites outside the read jobs (stored ones, or jobs with errors of their own) cannot close a cycle here.
+    /// </summary>
+    private static IEnumerable<InputError> CycleErrors(IReadOnlyList<ReadJob> jobs)
     {
-        var byId = new Dictionary<string, Job>(StringComparer.Ordinal);
-        foreach (var read in jobs)
-        {
-            byId.TryAdd(read.Job.Id, read.Job);
-        }
-        var state = new Dictionary<string, int>(StringComparer.Ordinal); // 1 = on the path, 2 = done
-        foreach (var start in jobs.Select(j => j.Job.Id))
-        {
-            if (state.GetValueOrDefault(start) != 0)
-            {
-                continue;
-            }
-            var path = new List<string> { start };
-            var next = new Stack<int>([0]); // per path element, the next dependency to look at
-            state[start] = 1;
-            while (path.Count > 0)
-            {
-                var deps = byId[path[^1]].DependsOn;
-                var i = next.Pop();
-                if (i >= deps.Length)
-                {
-                    state[path[^1]] = 2;
-                    path.RemoveAt(path.Count - 1);
-                    continue;
-                }
-                next.Push(i + 1);
-                var dep = deps[i];
-                switch (state.GetValueOrDefault(dep))
-                {
-                    case 1:
-                        return [.. path.Skip(path.IndexOf(dep)), dep];
-                    case 0 when byId.ContainsKey(dep):
-                        state[dep] = 1;
-                        path.Add(dep);
-                        next.Push(0);
-                        break;
-                }
-            }
-        }
-        return null;
+        var ids = jobs.Select(j => j.Job.Id).ToHashSet(StringComparer.Ordinal);
+        var inside = jobs.Select(j => j.Job.DependsOn.All(ids.Contains) ? j.Job : j.Job with { DependsOn = [.. j.Job.DependsOn.Where(ids.Contains)] }).ToList();
+        var graph = DependencyGraph.Of(inside);
+        return jobs.Select((read, i) => graph.WhyBlocked(i) is { } why ? DependencyError(read, why) : null).OfType<InputError>();
     }
 }
 
