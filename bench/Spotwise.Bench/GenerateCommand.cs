@@ -12,13 +12,17 @@ public static class GenerateCommand
 {
     public const string Usage =
         "generate --jobs N --out FILE [--seed 1] [--relative] [--compress 1.0] [--now 2026-11-24T09:00:00Z] " +
-        "[--trace data/workloads/alibaba-gpu-2023-pods.csv] [--catalog data/catalog/aws-us-east-1.csv] [--stats]";
+        "[--trace data/workloads/alibaba-gpu-2023-pods.csv] [--catalog data/catalog/aws-us-east-1.csv] [--stats] [--no-teams]";
 
     private const string DefaultTrace = RepoRoot.AlibabaPods;
     private const string DefaultCatalog = RepoRoot.Catalog;
 
     private sealed record Options(
-        int Jobs, int Seed, string Out, bool Relative, double Compression, DateTimeOffset Now, string Trace, string Catalog, bool Stats);
+        int Jobs, int Seed, string Out, bool Relative, double Compression, DateTimeOffset Now, string Trace, string Catalog, bool Stats)
+    {
+        /// <summary>Leave <c>team</c> out, so one API key can submit the file (the shipped sample is made so).</summary>
+        public bool NoTeams { get; init; }
+    }
 
     public static int Run(IReadOnlyList<string> args, TimeProvider time, TextWriter stdout, TextWriter stderr)
     {
@@ -52,7 +56,7 @@ public static class GenerateCommand
 
     private static Options? ReadOptions(IReadOnlyList<string> args, TimeProvider time, out IReadOnlyList<string> errors)
     {
-        var a = new ArgReader(args, ["--jobs", "--seed", "--out", "--compress", "--now", "--trace", "--catalog"], ["--relative", "--stats"]);
+        var a = new ArgReader(args, ["--jobs", "--seed", "--out", "--compress", "--now", "--trace", "--catalog"], ["--relative", "--stats", "--no-teams"]);
         var jobs = a.WholeNumber("--jobs", 1, 10_000_000, required: true);
         var seed = a.WholeNumber("--seed", int.MinValue, int.MaxValue) ?? 1;
         var output = a.Text("--out", required: true);
@@ -64,7 +68,7 @@ public static class GenerateCommand
         errors = a.Errors;
         return errors.Count > 0 || jobs is null || output is null || trace is null || catalog is null
             ? null
-            : new Options(jobs.Value, seed, output, a.Has("--relative"), compression, now, trace, catalog, a.Has("--stats"));
+            : new Options(jobs.Value, seed, output, a.Has("--relative"), compression, now, trace, catalog, a.Has("--stats")) { NoTeams = a.Has("--no-teams") };
     }
 
     /// <summary>A given path must exist; a default one is found under the repository root.</summary>
@@ -92,7 +96,8 @@ public static class GenerateCommand
         {
             Directory.CreateDirectory(directory);
         }
-        File.WriteAllText(options.Out, JobsFileWriter.Write(jobs, options.Relative ? options.Now : null));
+        var written = options.NoTeams ? jobs.Select(j => j with { Team = null }) : jobs;
+        File.WriteAllText(options.Out, JobsFileWriter.Write(written, options.Relative ? options.Now : null));
     }
 
     private static string Summary(Options o, AlibabaTrace trace, WorkloadStats s) => string.Create(CultureInfo.InvariantCulture,
