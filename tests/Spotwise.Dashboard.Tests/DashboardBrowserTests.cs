@@ -205,6 +205,23 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
         Assert.Equal(0, dialogs);
     }
 
+    /// <summary>
+    /// An element's box. A live refresh may replace its node between finding and measuring it (the box is then null, as
+    /// a CI run on a loaded machine showed): wait until it is visible again and measure again.
+    /// </summary>
+    private static async Task<LocatorBoundingBoxResult> BoxOfAsync(ILocator element)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await Assertions.Expect(element).ToBeVisibleAsync();
+            if (await element.BoundingBoxAsync() is { } box)
+            {
+                return box;
+            }
+            Assert.True(attempt < 20, "the element kept being replaced while it was measured");
+        }
+    }
+
     [Fact]
     public async Task A_screenshot_at_a_fixed_clock_has_one_bar_per_planned_job_coloured_by_market()
     {
@@ -233,12 +250,12 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
             // Expect retries: a live update may swap the bar's node between finding it and reading its style (a
             // detached node's computed style is empty).
             await Assertions.Expect(bar).ToHaveCSSAsync("fill", job.Market == "spot" ? SpotFill : OnDemandFill);
-            boxes.Add((await bar.BoundingBoxAsync())!);
+            boxes.Add(await BoxOfAsync(bar));
         }
         Assert.Contains(planned, j => j.Market == "spot");
         Assert.Contains(planned, j => j.Market == "on-demand");
         // One row per job: no two bars share a row, and every bar lies inside the timeline.
-        var svg = (await page.Locator("svg.timeline").BoundingBoxAsync())!;
+        var svg = await BoxOfAsync(page.Locator("svg.timeline"));
         Assert.Equal(boxes.Count, boxes.Select(b => Math.Round(b.Y)).Distinct().Count());
         Assert.All(boxes, b => Assert.True(b.X >= svg.X && b.X + b.Width <= svg.X + svg.Width + 1 && b.Width >= 2, $"bar at {b.X}+{b.Width} outside {svg.X}+{svg.Width}"));
         Assert.Equal(planned.Count(j => j.Deadline is not null), await page.Locator("svg.timeline line.deadline").CountAsync());

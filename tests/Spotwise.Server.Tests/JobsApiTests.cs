@@ -261,8 +261,10 @@ public sealed class JobsApiTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task A_team_sees_only_its_own_jobs_in_the_plan_with_the_whole_plans_totals()
     {
-        await _teamA.PostAsync("/api/jobs", Json(Job1));
-        await _teamB.PostAsync("/api/jobs", Json(Job1.Replace("job-1", "secret-b", StringComparison.Ordinal)));
+        // Not due at the frozen clock, so whichever cycle runs last (the server's own loop races this test's) plans both.
+        var later = Job1.Replace("\"priority\":5,", "\"priority\":5,\"earliestStart\":\"+1h\",", StringComparison.Ordinal);
+        await _teamA.PostAsync("/api/jobs", Json(later));
+        await _teamB.PostAsync("/api/jobs", Json(later.Replace("job-1", "secret-b", StringComparison.Ordinal)));
         await _factory.Services.GetRequiredService<Scheduler>().RunCycleAsync(default);
 
         var planA = await _teamA.GetFromJsonAsync<PlanDocument>("/api/plan");
