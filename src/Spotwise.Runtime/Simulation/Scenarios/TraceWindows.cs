@@ -28,7 +28,7 @@ public static class TraceWindows
 
     /// <summary>
     /// The windows of <paramref name="directory"/>, in path order: each trace file directly in it (a price file, whose
-    /// name holds "prices", is not a window), then each sub-folder that holds trace files. Deeper folders are not read.
+    /// name holds "prices", is not a window) and each sub-folder that holds trace files. Deeper folders are not read.
     /// </summary>
     public static IReadOnlyList<TraceWindow> In(string directory)
     {
