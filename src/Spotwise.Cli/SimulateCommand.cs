@@ -16,8 +16,8 @@ public static class SimulateCommand
     {
         var trace = new Option<string?>("--trace") { Description = "One zone's trace file (e.g. data/traces/aws-v100/us-west-2a_v100_1.json)" };
         var traceDir = new Option<string?>("--trace-dir") { Description = "A folder of zones' traces aligned in time: the job may move between zones" };
-        var windows = new Option<string?>("--windows") { Description = "A folder of trace windows: one scenario per file, from its first tick" };
-        var traceFormat = new Option<string>("--trace-format") { Description = "counts (spot instances obtainable, 0 = none) or preempted (1 = unavailable)", DefaultValueFactory = _ => "counts" };
+        var windows = new Option<string?>("--windows") { Description = "A folder of trace windows, each replayed from index 0 of its data: a file is one zone's scenario, a sub-folder one multi-zone scenario (its files are the zones)" };
+        var traceFormat = new Option<string?>("--trace-format") { Description = "counts (spot instances obtainable, 0 = none) or preempted (1 = unavailable); default counts, preempted with --windows" };
         var jobs = new Option<string?>("--jobs") { Description = "A queue of jobs to run against the traces (the queue scenario)" };
         var jobHours = new Option<double>("--job-hours") { Description = "Work in the job, hours", DefaultValueFactory = _ => 48 };
         var deadlineHours = new Option<double>("--deadline-hours") { Description = "Deadline, hours after the job's start", DefaultValueFactory = _ => 52 };
@@ -39,7 +39,7 @@ public static class SimulateCommand
         command.SetAction((parse, ct) =>
         {
             var request = new SimulateRequest(
-                parse.GetValue(trace), parse.GetValue(traceDir), parse.GetValue(windows), parse.GetValue(traceFormat)!, parse.GetValue(jobs),
+                parse.GetValue(trace), parse.GetValue(traceDir), parse.GetValue(windows), TraceFormatOf(parse.GetValue(traceFormat), parse.GetValue(windows)), parse.GetValue(jobs),
                 parse.GetValue(jobHours), parse.GetValue(deadlineHours), parse.GetValue(overheadHours), parse.GetValue(starts), parse.GetValue(seed),
                 parse.GetValue(policy)!, parse.GetValue(instanceType), parse.GetValue(onDemandPrice), parse.GetValue(spotPrice),
                 parse.GetValue(format)!, parse.GetValue(plot), parse.GetValue(catalog));
@@ -47,6 +47,10 @@ public static class SimulateCommand
         });
         return command;
     }
+
+    // Published Can't Be Late windows mark 1 = preempted (sky_spot env.py: available = not data[i]), so that is how
+    // --windows reads them unless told otherwise; the other sources keep the skypilot availability counts.
+    private static string TraceFormatOf(string? given, string? windows) => given ?? (windows is null ? "counts" : "preempted");
 
     public static int Run(SimulateRequest request, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
@@ -147,37 +151,15 @@ public static class SimulateCommand
         return errors;
     }
 
-    // The markets and their scenarios: random starts in one market, or one scenario per window file.
+    // The markets and their scenarios: random starts in one market, or one scenario per window (a file or a sub-folder).
     private static List<(ZoneTraces Market, IReadOnlyList<JobScenario> Scenarios)>? Cases(SimulateRequest r, Catalog catalog, List<string> errors)
     {
         var source = new MarketSource(r.TraceFormat == "preempted" ? TraceFormat.Preempted : TraceFormat.Counts, r.InstanceType, r.OnDemandPrice, r.SpotPrice);
         if (r.WindowsDirectory is { } dir)
         {
-            if (!Directory.Exists(dir))
-            {
-                errors.Add($"--windows: '{dir}' is not a folder");
-                return null;
-            }
-            var cases = new List<(ZoneTraces, IReadOnlyList<JobScenario>)>();
-            foreach (var file in MarketLoader.TraceFiles(dir))
-            {
-                var market = MarketLoader.FromFile(file, source, catalog, errors);
-                if (market is null)
-                {
-                    return null;
-                }
-                var start = SpotTraceFile.ReadMetadata(file).StartTick ?? 0;
-                var scenario = new JobScenario(r.JobHours, r.DeadlineHours, r.OverheadHours, start);
-                if (Valid(scenario, market, errors, $"--windows: {file}: "))
-                {
-                    cases.Add((market, [scenario]));
-                }
-            }
-            if (cases.Count == 0 && errors.Count == 0)
-            {
-                errors.Add($"--windows: '{dir}' holds no trace files");
-            }
-            return cases;
+            // Every window from index 0 of its data, as the published benchmark replays it (docs/simulation.md).
+            var windows = TraceWindows.Load(dir, new JobScenario(r.JobHours, r.DeadlineHours, r.OverheadHours, 0), source, catalog, errors);
+            return windows?.Select(w => (w.Market, (IReadOnlyList<JobScenario>)[w.Scenario])).ToList();
         }
         var one = r.TracePath is { } path ? MarketLoader.FromFile(path, source, catalog, errors) : MarketLoader.FromDirectory(r.TraceDirectory!, source, catalog, errors);
         if (one is null)

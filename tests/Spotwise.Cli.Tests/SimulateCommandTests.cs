@@ -79,13 +79,22 @@ public class SimulateCommandTests
         Assert.Equal("a3-highgpu-8g", document.RootElement.GetProperty("scenario").GetProperty("instanceType").GetString());
     }
 
+    // A window as the Can't Be Late benchmark publishes it: where it was cut from in metadata, data 1 = preempted.
+    private static void Window(string path, int ticks, int startTime, int gapSeconds = 600, Func<int, bool>? preempted = null)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        preempted ??= i => i % 50 >= 40;
+        var data = string.Join(",", Enumerable.Range(0, ticks).Select(i => preempted(i) ? 1 : 0));
+        File.WriteAllText(path,
+            $$"""{"metadata": {"gap_seconds": {{gapSeconds}}, "start_time": {{startTime}}, "end_time": {{startTime + ticks}}}, "data": [{{data}}]}""");
+    }
+
     [Fact]
-    public void Windows_run_one_scenario_per_file_from_its_first_tick_or_its_start_index()
+    public void A_window_whose_metadata_start_time_lies_past_its_data_runs_from_index_0()
     {
         var dir = Directory.CreateTempSubdirectory("spotwise-windows-").FullName;
-        var ticks = string.Join(",", Enumerable.Range(0, 400).Select(i => i % 50 < 40 ? 1 : 0));
-        File.WriteAllText(Path.Combine(dir, "a.json"), "{\"metadata\": {\"gap_seconds\": 600}, \"data\": [" + ticks + "]}");
-        File.WriteAllText(Path.Combine(dir, "b.json"), "{\"metadata\": {\"gap_seconds\": 600, \"start_time\": 30}, \"data\": [" + ticks + "]}");
+        Window(Path.Combine(dir, "0.json"), ticks: 400, startTime: 0);
+        Window(Path.Combine(dir, "1.json"), ticks: 400, startTime: 90_000); // once refused: "runs past the trace's end"
 
         var (code, output, err) = CliRunner.Run("simulate", "--windows", dir, "--job-hours", "20", "--deadline-hours", "26", "--policy", "greedy,omniscient",
             "--format", "json");
@@ -94,6 +103,55 @@ public class SimulateCommandTests
         using var document = JsonDocument.Parse(output);
         Assert.Equal(2, document.RootElement.GetProperty("policies").GetProperty("greedy").GetProperty("runs").GetInt32());
         Assert.Equal(JsonValueKind.Null, document.RootElement.GetProperty("scenario").GetProperty("starts").ValueKind);
+    }
+
+    [Fact]
+    public void A_window_costs_the_same_whatever_its_metadata_start_time_says()
+    {
+        double GreedyCost(int startTime)
+        {
+            var dir = Directory.CreateTempSubdirectory("spotwise-windows-").FullName;
+            Window(Path.Combine(dir, "0.json"), ticks: 400, startTime: startTime, preempted: i => i >= 30);
+            var (code, output, err) = CliRunner.Run("simulate", "--windows", dir, "--job-hours", "20", "--deadline-hours", "26", "--policy", "greedy",
+                "--format", "json");
+            Assert.True(code == 0, err);
+            using var document = JsonDocument.Parse(output);
+            return document.RootElement.GetProperty("policies").GetProperty("greedy").GetProperty("meanCostUsd").GetDouble();
+        }
+
+        // Spot only in the first 30 ticks: a replay from tick 30 would run all on on-demand. Both must replay tick 0.
+        Assert.Equal(GreedyCost(0), GreedyCost(30), 9);
+    }
+
+    [Fact]
+    public void A_windows_sub_folder_runs_as_one_multi_zone_scenario_of_its_files()
+    {
+        var dir = Directory.CreateTempSubdirectory("spotwise-windows-").FullName;
+        Window(Path.Combine(dir, "2_regions", "us-east-1a_v100_1.json"), ticks: 300, startTime: 5_000);
+        Window(Path.Combine(dir, "2_regions", "us-west-2a_v100_1.json"), ticks: 300, startTime: 5_000);
+
+        var (code, output, err) = CliRunner.Run("simulate", "--windows", dir, "--job-hours", "20", "--deadline-hours", "26", "--policy", "spotwise",
+            "--format", "json");
+
+        Assert.True(code == 0, err);
+        using var document = JsonDocument.Parse(output);
+        Assert.Equal(["us-east-1a", "us-west-2a"], document.RootElement.GetProperty("scenario").GetProperty("zones").EnumerateArray().Select(z => z.GetString()));
+        Assert.Equal(1, document.RootElement.GetProperty("policies").GetProperty("spotwise").GetProperty("runs").GetInt32());
+    }
+
+    [Fact]
+    public void A_windows_sub_folder_whose_files_do_not_align_is_refused_naming_both()
+    {
+        var dir = Directory.CreateTempSubdirectory("spotwise-windows-").FullName;
+        Window(Path.Combine(dir, "pair", "a_v100_1.json"), ticks: 300, startTime: 0);
+        Window(Path.Combine(dir, "pair", "b_v100_1.json"), ticks: 299, startTime: 0);
+
+        var (code, _, err) = CliRunner.Run("simulate", "--windows", dir, "--job-hours", "20", "--deadline-hours", "26");
+
+        Assert.Equal(2, code);
+        Assert.Contains("error: --windows: ", err, StringComparison.Ordinal);
+        Assert.Contains("a_v100_1.json has 300 ticks of 600 s but b_v100_1.json has 299 ticks of 600 s", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
     }
 
     [Fact]

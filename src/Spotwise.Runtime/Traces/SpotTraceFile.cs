@@ -94,8 +94,10 @@ public static class SpotTraceFile
 
     /// <summary>
     /// What a trace file's metadata says beyond the tick: the on-demand price and machine type
-    /// (<c>metadata.price_info.on_demand_price</c>, <c>.machine_type</c> in the GCP H100 files) and, in the Can't Be Late
-    /// simulator's windows, <c>start_time</c> / <c>end_time</c> as tick indexes. Absent fields are null.
+    /// (<c>metadata.price_info.on_demand_price</c>, <c>.machine_type</c> in the GCP H100 files) and <c>start_time</c> /
+    /// <c>end_time</c> as written. Those two are provenance (where a Can't Be Late window was cut from its recording, or
+    /// when a GCP file began), kept for display: the benchmark's simulator starts every window at index 0 of
+    /// <c>data</c> (see <see cref="Simulation.Scenarios.TraceWindows"/>), and so does Spotwise. Absent fields are null.
     /// </summary>
     public static TraceMetadata ReadMetadata(string path)
     {
@@ -118,12 +120,15 @@ public static class SpotTraceFile
             }
             machineType = info.TryGetProperty("machine_type", out var mt) && mt.ValueKind == JsonValueKind.String ? mt.GetString() : null;
         }
-        return new TraceMetadata(onDemand, machineType, TickIndex(metadata, "start_time"), TickIndex(metadata, "end_time"));
+        return new TraceMetadata(onDemand, machineType, Provenance(metadata, "start_time"), Provenance(metadata, "end_time"));
     }
 
-    // A tick index where the field is a whole number; a timestamp string (the GCP files' start_time) is no index.
-    private static int? TickIndex(JsonElement metadata, string name) =>
-        metadata.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) && i >= 0 ? i : null;
+    // A number or a timestamp string, as written; never read as an offset into `data`.
+    private static string? Provenance(JsonElement metadata, string name) =>
+        !metadata.TryGetProperty(name, out var v) ? null
+        : v.ValueKind == JsonValueKind.String ? v.GetString()
+        : v.ValueKind == JsonValueKind.Number ? v.GetRawText()
+        : null;
 
     /// <summary>Reads a price file: its keys as written ("us-east-1a_v100_1") with their $/h per tick.</summary>
     public static IReadOnlyDictionary<string, ImmutableArray<double>> ReadPrices(string path)
@@ -270,5 +275,8 @@ public static class SpotTraceFile
     };
 }
 
-/// <summary>What a trace file's metadata tells beyond its tick length; null where it says nothing.</summary>
-public sealed record TraceMetadata(double? OnDemandPricePerHourUsd, string? MachineType, int? StartTick, int? EndTick);
+/// <summary>
+/// What a trace file's metadata tells beyond its tick length; null where it says nothing. <see cref="StartTime"/> and
+/// <see cref="EndTime"/> are provenance, as written in the file (a number or a timestamp): never where replay starts.
+/// </summary>
+public sealed record TraceMetadata(double? OnDemandPricePerHourUsd, string? MachineType, string? StartTime, string? EndTime);

@@ -37,13 +37,14 @@ public static class MarketLoader
         return Build("--trace-dir", files, source, catalog, errors, _ => SpotTraceFile.ReadDirectory(directory, "unknown", ZoneTraces.Origin, source.Format));
     }
 
-    /// <summary>The availability files of a folder (not its price file), in name order.</summary>
-    public static IReadOnlyList<string> TraceFiles(string directory) =>
-        [.. Directory.GetFiles(directory, "*.json", SearchOption.AllDirectories)
+    /// <summary>The availability files of a folder (not its price file), in name order; by default its sub-folders' too.</summary>
+    public static IReadOnlyList<string> TraceFiles(string directory, SearchOption search = SearchOption.AllDirectories) =>
+        [.. Directory.GetFiles(directory, "*.json", search)
             .Where(f => !Path.GetFileName(f).Contains("prices", StringComparison.OrdinalIgnoreCase))
             .Order(StringComparer.Ordinal)];
 
-    private static ZoneTraces? Build(
+    /// <summary>The market of <paramref name="files"/>, read by <paramref name="read"/>; problems are lines naming <paramref name="flag"/>.</summary>
+    internal static ZoneTraces? Build(
         string flag, IReadOnlyList<string> files, MarketSource source, Catalog catalog, List<string> errors,
         Func<string, IReadOnlyList<SpotTrace>> read)
     {
