@@ -6,36 +6,26 @@ using Spotwise.Runtime.Intake;
 namespace Spotwise.Server;
 
 /// <summary>
-/// The HTTP side of the intake: a jobs request's body as bytes, refused before it is read when it is not JSON (415) or
-/// too large (413), and the intake's errors as a ValidationProblem keyed by field path (<c>jobs[i].field</c>).
+/// The HTTP side of the intake: a jobs request's body as bytes, refused before it is read when it is not JSON (415),
+/// and the intake's errors as a ValidationProblem keyed by field path (<c>jobs[i].field</c>).
 /// </summary>
 public static class JobInput
 {
     public const int MaxBatch = JobIntake.MaxJobsPerRequest;
     public const long MaxBodyBytes = JobIntake.MaxBodyBytes;
 
-    /// <summary>The body's bytes, or the refusal to answer with.</summary>
+    /// <summary>
+    /// The body's bytes, or the refusal to answer with. Its size is <see cref="BodyLimits"/>' business, as on every
+    /// endpoint: past <see cref="MaxBodyBytes"/> the request is answered 413 before this reads it, or while it reads.
+    /// </summary>
     public static async Task<(byte[]? Body, ProblemHttpResult? Refusal)> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (!IsJson(request.ContentType))
         {
             return (null, UnsupportedMediaType(request.ContentType));
         }
-        if (request.ContentLength > MaxBodyBytes)
-        {
-            return (null, TooLarge());
-        }
         using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes)
-            {
-                return (null, TooLarge());
-            }
-            buffer.Write(chunk, 0, read);
-        }
+        await request.Body.CopyToAsync(buffer, cancellationToken);
         return (buffer.ToArray(), null);
     }
 
