@@ -43,6 +43,9 @@ public sealed record JobRecord
     /// <summary>The job as the service addresses it: ids are unique within a team only.</summary>
     public JobKey Key => new(Team, Id);
 
+    /// <summary>The jobs this one waits for: a job depends on jobs of its own team.</summary>
+    public IEnumerable<JobKey> PrerequisiteKeys => Job.DependsOn.Select(id => new JobKey(Team, id));
+
     public double RemainingHours => Math.Max(0, Job.DurationHours - DoneHours);
 }
 

@@ -22,14 +22,13 @@ public static class Prerequisites
         var queue = new Queue<JobKey>();
         foreach (var job in waiting)
         {
-            foreach (var dep in job.Job.DependsOn)
+            foreach (var key in job.PrerequisiteKeys)
             {
-                var key = new JobKey(job.Team, dep);
                 if (waitingByKey.ContainsKey(key))
                 {
                     (dependants.TryGetValue(key, out var list) ? list : dependants[key] = []).Add(job);
                 }
-                else if (Blocker(dep, find(job, dep)) is { } why && doomed.TryAdd(job.Key, why))
+                else if (Blocker(key.Id, find(job, key.Id)) is { } why && doomed.TryAdd(job.Key, why))
                 {
                     rootCause[job.Key] = why;
                     queue.Enqueue(job.Key);
@@ -68,9 +67,31 @@ public static class Prerequisites
         var graph = DependencyGraph.Of([.. waiting.Select(j => j.Job with
         {
             Id = j.Key.ToString(),
-            DependsOn = [.. j.Job.DependsOn.Select(d => new JobKey(j.Team, d)).Where(waitingByKey.ContainsKey).Select(k => k.ToString())],
+            DependsOn = [.. j.PrerequisiteKeys.Where(waitingByKey.ContainsKey).Select(k => k.ToString())],
         })]);
         return waiting.Where((_, i) => graph.IsBlocked(i));
+    }
+
+    /// <summary>
+    /// Finds the prerequisites of <paramref name="dependants"/>: among the jobs the caller already holds, else in the
+    /// store, each read once (the scheduler and the reconcile loop both ask, for different jobs).
+    /// </summary>
+    public static async Task<Func<JobRecord, string, JobRecord?>> FinderAsync(
+        IJobStore store, IEnumerable<JobRecord> dependants, IReadOnlyDictionary<JobKey, JobRecord> held, CancellationToken cancellationToken)
+    {
+        var read = new Dictionary<JobKey, JobRecord>();
+        foreach (var key in dependants.SelectMany(j => j.PrerequisiteKeys).Where(k => !held.ContainsKey(k)).Distinct().ToList())
+        {
+            if (await store.GetAsync(key, cancellationToken) is { } record)
+            {
+                read[key] = record;
+            }
+        }
+        return (job, dep) =>
+        {
+            var key = new JobKey(job.Team, dep);
+            return held.TryGetValue(key, out var found) ? found : read.GetValueOrDefault(key);
+        };
     }
 
     /// <summary>Why a prerequisite outside the waiting set stops its dependant for good; null while it may still succeed.</summary>

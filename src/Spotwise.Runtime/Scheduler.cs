@@ -112,15 +112,8 @@ public sealed partial class Scheduler(
     /// </summary>
     private async Task<List<JobRecord>> FailDoomedAsync(List<JobRecord> open, List<JobRecord> holding, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var known = open.Concat(holding).ToDictionary(j => j.Key);
-        foreach (var dep in open.SelectMany(j => j.Job.DependsOn.Select(d => new JobKey(j.Team, d))).Where(k => !known.ContainsKey(k)).Distinct().ToList())
-        {
-            if (await store.GetAsync(dep, cancellationToken) is { } finished)
-            {
-                known[dep] = finished;
-            }
-        }
-        var doomed = Prerequisites.Doomed(open, (job, dep) => known.GetValueOrDefault(new JobKey(job.Team, dep)));
+        var find = await Prerequisites.FinderAsync(store, open, open.Concat(holding).ToDictionary(j => j.Key), cancellationToken);
+        var doomed = Prerequisites.Doomed(open, find);
         foreach (var job in open)
         {
             // Jobs stored before the intake's bounds: numbers no plan can be built from.
@@ -175,7 +168,7 @@ public sealed partial class Scheduler(
     /// </summary>
     private static Job ForPlanning(JobRecord r, HashSet<JobKey> openKeys, Dictionary<JobKey, DateTimeOffset> holdingEnds, TimeSpan launchAllowance)
     {
-        var prerequisites = r.Job.DependsOn.Select(id => new JobKey(r.Team, id)).ToList();
+        var prerequisites = r.PrerequisiteKeys.ToList();
         var earliest = r.Job.EarliestStart;
         foreach (var dep in prerequisites.Where(holdingEnds.ContainsKey))
         {

@@ -27,10 +27,10 @@ public sealed partial class ReconcileLoop(
         var observed = await compute.DescribeAsync(cancellationToken);
         await AddFinishedJobsWithLiveInstancesAsync(jobs, observed, cancellationToken);
         var byKey = jobs.ToDictionary(j => j.Key);
-        var prerequisites = await PrerequisitesOfDueJobsAsync(jobs, byKey, now, cancellationToken);
-        // Prerequisites are the team's own jobs: the same team, the named id.
-        var actions = Reconciler.Decide(jobs, observed, now, catalog, (job, dep) =>
-            byKey.GetValueOrDefault(new JobKey(job.Team, dep)) ?? prerequisites.GetValueOrDefault(new JobKey(job.Team, dep)));
+        // Only jobs due to launch ask for their prerequisites; the unfinished ones are in the tick's list already.
+        var due = jobs.Where(j => j.State == JobState.Planned && j.Placement?.PlannedStart <= now);
+        var findPrerequisite = await Prerequisites.FinderAsync(store, due, byKey, cancellationToken);
+        var actions = Reconciler.Decide(jobs, observed, now, catalog, findPrerequisite);
         var replan = false;
         foreach (var action in actions)
         {
@@ -65,23 +65,6 @@ public sealed partial class ReconcileLoop(
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
-
-    /// <summary>The finished prerequisites of jobs due to launch (unfinished ones are in the tick's list already).</summary>
-    private async Task<Dictionary<JobKey, JobRecord>> PrerequisitesOfDueJobsAsync(
-        List<JobRecord> jobs, Dictionary<JobKey, JobRecord> byKey, DateTimeOffset now, CancellationToken ct)
-    {
-        var found = new Dictionary<JobKey, JobRecord>();
-        var wanted = jobs.Where(j => j.State == JobState.Planned && j.Placement?.PlannedStart <= now)
-            .SelectMany(j => j.Job.DependsOn.Select(d => new JobKey(j.Team, d))).Where(k => !byKey.ContainsKey(k)).Distinct();
-        foreach (var key in wanted)
-        {
-            if (await store.GetAsync(key, ct) is { } record)
-            {
-                found[key] = record;
-            }
-        }
-        return found;
     }
 
     private async Task AddFinishedJobsWithLiveInstancesAsync(List<JobRecord> jobs, IReadOnlyList<InstanceStatus> observed, CancellationToken ct)
