@@ -39,6 +39,10 @@ public sealed record Job
 
     public string? Command { get; init; }
 
+    /// <summary>This job, depending only on those of its prerequisites that <paramref name="ids"/> holds (itself when all are).</summary>
+    public Job WithPrerequisitesAmong(IReadOnlySet<string> ids) =>
+        DependsOn.All(ids.Contains) ? this : this with { DependsOn = [.. DependsOn.Where(ids.Contains)] };
+
     /// <summary>
     /// The most work an interruption can destroy: everything for a job that cannot checkpoint, at most one
     /// checkpoint interval for one that can.

@@ -56,7 +56,7 @@ public static class ContainedPlanning
     {
         var kept = jobs.ToImmutableArray();
         var ids = kept.Select(j => j.Id).ToHashSet(StringComparer.Ordinal);
-        return problem with { Jobs = [.. kept.Select(j => j.DependsOn.All(ids.Contains) ? j : j with { DependsOn = [.. j.DependsOn.Where(ids.Contains)] })] };
+        return problem with { Jobs = [.. kept.Select(j => j.WithPrerequisitesAmong(ids))] };
     }
 
     private static bool TrySolve(IPlanner planner, PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken,

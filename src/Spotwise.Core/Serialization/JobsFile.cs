@@ -233,7 +233,7 @@ public static class QueueChecks
     private static IEnumerable<InputError> CycleErrors(IReadOnlyList<ReadJob> jobs)
     {
         var ids = jobs.Select(j => j.Job.Id).ToHashSet(StringComparer.Ordinal);
-        var inside = jobs.Select(j => j.Job.DependsOn.All(ids.Contains) ? j.Job : j.Job with { DependsOn = [.. j.Job.DependsOn.Where(ids.Contains)] }).ToList();
+        var inside = jobs.Select(j => j.Job.WithPrerequisitesAmong(ids)).ToList();
         var graph = DependencyGraph.Of(inside);
         return jobs.Select((read, i) => graph.WhyBlocked(i) is { } why ? DependencyError(read, why) : null).OfType<InputError>();
     }
