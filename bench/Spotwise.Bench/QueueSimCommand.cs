@@ -4,8 +4,8 @@ using Spotwise.Core;
 using Spotwise.Core.Serialization;
 using Spotwise.Planning;
 using Spotwise.Runtime;
-using Spotwise.Runtime.Simulation.Queue;
 using Spotwise.Runtime.Traces;
+using Spotwise.Simulation.Queue;
 using Spotwise.Storage.Sqlite;
 
 namespace Spotwise.Bench;

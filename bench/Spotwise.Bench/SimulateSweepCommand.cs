@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using Spotwise.Core;
-using Spotwise.Runtime.Simulation.Scenarios;
-using Spotwise.Runtime.Simulation.Scenarios.Policies;
+using Spotwise.Simulation.Scenarios;
+using Spotwise.Simulation.Scenarios.Policies;
 
 namespace Spotwise.Bench;
 

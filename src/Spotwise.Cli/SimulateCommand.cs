@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Spotwise.Core;
-using Spotwise.Runtime.Simulation.Scenarios;
 using Spotwise.Runtime.Traces;
+using Spotwise.Simulation.Scenarios;
 
 namespace Spotwise.Cli;
 
@@ -92,14 +92,14 @@ public static class SimulateCommand
         {
             var (market, scenarios) = cases[0];
             // The timeline shows spotwise's run when it was simulated, else the first policy asked for.
-            var shown = policies.Contains(Runtime.Simulation.Scenarios.Policies.SpotwisePolicy.Name) ? Runtime.Simulation.Scenarios.Policies.SpotwisePolicy.Name : policies[0];
+            var shown = policies.Contains(Simulation.Scenarios.Policies.SpotwisePolicy.Name) ? Simulation.Scenarios.Policies.SpotwisePolicy.Name : policies[0];
             var timeline = ScenarioEngine.Run(market, scenarios[0], SpotPolicies.Create(shown, market, scenarios[0]), recordTimeline: true);
             foreach (var file in SimulationPlots.Write(request.PlotDirectory, summaries, market, scenarios[0], shown, timeline))
             {
                 stderr.WriteLine($"wrote {file}");
             }
         }
-        return summaries.Any(s => s.DeadlineMisses > 0 && s.Policy != Runtime.Simulation.Scenarios.Policies.OmniscientPolicy.Name) ? ExitCodes.Partial : ExitCodes.Ok;
+        return summaries.Any(s => s.DeadlineMisses > 0 && s.Policy != Simulation.Scenarios.Policies.OmniscientPolicy.Name) ? ExitCodes.Partial : ExitCodes.Ok;
     }
 
     private static List<string> Check(SimulateRequest r)

@@ -3,8 +3,8 @@ using System.Text;
 using System.Text.Json;
 using Spotwise.Core;
 using Spotwise.Runtime;
-using Spotwise.Runtime.Simulation.Queue;
 using Spotwise.Runtime.Traces;
+using Spotwise.Simulation.Queue;
 
 namespace Spotwise.Cli;
 

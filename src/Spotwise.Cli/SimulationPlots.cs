@@ -1,6 +1,6 @@
 using System.Globalization;
 using ScottPlot;
-using Spotwise.Runtime.Simulation.Scenarios;
+using Spotwise.Simulation.Scenarios;
 
 namespace Spotwise.Cli;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Spotwise.Runtime.Simulation.Scenarios;
+using Spotwise.Simulation.Scenarios;
 
 namespace Spotwise.Cli;
 

@@ -1,12 +1,12 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using Spotwise.Compute.Simulated;
 using Spotwise.Core;
 using Spotwise.Planning;
 using Spotwise.Planning.Llm;
 using Spotwise.Runtime;
 using Spotwise.Runtime.Intake;
 using Spotwise.Runtime.Reconciliation;
-using Spotwise.Runtime.Simulation;
 using Spotwise.Runtime.Traces;
 using Spotwise.Server.Components;
 using Spotwise.Server.Dashboard;
@@ -128,7 +128,7 @@ public static class SpotwiseApp
     }
 
     private static ICompute Backend(SpotwiseOptions options, IServiceProvider sp) => options.Backend == "local"
-        ? new Spotwise.Runtime.Local.LocalProcessCompute(new Spotwise.Runtime.Local.LocalProcessOptions
+        ? new Spotwise.Compute.Local.LocalProcessCompute(new Spotwise.Compute.Local.LocalProcessOptions
         {
             Slots = options.LocalSlots,
             LogDirectory = System.IO.Path.GetFullPath(options.Db) + ".logs",

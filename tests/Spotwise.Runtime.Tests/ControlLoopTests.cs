@@ -1,9 +1,9 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging.Abstractions;
+using Spotwise.Compute.Simulated;
 using Spotwise.Core;
 using Spotwise.Planning;
 using Spotwise.Runtime.Reconciliation;
-using Spotwise.Runtime.Simulation;
 using Spotwise.Runtime.Traces;
 
 namespace Spotwise.Runtime.Tests;

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
+using Spotwise.Compute.Local;
+using Spotwise.Compute.Simulated;
 using Spotwise.Runtime;
-using Spotwise.Runtime.Local;
-using Spotwise.Runtime.Simulation;
 
 namespace Spotwise.Server.Tests;
 

@@ -97,7 +97,7 @@ public static class SpotTraceFile
     /// (<c>metadata.price_info.on_demand_price</c>, <c>.machine_type</c> in the GCP H100 files) and <c>start_time</c> /
     /// <c>end_time</c> as written. Those two are provenance (where a Can't Be Late window was cut from its recording, or
     /// when a GCP file began), kept for display: the benchmark's simulator starts every window at index 0 of
-    /// <c>data</c> (see <see cref="Simulation.Scenarios.TraceWindows"/>), and so does Spotwise. Absent fields are null.
+    /// <c>data</c> (see <c>Spotwise.Simulation.Scenarios.TraceWindows</c>), and so does Spotwise. Absent fields are null.
     /// </summary>
     public static TraceMetadata ReadMetadata(string path)
     {

@@ -1,0 +1,11 @@
+using Spotwise.Runtime;
+using Spotwise.Simulation.Queue;
+using Spotwise.Storage.Sqlite.Tests;
+
+namespace Spotwise.Simulation.Tests.Queue;
+
+/// <summary>The simulation's store keeps the same contract as the durable one.</summary>
+public sealed class InMemoryJobStoreTests : JobStoreContract
+{
+    protected override Task<IJobStore> CreateStoreAsync() => Task.FromResult<IJobStore>(new InMemoryJobStore());
+}
