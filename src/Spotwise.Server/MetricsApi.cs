@@ -7,7 +7,7 @@ namespace Spotwise.Server;
 
 /// <summary>
 /// <c>GET /metrics</c>: the Spotwise meter (<see cref="RuntimeCounters"/>' instruments and <see cref="StoreGauges"/>) in
-/// the Prometheus text format, written by OpenTelemetry's Prometheus exporter. Counts are over all teams and carry no
+/// the Prometheus text format (OpenMetrics when asked), written by OpenTelemetry's Prometheus exporter. Counts are over all teams and carry no
 /// job ids, so the endpoint needs no key (scrapers rarely have one) and is not rate-limited, as before the exporter.
 /// A scrape reads two aggregates from the store and never the plan document (docs/server.md#metrics).
 /// </summary>
@@ -31,6 +31,7 @@ public static class MetricsApi
                     // the label sets that dashboards match on.
                     options.ScopeInfoEnabled = false;
                 }));
+        // The view needs the service's own meter factory, so it is added once the provider is built.
         services.ConfigureOpenTelemetryMeterProvider((sp, metrics) => metrics.AddView(OnlyFrom(sp.GetRequiredService<IMeterFactory>())));
         return services;
     }

@@ -54,6 +54,9 @@ public sealed class MetricsTests
         });
         Assert.Equal(1, scrape.Values["spotwise_jobs{state=\"planned\"}"]);
         Assert.Equal(0, scrape.Values["spotwise_jobs{state=\"running\"}"]);
+        // A key, even a wrong one, changes nothing: the figures name no team's jobs.
+        using var wrongKey = server.ClientFor("not-a-key");
+        Assert.Equal(HttpStatusCode.OK, (await wrongKey.GetAsync("/metrics")).StatusCode);
     }
 
     [Fact]
