@@ -101,6 +101,7 @@ public sealed partial class Scheduler(
             return null;
         }
         await store.SavePlanAsync(PlanDocument.From(plan), now, cancellationToken);
+        counters?.PlanStored(plan.Totals);
         await ApplyAsync(plan, open, now, cancellationToken);
         LogCycle(plan.Planner, plan.Status, plan.Totals.JobsPlanned, plan.Totals.JobsUnplanned, plan.Totals.ExpectedCostUsd, plan.Totals.SolveSeconds);
         return plan;

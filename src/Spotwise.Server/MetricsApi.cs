@@ -1,61 +1,125 @@
-using System.Globalization;
-using System.Text;
-using Microsoft.AspNetCore.Http.HttpResults;
+using System.Diagnostics.Metrics;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using Spotwise.Runtime;
 
 namespace Spotwise.Server;
 
 /// <summary>
-/// <c>GET /metrics</c> in the Prometheus text format: jobs per state, spend so far, and the latest plan's expected cost
-/// and savings. Counts are over all teams and carry no job ids, so the endpoint needs no key (scrapers rarely have one).
+/// <c>GET /metrics</c>: the Spotwise meter (<see cref="RuntimeCounters"/>' instruments and <see cref="StoreGauges"/>) in
+/// the Prometheus text format (OpenMetrics when asked), written by OpenTelemetry's Prometheus exporter. Counts are over all teams and carry no
+/// job ids, so the endpoint needs no key (scrapers rarely have one) and is not rate-limited, as before the exporter.
+/// A scrape reads two aggregates from the store and never the plan document (docs/server.md#metrics).
 /// </summary>
 public static class MetricsApi
 {
+    public const string Path = "/metrics";
+
+    public static IServiceCollection AddSpotwiseMetrics(this IServiceCollection services)
+    {
+        services.AddSingleton<StoreGauges>();
+        services.AddHostedService<StoredPlanFigures>();
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("spotwise"))
+            .WithMetrics(metrics => metrics
+                .AddMeter(RuntimeCounters.MeterName)
+                .AddPrometheusExporter(options =>
+                {
+                    // Every scrape is read afresh (StoreGauges.RefreshAsync runs first), as the hand-written endpoint was.
+                    options.ScrapeResponseCacheDurationMilliseconds = 0;
+                    // One meter is exported: an otel_scope_name label on every series would say nothing and change
+                    // the label sets that dashboards match on.
+                    options.ScopeInfoEnabled = false;
+                }));
+        // The view needs the service's own meter factory, so it is added once the provider is built.
+        services.ConfigureOpenTelemetryMeterProvider((sp, metrics) => metrics.AddView(OnlyFrom(sp.GetRequiredService<IMeterFactory>())));
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapMetricsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/metrics", MetricsAsync).WithTags("Metrics");
+        app.MapPrometheusScrapingEndpoint(Path, meterProvider: null,
+                configureBranchedPipeline: branch => branch.Use(async (context, next) =>
+                {
+                    await context.RequestServices.GetRequiredService<StoreGauges>().RefreshAsync(context.RequestAborted);
+                    await next(context);
+                }),
+                optionsName: null)
+            .WithTags("Metrics");
         return app;
     }
 
-    public static async Task<ContentHttpResult> MetricsAsync(IJobStore store, RuntimeCounters counters, CancellationToken cancellationToken)
-    {
-        var counts = await store.CountByStateAsync(team: null, cancellationToken);
-        var spend = await store.SpendSoFarUsdAsync(team: null, cancellationToken);
-        var plan = await store.LatestPlanAsync(cancellationToken);
+    /// <summary>
+    /// Exports only the meters this service's factory made. A listener hears every meter of the name in the process,
+    /// and several services share one process in tests (or a simulation beside a service): without the filter their
+    /// counts would add up.
+    /// </summary>
+    private static Func<Instrument, MetricStreamConfiguration?> OnlyFrom(IMeterFactory factory) =>
+        instrument => ReferenceEquals(instrument.Meter.Scope, factory) ? null : MetricStreamConfiguration.Drop;
+}
 
-        var text = new StringBuilder();
-        text.AppendLine("# HELP spotwise_jobs Jobs in each state.");
-        text.AppendLine("# TYPE spotwise_jobs gauge");
-        foreach (var state in Enum.GetValues<JobState>())
-        {
-            text.AppendLine(Invariant($"spotwise_jobs{{state=\"{state.ToWire()}\"}} {counts.GetValueOrDefault(state)}"));
-        }
-        text.AppendLine("# HELP spotwise_spend_usd_total What every job has cost so far, in USD.");
-        text.AppendLine("# TYPE spotwise_spend_usd_total counter");
-        text.AppendLine(Invariant($"spotwise_spend_usd_total {spend}"));
-        if (plan is not null)
-        {
-            text.AppendLine("# HELP spotwise_plan_expected_cost_usd Expected cost of the latest plan, in USD.");
-            text.AppendLine("# TYPE spotwise_plan_expected_cost_usd gauge");
-            text.AppendLine(Invariant($"spotwise_plan_expected_cost_usd {plan.Totals.ExpectedCostUsd}"));
-            text.AppendLine("# HELP spotwise_plan_savings_pct Savings of the latest plan against all on-demand, in percent.");
-            text.AppendLine("# TYPE spotwise_plan_savings_pct gauge");
-            text.AppendLine(Invariant($"spotwise_plan_savings_pct {plan.Totals.SavingsPct}"));
-        }
-        Counter(text, "spotwise_cycles_total", "Planning cycles since start.", "counter", counters.Cycles);
-        Counter(text, "spotwise_cycle_seconds", "How long the last planning cycle took, in seconds.", "gauge", counters.LastCycle.TotalSeconds);
-        Counter(text, "spotwise_interruptions_total", "Spot interruptions seen since start.", "counter", counters.Interruptions);
-        Counter(text, "spotwise_spot_refusals_total", "Spot launches refused for want of capacity since start (nothing ran).", "counter", counters.SpotRefusals);
-        Counter(text, "spotwise_fallbacks_total", "Safety-net moves of spot jobs to on-demand since start.", "counter", counters.Fallbacks);
-        return TypedResults.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
+/// <summary>
+/// The figures <c>/metrics</c> reads from the store: jobs in each state and spend so far, over all teams. The exporter
+/// asks observable instruments synchronously and the store answers asynchronously, so the scrape awaits
+/// <see cref="RefreshAsync"/> first and the instruments report what it read (nothing before the first scrape).
+/// </summary>
+public sealed class StoreGauges
+{
+    private readonly IJobStore _store;
+    private Figures? _last;
+
+    public StoreGauges(IJobStore store, IMeterFactory meters)
+    {
+        _store = store;
+        var meter = meters.Create(RuntimeCounters.MeterName);
+        meter.CreateObservableGauge("spotwise.jobs", Jobs, "{job}", "Jobs in each state.");
+        // Named with its unit: "{USD}" is an annotation the exporter drops, so the name stays spotwise_spend_usd_total.
+        meter.CreateObservableCounter("spotwise.spend_usd", Spend, "{USD}", "What every job has cost so far, in USD.");
     }
 
-    private static void Counter(StringBuilder text, string name, string help, string type, double value)
+    public async Task RefreshAsync(CancellationToken cancellationToken)
     {
-        text.AppendLine(Invariant($"# HELP {name} {help}"));
-        text.AppendLine(Invariant($"# TYPE {name} {type}"));
-        text.AppendLine(Invariant($"{name} {value}"));
+        var counts = await _store.CountByStateAsync(team: null, cancellationToken);
+        var spend = await _store.SpendSoFarUsdAsync(team: null, cancellationToken);
+        Volatile.Write(ref _last, new Figures(counts, spend));
     }
 
-    private static string Invariant(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    private IEnumerable<Measurement<int>> Jobs() => Volatile.Read(ref _last) is { } last
+        ? Enum.GetValues<JobState>().Select(state =>
+            new Measurement<int>(last.Counts.GetValueOrDefault(state), new KeyValuePair<string, object?>("state", state.ToWire())))
+        : [];
+
+    private IEnumerable<Measurement<double>> Spend() => Volatile.Read(ref _last) is { } last ? [new(last.SpendUsd)] : [];
+
+    private sealed record Figures(IReadOnlyDictionary<JobState, int> Counts, double SpendUsd);
+}
+
+/// <summary>
+/// At start-up, gives <see cref="RuntimeCounters"/> the totals of the plan stored before this start, read once: the
+/// plan's figures are then on <c>/metrics</c> from the first scrape, not only after a cycle stores a new plan (a queue
+/// with nothing open stores none), and no scrape has to read the document.
+/// </summary>
+internal sealed partial class StoredPlanFigures(IJobStore store, RuntimeCounters counters, ILogger<StoredPlanFigures> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await store.LatestPlanAsync(cancellationToken) is { Totals: var t })
+            {
+                counters.PlanFound(new Spotwise.Core.PlanTotals(t.ExpectedCostUsd, t.OnDemandCostUsd, t.SavingsPct, t.LowerBoundUsd, t.GapPct,
+                    t.SolveSeconds, t.JobsPlanned, t.JobsUnplanned, t.DeadlinesAtRisk));
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Metrics must not stop the service: the next stored plan brings the figures.
+            LogUnreadable(e);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The stored plan could not be read for /metrics; its figures appear with the next plan")]
+    private partial void LogUnreadable(Exception exception);
 }

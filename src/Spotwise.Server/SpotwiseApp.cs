@@ -48,6 +48,7 @@ public static class SpotwiseApp
             ? new SchedulerOptions { LaunchAllowance = TimeSpan.Zero }
             : new SchedulerOptions());
         builder.Services.AddSingleton<RuntimeCounters>();
+        builder.Services.AddSpotwiseMetrics();
         builder.Services.AddSingleton(new SpotBackoff());
         builder.Services.AddSingleton<Scheduler>();
         // The one door for jobs; a new job wakes the scheduler.
