@@ -35,9 +35,9 @@ public sealed class ControlLoopTests : StoreTestBase
     }
 
     /// <summary>Plays the loop minute by minute until every job is finished or <paramref name="hours"/> have passed.</summary>
-    private async Task RunAsync(SpotTrace trace, double hours, params Job[] jobs)
+    private async Task<SimulatedCloud> RunAsync(SpotTrace trace, double hours, params Job[] jobs)
     {
-        var (_, scheduler, loop) = Service(trace);
+        var (cloud, scheduler, loop) = Service(trace);
         await Store.SubmitAsync([.. jobs.Select(j => new Submission(j, Team, j.Id))], Now, CancellationToken.None);
         var end = Now.AddHours(hours);
         while (Time.GetUtcNow() < end)
@@ -47,10 +47,11 @@ public sealed class ControlLoopTests : StoreTestBase
             var counts = await Store.CountByStateAsync(null, CancellationToken.None);
             if (counts.Where(c => !c.Key.IsFinal()).Sum(c => c.Value) == 0)
             {
-                return;
+                return cloud;
             }
             Time.Advance(TimeSpan.FromMinutes(1));
         }
+        return cloud;
     }
 
     private async Task<IReadOnlyList<JobState>> StatesOf(string id) =>
@@ -122,5 +123,37 @@ public sealed class ControlLoopTests : StoreTestBase
         var job = (await Get("quick"))!;
         Assert.Equal(JobState.Succeeded, job.State);
         Assert.NotNull(job.StartedAt);
+    }
+
+    [Fact]
+    public async Task A_running_job_accrues_cost_every_tick_from_when_its_instance_runs()
+    {
+        var (_, scheduler, loop) = Service(P3Spot(48));
+        await Store.SubmitAsync([new Submission(P3Job("train", 3, 10), Team, "train")], Now, CancellationToken.None);
+        await scheduler.RunCycleAsync(CancellationToken.None);
+        await loop.TickAsync(CancellationToken.None);
+        Assert.Equal(0, (await Get("train"))!.CostSoFarUsd);
+
+        // The cloud boots for 90 s: 5 minutes after the launch, 3.5 of them are paid, at the spot price of the moment.
+        Time.Advance(TimeSpan.FromMinutes(5));
+        await loop.TickAsync(CancellationToken.None);
+        Assert.Equal(0.612 * 3.5 / 60, (await Get("train"))!.CostSoFarUsd, 9);
+
+        Time.Advance(TimeSpan.FromHours(1));
+        await loop.TickAsync(CancellationToken.None);
+        Assert.Equal(0.612 * (1 + (3.5 / 60)), (await Get("train"))!.CostSoFarUsd, 9);
+    }
+
+    [Fact]
+    public async Task A_job_that_fell_back_costs_what_its_attempts_ran_at_their_prices_without_asking_the_cloud()
+    {
+        var cloud = await RunAsync(P3Spot(availableHours: 1), hours: 12, P3Job("train", hours: 4, deadlineHours: 10));
+
+        var job = (await Get("train"))!;
+        Assert.Equal(JobState.Succeeded, job.State);
+        // The cloud's own bill, per attempt, is the check: the runtime never read it.
+        var billed = (await cloud.DescribeAsync(CancellationToken.None)).Where(i => i.Job == job.Key).Sum(i => i.CostSoFarUsd);
+        Assert.Equal(billed, job.CostSoFarUsd, 6);
+        Assert.True(job.CostSoFarUsd > 3.06 * 3, $"cost {job.CostSoFarUsd}: the on-demand hours are in it");
     }
 }
