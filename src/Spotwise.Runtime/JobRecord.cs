@@ -28,7 +28,20 @@ public sealed record JobRecord
 
     public DateTimeOffset? FinishedAt { get; init; }
 
+    /// <summary>
+    /// What the job has cost so far, in USD: every attempt's price × running time, accrued by the reconcile loop each
+    /// tick (<see cref="Reconciliation.CostAccrual"/>). The one figure the money API, <c>/metrics</c> and the dashboard read.
+    /// </summary>
     public double CostSoFarUsd { get; init; }
+
+    /// <summary>Up to when the current attempt's cost is in <see cref="CostSoFarUsd"/>; null until it first accrues.</summary>
+    public DateTimeOffset? CostAccruedAt { get; init; }
+
+    /// <summary>
+    /// The current attempt's launch, exactly as the backend is (or was) asked: stored before the backend is called, so a
+    /// retry asks for the same thing under the same client token, and a cancel that lands meanwhile finds the instance.
+    /// </summary>
+    public LaunchRequest? LaunchIntent { get; init; }
 
     /// <summary>Work saved so far (checkpointed progress) in hours; a restart resumes from here.</summary>
     public double DoneHours { get; init; }

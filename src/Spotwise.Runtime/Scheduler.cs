@@ -134,8 +134,7 @@ public sealed partial class Scheduler(
     /// <summary>Fails jobs that can never run, with the reason, in chunks (a job changed meanwhile keeps its change).</summary>
     private async Task FailAsync(IEnumerable<(JobRecord Job, string Reason)> failures, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        foreach (var chunk in failures.Select(f => (f.Job with { State = JobState.Failed, Placement = null, LastError = f.Reason, FinishedAt = now }, f.Reason))
-                     .Chunk(ApplyChunkSize))
+        foreach (var chunk in failures.Select(f => JobTransitions.Fail(f.Job, f.Reason, now).AsUpdate).Chunk(ApplyChunkSize))
         {
             await store.TryUpdateManyAsync(chunk, now, cancellationToken);
         }
@@ -207,7 +206,7 @@ public sealed partial class Scheduler(
             var placement = new Placement(a.Market, a.Offer.InstanceType.Name, a.Offer.Zone, a.Start, a.Offer.PricePerHourUsd, a.ExpectedCostUsd, a.FallbackAt);
             if (record.State != JobState.Planned || record.Placement != placement)
             {
-                updates.Add((record with { State = JobState.Planned, Placement = placement, LastError = null }, "planned: " + JobKey.ForTeam(a.Reason, record.Team)));
+                updates.Add(JobTransitions.Plan(record, placement, JobKey.ForTeam(a.Reason, record.Team)).AsUpdate);
             }
         }
         foreach (var u in plan.Unplanned)
@@ -216,7 +215,7 @@ public sealed partial class Scheduler(
             var reason = JobKey.ForTeam(u.Reason, record.Team);
             if (record.State != JobState.Queued || record.LastError != reason)
             {
-                updates.Add((record with { State = JobState.Queued, Placement = null, LastError = reason }, "not planned: " + reason));
+                updates.Add(JobTransitions.Unplan(record, reason).AsUpdate);
             }
         }
         foreach (var chunk in updates.Chunk(ApplyChunkSize))

@@ -152,7 +152,8 @@ public static class JobsApi
                 });
             }
             var now = services.Time.GetUtcNow();
-            var updated = await services.Store.TryUpdateAsync(record with { State = JobState.Cancelled, FinishedAt = now }, $"cancelled by team {team}", now, cancellationToken);
+            var cancel = JobTransitions.Cancel(record, team, now);
+            var updated = await services.Store.TryUpdateAsync(cancel.Record, cancel.Cause, now, cancellationToken);
             if (updated is not null)
             {
                 return TypedResults.Ok(JobView.From(updated));

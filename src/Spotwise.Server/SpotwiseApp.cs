@@ -59,7 +59,7 @@ public static class SpotwiseApp
         builder.Services.AddSingleton(sp => new ReconcileLoop(
             sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<ICompute>(), sp.GetRequiredService<IPriceFeed>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ReconcileLoop>>(), counters: sp.GetRequiredService<RuntimeCounters>(),
-            backoff: sp.GetRequiredService<SpotBackoff>()));
+            backoff: sp.GetRequiredService<SpotBackoff>(), limits: sp.GetRequiredService<SchedulerOptions>().Limits));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
         // The real clock paces cycles whatever the scheduler's clock is (SchedulerLoop's remarks).
         builder.Services.AddSingleton(sp => new SchedulerLoop(sp.GetRequiredService<Scheduler>(), sp.GetRequiredService<ReconcileLoop>(),

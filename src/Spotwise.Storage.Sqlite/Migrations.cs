@@ -119,6 +119,13 @@ public static class Migrations
             CREATE INDEX jobs_by_state ON jobs (state);
             CREATE INDEX jobs_by_team_state ON jobs (team, state);
             """),
+        // One control loop (issue 11): a launch's intent (its exact request) is stored before the backend is called, and
+        // cost accrues every tick from price × time up to `cost_accrued_at`. Rows from before have neither: a launched
+        // job's request is rebuilt as before, and its cost accrues from its instance's start (what it had is kept).
+        new(4, """
+            ALTER TABLE jobs ADD COLUMN launch_intent TEXT;
+            ALTER TABLE jobs ADD COLUMN cost_accrued_at TEXT;
+            """),
     ];
 
     public static int Latest(IReadOnlyList<Migration> migrations) => migrations.Count == 0 ? 0 : migrations[^1].Version;

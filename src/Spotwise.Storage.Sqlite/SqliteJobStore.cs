@@ -23,7 +23,7 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
     private const string RecordColumns =
         "id, team, job, state, attempt, placement_market, placement_instance_type, placement_zone, placement_start, " +
         "placement_price_per_hour_usd, placement_expected_cost_usd, placement_fallback_at, instance_id, started_at, " +
-        "finished_at, cost_so_far_usd, done_hours, last_error, version, submitted_at";
+        "finished_at, cost_so_far_usd, done_hours, last_error, version, submitted_at, launch_intent, cost_accrued_at";
 
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -98,7 +98,7 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
                 {
                     if (await reader.ReadAsync(cancellationToken))
                     {
-                        var same = reader.GetString(20) == submission.Body;
+                        var same = reader.GetString(22) == submission.Body;
                         results.Add(same ? new SubmitResult(id, SubmitOutcome.Duplicate, ReadRecord(reader)) : new SubmitResult(id, SubmitOutcome.Conflict, null));
                         continue;
                     }
@@ -249,7 +249,8 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
             "UPDATE jobs SET state = @state, attempt = @attempt, placement_market = @market, placement_instance_type = @type, " +
             "placement_zone = @zone, placement_start = @start, placement_price_per_hour_usd = @price, placement_expected_cost_usd = @expected, " +
             "placement_fallback_at = @fallback, instance_id = @instance, started_at = @started, finished_at = @finished, " +
-            "cost_so_far_usd = @cost, done_hours = @done, last_error = @error, version = version + 1 " +
+            "cost_so_far_usd = @cost, done_hours = @done, last_error = @error, launch_intent = @intent, cost_accrued_at = @accrued, " +
+            "version = version + 1 " +
             "WHERE team = @team AND id = @id AND version = @version;");
 
         private readonly SqliteCommand _addEvent = Command(connection, tx,
@@ -277,7 +278,8 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
                 ("@type", p?.InstanceType), ("@zone", p?.Zone), ("@start", Time(p?.PlannedStart)), ("@price", p?.PricePerHourUsd),
                 ("@expected", p?.ExpectedCostUsd), ("@fallback", Time(p?.FallbackAt)), ("@instance", updated.InstanceId),
                 ("@started", Time(updated.StartedAt)), ("@finished", Time(updated.FinishedAt)), ("@cost", updated.CostSoFarUsd),
-                ("@done", updated.DoneHours), ("@error", updated.LastError), ("@team", updated.Team), ("@id", updated.Id), ("@version", updated.Version));
+                ("@done", updated.DoneHours), ("@error", updated.LastError), ("@intent", StoredLaunch.Write(updated.LaunchIntent)),
+                ("@accrued", Time(updated.CostAccruedAt)), ("@team", updated.Team), ("@id", updated.Id), ("@version", updated.Version));
             if (await _update.ExecuteNonQueryAsync(cancellationToken) != 1)
             {
                 return null;
@@ -461,6 +463,8 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
             LastError = r.IsDBNull(17) ? null : r.GetString(17),
             Version = r.GetInt64(18),
             SubmittedAt = Time(r.GetString(19)),
+            LaunchIntent = r.IsDBNull(20) ? null : StoredLaunch.Read(r.GetString(20)),
+            CostAccruedAt = OptionalTime(r, 21),
         };
     }
 

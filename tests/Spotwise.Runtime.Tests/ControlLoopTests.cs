@@ -25,19 +25,23 @@ public sealed class ControlLoopTests : StoreTestBase
     }
 
     /// <summary>The service's parts on this test's store and clock: the simulated cloud replaying <paramref name="trace"/>.</summary>
-    private (SimulatedCloud Cloud, Scheduler Scheduler, ReconcileLoop Loop) Service(SpotTrace trace)
+    /// <param name="trace">The spot pool the cloud replays.</param>
+    /// <param name="loopLimits">The capacity the reconcile loop's fallback sees, when it is not what the plan saw.</param>
+    private (SimulatedCloud Cloud, Scheduler Scheduler, ReconcileLoop Loop) Service(SpotTrace trace, CapacityLimits? loopLimits = null)
     {
         var feed = new CatalogPriceFeed(Catalog);
         var cloud = new SimulatedCloud(new SimulatedCloudOptions { Catalog = Catalog, SpotTraces = [trace] }, Time);
-        var scheduler = new Scheduler(Store, feed, new CpSatPlanner(), new SchedulerOptions(), Time, NullLogger<Scheduler>.Instance, _counters, _backoff);
-        var loop = new ReconcileLoop(Store, cloud, feed, Time, NullLogger<ReconcileLoop>.Instance, counters: _counters, backoff: _backoff);
+        var options = new SchedulerOptions();
+        var scheduler = new Scheduler(Store, feed, new CpSatPlanner(), options, Time, NullLogger<Scheduler>.Instance, _counters, _backoff);
+        var loop = new ReconcileLoop(Store, cloud, feed, Time, NullLogger<ReconcileLoop>.Instance, counters: _counters, backoff: _backoff,
+            limits: loopLimits ?? options.Limits);
         return (cloud, scheduler, loop);
     }
 
     /// <summary>Plays the loop minute by minute until every job is finished or <paramref name="hours"/> have passed.</summary>
-    private async Task RunAsync(SpotTrace trace, double hours, params Job[] jobs)
+    private async Task<SimulatedCloud> RunAsync(SpotTrace trace, double hours, params Job[] jobs)
     {
-        var (_, scheduler, loop) = Service(trace);
+        var (cloud, scheduler, loop) = Service(trace);
         await Store.SubmitAsync([.. jobs.Select(j => new Submission(j, Team, j.Id))], Now, CancellationToken.None);
         var end = Now.AddHours(hours);
         while (Time.GetUtcNow() < end)
@@ -47,10 +51,11 @@ public sealed class ControlLoopTests : StoreTestBase
             var counts = await Store.CountByStateAsync(null, CancellationToken.None);
             if (counts.Where(c => !c.Key.IsFinal()).Sum(c => c.Value) == 0)
             {
-                return;
+                return cloud;
             }
             Time.Advance(TimeSpan.FromMinutes(1));
         }
+        return cloud;
     }
 
     private async Task<IReadOnlyList<JobState>> StatesOf(string id) =>
@@ -122,5 +127,76 @@ public sealed class ControlLoopTests : StoreTestBase
         var job = (await Get("quick"))!;
         Assert.Equal(JobState.Succeeded, job.State);
         Assert.NotNull(job.StartedAt);
+    }
+
+    [Fact]
+    public async Task A_running_job_accrues_cost_every_tick_from_when_its_instance_runs()
+    {
+        var (_, scheduler, loop) = Service(P3Spot(48));
+        await Store.SubmitAsync([new Submission(P3Job("train", 3, 10), Team, "train")], Now, CancellationToken.None);
+        await scheduler.RunCycleAsync(CancellationToken.None);
+        await loop.TickAsync(CancellationToken.None);
+        Assert.Equal(0, (await Get("train"))!.CostSoFarUsd);
+
+        // The cloud boots for 90 s: 5 minutes after the launch, 3.5 of them are paid, at the spot price of the moment.
+        Time.Advance(TimeSpan.FromMinutes(5));
+        await loop.TickAsync(CancellationToken.None);
+        Assert.Equal(0.612 * 3.5 / 60, (await Get("train"))!.CostSoFarUsd, 9);
+
+        Time.Advance(TimeSpan.FromHours(1));
+        await loop.TickAsync(CancellationToken.None);
+        Assert.Equal(0.612 * (1 + (3.5 / 60)), (await Get("train"))!.CostSoFarUsd, 9);
+    }
+
+    [Fact]
+    public async Task A_job_that_fell_back_costs_what_its_attempts_ran_at_their_prices_without_asking_the_cloud()
+    {
+        var cloud = await RunAsync(P3Spot(availableHours: 1), hours: 12, P3Job("train", hours: 4, deadlineHours: 10));
+
+        var job = (await Get("train"))!;
+        Assert.Equal(JobState.Succeeded, job.State);
+        // The cloud's own bill, per attempt, is the check: the runtime never read it.
+        var billed = (await cloud.DescribeAsync(CancellationToken.None)).Where(i => i.Job == job.Key).Sum(i => i.CostSoFarUsd);
+        Assert.Equal(billed, job.CostSoFarUsd, 6);
+        Assert.True(job.CostSoFarUsd > 3.06 * 3, $"cost {job.CostSoFarUsd}: the on-demand hours are in it");
+    }
+
+    [Fact]
+    public async Task With_no_on_demand_quota_left_the_safety_net_keeps_spot_while_it_runs_then_requeues_saying_why()
+    {
+        // Placed on spot (as a plan with the p quota free would); by the fallback moment (3.9 h in) the quota has no
+        // room (work outside this queue took it), so the safety net cannot take a p3.2xlarge on-demand. Spot goes away
+        // at 4.5 h.
+        var noP = CapacityLimits.Default with { OnDemandVcpuQuotas = CapacityLimits.Default.OnDemandVcpuQuotas.SetItem("p", 0) };
+        var (_, _, loop) = Service(P3Spot(availableHours: 4.5), loopLimits: noP);
+        var job = P3Job("train", 6, 10);
+        await Store.SubmitAsync([new Submission(job, Team, "train")], Now, CancellationToken.None);
+        var fallbackAt = CostModel.FallbackAt(job)!.Value;
+        var plan = JobTransitions.Plan((await Get("train"))!, new Placement(Market.Spot, "p3.2xlarge", "us-east-1", Now, 0.612, 0.612 * 6, fallbackAt), "spot");
+        await Store.TryUpdateAsync(plan.Record, plan.Cause, Now, CancellationToken.None);
+        await TickUntilAsync(loop, fallbackAt.AddMinutes(5));
+
+        var staying = (await Get("train"))!;
+        Assert.Equal(JobState.Running, staying.State);
+        Assert.Contains("no on-demand capacity left", staying.LastError, StringComparison.Ordinal);
+        Assert.EndsWith("staying on spot", staying.LastError, StringComparison.Ordinal);
+
+        await TickUntilAsync(loop, Now.AddHours(7));
+
+        var events = await Store.EventsAsync(Key("train"), CancellationToken.None);
+        var why = Assert.Single(events, e => e.Cause.Contains("no on-demand capacity left", StringComparison.Ordinal));
+        Assert.Equal((JobState.Interrupted, JobState.Queued), (why.From, why.To));
+        Assert.Contains("on-demand:us-east-1:p 0/0 vCPUs in use", why.Cause, StringComparison.Ordinal);
+        Assert.Equal(0, _counters.Fallbacks);
+    }
+
+    /// <summary>Ticks the loop every 5 minutes of virtual time until <paramref name="until"/>.</summary>
+    private async Task TickUntilAsync(ReconcileLoop loop, DateTimeOffset until)
+    {
+        while (Time.GetUtcNow() < until)
+        {
+            await loop.TickAsync(CancellationToken.None);
+            Time.Advance(TimeSpan.FromMinutes(5));
+        }
     }
 }

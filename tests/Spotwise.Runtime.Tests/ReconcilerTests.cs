@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Spotwise.Core;
 using Spotwise.Runtime.Reconciliation;
 
@@ -174,6 +175,104 @@ public class ReconcilerTests
 
         var stop = Assert.IsType<Terminate>(Assert.Single(actions));
         Assert.Equal("i-a-1", stop.InstanceId);
+    }
+
+    [Fact]
+    public void A_cancelled_job_whose_instance_was_never_recorded_has_it_found_by_its_token_and_terminated()
+    {
+        // Cancelled after the launch intent was stored and before the instance was: the record has the attempt, no id.
+        var job = Job("a", JobState.Cancelled, attempt: 1) with { InstanceId = null };
+
+        var stop = Assert.IsType<Terminate>(Assert.Single(Decide([job], Instance(job, InstanceState.Pending))));
+
+        Assert.Equal("i-a-1", stop.InstanceId);
+    }
+
+    [Fact]
+    public void An_instance_of_a_later_attempt_than_the_job_holds_is_terminated()
+    {
+        // Launched without an intent (before intents were stored), then the job was cancelled: no record holds attempt 2.
+        var job = Job("a", JobState.Cancelled, attempt: 1);
+
+        var stop = Assert.IsType<Terminate>(Assert.Single(Decide([job], Instance(job, InstanceState.Running, attempt: 2))));
+
+        Assert.Equal("i-a-2", stop.InstanceId);
+    }
+
+    [Fact]
+    public void A_launching_job_the_backend_does_not_know_is_asked_for_its_stored_intent_not_a_rebuilt_request()
+    {
+        var intent = new LaunchRequest("ml/a#1", "ml", "a", 1, Market.Spot, "p3.2xlarge", "us-east-1", 4, false, 0.5, null);
+        // Progress saved since the intent: a request rebuilt from the record would ask for 3 hours under the same token.
+        var job = Job("a", JobState.Launching, attempt: 1, doneHours: 1) with { LaunchIntent = intent };
+
+        var launch = Assert.IsType<Launch>(Assert.Single(Decide([job])));
+
+        Assert.Same(intent, launch.Request);
+    }
+
+    /// <summary>On-demand quotas as the planner counts them: vCPUs per quota class ("g" for g5, "p" for p3).</summary>
+    private static CapacityLimits Quotas(int g, int p) => new()
+    {
+        OnDemandVcpuQuotas = new Dictionary<string, int> { ["g"] = g, ["p"] = p }.ToImmutableDictionary(),
+    };
+
+    /// <summary>A job running on on-demand <paramref name="type"/>, holding its quota.</summary>
+    private static JobRecord OnDemandHolder(string id, string type) =>
+        Job(id, JobState.Running, market: Market.OnDemand, attempt: 1) with
+        {
+            Placement = new Placement(Market.OnDemand, type, "us-east-1", Now.AddHours(-1), 1, 1, null),
+        };
+
+    [Fact]
+    public void A_fallback_takes_the_cheapest_on_demand_type_whose_quota_has_room_after_the_jobs_that_hold_it()
+    {
+        var job = Job("a", JobState.Interrupted, hours: 4, deadlineHours: 4.05, attempt: 1);
+        // The cheapest fit, g5.4xlarge (16 vCPUs), would overrun the g quota a running job holds.
+        var holder = OnDemandHolder("held", "g5.4xlarge");
+
+        var actions = Reconciler.Decide([job, holder], [Instance(job, InstanceState.Interrupted), Instance(holder, InstanceState.Running)], Now, Catalog,
+            limits: Quotas(g: 16, p: 8));
+
+        var sw = Assert.IsType<SwitchToOnDemand>(Assert.Single(actions));
+        Assert.Equal("p3.2xlarge", sw.Request.InstanceType);
+    }
+
+    [Fact]
+    public void With_no_on_demand_capacity_left_an_interrupted_job_goes_back_to_the_planner_saying_so()
+    {
+        var job = Job("a", JobState.Interrupted, hours: 4, deadlineHours: 4.05, attempt: 1);
+        JobRecord[] holders = [OnDemandHolder("g", "g5.4xlarge"), OnDemandHolder("p", "p3.2xlarge")];
+
+        var actions = Reconciler.Decide([job, .. holders], [Instance(job, InstanceState.Interrupted), .. holders.Select(h => Instance(h, InstanceState.Running))],
+            Now, Catalog, limits: Quotas(g: 16, p: 8));
+
+        var replan = Assert.IsType<Replan>(Assert.Single(actions));
+        Assert.Contains("no on-demand capacity left", replan.Why, StringComparison.Ordinal);
+        Assert.Contains("on-demand:us-east-1:g 16/16", replan.Why, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void With_no_on_demand_capacity_left_a_running_spot_job_stays_on_spot_and_says_so()
+    {
+        var job = Job("a", JobState.Running, hours: 4, deadlineHours: 4.1, attempt: 1);
+        JobRecord[] holders = [OnDemandHolder("g", "g5.4xlarge"), OnDemandHolder("p", "p3.2xlarge")];
+
+        var actions = Reconciler.Decide([job, .. holders], [Instance(job, InstanceState.Running), .. holders.Select(h => Instance(h, InstanceState.Running))],
+            Now, Catalog, limits: Quotas(g: 16, p: 8));
+
+        var warn = Assert.IsType<Warn>(Assert.Single(actions));
+        Assert.Contains("no on-demand capacity left", warn.Why, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Two_jobs_falling_back_at_once_cannot_both_take_the_last_room()
+    {
+        JobRecord[] jobs = [Job("a", JobState.Interrupted, hours: 4, deadlineHours: 4.05, attempt: 1), Job("b", JobState.Interrupted, hours: 4, deadlineHours: 4.05, attempt: 1)];
+
+        var actions = Reconciler.Decide(jobs, [.. jobs.Select(j => Instance(j, InstanceState.Interrupted))], Now, Catalog, limits: Quotas(g: 16, p: 0));
+
+        Assert.Equal([typeof(SwitchToOnDemand), typeof(Replan)], actions.Select(a => a.GetType()));
     }
 
     [Fact]

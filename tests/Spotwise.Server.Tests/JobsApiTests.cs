@@ -242,6 +242,32 @@ public sealed class JobsApiTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_running_jobs_cost_so_far_moves_between_two_GETs_and_money_and_metrics_read_the_same_figure()
+    {
+        await _teamA.PostAsync("/api/jobs", Json(Job1));
+        await _factory.Services.GetRequiredService<Scheduler>().RunCycleAsync(default);
+        var loop = _factory.Services.GetRequiredService<Spotwise.Runtime.Reconciliation.ReconcileLoop>();
+        await loop.TickAsync(default);
+        // Past the boot: the instance runs and its cost accrues from then.
+        _factory.Time.Advance(TimeSpan.FromMinutes(10));
+        await loop.TickAsync(default);
+        var first = await _teamA.GetFromJsonAsync<JobView>("/api/jobs/job-1");
+
+        _factory.Time.Advance(TimeSpan.FromHours(1));
+        await loop.TickAsync(default);
+        var second = await _teamA.GetFromJsonAsync<JobView>("/api/jobs/job-1");
+
+        Assert.Equal("running", second!.State);
+        Assert.True(first!.CostSoFarUsd > 0, $"cost so far {first.CostSoFarUsd} after 10 minutes");
+        var price = (await Store.GetAsync(new JobKey("team-a", "job-1"), default))!.Placement!.PricePerHourUsd;
+        Assert.Equal(price, second.CostSoFarUsd - first.CostSoFarUsd, 9);
+        var money = await _teamA.GetFromJsonAsync<MoneyView>("/api/money");
+        Assert.Equal(Math.Round(second.CostSoFarUsd, 4), money!.SpentUsd);
+        var metrics = await _teamA.GetStringAsync("/metrics");
+        Assert.Contains(FormattableString.Invariant($"spotwise_spend_usd_total {second.CostSoFarUsd}"), metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_plan_is_served_after_a_scheduler_cycle_and_the_job_is_planned()
     {
         await _teamA.PostAsync("/api/jobs", Json(Job1));

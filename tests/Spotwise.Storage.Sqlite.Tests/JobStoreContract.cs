@@ -121,12 +121,15 @@ public abstract class JobStoreContract : IAsyncLifetime
             CostSoFarUsd = 0.1 + 0.2,
             DoneHours = 1.0 / 7,
             LastError = "previous attempt: exit 137",
+            // The launch intent and the cost mark are stored exactly: a retry asks the backend for this very request.
+            LaunchIntent = new LaunchRequest("ml/j1#1", "ml", "j1", 1, Market.Spot, "g5.xlarge", "us-east-1b", 1.0 / 3, true, 0.1 + 0.2, "run \"x\""),
+            CostAccruedAt = new DateTimeOffset(2026, 11, 25, 1, 2, 3, TimeSpan.FromHours(9)).AddTicks(7),
         };
         var again = await Store.TryUpdateAsync(running, "launched", T0.AddHours(1), Ct);
         Same(running with { Version = saved.Version + 1 }, (await Store.GetAsync(Key("j1"), Ct))!);
         Assert.Equal(saved.Version + 1, again!.Version);
 
-        var cleared = again with { State = JobState.Failed, Placement = null, InstanceId = null, FinishedAt = T0.AddHours(2) };
+        var cleared = again with { State = JobState.Failed, Placement = null, InstanceId = null, FinishedAt = T0.AddHours(2), LaunchIntent = null, CostAccruedAt = null };
         await Store.TryUpdateAsync(cleared, "gave up", T0.AddHours(2), Ct);
         Same(cleared with { Version = again.Version + 1 }, (await Store.GetAsync(Key("j1"), Ct))!);
     }

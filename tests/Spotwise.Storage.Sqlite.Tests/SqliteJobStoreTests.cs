@@ -120,7 +120,8 @@ public sealed class SqliteJobStoreTests(ITestOutputHelper output) : JobStoreCont
 
         await using var current = await SqliteJobStore.OpenAsync(path, Ct);
 
-        Assert.Equal(3, await UserVersionAsync(path));
+        // Through version 3 and on to the latest: what version 3 changed is what is checked here.
+        Assert.Equal(Migrations.Latest(Migrations.All), await UserVersionAsync(path));
         var listed = await current.ListAsync(new JobQuery(), Ct);
         Assert.Equal(records.Select(r => r.Key), listed.Select(r => r.Key));
         foreach (var (expected, read) in records.Zip(listed))
@@ -143,6 +144,51 @@ public sealed class SqliteJobStoreTests(ITestOutputHelper output) : JobStoreCont
         Assert.Equal(4, (await current.EventsAsync(Key("a", "a"), Ct)).Count);
         Assert.Equal("ok", (await ScalarAsync(path, "PRAGMA integrity_check;"))?.ToString());
         Assert.Null(await ScalarAsync(path, "PRAGMA foreign_key_check;"));
+    }
+
+    [Fact]
+    public async Task A_version_3_file_with_jobs_and_events_opens_at_version_4_with_nothing_lost_and_stores_launch_intents()
+    {
+        await ((SqliteJobStore)Store).DisposeAsync();
+        var path = Path.Combine(_folder, "v3.db");
+        await using (await SqliteJobStore.OpenAsync(path, [.. Migrations.All.Take(3)], Ct))
+        {
+        }
+        var placement = new Placement(Market.Spot, "g5.xlarge", "us-east-1b", T0.AddHours(1).AddTicks(3), 0.3071, 1.234567891, T0.AddHours(5).AddTicks(11));
+        JobRecord[] records =
+        [
+            Queued(Rich("a"), "a") with { State = JobState.Running, Attempt = 2, Placement = placement, InstanceId = "i-1", StartedAt = T0.AddHours(1),
+                CostSoFarUsd = 0.1 + 0.2, DoneHours = 1.0 / 7, LastError = "attempt 1: spot reclaimed", Version = 7 },
+            Queued(Simple("a"), "b"),
+        ];
+        for (var i = 0; i < records.Length; i++)
+        {
+            var r = records[i];
+            await OldSchemaRows.InsertVersion3JobAsync(path, r, BodyOf(r.Job), seq: i + 1, [Submitted(r.Key, r.SubmittedAt), .. r.State == JobState.Queued ? Array.Empty<JobEvent>() :
+                [new JobEvent(r.Team, r.Id, 2, T0.AddMinutes(1), JobState.Queued, JobState.Planned, "planned"),
+                 new JobEvent(r.Team, r.Id, 3, T0.AddMinutes(2), JobState.Planned, r.State, "moved on")]]);
+        }
+
+        await using var current = await SqliteJobStore.OpenAsync(path, Ct);
+
+        Assert.Equal(4, await UserVersionAsync(path));
+        var listed = await current.ListAsync(new JobQuery(), Ct);
+        Assert.Equal(records.Select(r => r.Key), listed.Select(r => r.Key));
+        foreach (var (expected, read) in records.Zip(listed))
+        {
+            // No intent, no cost mark: what version 3 had, and nothing invented.
+            Same(expected, read);
+            Assert.Equal(expected.State == JobState.Queued ? 1 : 3, (await current.EventsAsync(expected.Key, Ct)).Count);
+        }
+        var intent = new LaunchRequest("a/a#3", "a", "a", 3, Market.OnDemand, "g5.xlarge", "us-east-1", 1.0 / 3, true, 0.25, "python train.py");
+        var running = listed[0];
+        var launching = running with { State = JobState.Launching, Attempt = 3, LaunchIntent = intent, InstanceId = null, CostAccruedAt = T0.AddHours(2).AddTicks(1) };
+        Assert.NotNull(await current.TryUpdateAsync(launching, "safety net", T0.AddHours(2), Ct));
+        var reread = (await current.GetAsync(running.Key, Ct))!;
+        Assert.Equal(intent, reread.LaunchIntent);
+        Assert.Equal(T0.AddHours(2).AddTicks(1), reread.CostAccruedAt);
+        Assert.Equal(4, (await current.EventsAsync(running.Key, Ct)).Count);
+        Assert.Equal("ok", (await ScalarAsync(path, "PRAGMA integrity_check;"))?.ToString());
     }
 
     [Fact]

@@ -31,3 +31,6 @@ public sealed record MarkFailed(JobKey Job, int Attempt, string Reason) : Reconc
 
 /// <summary>Send the job back to the scheduler with the work it has left (it lost its spot instance, say).</summary>
 public sealed record Replan(JobKey Job, int Attempt, double SavedHours, string Why) : ReconcileAction(Job, Attempt);
+
+/// <summary>Tell the team something about the job without moving it (the safety net found no on-demand capacity): its last error.</summary>
+public sealed record Warn(JobKey Job, int Attempt, string Why) : ReconcileAction(Job, Attempt);

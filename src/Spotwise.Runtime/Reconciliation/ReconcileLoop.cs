@@ -11,7 +11,7 @@ namespace Spotwise.Runtime.Reconciliation;
 /// </summary>
 public sealed partial class ReconcileLoop(
     IJobStore store, ICompute compute, IPriceFeed prices, TimeProvider time, ILogger<ReconcileLoop> logger, TimeSpan? interval = null,
-    RuntimeCounters? counters = null, SpotBackoff? backoff = null)
+    RuntimeCounters? counters = null, SpotBackoff? backoff = null, CapacityLimits? limits = null)
     : BackgroundService
 {
     private static readonly JobState[] Unfinished = [JobState.Queued, JobState.Planned, JobState.Launching, JobState.Running, JobState.Interrupted];
@@ -23,26 +23,31 @@ public sealed partial class ReconcileLoop(
     {
         var now = time.GetUtcNow();
         var catalog = await prices.PricesAtAsync(now, cancellationToken);
-        var jobs = (await store.ListAsync(new JobQuery(States: Unfinished), cancellationToken)).ToList();
+        var read = (await store.ListAsync(new JobQuery(States: Unfinished), cancellationToken)).ToList();
         var observed = await compute.DescribeAsync(cancellationToken);
-        await AddFinishedJobsWithLiveInstancesAsync(jobs, observed, cancellationToken);
+        await AddFinishedJobsWithLiveInstancesAsync(read, observed, cancellationToken);
+        // Every running attempt's cost up to now: the actions below build on it, and the rest is written at the end.
+        var byToken = Reconciler.LatestByToken(observed);
+        var jobs = read.Select(j => CostAccrual.Accrue(j, Reconciler.CurrentAttempt(j, byToken), catalog, now)).ToList();
         var byKey = jobs.ToDictionary(j => j.Key);
         // Only jobs due to launch ask for their prerequisites; the unfinished ones are in the tick's list already.
         var due = jobs.Where(j => j.State == JobState.Planned && j.Placement?.PlannedStart <= now);
         var findPrerequisite = await Prerequisites.FinderAsync(store, due, byKey, cancellationToken);
-        var actions = Reconciler.Decide(jobs, observed, now, catalog, findPrerequisite);
+        var actions = Reconciler.Decide(jobs, observed, now, catalog, findPrerequisite, limits);
+        var written = new HashSet<JobKey>();
         var replan = false;
         foreach (var action in actions)
         {
             try
             {
-                replan |= await ExecuteAsync(action, byKey.GetValueOrDefault(action.Job), observed, catalog, now, cancellationToken);
+                replan |= await ExecuteAsync(action, byKey.GetValueOrDefault(action.Job), catalog, now, written, cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 LogActionFailed(e, action.Key);
             }
         }
+        await WriteAccruedAsync(read, jobs, written, now, cancellationToken);
         if (replan)
         {
             ReplanNeeded?.Invoke(this, EventArgs.Empty);
@@ -80,45 +85,38 @@ public sealed partial class ReconcileLoop(
     }
 
     /// <summary>Carries out one action; true when a job went back to the queue.</summary>
-    private async Task<bool> ExecuteAsync(ReconcileAction action, JobRecord? job, IReadOnlyList<InstanceStatus> observed, Catalog catalog, DateTimeOffset now, CancellationToken ct)
+    private async Task<bool> ExecuteAsync(
+        ReconcileAction action, JobRecord? job, Catalog catalog, DateTimeOffset now, HashSet<JobKey> written, CancellationToken ct)
     {
+        if (job is not null && action is not Terminate)
+        {
+            // Every other action writes the job, built on its accrued record: no separate cost write is owed.
+            written.Add(job.Key);
+        }
         switch (action)
         {
             case Terminate t:
                 await compute.TerminateAsync(t.InstanceId, ct);
                 return false;
             case Launch l when job is not null:
-                var launched = await compute.LaunchAsync(l.Request, ct);
-                await UpdateAsync(job with { State = JobState.Launching, Attempt = l.Attempt, InstanceId = launched.InstanceId },
-                    $"launched {launched.InstanceId}: {l.Request.Market.ToWire()} {l.Request.InstanceType} in {l.Request.Zone}", now, ct);
+                var r = l.Request;
+                // A new attempt writes its intent first; the same attempt again (the backend did not know it) asks for the stored one.
+                var intent = l.Attempt == job.Attempt ? null
+                    : JobTransitions.Launch(job, r, FormattableString.Invariant($"launching attempt {r.Attempt}: {r.Market.ToWire()} {r.InstanceType} in {r.Zone}"));
+                await LaunchAsync(job, intent, r, now, ct);
                 return false;
             case SwitchToOnDemand s when job is not null:
-                if (s.SpotInstanceId is { } spot)
-                {
-                    await compute.TerminateAsync(spot, ct);
-                }
-                var fallback = await compute.LaunchAsync(s.Request, ct);
                 var price = catalog.Find(s.Request.InstanceType)?.OnDemandPricePerHourUsd ?? 0;
-                await UpdateAsync(job with
+                var placement = new Placement(Market.OnDemand, s.Request.InstanceType, s.Request.Zone, now, price, price * s.Request.WorkHours, null);
+                var fallback = JobTransitions.Launch(job, s.Request,
+                    $"safety net: moving to on-demand {s.Request.InstanceType} to meet the deadline", placement, s.SavedHours);
+                if (await LaunchAsync(job, fallback, s.Request, now, ct, stopFirst: s.SpotInstanceId))
                 {
-                    State = JobState.Launching,
-                    Attempt = s.Attempt,
-                    InstanceId = fallback.InstanceId,
-                    DoneHours = s.SavedHours,
-                    CostSoFarUsd = CostOf(job, observed),
-                    Placement = new Placement(Market.OnDemand, s.Request.InstanceType, s.Request.Zone, now, price, price * s.Request.WorkHours, null),
-                }, $"safety net: moved to on-demand {s.Request.InstanceType} ({fallback.InstanceId}) to meet the deadline", now, ct);
-                counters?.FellBack();
+                    counters?.FellBack();
+                }
                 return false;
             case RecordObservation o when job is not null:
-                await UpdateAsync(job with
-                {
-                    State = o.NewState,
-                    StartedAt = job.StartedAt ?? o.Instance.RunningSince,
-                    FinishedAt = o.NewState == JobState.Succeeded ? o.Instance.EndedAt ?? now : job.FinishedAt,
-                    DoneHours = o.NewState == JobState.Succeeded ? job.Job.DurationHours : Math.Max(job.DoneHours, o.Instance.SavedProgressHours),
-                    CostSoFarUsd = CostOf(job, observed),
-                }, o.Cause, now, ct);
+                await UpdateAsync(JobTransitions.Observe(job, o.NewState, o.Instance, o.Cause, now), now, ct);
                 if (o.NewState == JobState.Interrupted && o.Instance.Market == Market.Spot)
                 {
                     backoff?.Refused(o.Instance.InstanceType, now);
@@ -133,27 +131,73 @@ public sealed partial class ReconcileLoop(
                 }
                 return o.NewState == JobState.Interrupted;
             case MarkFailed f when job is not null:
-                await UpdateAsync(job with { State = JobState.Failed, LastError = f.Reason, FinishedAt = now, CostSoFarUsd = CostOf(job, observed) }, f.Reason, now, ct);
+                await UpdateAsync(JobTransitions.Fail(job, f.Reason, now), now, ct);
                 return false;
-            case Replan r when job is not null:
-                await UpdateAsync(job with { State = JobState.Queued, Placement = null, InstanceId = null, DoneHours = r.SavedHours }, r.Why, now, ct);
+            case Replan p when job is not null:
+                await UpdateAsync(JobTransitions.Requeue(job, p.SavedHours, p.Why), now, ct);
                 return true;
+            case Warn w when job is not null:
+                if (job.LastError != w.Why)
+                {
+                    LogWarned(job.Team, job.Id, w.Why);
+                }
+                await UpdateAsync(JobTransitions.Note(job, w.Why), now, ct);
+                return false;
             default:
                 return false;
         }
     }
 
-    /// <summary>What a job has cost: every attempt the backend still reports, never less than recorded before.</summary>
-    private static double CostOf(JobRecord job, IReadOnlyList<InstanceStatus> observed) =>
-        Math.Max(job.CostSoFarUsd, observed.Where(i => i.Job == job.Key).Sum(i => i.CostSoFarUsd));
-
-    private async Task UpdateAsync(JobRecord updated, string cause, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Intent, then backend, then record: the attempt and its request are stored before the backend is asked (unless
+    /// <paramref name="intent"/> is null: the stored intent again), so a cancel or a re-plan that lands first stops the
+    /// launch, and one that lands after finds the instance by the attempt's token. <paramref name="stopFirst"/> is an
+    /// instance the new attempt replaces, stopped once the intent is stored. True when the backend was asked.
+    /// </summary>
+    private async Task<bool> LaunchAsync(JobRecord job, JobTransition? intent, LaunchRequest request, DateTimeOffset now, CancellationToken ct,
+        string? stopFirst = null)
     {
-        if (await store.TryUpdateAsync(updated, cause, now, ct) is null)
+        var holder = job;
+        if (intent is not null)
+        {
+            if (await UpdateAsync(intent, now, ct) is not { } stored)
+            {
+                return false;
+            }
+            holder = stored;
+        }
+        if (stopFirst is not null)
+        {
+            await compute.TerminateAsync(stopFirst, ct);
+        }
+        var launched = await compute.LaunchAsync(request, ct);
+        if (holder.InstanceId != launched.InstanceId)
+        {
+            await UpdateAsync(JobTransitions.Launched(holder, launched.InstanceId), now, ct);
+        }
+        return true;
+    }
+
+    /// <summary>The cost accrued this tick on jobs no action wrote, in the store's chunks; a job changed meanwhile accrues next tick.</summary>
+    private async Task WriteAccruedAsync(List<JobRecord> read, List<JobRecord> accrued, HashSet<JobKey> written, DateTimeOffset now, CancellationToken ct)
+    {
+        var updates = accrued.Where((j, i) => !written.Contains(j.Key) && !ReferenceEquals(j, read[i]))
+            .Select(j => (j, "cost accrued")).ToList();
+        foreach (var chunk in updates.Chunk(Scheduler.ApplyChunkSize))
+        {
+            await store.TryUpdateManyAsync(chunk, now, ct);
+        }
+    }
+
+    private async Task<JobRecord?> UpdateAsync(JobTransition transition, DateTimeOffset now, CancellationToken ct)
+    {
+        var stored = await store.TryUpdateAsync(transition.Record, transition.Cause, now, ct);
+        if (stored is null)
         {
             // Someone else (a cancel, the scheduler) changed the job first; the next tick sees their change.
-            LogLostRace(updated.Team, updated.Id);
+            LogLostRace(transition.Record.Team, transition.Record.Id);
         }
+        return stored;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Reconcile action {Action} failed; the next tick will try again")]
@@ -161,6 +205,9 @@ public sealed partial class ReconcileLoop(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A reconcile tick failed; the loop goes on")]
     private partial void LogTickFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of team {Team}: {Why}")]
+    private partial void LogWarned(string team, string jobId, string why);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} of team {Team} changed while it was reconciled; left for the next tick")]
     private partial void LogLostRace(string team, string jobId);

@@ -14,24 +14,29 @@ public static class Reconciler
     /// <param name="observed">What the backend reports.</param>
     /// <param name="now">The moment of the decision.</param>
     /// <param name="catalog">Prices and types of the moment (for a fallback).</param>
+    /// <param name="limits">
+    /// The capacity the planner plans with: a safety-net fallback takes on-demand capacity only where the quota has room
+    /// after the jobs that hold it. Null: unlimited.
+    /// </param>
     /// <param name="findPrerequisite">
     /// A job's prerequisite by id (null when there is none): a job launches only after its prerequisites have succeeded.
     /// Without it, prerequisites are not consulted.
     /// </param>
     public static IReadOnlyList<ReconcileAction> Decide(
         IReadOnlyList<JobRecord> jobs, IReadOnlyList<InstanceStatus> observed, DateTimeOffset now, Catalog catalog,
-        Func<JobRecord, string, JobRecord?>? findPrerequisite = null)
+        Func<JobRecord, string, JobRecord?>? findPrerequisite = null, CapacityLimits? limits = null)
     {
         var actions = new List<ReconcileAction>();
-        var byToken = observed.GroupBy(i => i.ClientToken, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.OrderByDescending(i => i.LaunchedAt).First(), StringComparer.Ordinal);
+        var byToken = LatestByToken(observed);
+        var onDemand = OnDemandCapacity.Left(jobs, catalog, limits ?? CapacityLimits.None, now);
         var known = new HashSet<JobKey>();
         foreach (var job in jobs)
         {
             known.Add(job.Key);
-            var current = job.Attempt > 0 ? byToken.GetValueOrDefault(ClientTokens.For(job.Key, job.Attempt)) : null;
+            var current = CurrentAttempt(job, byToken);
             try
             {
-                DecideFor(job, current, now, catalog, findPrerequisite, actions);
+                DecideFor(job, current, now, onDemand, findPrerequisite, actions);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -48,8 +53,16 @@ public static class Reconciler
         return actions;
     }
 
+    /// <summary>What the backend reports per client token: the latest instance launched under it.</summary>
+    public static Dictionary<string, InstanceStatus> LatestByToken(IReadOnlyList<InstanceStatus> observed) =>
+        observed.GroupBy(i => i.ClientToken, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.OrderByDescending(i => i.LaunchedAt).First(), StringComparer.Ordinal);
+
+    /// <summary>The instance of the job's current attempt, found by its client token; null before the first launch or when unknown.</summary>
+    public static InstanceStatus? CurrentAttempt(JobRecord job, IReadOnlyDictionary<string, InstanceStatus> byToken) =>
+        job.Attempt > 0 ? byToken.GetValueOrDefault(ClientTokens.For(job.Key, job.Attempt)) : null;
+
     private static void DecideFor(
-        JobRecord job, InstanceStatus? current, DateTimeOffset now, Catalog catalog, Func<JobRecord, string, JobRecord?>? findPrerequisite,
+        JobRecord job, InstanceStatus? current, DateTimeOffset now, OnDemandCapacity onDemand, Func<JobRecord, string, JobRecord?>? findPrerequisite,
         List<ReconcileAction> actions)
     {
         switch (job.State)
@@ -65,10 +78,10 @@ public static class Reconciler
                 actions.Add(new Launch(job.Key, job.Attempt + 1, Request(job, job.Attempt + 1, p.Market, p.InstanceType, p.Zone)));
                 break;
             case JobState.Launching or JobState.Running:
-                DecideActive(job, current, now, catalog, actions);
+                DecideActive(job, current, now, onDemand, actions);
                 break;
             case JobState.Interrupted:
-                DecideInterrupted(job, current, now, catalog, actions);
+                DecideInterrupted(job, current, now, onDemand, actions);
                 break;
             case JobState.Succeeded or JobState.Failed or JobState.Cancelled when current is { IsEnded: false }:
                 actions.Add(new Terminate(job.Key, job.Attempt, current.InstanceId, $"the job is {job.State.ToWire()}"));
@@ -102,14 +115,13 @@ public static class Reconciler
     }
 
     /// <summary>A launched attempt: follow what the backend says, and pull the safety net when its moment comes.</summary>
-    private static void DecideActive(JobRecord job, InstanceStatus? current, DateTimeOffset now, Catalog catalog, List<ReconcileAction> actions)
+    private static void DecideActive(JobRecord job, InstanceStatus? current, DateTimeOffset now, OnDemandCapacity onDemand, List<ReconcileAction> actions)
     {
         if (current is null)
         {
-            // Recorded as launched but unknown to the backend (it lost it, or forgot it): launching the same token
-            // again is safe, the backend returns the instance if it has it.
-            var p = job.Placement!;
-            actions.Add(new Launch(job.Key, job.Attempt, Request(job, job.Attempt, p.Market, p.InstanceType, p.Zone)));
+            // Recorded as launched but unknown to the backend (it lost it, forgot it, or the call never got there): the
+            // stored intent is asked for again, exactly, under its token; the backend returns the instance if it has it.
+            actions.Add(new Launch(job.Key, job.Attempt, StoredIntent(job)));
             return;
         }
         switch (current.State)
@@ -130,17 +142,26 @@ public static class Reconciler
         }
         if (MustFallBack(job, current, now))
         {
-            actions.Add(Switch(job, current, catalog));
+            actions.Add(Switch(job, current, onDemand));
         }
     }
 
+    /// <summary>
+    /// The launch the job's current attempt asked for. A record written before intents were stored (schema 3) has none:
+    /// its request is rebuilt from the record as it was then built.
+    /// </summary>
+    private static LaunchRequest StoredIntent(JobRecord job) =>
+        job.LaunchIntent is { } intent && intent.Attempt == job.Attempt && intent.Job == job.Key
+            ? intent
+            : Request(job, job.Attempt, job.Placement!.Market, job.Placement.InstanceType, job.Placement.Zone);
+
     /// <summary>Lost its instance: fall back to on-demand if waiting is no longer safe, else let the scheduler re-plan.</summary>
-    private static void DecideInterrupted(JobRecord job, InstanceStatus? current, DateTimeOffset now, Catalog catalog, List<ReconcileAction> actions)
+    private static void DecideInterrupted(JobRecord job, InstanceStatus? current, DateTimeOffset now, OnDemandCapacity onDemand, List<ReconcileAction> actions)
     {
         var saved = Math.Max(job.DoneHours, current?.SavedProgressHours ?? 0);
         if (job.Job.Deadline is not null && FallbackMoment(job, saved) <= now)
         {
-            actions.Add(Switch(job, current, catalog));
+            actions.Add(Switch(job, current, onDemand));
         }
         else
         {
@@ -160,12 +181,21 @@ public static class Reconciler
     private static DateTimeOffset FallbackMoment(JobRecord job, double savedHours) =>
         CostModel.FallbackAt(job.Job)!.Value.AddHours(Math.Min(savedHours, job.Job.DurationHours));
 
-    private static SwitchToOnDemand Switch(JobRecord job, InstanceStatus? current, Catalog catalog)
+    /// <summary>
+    /// The safety net's move to on-demand, on the cheapest type the on-demand quota still has room for. With none left,
+    /// an interrupted job goes back to the planner and a running one stays on spot; either way the job says why.
+    /// </summary>
+    private static ReconcileAction Switch(JobRecord job, InstanceStatus? current, OnDemandCapacity onDemand)
     {
         var saved = Math.Max(job.DoneHours, current?.SavedProgressHours ?? 0);
-        var fallback = catalog.CheapestOnDemandFor(job.Job.Resources)
-            ?? throw new InvalidOperationException($"job '{job.Id}': no on-demand type satisfies {job.Job.Resources.Describe()}");
-        var zone = job.Placement?.Zone ?? catalog.Region;
+        if (onDemand.Take(job.Job.Resources) is not { } fallback)
+        {
+            var why = "safety net: " + onDemand.NoneLeft(job.Job.Resources);
+            return current is { IsEnded: false }
+                ? new Warn(job.Key, job.Attempt, why + "; staying on spot")
+                : new Replan(job.Key, job.Attempt, saved, why + "; back to the planner");
+        }
+        var zone = job.Placement?.Zone ?? onDemand.Region;
         var request = Request(job, job.Attempt + 1, Market.OnDemand, fallback.Type.Name, zone) with
         {
             WorkHours = Math.Max(0, job.Job.DurationHours - saved),
@@ -173,12 +203,17 @@ public static class Reconciler
         return new SwitchToOnDemand(job.Key, job.Attempt + 1, current is { IsEnded: false } ? current.InstanceId : null, saved, request);
     }
 
-    /// <summary>Instances of earlier attempts still up (a switch whose terminate was lost, say) are stopped.</summary>
+    /// <summary>
+    /// A job's instances of any attempt but its current one are stopped: earlier ones (a switch whose terminate was lost,
+    /// say) and later ones, which no launch intent holds (a launch made without one, before intents were stored).
+    /// </summary>
     private static void TerminateStale(JobRecord job, IReadOnlyList<InstanceStatus> observed, List<ReconcileAction> actions)
     {
-        foreach (var stale in observed.Where(i => i.Job == job.Key && !i.IsEnded && i.Attempt < job.Attempt))
+        foreach (var stale in observed.Where(i => i.Job == job.Key && !i.IsEnded && i.Attempt != job.Attempt))
         {
-            actions.Add(new Terminate(job.Key, stale.Attempt, stale.InstanceId, FormattableString.Invariant($"attempt {stale.Attempt} was replaced by attempt {job.Attempt}")));
+            actions.Add(new Terminate(job.Key, stale.Attempt, stale.InstanceId, stale.Attempt < job.Attempt
+                ? FormattableString.Invariant($"attempt {stale.Attempt} was replaced by attempt {job.Attempt}")
+                : FormattableString.Invariant($"attempt {stale.Attempt} is not the job's (it is at attempt {job.Attempt})")));
         }
     }
 

@@ -61,7 +61,8 @@ internal sealed class QueueRun : IDisposable
         var limits = scenario.Policy == QueuePolicy.OnDemand ? QueueSimulation.WithoutSpot(scenario.Limits) : scenario.Limits;
         _scheduler = new Scheduler(_store, prices, Planners.Create(scenario.Planner)!, new SchedulerOptions { Limits = limits, Solve = scenario.Solve, LaunchAllowance = scenario.LaunchAllowance ?? scenario.LaunchDelay },
             _clock, NullLogger<Scheduler>.Instance, _counters, backoff);
-        _loop = new ReconcileLoop(_store, _compute, prices, _clock, NullLogger<ReconcileLoop>.Instance, counters: _counters, backoff: backoff);
+        _loop = new ReconcileLoop(_store, _compute, prices, _clock, NullLogger<ReconcileLoop>.Instance, counters: _counters, backoff: backoff,
+            limits: limits);
         _loop.ReplanNeeded += (_, _) => _replan = true;
     }
 
