@@ -203,7 +203,10 @@ public sealed partial class Scheduler(
         foreach (var a in plan.Schedule)
         {
             var record = byPlanningId[a.JobId];
-            var placement = new Placement(a.Market, a.Offer.InstanceType.Name, a.Offer.Zone, a.Start, a.Offer.PricePerHourUsd, a.ExpectedCostUsd, a.FallbackAt);
+            var placement = new Placement(a.Market, a.Offer.InstanceType.Name, a.Offer.Zone, a.Start, a.Offer.PricePerHourUsd, a.ExpectedCostUsd, a.FallbackAt)
+            {
+                Provider = a.Offer.Provider,
+            };
             if (record.State != JobState.Planned || record.Placement != placement)
             {
                 updates.Add((record with { State = JobState.Planned, Placement = placement, LastError = null }, "planned: " + JobKey.ForTeam(a.Reason, record.Team)));

@@ -119,6 +119,9 @@ public static class Migrations
             CREATE INDEX jobs_by_state ON jobs (state);
             CREATE INDEX jobs_by_team_state ON jobs (team, state);
             """),
+        // A placement names the provider of its offer, so the launch goes to the backend serving it (issue 11). Rows
+        // placed before keep NULL: the service's default provider.
+        new(4, "ALTER TABLE jobs ADD COLUMN placement_provider TEXT"),
     ];
 
     public static int Latest(IReadOnlyList<Migration> migrations) => migrations.Count == 0 ? 0 : migrations[^1].Version;

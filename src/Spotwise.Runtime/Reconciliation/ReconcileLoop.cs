@@ -106,7 +106,7 @@ public sealed partial class ReconcileLoop(
                     InstanceId = fallback.InstanceId,
                     DoneHours = s.SavedHours,
                     CostSoFarUsd = CostOf(job, observed),
-                    Placement = new Placement(Market.OnDemand, s.Request.InstanceType, s.Request.Zone, now, price, price * s.Request.WorkHours, null),
+                    Placement = new Placement(Market.OnDemand, s.Request.InstanceType, s.Request.Zone, now, price, price * s.Request.WorkHours, null) { Provider = s.Request.Provider },
                 }, $"safety net: moved to on-demand {s.Request.InstanceType} ({fallback.InstanceId}) to meet the deadline", now, ct);
                 counters?.FellBack();
                 return false;
