@@ -151,8 +151,10 @@ public sealed partial class Scheduler(
         var openKeys = open.Select(j => j.Key).ToHashSet();
         var holdingEnds = holding.ToDictionary(j => j.Key, j => ExpectedEnd(j, now));
         var jobs = open.Select(r => ForPlanning(r, openKeys, holdingEnds, options.LaunchAllowance)).ToImmutableArray();
+        // A held spot instance draws on its own zone's pool, whatever the zone sells now.
         var reservations = holding.Where(j => j.Placement is not null && catalog.Find(j.Placement.InstanceType) is not null)
-            .Select(j => new CapacityReservation(PlanningId(j), catalog.OfferFor(catalog.Find(j.Placement!.InstanceType)!, j.Placement.Market), now, holdingEnds[j.Key]))
+            .Select(j => new CapacityReservation(PlanningId(j),
+                catalog.OfferFor(catalog.Find(j.Placement!.InstanceType)!, j.Placement.Market) with { Zone = j.Placement.Zone }, now, holdingEnds[j.Key]))
             .ToImmutableArray();
         var limits = backoff?.Apply(options.Limits, now) ?? options.Limits;
         return new PlanningProblem(now, jobs, catalog, limits, options.Settings) { Reservations = reservations };

@@ -1,3 +1,4 @@
+using Spotwise.Core;
 using Spotwise.Runtime.Traces;
 using static Spotwise.Runtime.Tests.SimTestData;
 
@@ -46,6 +47,33 @@ public class TracePriceFeedTests
 
         Assert.Equal(2.0, (await feed.PricesAtAsync(T0, Ct)).Find(V100)!.SpotPricePerHourUsd);
         Assert.Equal(1.0, (await feed.PricesAtAsync(T0.AddMinutes(10), Ct)).Find(V100)!.SpotPricePerHourUsd);
+    }
+
+    [Fact]
+    public async Task Each_zone_with_capacity_is_sold_at_its_own_price()
+    {
+        var feed = new TracePriceFeed(TestCatalog,
+        [
+            Trace(10, [1, 1], [2.0, 2.0], zone: "us-test-1b"),
+            Trace(10, [0, 1], [1.0, 1.0], zone: "us-test-1a"),
+        ]);
+
+        Assert.Equal([new ZoneSpotPrice("us-test-1b", 2.0)], (await feed.PricesAtAsync(T0, Ct)).Find(V100)!.SpotZones.ToArray());
+        Assert.Equal([new ZoneSpotPrice("us-test-1a", 1.0), new ZoneSpotPrice("us-test-1b", 2.0)],
+            (await feed.PricesAtAsync(T0.AddMinutes(10), Ct)).Find(V100)!.SpotZones.ToArray());
+        Assert.Empty((await feed.PricesAtAsync(T0, Ct)).Find(Cpu)!.SpotZones);
+    }
+
+    [Fact]
+    public async Task When_no_zone_has_capacity_only_the_cheapest_is_sold()
+    {
+        var feed = new TracePriceFeed(TestCatalog,
+        [
+            Trace(10, [0], [2.0], zone: "us-test-1b"),
+            Trace(10, [0], [1.0], zone: "us-test-1a"),
+        ]);
+
+        Assert.Equal([new ZoneSpotPrice("us-test-1a", 1.0)], (await feed.PricesAtAsync(T0, Ct)).Find(V100)!.SpotZones.ToArray());
     }
 
     [Fact]

@@ -121,7 +121,7 @@ public sealed partial class ReconcileLoop(
                 }, o.Cause, now, ct);
                 if (o.NewState == JobState.Interrupted && o.Instance.Market == Market.Spot)
                 {
-                    backoff?.Refused(o.Instance.InstanceType, now);
+                    backoff?.Refused(o.Instance.Zone, o.Instance.InstanceType, now);
                 }
                 if (o.NewState == JobState.Interrupted && o.Instance.RunningSince is null)
                 {

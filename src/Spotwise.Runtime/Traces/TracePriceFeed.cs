@@ -3,11 +3,12 @@ using Spotwise.Core;
 namespace Spotwise.Runtime.Traces;
 
 /// <summary>
-/// Spot prices that move with a trace: the catalog, with the spot price of every traced instance type replaced by the
-/// trace's price at the moment. A <see cref="Catalog"/> is regional and keeps one spot price per type, so when several
-/// zones trace the same type the price is the cheapest among the zones that have spot capacity then (what a buyer could
-/// get), or the cheapest of all zones when none has. Traces without prices change nothing. One catalog is built per
-/// trace tick and reused until the next one.
+/// Spot prices that move with traces, per zone: the catalog, with every traced instance type sold on spot in the traced
+/// zones that have capacity at the moment, each at its trace's price then (<see cref="CatalogEntry.SpotZones"/>), or, when
+/// no zone has capacity, in the cheapest zone alone (a buyer would try it; one refusal then cools it down). The entry's
+/// regional <see cref="CatalogEntry.SpotPricePerHourUsd"/> is the cheapest of those. The planners choose among the zones,
+/// so a plan's zone is a real one. Traces without prices change nothing. One catalog is built per trace tick and reused
+/// until the next one.
 /// </summary>
 public sealed class TracePriceFeed : IPriceFeed
 {
@@ -49,21 +50,32 @@ public sealed class TracePriceFeed : IPriceFeed
         }
     }
 
-    /// <summary>The spot price the feed gives <paramref name="instanceType"/> at <paramref name="at"/>, or null if no trace prices it.</summary>
-    public double? SpotPriceAt(string instanceType, DateTimeOffset at)
+    /// <summary>The regional spot price the feed gives <paramref name="instanceType"/> at <paramref name="at"/>, or null if no trace prices it.</summary>
+    public double? SpotPriceAt(string instanceType, DateTimeOffset at) =>
+        SpotZonesAt(instanceType, at) is { Count: > 0 } zones ? zones.Min(z => z.PricePerHourUsd) : null;
+
+    /// <summary>
+    /// The zones that sell <paramref name="instanceType"/> on spot at <paramref name="at"/>, in zone order, each at its
+    /// price: those with capacity then, or the cheapest zone when none has. Empty when no trace prices the type.
+    /// </summary>
+    public IReadOnlyList<ZoneSpotPrice> SpotZonesAt(string instanceType, DateTimeOffset at)
     {
         var zones = _traces.Where(t => t.InstanceType == instanceType).ToList();
         if (zones.Count == 0)
         {
-            return null;
+            return [];
         }
         var withCapacity = zones.Where(t => t.AvailableAt(at) > 0).ToList();
-        return (withCapacity.Count > 0 ? withCapacity : zones).Min(t => t.SpotPriceAt(at)!.Value);
+        var selling = withCapacity.Count > 0 ? withCapacity
+            : [zones.OrderBy(t => t.SpotPriceAt(at)!.Value).ThenBy(t => t.Zone, StringComparer.Ordinal).First()];
+        return [.. selling.Select(t => new ZoneSpotPrice(t.Zone, t.SpotPriceAt(at)!.Value)).OrderBy(z => z.Zone, StringComparer.Ordinal)];
     }
 
     private Catalog Build(DateTimeOffset at)
     {
-        var entries = _catalog.Entries.Select(e => SpotPriceAt(e.Type.Name, at) is { } price ? e with { SpotPricePerHourUsd = price } : e);
+        var entries = _catalog.Entries.Select(e => SpotZonesAt(e.Type.Name, at) is { Count: > 0 } zones
+            ? e with { SpotPricePerHourUsd = zones.Min(z => z.PricePerHourUsd), SpotZones = [.. zones] }
+            : e);
         return new Catalog(_catalog.Provider, _catalog.Region, entries);
     }
 
