@@ -54,6 +54,25 @@ public sealed record CapacityLimits
         : new PoolUse(new Pool($"on-demand:{offer.Region}:{offer.InstanceType.QuotaClass}",
             OnDemandVcpuQuotas.GetValueOrDefault(offer.InstanceType.QuotaClass, DefaultOnDemandVcpuQuota)), offer.InstanceType.Vcpus);
 
+    /// <summary>
+    /// The limits with each zone's spot pool no larger than what the catalog says its market holds now
+    /// (<see cref="ZoneSpotPrice.Available"/>): a zone with nothing is not planned on, and one with a single instance
+    /// takes a single job at a time, instead of launches the market refuses.
+    /// </summary>
+    public CapacityLimits WithSpotAvailable(Catalog catalog)
+    {
+        var sizes = ZoneSpotPoolSizes;
+        foreach (var entry in catalog.Entries)
+        {
+            foreach (var zone in entry.SpotZones.Where(z => z.Available is not null))
+            {
+                var pool = new SpotPoolKey(zone.Zone, entry.Type.Name);
+                sizes = sizes.SetItem(pool, Math.Min(SpotPoolSize(pool), Math.Max(0, zone.Available!.Value)));
+            }
+        }
+        return ReferenceEquals(sizes, ZoneSpotPoolSizes) ? this : this with { ZoneSpotPoolSizes = sizes };
+    }
+
     /// <summary>The size of one zone's pool of a type: its own, else the type's, else the default.</summary>
     public int SpotPoolSize(SpotPoolKey pool) => ZoneSpotPoolSizes.TryGetValue(pool, out var own) ? own
         : SpotPoolSizes.GetValueOrDefault(pool.InstanceType, DefaultSpotPoolSize);

@@ -19,8 +19,15 @@ public sealed record CatalogEntry(
     public ImmutableArray<ZoneSpotPrice> SpotZones { get; init; } = [];
 }
 
-/// <summary>The spot price of one instance type in one zone.</summary>
-public sealed record ZoneSpotPrice(string Zone, double PricePerHourUsd);
+/// <summary>The spot price of one instance type in one zone, and how many instances its market holds now where the feed knows.</summary>
+public sealed record ZoneSpotPrice(string Zone, double PricePerHourUsd)
+{
+    /// <summary>
+    /// Instances the zone's spot market holds at the moment, ours included (a trace's count); null when the feed does not
+    /// know. The planners take it as the zone's pool size (<see cref="CapacityLimits.WithSpotAvailable"/>).
+    /// </summary>
+    public int? Available { get; init; }
+}
 
 /// <summary>What capacity costs: the instance types of one region with their on-demand and spot prices.</summary>
 public sealed class Catalog

@@ -156,7 +156,9 @@ public sealed partial class Scheduler(
             .Select(j => new CapacityReservation(PlanningId(j),
                 catalog.OfferFor(catalog.Find(j.Placement!.InstanceType)!, j.Placement.Market) with { Zone = j.Placement.Zone }, now, holdingEnds[j.Key]))
             .ToImmutableArray();
-        var limits = backoff?.Apply(options.Limits, now) ?? options.Limits;
+        // What the feed says each spot zone holds now bounds its pool; a zone that just refused holds nothing.
+        var available = options.Limits.WithSpotAvailable(catalog);
+        var limits = backoff?.Apply(available, now) ?? available;
         return new PlanningProblem(now, jobs, catalog, limits, options.Settings) { Reservations = reservations };
     }
 

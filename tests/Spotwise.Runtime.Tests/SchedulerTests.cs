@@ -85,7 +85,7 @@ public sealed class SchedulerTests : StoreTestBase
     }
 
     private static SpotTrace ZoneTrace(string zone, double price) =>
-        new(zone, "p3.2xlarge", Now, TimeSpan.FromHours(1), [4], [price]);
+        new(zone, "p3.2xlarge", Now, TimeSpan.FromHours(1), [1], [price]);
 
     [Fact]
     public async Task A_job_that_cannot_be_planned_stays_queued_with_the_reason()
