@@ -78,9 +78,9 @@ public static class ServeCommand
     private static List<string> Check(string backend, string planner, double cycleSeconds, double speed)
     {
         var errors = new List<string>();
-        if (!SpotwiseOptions.Backends.Contains(backend))
+        if (!SpotwiseApp.BackendNames.Contains(backend))
         {
-            errors.Add($"--backend: '{backend}' is not a backend; choose one of {string.Join(", ", SpotwiseOptions.Backends)}");
+            errors.Add($"--backend: '{backend}' is not a backend; choose one of {string.Join(", ", SpotwiseApp.BackendNames)}");
         }
         if (!PlannerFactory.IsKnown(planner))
         {

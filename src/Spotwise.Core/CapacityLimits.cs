@@ -3,8 +3,9 @@ using System.Collections.Immutable;
 namespace Spotwise.Core;
 
 /// <summary>
-/// How much can run at once. On-demand: running vCPUs per AWS quota class (as AWS Service Quotas count them).
-/// Spot: how many instances of a type the market will give us at once (the spot pool).
+/// How much can run at once. On-demand: running vCPUs per AWS quota class (as AWS Service Quotas count them), per
+/// region. Spot: how many instances of a type the market will give us at once in one zone (the spot pool, keyed by
+/// zone and type).
 /// </summary>
 public sealed record CapacityLimits
 {
@@ -19,6 +20,12 @@ public sealed record CapacityLimits
 
     /// <summary>Instances per spot pool for an instance type not named in <see cref="SpotPoolSizes"/>.</summary>
     public int DefaultSpotPoolSize { get; init; } = Unlimited;
+
+    /// <summary>
+    /// One zone's pool of a type, sized apart from the type's other zones (<see cref="SpotPoolSizes"/> sizes every zone's
+    /// pool of a type alike): a zone that just refused a launch plans with none for its cool-down, the others keep theirs.
+    /// </summary>
+    public ImmutableDictionary<SpotPoolKey, int> ZoneSpotPoolSizes { get; init; } = ImmutableDictionary<SpotPoolKey, int>.Empty;
 
     public static CapacityLimits None { get; } = new();
 
@@ -38,14 +45,43 @@ public sealed record CapacityLimits
     };
 
     public bool IsUnlimited => DefaultOnDemandVcpuQuota == Unlimited && DefaultSpotPoolSize == Unlimited
-        && OnDemandVcpuQuotas.Values.All(v => v == Unlimited) && SpotPoolSizes.Values.All(v => v == Unlimited);
+        && OnDemandVcpuQuotas.Values.All(v => v == Unlimited) && SpotPoolSizes.Values.All(v => v == Unlimited)
+        && ZoneSpotPoolSizes.Values.All(v => v == Unlimited);
 
     /// <summary>The pool an offer draws from and how much of it one instance uses.</summary>
     public PoolUse PoolOf(Offer offer) => offer.Market == Market.Spot
-        ? new PoolUse(new Pool($"spot:{offer.Zone}:{offer.InstanceType.Name}",
-            SpotPoolSizes.GetValueOrDefault(offer.InstanceType.Name, DefaultSpotPoolSize)), 1)
+        ? new PoolUse(new Pool($"spot:{offer.Zone}:{offer.InstanceType.Name}", SpotPoolSize(new SpotPoolKey(offer.Zone, offer.InstanceType.Name))), 1)
         : new PoolUse(new Pool($"on-demand:{offer.Region}:{offer.InstanceType.QuotaClass}",
             OnDemandVcpuQuotas.GetValueOrDefault(offer.InstanceType.QuotaClass, DefaultOnDemandVcpuQuota)), offer.InstanceType.Vcpus);
+
+    /// <summary>
+    /// The limits with each zone's spot pool no larger than what the catalog says its market holds now
+    /// (<see cref="ZoneSpotPrice.Available"/>): a zone with nothing is not planned on, and one with a single instance
+    /// takes a single job at a time, instead of launches the market refuses.
+    /// </summary>
+    public CapacityLimits WithSpotAvailable(Catalog catalog)
+    {
+        var sizes = ZoneSpotPoolSizes;
+        foreach (var entry in catalog.Entries)
+        {
+            foreach (var zone in entry.SpotZones.Where(z => z.Available is not null))
+            {
+                var pool = new SpotPoolKey(zone.Zone, entry.Type.Name);
+                sizes = sizes.SetItem(pool, Math.Min(SpotPoolSize(pool), Math.Max(0, zone.Available!.Value)));
+            }
+        }
+        return ReferenceEquals(sizes, ZoneSpotPoolSizes) ? this : this with { ZoneSpotPoolSizes = sizes };
+    }
+
+    /// <summary>The size of one zone's pool of a type: its own, else the type's, else the default.</summary>
+    public int SpotPoolSize(SpotPoolKey pool) => ZoneSpotPoolSizes.TryGetValue(pool, out var own) ? own
+        : SpotPoolSizes.GetValueOrDefault(pool.InstanceType, DefaultSpotPoolSize);
+}
+
+/// <summary>A spot pool's key: one instance type in one zone.</summary>
+public readonly record struct SpotPoolKey(string Zone, string InstanceType)
+{
+    public override string ToString() => $"{InstanceType} in {Zone}";
 }
 
 /// <summary>A pool of capacity shared by the jobs that draw on it: its capacity is the most in use at any moment.</summary>

@@ -3,7 +3,10 @@ using System.Globalization;
 
 namespace Spotwise.Core;
 
-/// <summary>One instance type's prices in a region.</summary>
+/// <summary>
+/// One instance type's prices in a region. <see cref="SpotPricePerHourUsd"/> is the regional figure (what a buyer could
+/// get somewhere in the region); when the feed knows zones, <see cref="SpotZones"/> prices each zone's spot pool.
+/// </summary>
 public sealed record CatalogEntry(
     InstanceType Type,
     double OnDemandPricePerHourUsd,
@@ -11,6 +14,19 @@ public sealed record CatalogEntry(
     int InterruptionBand)
 {
     public double SpotInterruptionRatePerHour => InterruptionBands.HourlyRate(InterruptionBand);
+
+    /// <summary>The zones that sell this type on spot now, each at its own price; empty when the feed knows only the region.</summary>
+    public ImmutableArray<ZoneSpotPrice> SpotZones { get; init; } = [];
+}
+
+/// <summary>The spot price of one instance type in one zone, and how many instances its market holds now where the feed knows.</summary>
+public sealed record ZoneSpotPrice(string Zone, double PricePerHourUsd)
+{
+    /// <summary>
+    /// Instances the zone's spot market holds at the moment, ours included (a trace's count); null when the feed does not
+    /// know. The planners take it as the zone's pool size (<see cref="CapacityLimits.WithSpotAvailable"/>).
+    /// </summary>
+    public int? Available { get; init; }
 }
 
 /// <summary>What capacity costs: the instance types of one region with their on-demand and spot prices.</summary>
@@ -52,12 +68,25 @@ public sealed class Catalog
     public double? CheapestOnDemandPricePerHourUsd(ResourceRequest request) => CheapestOnDemandFor(request)?.OnDemandPricePerHourUsd;
 
     /// <summary>
-    /// The offers of an entry. The shipped catalog is regional, so the zone is the region until a zonal price
-    /// feed exists.
+    /// The regional offer of an entry: zone = region, at the regional price. On-demand is bought per region (its quota
+    /// is regional), so this is the on-demand offer; for spot it stands for the region where no zone is known.
     /// </summary>
     public Offer OfferFor(CatalogEntry entry, Market market) => market == Market.Spot
         ? new Offer(Provider, Region, Region, entry.Type, Market.Spot, entry.SpotPricePerHourUsd, entry.SpotInterruptionRatePerHour)
         : new Offer(Provider, Region, Region, entry.Type, Market.OnDemand, entry.OnDemandPricePerHourUsd, 0.0);
+
+    /// <summary>
+    /// The spot offers of an entry: one per zone at the zone's price when the feed knows zones, else the regional one.
+    /// Zones share the type's interruption band (the Spot Advisor rates a type per region).
+    /// </summary>
+    public IEnumerable<Offer> SpotOffersFor(CatalogEntry entry) => entry.SpotZones.IsDefaultOrEmpty
+        ? [OfferFor(entry, Market.Spot)]
+        : entry.SpotZones.Select(z => new Offer(Provider, Region, z.Zone, entry.Type, Market.Spot, z.PricePerHourUsd, entry.SpotInterruptionRatePerHour));
+
+    /// <summary>The offer of an entry on a market in <paramref name="zone"/>, or null when the catalog sells none there.</summary>
+    public Offer? OfferFor(CatalogEntry entry, Market market, string zone) => market == Market.Spot
+        ? SpotOffersFor(entry).FirstOrDefault(o => string.Equals(o.Zone, zone, StringComparison.Ordinal))
+        : string.Equals(zone, Region, StringComparison.Ordinal) ? OfferFor(entry, market) : null;
 }
 
 /// <summary>

@@ -77,7 +77,7 @@ public static class OptionBuilder
             {
                 continue;
             }
-            var at = best.FindIndex(b => cost < b.Cost || (cost == b.Cost && string.CompareOrdinal(offer.InstanceType.Name, b.Offer.InstanceType.Name) < 0));
+            var at = best.FindIndex(b => cost < b.Cost || (cost == b.Cost && ByTypeThenZone(offer, b.Offer) < 0));
             best.Insert(at < 0 ? best.Count : at, (offer, cost));
             if (best.Count > keep)
             {
@@ -89,7 +89,14 @@ public static class OptionBuilder
 
     private static int CheapestFirst(JobOption a, JobOption b) => a.ExpectedCostUsd != b.ExpectedCostUsd
         ? a.ExpectedCostUsd.CompareTo(b.ExpectedCostUsd)
-        : string.CompareOrdinal(a.Offer.InstanceType.Name, b.Offer.InstanceType.Name);
+        : ByTypeThenZone(a.Offer, b.Offer);
+
+    /// <summary>Ties in cost break by type, then zone: every planner sees the same order.</summary>
+    private static int ByTypeThenZone(Offer a, Offer b)
+    {
+        var byType = string.CompareOrdinal(a.InstanceType.Name, b.InstanceType.Name);
+        return byType != 0 ? byType : string.CompareOrdinal(a.Zone, b.Zone);
+    }
 
     private static string WhyTooLate(Job job, DateTimeOffset ready) =>
         FormattableString.Invariant(
@@ -108,14 +115,20 @@ internal sealed class RequestCandidates
         var fits = catalog.Entries.Where(e => request.IsSatisfiedBy(e.Type)).ToList();
         CheapestOnDemandPricePerHourUsd = fits.Count == 0 ? null : fits.Min(e => e.OnDemandPricePerHourUsd);
         OnDemand = PruneOnDemand(fits.Select(e => catalog.OfferFor(e, Market.OnDemand)), problem.Limits, problem.Settings.OptionsPerMarket);
-        Spot = [.. fits.Where(e => e.SpotPricePerHourUsd < e.OnDemandPricePerHourUsd).Select(e => (catalog.OfferFor(e, Market.Spot), e.InterruptionBand))];
+        // A pool with no capacity (a zone cooling down after a refusal) can hold no job: it must not take a kept place.
+        Spot = [.. fits.SelectMany(e => catalog.SpotOffersFor(e)
+            .Where(o => o.PricePerHourUsd < e.OnDemandPricePerHourUsd && problem.Limits.PoolOf(o).Pool.Capacity > 0)
+            .Select(o => (o, e.InterruptionBand)))];
     }
 
     public double? CheapestOnDemandPricePerHourUsd { get; }
 
     public IReadOnlyList<Offer> OnDemand { get; }
 
-    /// <summary>Spot offers with their interruption band (offers of one band share the price-free cost terms).</summary>
+    /// <summary>
+    /// Spot offers, one per zone where the feed knows zones, with their interruption band (offers of one band share the
+    /// price-free cost terms).
+    /// </summary>
     public IReadOnlyList<(Offer Offer, int Band)> Spot { get; }
 
     /// <summary>

@@ -107,10 +107,13 @@ public static class PlanValidator
             violations.Add(new(ViolationKind.ResourceMismatch, a.JobId,
                 $"instance type '{entry.Type.Name}' does not satisfy {job.Resources.Describe()}"));
         }
-        var offer = problem.Catalog.OfferFor(entry, a.Market);
-        if (!string.Equals(offer.Zone, a.Offer.Zone, StringComparison.Ordinal))
+        if (problem.Catalog.OfferFor(entry, a.Market, a.Offer.Zone) is not { } offer)
         {
-            violations.Add(new(ViolationKind.UnknownZone, a.JobId, $"zone '{a.Offer.Zone}' does not offer {entry.Type.Name}; the catalog's is '{offer.Zone}'"));
+            var zones = string.Join(", ", (a.Market == Market.Spot ? problem.Catalog.SpotOffersFor(entry) : [problem.Catalog.OfferFor(entry, a.Market)])
+                .Select(o => $"'{o.Zone}'"));
+            violations.Add(new(ViolationKind.UnknownZone, a.JobId,
+                $"zone '{a.Offer.Zone}' does not offer {entry.Type.Name} on {a.Market.ToWire()}; the catalog's: {zones}"));
+            return;
         }
         if (Math.Abs(offer.PricePerHourUsd - a.Offer.PricePerHourUsd) > MoneyToleranceUsd)
         {

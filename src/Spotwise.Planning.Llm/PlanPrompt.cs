@@ -32,7 +32,7 @@ public static class PlanPrompt
 
         Rules:
         1. Assign each job listed in the JOBS data exactly once, by its "id". Never invent, rename or repeat a job.
-        2. Use only an instance type listed in that job's "options", on the market listed with it, in the zone given.
+        2. Use only an option listed in that job's "options": its instance type, on the market and in the zone listed with it.
            "costUsd" is the job's expected cost on that option (spot includes the risk of interruption).
         3. Start no earlier than the job's "earliest" time and so that start + "hours" is no later than its "deadline".
         4. Spot is a bet. A spot start must be no later than the job's "spotLatestStart": if spot capacity is taken
@@ -84,7 +84,7 @@ public static class PlanPrompt
         var types = offers.Select(o => o.InstanceType.Name).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var user = new StringBuilder()
             .Append("Current time: ").AppendLine(Time(problem.Now))
-            .Append("Zone: ").AppendLine(problem.Catalog.Region)
+            .Append("Region: ").AppendLine(problem.Catalog.Region)
             .AppendLine("INSTANCE TYPES (usd per hour; spot interruptions per hour):");
         foreach (var type in types)
         {
@@ -151,6 +151,7 @@ public static class PlanPrompt
         {
             ["type"] = o.Offer.InstanceType.Name,
             ["market"] = o.Offer.Market.ToWire(),
+            ["zone"] = o.Offer.Zone,
             ["costUsd"] = Math.Round(o.ExpectedCostUsd, 4),
         })]);
         return line.ToJsonString(DataJson);
@@ -158,10 +159,13 @@ public static class PlanPrompt
 
     /// <summary>
     /// The answer's JSON Schema: <c>schedule[]</c> of <c>{jobId, market, instanceType, zone, startTime}</c>, every field
-    /// required, nothing else allowed (OpenAI's strict mode), enums where the list is small.
+    /// required, nothing else allowed (OpenAI's strict mode), enums where the list is small. The zones are the options'
+    /// (the region's name where the feed knows no zones).
     /// </summary>
     public static JsonElement Schema(PlanningProblem problem, IReadOnlyList<JobOptions> jobs, IReadOnlyList<string> types)
     {
+        var zones = jobs.SelectMany(j => j.Options).Select(o => o.Offer.Zone).Append(problem.Catalog.Region)
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         const int SmallEnum = 64;
         JsonObject Text(IReadOnlyCollection<string>? values, string description)
         {
@@ -180,7 +184,7 @@ public static class PlanPrompt
                 ["jobId"] = Text(jobs.Select(j => j.Job.Id).ToList(), "the job's id, exactly as given"),
                 ["market"] = Text([MarketNames.Spot, MarketNames.OnDemand], "spot or on-demand"),
                 ["instanceType"] = Text(types, "one of the job's options"),
-                ["zone"] = Text([problem.Catalog.Region], "the zone"),
+                ["zone"] = Text(zones, "the zone of the chosen option"),
                 ["startTime"] = new JsonObject { ["type"] = "string", ["format"] = "date-time", ["description"] = "ISO 8601 with offset" },
             },
             ["required"] = new JsonArray("jobId", "market", "instanceType", "zone", "startTime"),

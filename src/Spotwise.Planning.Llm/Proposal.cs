@@ -98,7 +98,8 @@ public static class Proposal
     private static Assignment Assignment(PlanningProblem problem, Job? job, ProposedAssignment p, Market market, DateTimeOffset start)
     {
         var entry = problem.Catalog.Find(p.InstanceType);
-        var catalogOffer = entry is null ? null : problem.Catalog.OfferFor(entry, market);
+        // The named zone's offer; a zone the catalog does not sell the type in keeps the regional price, for the validator to name.
+        var catalogOffer = entry is null ? null : problem.Catalog.OfferFor(entry, market, p.Zone) ?? problem.Catalog.OfferFor(entry, market);
         var offer = catalogOffer is null
             ? new Offer(problem.Catalog.Provider, problem.Catalog.Region, p.Zone, new InstanceType(p.InstanceType, 0, 0, 0, null), market, 0, 0)
             : catalogOffer with { Zone = p.Zone };

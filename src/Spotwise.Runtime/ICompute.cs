@@ -33,6 +33,12 @@ public sealed record LaunchRequest(
     string? Command)
 {
     public JobKey Job => new(Team, JobId);
+
+    /// <summary>
+    /// The provider of the offer the job was placed on (<see cref="Offer.Provider"/>): the router sends the launch to the
+    /// backend serving it. Null (a placement from before providers travelled) means the service's default provider.
+    /// </summary>
+    public string? Provider { get; init; }
 }
 
 public enum InstanceState

@@ -70,7 +70,11 @@ public sealed record Placement(
     DateTimeOffset PlannedStart,
     double PricePerHourUsd,
     double ExpectedCostUsd,
-    DateTimeOffset? FallbackAt);
+    DateTimeOffset? FallbackAt)
+{
+    /// <summary>The provider of the planned offer; null (placed before providers were kept) means the service's default.</summary>
+    public string? Provider { get; init; }
+}
 
 /// <summary>One change of a job's state, with when and why.</summary>
 public sealed record JobEvent(string Team, string JobId, long Sequence, DateTimeOffset At, JobState? From, JobState To, string Cause)

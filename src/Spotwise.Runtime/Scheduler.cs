@@ -151,10 +151,14 @@ public sealed partial class Scheduler(
         var openKeys = open.Select(j => j.Key).ToHashSet();
         var holdingEnds = holding.ToDictionary(j => j.Key, j => ExpectedEnd(j, now));
         var jobs = open.Select(r => ForPlanning(r, openKeys, holdingEnds, options.LaunchAllowance)).ToImmutableArray();
+        // A held spot instance draws on its own zone's pool, whatever the zone sells now.
         var reservations = holding.Where(j => j.Placement is not null && catalog.Find(j.Placement.InstanceType) is not null)
-            .Select(j => new CapacityReservation(PlanningId(j), catalog.OfferFor(catalog.Find(j.Placement!.InstanceType)!, j.Placement.Market), now, holdingEnds[j.Key]))
+            .Select(j => new CapacityReservation(PlanningId(j),
+                catalog.OfferFor(catalog.Find(j.Placement!.InstanceType)!, j.Placement.Market) with { Zone = j.Placement.Zone }, now, holdingEnds[j.Key]))
             .ToImmutableArray();
-        var limits = backoff?.Apply(options.Limits, now) ?? options.Limits;
+        // What the feed says each spot zone holds now bounds its pool; a zone that just refused holds nothing.
+        var available = options.Limits.WithSpotAvailable(catalog);
+        var limits = backoff?.Apply(available, now) ?? available;
         return new PlanningProblem(now, jobs, catalog, limits, options.Settings) { Reservations = reservations };
     }
 
@@ -203,7 +207,10 @@ public sealed partial class Scheduler(
         foreach (var a in plan.Schedule)
         {
             var record = byPlanningId[a.JobId];
-            var placement = new Placement(a.Market, a.Offer.InstanceType.Name, a.Offer.Zone, a.Start, a.Offer.PricePerHourUsd, a.ExpectedCostUsd, a.FallbackAt);
+            var placement = new Placement(a.Market, a.Offer.InstanceType.Name, a.Offer.Zone, a.Start, a.Offer.PricePerHourUsd, a.ExpectedCostUsd, a.FallbackAt)
+            {
+                Provider = a.Offer.Provider,
+            };
             if (record.State != JobState.Planned || record.Placement != placement)
             {
                 updates.Add(JobTransitions.Plan(record, placement, JobKey.ForTeam(a.Reason, record.Team)).AsUpdate);

@@ -1,16 +1,17 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using Spotwise.Compute.Local;
 using Spotwise.Compute.Simulated;
 using Spotwise.Core;
 using Spotwise.Planning;
 using Spotwise.Planning.Llm;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Backends;
 using Spotwise.Runtime.Intake;
 using Spotwise.Runtime.Reconciliation;
 using Spotwise.Runtime.Traces;
 using Spotwise.Server.Components;
 using Spotwise.Server.Dashboard;
-using Spotwise.Storage.Sqlite;
 
 namespace Spotwise.Server;
 
@@ -27,26 +28,28 @@ public static class SpotwiseApp
         builder.Services.AddOptions<SpotwiseOptions>()
             .Bind(builder.Configuration.GetSection(SpotwiseOptions.Section))
             .ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<SpotwiseOptions>>(new SpotwiseOptionsValidator(key => builder.Configuration[key]));
+        builder.Services.AddSingleton<IValidateOptions<SpotwiseOptions>>(sp =>
+            new SpotwiseOptionsValidator(key => builder.Configuration[key], ComputeBackends.Names(sp)));
         builder.Services.AddSingleton<TimeProvider>(sp =>
         {
             var speed = sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Speed;
             return speed == 1 ? TimeProvider.System : new ScaledTimeProvider(TimeProvider.System, speed);
         });
 
-        // The store is opened once, when first asked for (at start-up, below), and disposed with the host.
-        // Every write passes the signalling wrapper, so the dashboard's open pages hear of it.
+        // The store is opened when the host starts, by the first hosted service (before the loops and the HTTP server),
+        // and disposed with the host. Every write passes the signalling wrapper, so the dashboard's open pages hear of it.
         builder.Services.AddSingleton<ChangeSignal>();
-        builder.Services.AddSingleton<IJobStore>(sp => new SignallingJobStore(
-            SqliteJobStore.OpenAsync(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Db, CancellationToken.None).GetAwaiter().GetResult(),
-            sp.GetRequiredService<ChangeSignal>()));
+        builder.Services.AddSingleton<OpenedJobStore>();
+        builder.Services.AddHostedService<JobStoreOpener>();
+        builder.Services.AddSingleton<IJobStore>(sp => new SignallingJobStore(sp.GetRequiredService<OpenedJobStore>(), sp.GetRequiredService<ChangeSignal>()));
         builder.Services.AddSingleton(_ => ShippedCatalog.Load());
         builder.Services.AddSingleton<IPriceFeed>(sp => new CatalogPriceFeed(sp.GetRequiredService<Catalog>()));
         builder.Services.AddSingleton(Planner);
-        // Local processes start at once; the simulated cloud boots for its launch delay (the default allowance).
-        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Backend == "local"
-            ? new SchedulerOptions { LaunchAllowance = TimeSpan.Zero }
-            : new SchedulerOptions());
+        // Backends by name; Spotwise:Backend names the one that launches the catalog's offers, and the scheduler plans
+        // with its launch allowance (local processes start at once, the simulated cloud boots).
+        AddBackends(builder.Services);
+        builder.Services.AddComputeRoute(sp => new ComputeRoute(sp.GetRequiredService<Catalog>().Provider, Options(sp).Backend));
+        builder.Services.AddSingleton(sp => new SchedulerOptions { LaunchAllowance = ComputeBackends.Named(sp, Options(sp).Backend).LaunchAllowance(sp) });
         builder.Services.AddSingleton<RuntimeCounters>();
         builder.Services.AddSpotwiseMetrics();
         builder.Services.AddSingleton(new SpotBackoff());
@@ -55,7 +58,6 @@ public static class SpotwiseApp
         builder.Services.AddSingleton(sp => new JobIntake(sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<Catalog>(),
             sp.GetRequiredService<TimeProvider>(), () => sp.GetRequiredService<SchedulerLoop>().Signal()));
         builder.Services.AddSingleton(sp => ReplayedTraces.From(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value, sp));
-        builder.Services.AddSingleton<ICompute>(sp => Backend(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value, sp));
         builder.Services.AddSingleton(sp => new ReconcileLoop(
             sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<ICompute>(), sp.GetRequiredService<IPriceFeed>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ReconcileLoop>>(), counters: sp.GetRequiredService<RuntimeCounters>(),
@@ -83,8 +85,6 @@ public static class SpotwiseApp
 
         var app = builder.Build();
 
-        // Open the store now: a bad path fails the start, not the first request.
-        app.Services.GetRequiredService<IJobStore>();
         app.Services.GetRequiredService<ApiKeyRing>();
 
         app.UseExceptionHandler();
@@ -128,17 +128,23 @@ public static class SpotwiseApp
             sp.GetRequiredService<ILoggerFactory>())!;
     }
 
-    private static ICompute Backend(SpotwiseOptions options, IServiceProvider sp) => options.Backend == "local"
-        ? new Spotwise.Compute.Local.LocalProcessCompute(new Spotwise.Compute.Local.LocalProcessOptions
-        {
-            Slots = options.LocalSlots,
-            LogDirectory = System.IO.Path.GetFullPath(options.Db) + ".logs",
-        }, sp.GetRequiredService<TimeProvider>())
-        : new SimulatedCloud(new SimulatedCloudOptions
+    /// <summary>The backends the service can run on, by name; only the one <c>Spotwise:Backend</c> names is ever made.</summary>
+    private static IServiceCollection AddBackends(IServiceCollection services) => services
+        .AddSimulatedCompute(sp => new SimulatedCloudOptions
         {
             Catalog = sp.GetRequiredService<Catalog>(),
             SpotTraces = sp.GetRequiredService<ReplayedTraces>().Traces,
-        }, sp.GetRequiredService<TimeProvider>());
+        })
+        .AddLocalCompute(sp => new LocalProcessOptions
+        {
+            Slots = Options(sp).LocalSlots,
+            LogDirectory = System.IO.Path.GetFullPath(Options(sp).Db) + ".logs",
+        });
+
+    /// <summary>The names of the backends the service registers (<c>Spotwise:Backend</c>, <c>--backend</c>), in one place.</summary>
+    public static IReadOnlyList<string> BackendNames { get; } = ComputeBackends.Names(AddBackends(new ServiceCollection()));
+
+    private static SpotwiseOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value;
 
     /// <summary>The configured keys; with none, one generated for team <c>default</c>, printed so the user can use it.</summary>
     private static ApiKeyRing Keys(IServiceProvider sp)

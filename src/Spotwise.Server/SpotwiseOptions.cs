@@ -48,7 +48,10 @@ public sealed class SpotwiseOptions
 
     public TimeSpan LoginWindow { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Where jobs run: <c>simulated</c> (the simulated cloud) or <c>local</c> (each job's command, on this machine).</summary>
+    /// <summary>
+    /// Where jobs run, by a registered backend's name: <c>simulated</c> (the simulated cloud) or <c>local</c> (each job's
+    /// command, on this machine).
+    /// </summary>
     public string Backend { get; set; } = "simulated";
 
     /// <summary>The clock runs this many times real time, starting from the real time at start-up (1 = real time).</summary>
@@ -64,12 +67,13 @@ public sealed class SpotwiseOptions
     public string? SpotTrace { get; set; }
 
     public string SpotTraceInstanceType { get; set; } = "p3.2xlarge";
-
-    public static IReadOnlyList<string> Backends { get; } = ["simulated", "local"];
 }
 
-/// <summary>Checks the settings at start; <paramref name="env"/> is the configuration, where the model's variables are read.</summary>
-public sealed class SpotwiseOptionsValidator(Func<string, string?> env) : IValidateOptions<SpotwiseOptions>
+/// <summary>
+/// Checks the settings at start; <paramref name="env"/> is the configuration, where the model's variables are read, and
+/// <paramref name="backends"/> the names of the registered backends.
+/// </summary>
+public sealed class SpotwiseOptionsValidator(Func<string, string?> env, IReadOnlyList<string> backends) : IValidateOptions<SpotwiseOptions>
 {
     public ValidateOptionsResult Validate(string? name, SpotwiseOptions options)
     {
@@ -114,9 +118,9 @@ public sealed class SpotwiseOptionsValidator(Func<string, string?> env) : IValid
         {
             errors.Add($"Spotwise:LoginWindow is {options.LoginWindow}; it must be > 0");
         }
-        if (!SpotwiseOptions.Backends.Contains(options.Backend))
+        if (!backends.Contains(options.Backend))
         {
-            errors.Add($"Spotwise:Backend is '{options.Backend}'; choose one of {string.Join(", ", SpotwiseOptions.Backends)}");
+            errors.Add($"Spotwise:Backend is '{options.Backend}'; choose one of the registered backends: {string.Join(", ", backends)}");
         }
         if (!(options.Speed > 0) || !double.IsFinite(options.Speed))
         {

@@ -126,6 +126,9 @@ public static class Migrations
             ALTER TABLE jobs ADD COLUMN launch_intent TEXT;
             ALTER TABLE jobs ADD COLUMN cost_accrued_at TEXT;
             """),
+        // A placement names the provider of its offer, so the launch goes to the backend serving it (issue 11). Rows
+        // placed before keep NULL: the service's default provider.
+        new(5, "ALTER TABLE jobs ADD COLUMN placement_provider TEXT"),
     ];
 
     public static int Latest(IReadOnlyList<Migration> migrations) => migrations.Count == 0 ? 0 : migrations[^1].Version;

@@ -23,7 +23,7 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
     private const string RecordColumns =
         "id, team, job, state, attempt, placement_market, placement_instance_type, placement_zone, placement_start, " +
         "placement_price_per_hour_usd, placement_expected_cost_usd, placement_fallback_at, instance_id, started_at, " +
-        "finished_at, cost_so_far_usd, done_hours, last_error, version, submitted_at, launch_intent, cost_accrued_at";
+        "finished_at, cost_so_far_usd, done_hours, last_error, version, submitted_at, launch_intent, cost_accrued_at, placement_provider";
 
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -98,7 +98,7 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
                 {
                     if (await reader.ReadAsync(cancellationToken))
                     {
-                        var same = reader.GetString(22) == submission.Body;
+                        var same = reader.GetString(23) == submission.Body;
                         results.Add(same ? new SubmitResult(id, SubmitOutcome.Duplicate, ReadRecord(reader)) : new SubmitResult(id, SubmitOutcome.Conflict, null));
                         continue;
                     }
@@ -248,7 +248,7 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
         private readonly SqliteCommand _update = Command(connection, tx,
             "UPDATE jobs SET state = @state, attempt = @attempt, placement_market = @market, placement_instance_type = @type, " +
             "placement_zone = @zone, placement_start = @start, placement_price_per_hour_usd = @price, placement_expected_cost_usd = @expected, " +
-            "placement_fallback_at = @fallback, instance_id = @instance, started_at = @started, finished_at = @finished, " +
+            "placement_fallback_at = @fallback, placement_provider = @provider, instance_id = @instance, started_at = @started, finished_at = @finished, " +
             "cost_so_far_usd = @cost, done_hours = @done, last_error = @error, launch_intent = @intent, cost_accrued_at = @accrued, " +
             "version = version + 1 " +
             "WHERE team = @team AND id = @id AND version = @version;");
@@ -276,7 +276,7 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
             var p = updated.Placement;
             Set(_update, ("@state", updated.State.ToWire()), ("@attempt", updated.Attempt), ("@market", p?.Market.ToWire()),
                 ("@type", p?.InstanceType), ("@zone", p?.Zone), ("@start", Time(p?.PlannedStart)), ("@price", p?.PricePerHourUsd),
-                ("@expected", p?.ExpectedCostUsd), ("@fallback", Time(p?.FallbackAt)), ("@instance", updated.InstanceId),
+                ("@expected", p?.ExpectedCostUsd), ("@fallback", Time(p?.FallbackAt)), ("@provider", p?.Provider), ("@instance", updated.InstanceId),
                 ("@started", Time(updated.StartedAt)), ("@finished", Time(updated.FinishedAt)), ("@cost", updated.CostSoFarUsd),
                 ("@done", updated.DoneHours), ("@error", updated.LastError), ("@intent", StoredLaunch.Write(updated.LaunchIntent)),
                 ("@accrued", Time(updated.CostAccruedAt)), ("@team", updated.Team), ("@id", updated.Id), ("@version", updated.Version));
@@ -446,7 +446,10 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
                 throw new InvalidDataException($"job '{r.GetString(0)}' of team '{r.GetString(1)}': stored market '{r.GetString(5)}' is unknown");
             }
             placement = new Placement(market, r.GetString(6), r.GetString(7), Time(r.GetString(8)), r.GetDouble(9), r.GetDouble(10),
-                OptionalTime(r, 11));
+                OptionalTime(r, 11))
+            {
+                Provider = r.IsDBNull(22) ? null : r.GetString(22),
+            };
         }
         return new JobRecord
         {

@@ -24,11 +24,15 @@ internal sealed record StoredLaunch(
     [property: JsonPropertyName("checkpointIntervalHours")] double CheckpointIntervalHours,
     [property: JsonPropertyName("command")] string? Command)
 {
+    /// <summary>The provider whose backend the launch goes to (null: the service's default; rows before it have none).</summary>
+    [JsonPropertyName("provider")]
+    public string? Provider { get; init; }
+
     private static readonly JsonSerializerOptions Options = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     public static string? Write(LaunchRequest? r) => r is null ? null : JsonSerializer.Serialize(
         new StoredLaunch(r.ClientToken, r.Team, r.JobId, r.Attempt, r.Market.ToWire(), r.InstanceType, r.Zone, r.WorkHours, r.Checkpointable,
-            r.CheckpointIntervalHours, r.Command), Options);
+            r.CheckpointIntervalHours, r.Command) { Provider = r.Provider }, Options);
 
     public static LaunchRequest Read(string json)
     {
@@ -38,6 +42,6 @@ internal sealed record StoredLaunch(
             throw new InvalidDataException($"launch intent '{s.ClientToken}': stored market '{s.Market}' is unknown");
         }
         return new LaunchRequest(s.ClientToken, s.Team, s.JobId, s.Attempt, market, s.InstanceType, s.Zone, s.WorkHours, s.Checkpointable,
-            s.CheckpointIntervalHours, s.Command);
+            s.CheckpointIntervalHours, s.Command) { Provider = s.Provider };
     }
 }

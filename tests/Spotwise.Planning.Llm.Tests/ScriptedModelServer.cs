@@ -159,7 +159,6 @@ public sealed class ScriptedModelServer : IAsyncDisposable
     {
         var from = prompt.IndexOf("<jobs>\n", StringComparison.Ordinal) + "<jobs>\n".Length;
         var to = prompt.LastIndexOf("</jobs>", StringComparison.Ordinal);
-        var zone = prompt.Split('\n').First(l => l.StartsWith("Zone: ", StringComparison.Ordinal))["Zone: ".Length..].Trim();
         var schedule = new JsonArray();
         foreach (var line in prompt[from..to].Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -170,7 +169,7 @@ public sealed class ScriptedModelServer : IAsyncDisposable
                 ["jobId"] = job.GetProperty("id").GetString(),
                 ["market"] = first.GetProperty("market").GetString(),
                 ["instanceType"] = first.GetProperty("type").GetString(),
-                ["zone"] = zone,
+                ["zone"] = first.GetProperty("zone").GetString(),
                 ["startTime"] = job.GetProperty("earliest").GetString(),
             });
         }

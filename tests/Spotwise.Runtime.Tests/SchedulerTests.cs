@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Spotwise.Core;
 using Spotwise.Planning;
+using Spotwise.Runtime.Traces;
 
 namespace Spotwise.Runtime.Tests;
 
@@ -63,6 +64,28 @@ public sealed class SchedulerTests : StoreTestBase
 
         Assert.Equal(Now.AddHours(2), (await Get("next"))!.Placement!.PlannedStart);
     }
+
+    [Fact]
+    public async Task With_a_two_zone_feed_a_job_is_planned_in_the_cheaper_zone_and_a_refusal_there_moves_it_to_the_other()
+    {
+        // p3.2xlarge on spot in two traced zones, us-east-1b the cheaper; the job starts in an hour, so it is re-planned.
+        var feed = new TracePriceFeed(Catalog, [ZoneTrace("us-east-1a", 1.20), ZoneTrace("us-east-1b", 0.95)]);
+        var backoff = new SpotBackoff();
+        var scheduler = new Scheduler(Store, feed, new CpSatPlanner(), new SchedulerOptions(), Time, NullLogger<Scheduler>.Instance, backoff: backoff);
+        await SubmitAsync(P3Job("b", 2, 20) with { EarliestStart = Now.AddHours(1) });
+
+        await scheduler.RunCycleAsync(CancellationToken.None);
+        var first = (await Get("b"))!.Placement!;
+        backoff.Refused("us-east-1b", "p3.2xlarge", Now);
+        await scheduler.RunCycleAsync(CancellationToken.None);
+        var second = (await Get("b"))!.Placement!;
+
+        Assert.Equal((Market.Spot, "us-east-1b", 0.95, "aws"), (first.Market, first.Zone, first.PricePerHourUsd, first.Provider));
+        Assert.Equal((Market.Spot, "us-east-1a", 1.20), (second.Market, second.Zone, second.PricePerHourUsd));
+    }
+
+    private static SpotTrace ZoneTrace(string zone, double price) =>
+        new(zone, "p3.2xlarge", Now, TimeSpan.FromHours(1), [1], [price]);
 
     [Fact]
     public async Task A_job_that_cannot_be_planned_stays_queued_with_the_reason()

@@ -1,3 +1,4 @@
+using Spotwise.Core;
 using Spotwise.Runtime.Traces;
 using static Spotwise.Runtime.Tests.SimTestData;
 
@@ -46,6 +47,38 @@ public class TracePriceFeedTests
 
         Assert.Equal(2.0, (await feed.PricesAtAsync(T0, Ct)).Find(V100)!.SpotPricePerHourUsd);
         Assert.Equal(1.0, (await feed.PricesAtAsync(T0.AddMinutes(10), Ct)).Find(V100)!.SpotPricePerHourUsd);
+    }
+
+    [Fact]
+    public async Task Each_traced_zone_is_sold_at_its_own_price_with_what_it_holds_now()
+    {
+        var feed = new TracePriceFeed(TestCatalog,
+        [
+            Trace(10, [1, 1], [2.0, 2.0], zone: "us-test-1b"),
+            Trace(10, [0, 3], [1.0, 1.0], zone: "us-test-1a"),
+        ]);
+
+        Assert.Equal([new ZoneSpotPrice("us-test-1a", 1.0) { Available = 0 }, new ZoneSpotPrice("us-test-1b", 2.0) { Available = 1 }],
+            (await feed.PricesAtAsync(T0, Ct)).Find(V100)!.SpotZones.ToArray());
+        Assert.Equal([new ZoneSpotPrice("us-test-1a", 1.0) { Available = 3 }, new ZoneSpotPrice("us-test-1b", 2.0) { Available = 1 }],
+            (await feed.PricesAtAsync(T0.AddMinutes(10), Ct)).Find(V100)!.SpotZones.ToArray());
+        Assert.Empty((await feed.PricesAtAsync(T0, Ct)).Find(Cpu)!.SpotZones);
+    }
+
+    [Fact]
+    public async Task A_zone_with_nothing_now_is_not_planned_on_and_one_with_one_instance_takes_one_job()
+    {
+        var feed = new TracePriceFeed(TestCatalog,
+        [
+            Trace(10, [1], [2.0], zone: "us-test-1b"),
+            Trace(10, [0], [1.0], zone: "us-test-1a"),
+        ]);
+
+        var limits = CapacityLimits.Default.WithSpotAvailable(await feed.PricesAtAsync(T0, Ct));
+
+        Assert.Equal(0, limits.SpotPoolSize(new SpotPoolKey("us-test-1a", V100)));
+        Assert.Equal(1, limits.SpotPoolSize(new SpotPoolKey("us-test-1b", V100)));
+        Assert.Equal(CapacityLimits.Default.DefaultSpotPoolSize, limits.SpotPoolSize(new SpotPoolKey("us-test-1b", Cpu)));
     }
 
     [Fact]

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Spotwise.Compute.Local;
 using Spotwise.Compute.Simulated;
+using Spotwise.Core;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Backends;
 
 namespace Spotwise.Server.Tests;
 
@@ -27,28 +29,48 @@ public class StartupTests
     }
 
     [Fact]
-    public async Task The_simulated_cloud_is_the_default_backend()
+    public async Task The_simulated_cloud_is_the_default_backend_and_plans_allow_for_its_boot()
     {
         await using var factory = new SpotwiseServerFactory();
 
-        Assert.IsType<SimulatedCloud>(factory.Services.GetRequiredService<ICompute>());
+        Assert.IsType<SimulatedCloud>(BackendOfTheCatalog(factory));
+        Assert.Equal(new SimulatedCloudOptions { Catalog = Catalog(factory) }.LaunchDelay,
+            factory.Services.GetRequiredService<SchedulerOptions>().LaunchAllowance);
     }
 
     [Fact]
-    public async Task Backend_local_runs_jobs_as_local_processes()
+    public async Task Backend_local_runs_jobs_as_local_processes_with_no_launch_allowance()
     {
         await using var factory = new SpotwiseServerFactory(new Dictionary<string, string> { ["Spotwise:Backend"] = "local" });
 
-        Assert.IsType<LocalProcessCompute>(factory.Services.GetRequiredService<ICompute>());
+        Assert.IsType<LocalProcessCompute>(BackendOfTheCatalog(factory));
+        Assert.Equal(TimeSpan.Zero, factory.Services.GetRequiredService<SchedulerOptions>().LaunchAllowance);
     }
 
     [Fact]
-    public async Task An_unknown_backend_stops_the_start_naming_the_setting()
+    public async Task An_unknown_backend_stops_the_start_naming_the_setting_and_the_registered_backends()
     {
         await using var factory = new SpotwiseServerFactory(new Dictionary<string, string> { ["Spotwise:Backend"] = "kubernetes" });
 
         var e = Assert.ThrowsAny<Exception>(() => factory.Services.GetRequiredService<ICompute>());
-        Assert.Contains("Spotwise:Backend is 'kubernetes'", e.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Spotwise:Backend is 'kubernetes'; choose one of the registered backends: simulated, local", e.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_store_path_that_cannot_be_a_file_stops_the_start_before_any_request()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            // A directory where a file stands: the store cannot be created under it.
+            await using var factory = new SpotwiseServerFactory(new Dictionary<string, string> { ["Spotwise:Db"] = Path.Combine(file, "spotwise.db") });
+
+            Assert.ThrowsAny<IOException>(() => factory.Services);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]
@@ -57,7 +79,8 @@ public class StartupTests
         var trace = Path.Combine(RepoPaths.Root, "data", "traces", "aws-v100", "us-west-2a_v100_1.json");
         await using var factory = new SpotwiseServerFactory(new Dictionary<string, string> { ["Spotwise:SpotTrace"] = trace });
 
-        Assert.IsType<SimulatedCloud>(factory.Services.GetRequiredService<ICompute>());
+        Assert.IsType<SimulatedCloud>(BackendOfTheCatalog(factory));
+        Assert.Single(factory.Services.GetRequiredService<SimulatedCloudOptions>().SpotTraces);
     }
 
     [Fact]
@@ -68,4 +91,10 @@ public class StartupTests
         var e = Assert.ThrowsAny<Exception>(() => factory.Services.GetRequiredService<ICompute>());
         Assert.Contains("Spotwise:SpotTrace is '/no/such/trace.json'; no such file", e.ToString(), StringComparison.Ordinal);
     }
+
+    private static Catalog Catalog(SpotwiseServerFactory factory) => factory.Services.GetRequiredService<Catalog>();
+
+    /// <summary>The service's backend is a router; the catalog's offers name its provider, so this backend launches them.</summary>
+    private static ICompute BackendOfTheCatalog(SpotwiseServerFactory factory) =>
+        Assert.IsType<ComputeRouter>(factory.Services.GetRequiredService<ICompute>()).BackendFor(Catalog(factory).Provider);
 }

@@ -102,7 +102,10 @@ public abstract class JobStoreContract : IAsyncLifetime
         await Store.SubmitAsync([Submit(Rich("j1"))], T0, Ct);
         var before = (await Store.GetAsync(Key("j1"), Ct))!;
         var placement = new Placement(Market.Spot, "g5.xlarge", "us-east-1b", T0.AddHours(1).AddTicks(3), 0.3071, 1.234567891,
-            new DateTimeOffset(2026, 11, 25, 1, 2, 3, TimeSpan.FromHours(9)).AddTicks(11));
+            new DateTimeOffset(2026, 11, 25, 1, 2, 3, TimeSpan.FromHours(9)).AddTicks(11))
+        {
+            Provider = "aws",
+        };
         var planned = before with { State = JobState.Planned, Placement = placement };
 
         var saved = await Store.TryUpdateAsync(planned, "planned by greedy", T0.AddMinutes(1), Ct);

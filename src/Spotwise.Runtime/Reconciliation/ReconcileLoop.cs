@@ -107,7 +107,7 @@ public sealed partial class ReconcileLoop(
                 return false;
             case SwitchToOnDemand s when job is not null:
                 var price = catalog.Find(s.Request.InstanceType)?.OnDemandPricePerHourUsd ?? 0;
-                var placement = new Placement(Market.OnDemand, s.Request.InstanceType, s.Request.Zone, now, price, price * s.Request.WorkHours, null);
+                var placement = new Placement(Market.OnDemand, s.Request.InstanceType, s.Request.Zone, now, price, price * s.Request.WorkHours, null) { Provider = s.Request.Provider };
                 var fallback = JobTransitions.Launch(job, s.Request,
                     $"safety net: moving to on-demand {s.Request.InstanceType} to meet the deadline", placement, s.SavedHours);
                 if (await LaunchAsync(job, fallback, s.Request, now, ct, stopFirst: s.SpotInstanceId))
@@ -119,7 +119,7 @@ public sealed partial class ReconcileLoop(
                 await UpdateAsync(JobTransitions.Observe(job, o.NewState, o.Instance, o.Cause, now), now, ct);
                 if (o.NewState == JobState.Interrupted && o.Instance.Market == Market.Spot)
                 {
-                    backoff?.Refused(o.Instance.InstanceType, now);
+                    backoff?.Refused(o.Instance.Zone, o.Instance.InstanceType, now);
                 }
                 if (o.NewState == JobState.Interrupted && o.Instance.RunningSince is null)
                 {

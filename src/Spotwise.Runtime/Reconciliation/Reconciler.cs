@@ -217,7 +217,11 @@ public static class Reconciler
         }
     }
 
+    /// <summary>A launch on the placement's provider (a fallback to on-demand stays with the provider it falls back from).</summary>
     private static LaunchRequest Request(JobRecord job, int attempt, Market market, string instanceType, string zone) => new(
         ClientTokens.For(job.Key, attempt), job.Team, job.Id, attempt, market, instanceType, zone, job.RemainingHours, job.Job.Checkpointable,
-        job.Job.CheckpointIntervalHours ?? Job.DefaultCheckpointIntervalHours, job.Job.Command);
+        job.Job.CheckpointIntervalHours ?? Job.DefaultCheckpointIntervalHours, job.Job.Command)
+    {
+        Provider = job.Placement?.Provider,
+    };
 }

@@ -3,11 +3,12 @@ using Spotwise.Core;
 namespace Spotwise.Runtime.Traces;
 
 /// <summary>
-/// Spot prices that move with a trace: the catalog, with the spot price of every traced instance type replaced by the
-/// trace's price at the moment. A <see cref="Catalog"/> is regional and keeps one spot price per type, so when several
-/// zones trace the same type the price is the cheapest among the zones that have spot capacity then (what a buyer could
-/// get), or the cheapest of all zones when none has. Traces without prices change nothing. One catalog is built per
-/// trace tick and reused until the next one.
+/// Spot prices and capacity that move with traces, per zone: the catalog, with every traced instance type sold on spot in
+/// each traced zone at its trace's price at the moment and with the instances the trace says the zone holds then
+/// (<see cref="CatalogEntry.SpotZones"/>; the planners size the zone's pool by it). The entry's regional
+/// <see cref="CatalogEntry.SpotPricePerHourUsd"/> is the cheapest among the zones that have capacity then (what a buyer
+/// could get), or the cheapest of all zones when none has. The planners choose among the zones, so a plan's zone is a
+/// real one. Traces without prices change nothing. One catalog is built per trace tick and reused until the next one.
 /// </summary>
 public sealed class TracePriceFeed : IPriceFeed
 {
@@ -49,21 +50,30 @@ public sealed class TracePriceFeed : IPriceFeed
         }
     }
 
-    /// <summary>The spot price the feed gives <paramref name="instanceType"/> at <paramref name="at"/>, or null if no trace prices it.</summary>
-    public double? SpotPriceAt(string instanceType, DateTimeOffset at)
+    /// <summary>The regional spot price the feed gives <paramref name="instanceType"/> at <paramref name="at"/>, or null if no trace prices it.</summary>
+    public double? SpotPriceAt(string instanceType, DateTimeOffset at) => RegionalPrice(SpotZonesAt(instanceType, at));
+
+    /// <summary>
+    /// Every traced zone of <paramref name="instanceType"/> at <paramref name="at"/>, in zone order, with its price and the
+    /// instances it holds then. Empty when no trace prices the type.
+    /// </summary>
+    public IReadOnlyList<ZoneSpotPrice> SpotZonesAt(string instanceType, DateTimeOffset at) =>
+        [.. _traces.Where(t => t.InstanceType == instanceType)
+            .Select(t => new ZoneSpotPrice(t.Zone, t.SpotPriceAt(at)!.Value) { Available = t.AvailableAt(at) })
+            .OrderBy(z => z.Zone, StringComparer.Ordinal)];
+
+    // The cheapest where spot can be had, or the cheapest of all when none can; null without zones.
+    private static double? RegionalPrice(IReadOnlyList<ZoneSpotPrice> zones)
     {
-        var zones = _traces.Where(t => t.InstanceType == instanceType).ToList();
-        if (zones.Count == 0)
-        {
-            return null;
-        }
-        var withCapacity = zones.Where(t => t.AvailableAt(at) > 0).ToList();
-        return (withCapacity.Count > 0 ? withCapacity : zones).Min(t => t.SpotPriceAt(at)!.Value);
+        var selling = zones.Where(z => z.Available > 0).ToList();
+        return (selling.Count > 0 ? selling : zones).Select(z => (double?)z.PricePerHourUsd).Min();
     }
 
     private Catalog Build(DateTimeOffset at)
     {
-        var entries = _catalog.Entries.Select(e => SpotPriceAt(e.Type.Name, at) is { } price ? e with { SpotPricePerHourUsd = price } : e);
+        var entries = _catalog.Entries.Select(e => SpotZonesAt(e.Type.Name, at) is { Count: > 0 } zones
+            ? e with { SpotPricePerHourUsd = RegionalPrice(zones)!.Value, SpotZones = [.. zones] }
+            : e);
         return new Catalog(_catalog.Provider, _catalog.Region, entries);
     }
 

@@ -45,20 +45,35 @@ public sealed class QueueSimulationTests
     [Fact]
     public async Task A_small_queue_finishes_every_job_on_spot_by_its_deadline()
     {
-        var jobs = V100Jobs(6, hours: 3, deadlineHours: 8);
+        // Too little slack to wait 3 h for the cheaper zone to free up.
+        var jobs = V100Jobs(6, hours: 3, deadlineHours: 5);
 
         var result = await QueueSimulation.RunAsync(Scenario(jobs, TwoZones(Repeat((4, 24 * 12)))), null, Ct);
 
         Assert.All(result.Outcomes, o => Assert.Equal(JobState.Succeeded, o.State));
         Assert.Equal(0, result.DeadlineMisses);
         Assert.All(result.Outcomes, o => Assert.Equal([Market.Spot], o.Markets));
-        // The cheaper zone fills first (4 instances), then the other.
+        // The planner fills the cheaper zone first (its trace holds 4 instances), then the other.
         Assert.Equal(4, result.Outcomes.Count(o => o.Zone == "us-test-1b"));
         Assert.Equal(2, result.Outcomes.Count(o => o.Zone == "us-test-1a"));
         Assert.InRange(result.TotalCostUsd, (4 * 3 * 0.9) + (2 * 3 * 1.0) - 1e-6, (4 * 3 * 0.9) + (2 * 3 * 1.0) + 1e-6);
         Assert.True(result.TotalCostUsd < result.OnDemandBaselineCostUsd);
         Assert.True(result.VirtualDuration >= TimeSpan.FromHours(3.8), $"virtual {result.VirtualDuration}");
         Assert.True(result.Cycles > 0);
+    }
+
+    [Fact]
+    public async Task With_slack_to_wait_the_planner_keeps_every_job_in_the_cheaper_zone()
+    {
+        // The same queue due 8 h after arrival: the last two wait for the cheaper zone's instances instead of the dearer zone.
+        var jobs = V100Jobs(6, hours: 3, deadlineHours: 8);
+
+        var result = await QueueSimulation.RunAsync(Scenario(jobs, TwoZones(Repeat((4, 24 * 12)))), null, Ct);
+
+        Assert.Equal(0, result.DeadlineMisses);
+        Assert.All(result.Outcomes, o => Assert.Equal("us-test-1b", o.Zone));
+        Assert.All(result.Outcomes, o => Assert.Equal([Market.Spot], o.Markets));
+        Assert.Equal(0, result.SpotRefusals);
     }
 
     [Fact]
