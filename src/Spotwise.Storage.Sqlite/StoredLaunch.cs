@@ -32,7 +32,8 @@ internal sealed record StoredLaunch(
 
     public static string? Write(LaunchRequest? r) => r is null ? null : JsonSerializer.Serialize(
         new StoredLaunch(r.ClientToken, r.Team, r.JobId, r.Attempt, r.Market.ToWire(), r.InstanceType, r.Zone, r.WorkHours, r.Checkpointable,
-            r.CheckpointIntervalHours, r.Command) { Provider = r.Provider }, Options);
+            r.CheckpointIntervalHours, r.Command)
+        { Provider = r.Provider }, Options);
 
     public static LaunchRequest Read(string json)
     {
@@ -42,6 +43,7 @@ internal sealed record StoredLaunch(
             throw new InvalidDataException($"launch intent '{s.ClientToken}': stored market '{s.Market}' is unknown");
         }
         return new LaunchRequest(s.ClientToken, s.Team, s.JobId, s.Attempt, market, s.InstanceType, s.Zone, s.WorkHours, s.Checkpointable,
-            s.CheckpointIntervalHours, s.Command) { Provider = s.Provider };
+            s.CheckpointIntervalHours, s.Command)
+        { Provider = s.Provider };
     }
 }
