@@ -24,9 +24,14 @@ public static class PlanCommand
         var workers = new Option<int>("--workers") { Description = "Solver threads (0: one per core)", DefaultValueFactory = _ => 0 };
         var format = new Option<string>("--format") { Description = "Output: table or json", DefaultValueFactory = _ => "table" };
         var grid = new Option<int>("--grid-minutes") { Description = "Start times fall on this grid", DefaultValueFactory = _ => PlanningSettings.Default.GridMinutes };
+        var launchAllowance = new Option<double>("--launch-allowance")
+        {
+            Description = "Seconds from a job's launch until its work runs (boot, image pull), planned into every job; 0 when work starts at once (serve --backend local)",
+            DefaultValueFactory = _ => PlanningSettings.CloudLaunchAllowance.TotalSeconds,
+        };
         var command = new Command("plan", "Plan a queue of jobs: market, instance type, zone and start for each, with cost and proof of quality")
         {
-            jobs, catalog, limits, noLimits, now, planner, timeLimit, workers, format, grid, model, provider, llmTimeout,
+            jobs, catalog, limits, noLimits, now, planner, timeLimit, workers, format, grid, launchAllowance, model, provider, llmTimeout,
         };
         command.SetAction((parse, ct) =>
         {
@@ -37,6 +42,7 @@ public static class PlanCommand
                 Model = parse.GetValue(model),
                 LlmProvider = parse.GetValue(provider),
                 LlmTimeoutSeconds = parse.GetValue(llmTimeout),
+                LaunchAllowanceSeconds = parse.GetValue(launchAllowance),
             };
             return Task.FromResult(Run(request, stdout, stderr, time, env, ct));
         });
@@ -123,6 +129,10 @@ public static class PlanCommand
         {
             errors.Add(new InputError("--grid-minutes", "", Inputs.Invariant($"{r.GridMinutes} must be between 1 and 1440")));
         }
+        if (!(r.LaunchAllowanceSeconds >= 0) || r.LaunchAllowanceSeconds > MaxLaunchAllowanceSeconds)
+        {
+            errors.Add(new InputError("--launch-allowance", "", Inputs.Invariant($"{r.LaunchAllowanceSeconds} must be between 0 and {MaxLaunchAllowanceSeconds} seconds")));
+        }
         var now = Collect(Inputs.ParseNow(r.Now, time), errors);
         var catalog = Collect(Inputs.LoadCatalog(r.CatalogPath), errors);
         if (catalog is null || errors.Count > 0)
@@ -135,8 +145,12 @@ public static class PlanCommand
         {
             return null;
         }
-        return new PlanningProblem(now, jobs, catalog, limits, PlanningSettings.Default with { GridMinutes = r.GridMinutes });
+        return new PlanningProblem(now, jobs, catalog, limits,
+            PlanningSettings.Default with { GridMinutes = r.GridMinutes, LaunchAllowance = TimeSpan.FromSeconds(r.LaunchAllowanceSeconds) });
     }
+
+    /// <summary>An hour: a boot or image pull beyond that is a broken backend, not an allowance.</summary>
+    private const double MaxLaunchAllowanceSeconds = 3600;
 
     private static T? Collect<T>(ParseResult<T> result, List<InputError> errors)
     {
@@ -165,4 +179,7 @@ public sealed record PlanRequest(
     public string? LlmProvider { get; init; }
 
     public double LlmTimeoutSeconds { get; init; } = 120;
+
+    /// <summary>Seconds from launch until the work runs, planned into every job (<see cref="PlanningSettings.LaunchAllowance"/>).</summary>
+    public double LaunchAllowanceSeconds { get; init; } = PlanningSettings.CloudLaunchAllowance.TotalSeconds;
 }

@@ -11,18 +11,15 @@ public sealed record SchedulerOptions
 {
     public CapacityLimits Limits { get; init; } = CapacityLimits.Default;
 
-    public PlanningSettings Settings { get; init; } = PlanningSettings.Default;
+    /// <summary>
+    /// The planning model's knobs, the launch allowance among them: by default a cloud's boot
+    /// (<see cref="PlanningSettings.CloudLaunchAllowance"/>), the simulated cloud's launch delay; zero for the local
+    /// backend, whose processes start at once. Without it, jobs planned to end exactly at their deadline missed it by the
+    /// boot time (docs/simulation.md).
+    /// </summary>
+    public PlanningSettings Settings { get; init; } = PlanningSettings.Default with { LaunchAllowance = PlanningSettings.CloudLaunchAllowance };
 
     public SolveOptions Solve { get; init; } = SolveOptions.Default with { TimeLimit = TimeSpan.FromSeconds(5) };
-
-    /// <summary>
-    /// Time an instance takes from launch to running the job's work (boot, image pull), added to every job's duration
-    /// when planning: the work starts that much after the planned start. Without it, jobs planned to end exactly at
-    /// their deadline missed it by the boot time (docs/simulation.md); with it, a job whose slack is shorter than the
-    /// boot is refused up front, with the reason, instead of launched to miss. The default is the simulated cloud's
-    /// launch delay, a typical EC2 boot.
-    /// </summary>
-    public TimeSpan LaunchAllowance { get; init; } = TimeSpan.FromSeconds(90);
 }
 
 /// <summary>
@@ -150,7 +147,7 @@ public sealed partial class Scheduler(
     {
         var openKeys = open.Select(j => j.Key).ToHashSet();
         var holdingEnds = holding.ToDictionary(j => j.Key, j => ExpectedEnd(j, now));
-        var jobs = open.Select(r => ForPlanning(r, openKeys, holdingEnds, options.LaunchAllowance)).ToImmutableArray();
+        var jobs = open.Select(r => ForPlanning(r, openKeys, holdingEnds)).ToImmutableArray();
         var reservations = holding.Where(j => j.Placement is not null && catalog.Find(j.Placement.InstanceType) is not null)
             .Select(j => new CapacityReservation(PlanningId(j), catalog.OfferFor(catalog.Find(j.Placement!.InstanceType)!, j.Placement.Market), now, holdingEnds[j.Key]))
             .ToImmutableArray();
@@ -162,11 +159,11 @@ public sealed partial class Scheduler(
     public static string PlanningId(JobRecord record) => record.Key.ToString();
 
     /// <summary>
-    /// The job as the planner sees it now: under its <see cref="PlanningId"/>, only the work left plus the launch
-    /// allowance, and only the prerequisites not yet done (a job depends on jobs of its own team). A prerequisite that
+    /// The job as the planner sees it now: under its <see cref="PlanningId"/>, only the work left (the planner adds the
+    /// launch allowance: <see cref="PlanningSettings.AsPlanned"/>), and only the prerequisites not yet done (a job depends on jobs of its own team). A prerequisite that
     /// is running pushes the earliest start to its expected end.
     /// </summary>
-    private static Job ForPlanning(JobRecord r, HashSet<JobKey> openKeys, Dictionary<JobKey, DateTimeOffset> holdingEnds, TimeSpan launchAllowance)
+    private static Job ForPlanning(JobRecord r, HashSet<JobKey> openKeys, Dictionary<JobKey, DateTimeOffset> holdingEnds)
     {
         var prerequisites = r.PrerequisiteKeys.ToList();
         var earliest = r.Job.EarliestStart;
@@ -177,7 +174,7 @@ public sealed partial class Scheduler(
         return r.Job with
         {
             Id = PlanningId(r),
-            DurationHours = Math.Max(r.RemainingHours, 1.0 / 60) + launchAllowance.TotalHours,
+            DurationHours = Math.Max(r.RemainingHours, 1.0 / 60),
             EarliestStart = earliest,
             DependsOn = [.. prerequisites.Where(openKeys.Contains).Select(k => k.ToString())],
         };

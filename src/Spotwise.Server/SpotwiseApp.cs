@@ -45,7 +45,7 @@ public static class SpotwiseApp
         builder.Services.AddSingleton(Planner);
         // Local processes start at once; the simulated cloud boots for its launch delay (the default allowance).
         builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Backend == "local"
-            ? new SchedulerOptions { LaunchAllowance = TimeSpan.Zero }
+            ? new SchedulerOptions { Settings = PlanningSettings.Default with { LaunchAllowance = TimeSpan.Zero } }
             : new SchedulerOptions());
         builder.Services.AddSingleton<RuntimeCounters>();
         builder.Services.AddSingleton(new SpotBackoff());

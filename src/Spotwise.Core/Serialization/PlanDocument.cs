@@ -35,10 +35,14 @@ public sealed record PlanDocument(
         [.. plan.Unplanned.Select(u => new UnplannedView(u.JobId, u.Reason))])
     {
         Llm = plan.Llm is { } llm ? LlmView.From(llm) : null,
+        LaunchAllowanceSeconds = plan.LaunchAllowance.TotalSeconds,
     };
 
     /// <summary>The <c>llm</c> section: present only on plans a generative model took part in.</summary>
     public LlmView? Llm { get; init; }
+
+    /// <summary>Seconds from each job's start (its launch) until its work runs; the end counts them (<see cref="Plan.LaunchAllowance"/>).</summary>
+    public double LaunchAllowanceSeconds { get; init; }
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
