@@ -79,7 +79,7 @@ public sealed partial class Scheduler(
             return null;
         }
         var problem = Problem(now, catalog, open, [.. launched, .. due]);
-        var (plan, quarantined) = ContainedPlanning.Solve(planner, problem, options.Solve, cancellationToken);
+        var (plan, quarantined) = await ContainedPlanning.SolveAsync(planner, problem, options.Solve, cancellationToken);
         if (quarantined.Count > 0)
         {
             LogQuarantined(quarantined.Count, string.Join("; ", quarantined.Take(5).Select(q => $"{q.Key}: {q.Value}")));

@@ -43,10 +43,7 @@ public static class SpotwiseApp
         builder.Services.AddSingleton(_ => ShippedCatalog.Load());
         builder.Services.AddSingleton<IPriceFeed>(sp => new CatalogPriceFeed(sp.GetRequiredService<Catalog>()));
         builder.Services.AddSingleton(Planner);
-        // Local processes start at once; the simulated cloud boots for its launch delay (the default allowance).
-        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value.Backend == "local"
-            ? new SchedulerOptions { Settings = PlanningSettings.Default with { LaunchAllowance = TimeSpan.Zero } }
-            : new SchedulerOptions());
+        builder.Services.AddSingleton(sp => Scheduling(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value));
         builder.Services.AddSingleton<RuntimeCounters>();
         builder.Services.AddSingleton(new SpotBackoff());
         builder.Services.AddSingleton<Scheduler>();
@@ -107,6 +104,20 @@ public static class SpotwiseApp
         app.MapDashboard();
         app.MapRazorComponents<App>();
         return app;
+    }
+
+    /// <summary>
+    /// How the scheduler plans. Local processes start at once; the simulated cloud boots for its launch delay (the default
+    /// allowance). A model-backed planner's cycle may last the model's timeout: the cycle's limit bounds the model's time.
+    /// </summary>
+    private static SchedulerOptions Scheduling(SpotwiseOptions options)
+    {
+        var defaults = new SchedulerOptions();
+        return defaults with
+        {
+            Settings = options.Backend == "local" ? defaults.Settings with { LaunchAllowance = TimeSpan.Zero } : defaults.Settings,
+            Solve = PlannerFactory.NeedsModel(options.Planner) ? defaults.Solve with { TimeLimit = options.LlmTimeout } : defaults.Solve,
+        };
     }
 
     /// <summary>

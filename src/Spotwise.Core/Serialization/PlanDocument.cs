@@ -86,7 +86,13 @@ public sealed record PlanDocument(
             r.Model, Math.Round(r.LatencySeconds, 3), r.TokensIn, r.TokensOut, r.Chunks, r.RawProposalValid,
             [.. r.Violations.Select(v => new ViolationView(JsonNamingPolicy.KebabCaseLower.ConvertName(v.Kind.ToString()), v.JobId, v.Message))],
             [.. r.Repaired.Select(x => new RepairView(x.JobId, x.Reason))], r.Kept, r.Fallback,
-            r.CostVsOptimizerPct is { } pct ? Math.Round(pct, 2) : null, r.Chosen);
+            r.CostVsOptimizerPct is { } pct ? Math.Round(pct, 2) : null, r.Chosen)
+        {
+            TimedOut = r.TimedOut ? true : null,
+        };
+
+        /// <summary>True when the cycle's limit came before the model's answer (absent otherwise): the optimizer's plan was used.</summary>
+        public bool? TimedOut { get; init; }
     }
 
     public sealed record ViolationView(string Kind, string? JobId, string Message);
