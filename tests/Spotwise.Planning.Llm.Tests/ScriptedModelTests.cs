@@ -108,6 +108,22 @@ public sealed class ScriptedModelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task With_a_launch_allowance_a_start_whose_work_ends_at_the_deadline_only_without_the_boot_is_re_planned()
+    {
+        var boot = TimeSpan.FromSeconds(90);
+        var problem = Problem() with { Settings = PlanningSettings.Default with { LaunchAllowance = boot } };
+        // c's hour of work, started two hours in, ends exactly at its deadline: a boot first makes it late.
+        var entries = ValidEntries(problem).Select(e => e.Job == "c" ? (e.Job, "on-demand", "c5.large", 2.0) : e).ToArray();
+        _server.Enqueue(new ScriptedReply(Text: Answer(entries)));
+        var plan = await PlanWith(LlmProvider.Gemini, problem);
+        Assert.Contains(plan.Llm!.Violations, v => v.Kind == ViolationKind.MissesDeadline && v.JobId == "c");
+        Assert.Equal(3, plan.Llm.Kept);
+        var c = plan.Schedule.Single(a => a.JobId == "c");
+        Assert.True(c.End <= Now.AddHours(3) && (c.End - c.Start - TimeSpan.FromHours(1) - boot).Duration() < TimeSpan.FromSeconds(1));
+        Assert.Equal(boot, plan.LaunchAllowance);
+    }
+
+    [Fact]
     public async Task Over_capacity_is_a_violation_and_only_the_jobs_that_overflow_are_re_planned()
     {
         var problem = Problem();
