@@ -146,7 +146,7 @@ public sealed partial class Scheduler(
     private PlanningProblem Problem(DateTimeOffset now, Catalog catalog, List<JobRecord> open, List<JobRecord> holding)
     {
         var openKeys = open.Select(j => j.Key).ToHashSet();
-        var holdingEnds = holding.ToDictionary(j => j.Key, j => ExpectedEnd(j, now));
+        var holdingEnds = holding.ToDictionary(j => j.Key, j => ExpectedEnd(j, now, options.Settings.LaunchAllowance));
         var jobs = open.Select(r => ForPlanning(r, openKeys, holdingEnds)).ToImmutableArray();
         var reservations = holding.Where(j => j.Placement is not null && catalog.Find(j.Placement.InstanceType) is not null)
             .Select(j => new CapacityReservation(PlanningId(j), catalog.OfferFor(catalog.Find(j.Placement!.InstanceType)!, j.Placement.Market), now, holdingEnds[j.Key]))
@@ -180,9 +180,10 @@ public sealed partial class Scheduler(
         };
     }
 
-    private static DateTimeOffset ExpectedEnd(JobRecord j, DateTimeOffset now)
+    /// <summary>When a launched or due job is expected to free its capacity: one not yet running boots first (the allowance), as planned.</summary>
+    private static DateTimeOffset ExpectedEnd(JobRecord j, DateTimeOffset now, TimeSpan launchAllowance)
     {
-        var start = j.StartedAt ?? j.Placement?.PlannedStart ?? now;
+        var start = j.StartedAt ?? (j.Placement?.PlannedStart ?? now) + launchAllowance;
         var hours = j.RemainingHours - (j.StartedAt is { } s && s < now ? (now - s).TotalHours : 0);
         // Stored jobs predate today's bounds: a job of 1e15 hours must not overflow the calendar and stop every cycle.
         var end = (start > now ? start : now).AddHours(Math.Min(hours, MaxHoldingHours));
