@@ -81,7 +81,11 @@ public static class LlmEvalCommand
         stdout.WriteLine("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: |");
         foreach (var (name, problem) in Queues(options, catalog, tracePath, seedPath))
         {
-            var plans = Order.ToDictionary(p => p, p => Measure(problem, PlannerFactory.Create(p, settings, http, TimeProvider.System, NullLoggerFactory.Instance)!, solve));
+            var plans = new Dictionary<string, (Plan Plan, double Wall, int Violations)>(StringComparer.Ordinal);
+            foreach (var p in Order)
+            {
+                plans[p] = await MeasureAsync(problem, PlannerFactory.Create(p, settings, http, TimeProvider.System, NullLoggerFactory.Instance)!, solve);
+            }
             var cpsat = plans[CpSatPlanner.PlannerName].Plan;
             foreach (var p in Order)
             {
@@ -112,10 +116,10 @@ public static class LlmEvalCommand
         }
     }
 
-    private static (Plan Plan, double Wall, int Violations) Measure(PlanningProblem problem, IPlanner planner, SolveOptions solve)
+    private static async Task<(Plan Plan, double Wall, int Violations)> MeasureAsync(PlanningProblem problem, IPlanner planner, SolveOptions solve)
     {
         var clock = Stopwatch.StartNew();
-        var plan = planner.Solve(problem, solve, CancellationToken.None);
+        var plan = await planner.SolveAsync(problem, solve, CancellationToken.None);
         return (plan, clock.Elapsed.TotalSeconds, PlanValidator.Validate(plan, problem).Count);
     }
 

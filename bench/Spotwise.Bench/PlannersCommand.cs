@@ -35,7 +35,7 @@ public static class PlannersCommand
     private sealed record Options(
         int[] Sizes, double[] TimeLimits, string[] Planners, string LimitsName, CapacityLimits Limits, double Compression, int Seed, int Workers, DateTimeOffset Now);
 
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
         var catalogPath = RepoRoot.PathTo(DefaultCatalog, out var why1);
         var tracePath = RepoRoot.PathTo(DefaultTrace, out var why2);
@@ -67,7 +67,7 @@ public static class PlannersCommand
             foreach (var name in options.Planners)
             {
                 var limit = options.TimeLimits[Math.Min(i, options.TimeLimits.Length - 1)];
-                var row = Measure(problem, Planning.Planners.Create(name)!, new SolveOptions { TimeLimit = TimeSpan.FromSeconds(limit), Workers = options.Workers });
+                var row = await MeasureAsync(problem, Planning.Planners.Create(name)!, new SolveOptions { TimeLimit = TimeSpan.FromSeconds(limit), Workers = options.Workers });
                 allValid &= row.Violations == 0;
                 stdout.WriteLine(row.Format(options.Sizes[i], name, limit));
             }
@@ -86,11 +86,11 @@ public static class PlannersCommand
         }
     }
 
-    private static Row Measure(PlanningProblem problem, IPlanner planner, SolveOptions solve)
+    private static async Task<Row> MeasureAsync(PlanningProblem problem, IPlanner planner, SolveOptions solve)
     {
         GC.Collect();
         var clock = Stopwatch.StartNew();
-        var plan = planner.Solve(problem, solve, CancellationToken.None);
+        var plan = await planner.SolveAsync(problem, solve, CancellationToken.None);
         var wall = clock.Elapsed.TotalSeconds;
         var violations = PlanValidator.Validate(plan, problem).Count;
         using var self = Process.GetCurrentProcess();

@@ -22,7 +22,7 @@ switch (args[0])
     case "simulate-sweep":
         return SimulateSweepCommand.Run(args[1..], Console.Out, Console.Error);
     case "planners":
-        return PlannersCommand.Run(args[1..], Console.Out, Console.Error);
+        return await PlannersCommand.RunAsync(args[1..], Console.Out, Console.Error);
     case "llm-eval":
         return await LlmEvalCommand.RunAsync(args[1..], Console.Out, Console.Error);
     default:

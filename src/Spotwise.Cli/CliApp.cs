@@ -2,10 +2,13 @@ using System.CommandLine;
 
 namespace Spotwise.Cli;
 
-/// <summary>The <c>spotwise</c> command. Output streams and the clock are parameters so tests run it in-process.</summary>
+/// <summary>
+/// The <c>spotwise</c> command. Output streams and the clock are parameters so tests run it in-process. Asynchronous to
+/// the entry point: commands await their work (a planner's model, the server), nothing blocks on a task.
+/// </summary>
 public static class CliApp
 {
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TimeProvider time, HttpMessageHandler? http = null,
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, TimeProvider time, HttpMessageHandler? http = null,
         Func<string, string?>? env = null)
     {
         var root = new RootCommand("Spotwise: run batch and ML jobs on the cheapest capacity that still meets every deadline.")
@@ -28,7 +31,7 @@ public static class CliApp
             stderr.WriteLine($"Run '{string.Join(' ', parse.CommandResult.Command.Name == root.Name ? "spotwise" : "spotwise " + parse.CommandResult.Command.Name)} --help' for usage.");
             return ExitCodes.BadInput;
         }
-        return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr });
     }
 }
 

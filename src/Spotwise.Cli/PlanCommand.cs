@@ -20,30 +20,49 @@ public static class PlanCommand
         var model = new Option<string?>("--model") { Description = $"The model llm and hybrid ask (default: {LlmSettings.DefaultGeminiModel} on Gemini, {LlmSettings.DefaultOpenAIModel} on OpenAI)" };
         var provider = new Option<string?>("--llm-provider") { Description = $"gemini (key from {LlmEnvironment.GeminiApiKey}) or openai ({LlmEnvironment.OpenAIEndpoint}, {LlmEnvironment.OpenAIApiKey}); default: whichever is set" };
         var llmTimeout = new Option<double>("--llm-timeout") { Description = "Seconds one model request may take before the optimizer's plan is used", DefaultValueFactory = _ => 120 };
-        var timeLimit = new Option<double>("--time-limit") { Description = "Solver time limit in seconds", DefaultValueFactory = _ => 10 };
+        var timeLimit = new Option<double?>("--time-limit")
+        {
+            Description = $"The planning limit in seconds: the solver's time, and for llm and hybrid the model's too, after which the optimizer's plan is used (default {DefaultTimeLimitSeconds}; llm and hybrid: the --llm-timeout)",
+        };
         var workers = new Option<int>("--workers") { Description = "Solver threads (0: one per core)", DefaultValueFactory = _ => 0 };
         var format = new Option<string>("--format") { Description = "Output: table or json", DefaultValueFactory = _ => "table" };
         var grid = new Option<int>("--grid-minutes") { Description = "Start times fall on this grid", DefaultValueFactory = _ => PlanningSettings.Default.GridMinutes };
+        var launchAllowance = new Option<double>("--launch-allowance")
+        {
+            Description = "Seconds from a job's launch until its work runs (boot, image pull), planned into every job; 0 when work starts at once (serve --backend local)",
+            DefaultValueFactory = _ => PlanningSettings.CloudLaunchAllowance.TotalSeconds,
+        };
         var command = new Command("plan", "Plan a queue of jobs: market, instance type, zone and start for each, with cost and proof of quality")
         {
-            jobs, catalog, limits, noLimits, now, planner, timeLimit, workers, format, grid, model, provider, llmTimeout,
+            jobs, catalog, limits, noLimits, now, planner, timeLimit, workers, format, grid, launchAllowance, model, provider, llmTimeout,
         };
         command.SetAction((parse, ct) =>
         {
             var request = new PlanRequest(parse.GetValue(jobs)!, parse.GetValue(catalog), parse.GetValue(limits), parse.GetValue(noLimits),
-                parse.GetValue(now), parse.GetValue(planner)!, parse.GetValue(timeLimit), parse.GetValue(workers), parse.GetValue(format)!,
+                parse.GetValue(now), parse.GetValue(planner)!, TimeLimitOf(parse.GetValue(timeLimit), parse.GetValue(planner)!, parse.GetValue(llmTimeout)),
+                parse.GetValue(workers), parse.GetValue(format)!,
                 parse.GetValue(grid))
             {
                 Model = parse.GetValue(model),
                 LlmProvider = parse.GetValue(provider),
                 LlmTimeoutSeconds = parse.GetValue(llmTimeout),
+                LaunchAllowanceSeconds = parse.GetValue(launchAllowance),
             };
-            return Task.FromResult(Run(request, stdout, stderr, time, env, ct));
+            return RunAsync(request, stdout, stderr, time, env, ct);
         });
         return command;
     }
 
-    public static int Run(PlanRequest request, TextWriter stdout, TextWriter stderr, TimeProvider time, Func<string, string?> env, CancellationToken ct)
+    private const double DefaultTimeLimitSeconds = 10;
+
+    /// <summary>
+    /// The limit given, else 10 s, or for a model-backed planner the model's own timeout: the limit bounds the model's
+    /// whole time, and a model rarely answers within 10 s.
+    /// </summary>
+    private static double TimeLimitOf(double? given, string planner, double llmTimeoutSeconds) =>
+        given ?? (PlannerFactory.NeedsModel(planner) ? llmTimeoutSeconds : DefaultTimeLimitSeconds);
+
+    public static async Task<int> RunAsync(PlanRequest request, TextWriter stdout, TextWriter stderr, TimeProvider time, Func<string, string?> env, CancellationToken ct)
     {
         var errors = new List<InputError>();
         using var http = LlmClients.CreateHttpClient();
@@ -58,7 +77,7 @@ public static class PlanCommand
             }
             return ExitCodes.BadInput;
         }
-        var plan = planner.Solve(problem, options, ct);
+        var plan = await planner.SolveAsync(problem, options, ct);
         var violations = PlanValidator.Validate(plan, problem);
         if (violations.Count > 0)
         {
@@ -123,6 +142,10 @@ public static class PlanCommand
         {
             errors.Add(new InputError("--grid-minutes", "", Inputs.Invariant($"{r.GridMinutes} must be between 1 and 1440")));
         }
+        if (!(r.LaunchAllowanceSeconds >= 0) || r.LaunchAllowanceSeconds > MaxLaunchAllowanceSeconds)
+        {
+            errors.Add(new InputError("--launch-allowance", "", Inputs.Invariant($"{r.LaunchAllowanceSeconds} must be between 0 and {MaxLaunchAllowanceSeconds} seconds")));
+        }
         var now = Collect(Inputs.ParseNow(r.Now, time), errors);
         var catalog = Collect(Inputs.LoadCatalog(r.CatalogPath), errors);
         if (catalog is null || errors.Count > 0)
@@ -135,8 +158,12 @@ public static class PlanCommand
         {
             return null;
         }
-        return new PlanningProblem(now, jobs, catalog, limits, PlanningSettings.Default with { GridMinutes = r.GridMinutes });
+        return new PlanningProblem(now, jobs, catalog, limits,
+            PlanningSettings.Default with { GridMinutes = r.GridMinutes, LaunchAllowance = TimeSpan.FromSeconds(r.LaunchAllowanceSeconds) });
     }
+
+    /// <summary>An hour: a boot or image pull beyond that is a broken backend, not an allowance.</summary>
+    private const double MaxLaunchAllowanceSeconds = 3600;
 
     private static T? Collect<T>(ParseResult<T> result, List<InputError> errors)
     {
@@ -165,4 +192,7 @@ public sealed record PlanRequest(
     public string? LlmProvider { get; init; }
 
     public double LlmTimeoutSeconds { get; init; } = 120;
+
+    /// <summary>Seconds from launch until the work runs, planned into every job (<see cref="PlanningSettings.LaunchAllowance"/>).</summary>
+    public double LaunchAllowanceSeconds { get; init; } = PlanningSettings.CloudLaunchAllowance.TotalSeconds;
 }

@@ -31,6 +31,10 @@ public static class PlanTable
         sb.Append(CultureInfo.InvariantCulture, $"Lower bound     {"$" + Money(t.LowerBoundUsd),12}   gap {t.GapPct:0.00}%\n");
         sb.Append(CultureInfo.InvariantCulture, $"Solver          {plan.Planner}: {plan.Status.ToString().ToLowerInvariant()} in {t.SolveSeconds:0.00} s\n");
         sb.Append(CultureInfo.InvariantCulture, $"Jobs            {t.JobsPlanned} planned, {t.JobsUnplanned} unplanned, {t.DeadlinesAtRisk} deadline(s) at risk\n");
+        if (plan.LaunchAllowance > TimeSpan.Zero)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"Launch allowance {plan.LaunchAllowance.TotalSeconds:0.#} s: each job's work starts that long after its start (boot); its end counts it\n");
+        }
         if (plan.Llm is { } llm)
         {
             AppendLlm(sb, llm);

@@ -6,5 +6,5 @@ namespace Spotwise.Cli;
 /// </summary>
 internal static class EntryPoint
 {
-    private static int Main(string[] args) => CliApp.Run(args, Console.Out, Console.Error, TimeProvider.System);
+    private static Task<int> Main(string[] args) => CliApp.RunAsync(args, Console.Out, Console.Error, TimeProvider.System);
 }

@@ -43,7 +43,7 @@ public static class SimulateCommand
                 parse.GetValue(jobHours), parse.GetValue(deadlineHours), parse.GetValue(overheadHours), parse.GetValue(starts), parse.GetValue(seed),
                 parse.GetValue(policy)!, parse.GetValue(instanceType), parse.GetValue(onDemandPrice), parse.GetValue(spotPrice),
                 parse.GetValue(format)!, parse.GetValue(plot), parse.GetValue(catalog));
-            return Task.FromResult(Run(request, stdout, stderr, ct));
+            return RunAsync(request, stdout, stderr, ct);
         });
         return command;
     }
@@ -52,14 +52,14 @@ public static class SimulateCommand
     // --windows reads them unless told otherwise; the other sources keep the skypilot availability counts.
     private static string TraceFormatOf(string? given, string? windows) => given ?? (windows is null ? "counts" : "preempted");
 
-    public static int Run(SimulateRequest request, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    public static async Task<int> RunAsync(SimulateRequest request, TextWriter stdout, TextWriter stderr, CancellationToken ct)
     {
         var errors = Check(request);
         if (request.JobsPath is not null)
         {
             // The single-job checks that do not apply to a queue (its policies are its own) are left to the queue runner.
             errors.RemoveAll(e => e.StartsWith("--policy:", StringComparison.Ordinal));
-            return Task.Run(() => SimulateQueue.RunAsync(request, errors, stdout, stderr, ct), ct).GetAwaiter().GetResult();
+            return await SimulateQueue.RunAsync(request, errors, stdout, stderr, ct);
         }
         var catalog = errors.Count == 0 ? Load(Inputs.LoadCatalog(request.CatalogPath), errors) : null;
         var cases = catalog is null ? null : Cases(request, catalog, errors);

@@ -107,21 +107,21 @@ internal static class SimulateQueue
     private static string Table(IReadOnlyList<QueueSimulationResult> results)
     {
         var text = new StringBuilder();
-        text.AppendLine("policy     jobs  cost $      on-demand $  savings  misses  interrupted  fallbacks  cycles  planner p50/p95 ms  virtual h");
+        text.AppendLine("policy     jobs  cost $      on-demand $  savings  misses  unplanned  interrupted  fallbacks  cycles  planner p50/p95 ms  virtual h");
         foreach (var r in results)
         {
-            text.Append(Inv($"{r.Policy.ToWire(),-9}  {r.Jobs,4}  {r.TotalCostUsd,10:N2}  {r.OnDemandBaselineCostUsd,11:N2}  {r.SavingsPct,6:0.0}%  {r.DeadlineMisses,6}  "));
+            text.Append(Inv($"{r.Policy.ToWire(),-9}  {r.Jobs,4}  {r.TotalCostUsd,10:N2}  {r.OnDemandBaselineCostUsd,11:N2}  {r.SavingsPct,6:0.0}%  {r.DeadlineMisses,6}  {r.Unplanned,9}  "));
             text.AppendLine(Inv($"{r.Interruptions,11}  {r.Fallbacks,9}  {r.Cycles,6}  {r.PlannerP50Seconds * 1000,9:0.0}/{r.PlannerP95Seconds * 1000,-6:0.0}  {r.VirtualDuration.TotalHours,9:0.0}"));
         }
         foreach (var r in results)
         {
             text.AppendLine();
             text.AppendLine($"{r.Policy.ToWire()}: per job");
-            text.AppendLine("job                      state      markets           instance type   zone        start             finish            deadline          met  cost $");
+            text.AppendLine("job                      state      markets           instance type   zone        start             finish            deadline          met  cost $  unplanned: why");
             foreach (var o in r.Outcomes)
             {
                 text.Append(Inv($"{o.JobId,-24} {o.State.ToWire(),-10} {string.Join("+", o.Markets.Select(m => m.ToWire())),-17} {o.InstanceType ?? "-",-15} {o.Zone ?? "-",-11} "));
-                text.AppendLine(Inv($"{Time(o.Start),-17} {Time(o.Finish),-17} {Time(o.Deadline),-17} {(o.MetDeadline ? "yes" : "NO"),-4} {o.CostUsd,6:0.00}"));
+                text.AppendLine(Inv($"{Time(o.Start),-17} {Time(o.Finish),-17} {Time(o.Deadline),-17} {(o.MetDeadline ? "yes" : "NO"),-4} {o.CostUsd,6:0.00}  {o.UnplannedReason}").TrimEnd());
             }
         }
         return text.ToString();
@@ -150,6 +150,7 @@ internal static class SimulateQueue
                 onDemandCostUsd = r.OnDemandBaselineCostUsd,
                 savingsPct = r.SavingsPct,
                 deadlineMisses = r.DeadlineMisses,
+                unplanned = r.Unplanned,
                 runs = 1,
                 jobs = r.Jobs,
                 succeeded = r.Succeeded,
@@ -175,6 +176,7 @@ internal static class SimulateQueue
                     attempts = o.Attempts,
                     interruptions = o.Interruptions,
                     lastError = o.LastError,
+                    unplannedReason = o.UnplannedReason,
                 }),
             }),
         };

@@ -24,7 +24,7 @@ public static class SubmitCommand
             var path = parse.GetValue(file)!;
             var server = parse.GetValue(client.Server);
             var key = parse.GetValue(client.ApiKey);
-            // Off the caller's synchronization context: CliApp.Run waits for the result.
+            // Off the caller's synchronization context (a test's CliRunner waits for the exit code).
             return Task.Run(() => RunAsync(path, server, key, http, stdout, stderr, ct), ct);
         });
         return command;

@@ -36,6 +36,9 @@ public sealed record LlmReport
     /// <summary>Set when the model gave nothing usable and the optimizer's plan was used instead: why.</summary>
     public string? Fallback { get; init; }
 
+    /// <summary>True when the cycle's limit (<c>SolveOptions.TimeLimit</c>) came before the model's answer: <see cref="Fallback"/> says so.</summary>
+    public bool TimedOut { get; init; }
+
     /// <summary>Expected cost of the kept plan against the optimizer's plan for the same jobs, in percent (+ is dearer).</summary>
     public double? CostVsOptimizerPct { get; init; }
 

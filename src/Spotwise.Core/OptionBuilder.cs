@@ -17,14 +17,14 @@ public static class OptionBuilder
         var result = new JobOptions[problem.Jobs.Length];
         for (var i = 0; i < result.Length; i++)
         {
-            var job = problem.Jobs[i];
+            var job = problem.Settings.AsPlanned(problem.Jobs[i]);
             result[i] = dependencies.WhyBlocked(i) is { } blocked ? new JobOptions(job, [], blocked, null) : ForJob(problem, job, candidates);
         }
         return result;
     }
 
     /// <summary>One job's options, judged on its own (its dependencies are the queue's business: see <see cref="Build"/>).</summary>
-    public static JobOptions ForJob(PlanningProblem problem, Job job) => ForJob(problem, job, new CandidateCache(problem));
+    public static JobOptions ForJob(PlanningProblem problem, Job job) => ForJob(problem, problem.Settings.AsPlanned(job), new CandidateCache(problem));
 
     private static JobOptions ForJob(PlanningProblem problem, Job job, CandidateCache cache)
     {
@@ -42,7 +42,7 @@ public static class OptionBuilder
         var onDemandLatest = job.Deadline?.AddHours(-job.DurationHours);
         if (onDemandLatest < ready)
         {
-            return new JobOptions(job, [], WhyTooLate(job, ready), allOnDemandCost);
+            return new JobOptions(job, [], WhyTooLate(job, ready, problem.Settings.LaunchAllowance), allOnDemandCost);
         }
         var options = new List<JobOption>(2 * problem.Settings.OptionsPerMarket);
         foreach (var offer in candidates.OnDemand)
@@ -98,9 +98,12 @@ public static class OptionBuilder
         return byType != 0 ? byType : string.CompareOrdinal(a.Zone, b.Zone);
     }
 
-    private static string WhyTooLate(Job job, DateTimeOffset ready) =>
-        FormattableString.Invariant(
-            $"deadline {job.Deadline:yyyy-MM-ddTHH:mm:sszzz} cannot be met: {job.DurationHours:0.##} h of work cannot fit after {ready:yyyy-MM-ddTHH:mm:sszzz}");
+    /// <summary>Why a job cannot meet its deadline; <paramref name="job"/> is the job as planned (its work plus the allowance).</summary>
+    private static string WhyTooLate(Job job, DateTimeOffset ready, TimeSpan launchAllowance) => launchAllowance <= TimeSpan.Zero
+        ? FormattableString.Invariant(
+            $"deadline {job.Deadline:yyyy-MM-ddTHH:mm:sszzz} cannot be met: {job.DurationHours:0.##} h of work cannot fit after {ready:yyyy-MM-ddTHH:mm:sszzz}")
+        : FormattableString.Invariant(
+            $"deadline {job.Deadline:yyyy-MM-ddTHH:mm:sszzz} cannot be met: {job.DurationHours - launchAllowance.TotalHours:0.##} h of work after the {launchAllowance.TotalSeconds:0.#} s launch allowance (boot) cannot fit after {ready:yyyy-MM-ddTHH:mm:sszzz}");
 }
 
 /// <summary>

@@ -59,4 +59,10 @@ public sealed record Plan(
 
     /// <summary>What a generative model contributed, when one was asked (planners <c>llm</c> and <c>hybrid</c>).</summary>
     public LlmReport? Llm { get; init; }
+
+    /// <summary>
+    /// The launch allowance the plan was made with (<see cref="PlanningSettings.LaunchAllowance"/>): each assignment's
+    /// start is its launch, and its work begins this much later, so its end is start + allowance + work.
+    /// </summary>
+    public TimeSpan LaunchAllowance { get; init; }
 }

@@ -61,7 +61,10 @@ public static class PlanBuilder
         var totals = new PlanTotals(
             Round(expected), Round(onDemand), onDemand > 0 ? Math.Round((onDemand - expected) / onDemand * 100, 2) : 0,
             Round(lowerBound), Math.Round(gap, 3), Math.Round(solveSeconds, 3), schedule.Count, unplanned.Count, atRisk);
-        return new Plan(planner, problem.Now, status, schedule.ToImmutable(), unplanned.ToImmutable(), totals);
+        return new Plan(planner, problem.Now, status, schedule.ToImmutable(), unplanned.ToImmutable(), totals)
+        {
+            LaunchAllowance = problem.Settings.LaunchAllowance,
+        };
     }
 
     public static Assignment ToAssignment(JobOption option, DateTimeOffset start, JobOptions jobOptions)

@@ -50,7 +50,8 @@ public static class PlanValidator
         var jobs = new Dictionary<string, Job>(StringComparer.Ordinal);
         foreach (var job in problem.Jobs)
         {
-            jobs.TryAdd(job.Id, job);
+            // Judged as planned: an assignment holds its instance for the work and the launch allowance.
+            jobs.TryAdd(job.Id, problem.Settings.AsPlanned(job));
         }
         var dependencies = DependencyGraph.Of(problem.Jobs);
         var placed = new Dictionary<string, Assignment>(StringComparer.Ordinal);

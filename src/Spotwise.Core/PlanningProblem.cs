@@ -42,4 +42,22 @@ public sealed record PlanningSettings
     /// is about a million steps, far inside an int.
     /// </summary>
     public TimeSpan Horizon { get; init; } = TimeSpan.FromDays(730);
+
+    /// <summary>
+    /// Time from launch until a job's work runs (boot, image pull): every planner and the validator hold each job's
+    /// instance this much longer than its work (<see cref="AsPlanned"/>), so the work still ends by the deadline and a
+    /// job whose slack is shorter is refused up front with the reason instead of launched to miss. Zero means the work
+    /// starts at launch (local processes); a cloud backend plans with <see cref="CloudLaunchAllowance"/>.
+    /// </summary>
+    public TimeSpan LaunchAllowance { get; init; } = TimeSpan.Zero;
+
+    /// <summary>A cloud instance's boot, the allowance <c>plan</c>, <c>serve</c> and <c>simulate</c> use by default: a typical EC2 boot, and the simulated cloud's launch delay.</summary>
+    public static TimeSpan CloudLaunchAllowance { get; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>
+    /// The job as planners place and price it: its work plus the launch allowance. The one place the allowance enters
+    /// planning: options, grid, costs, fallback moments, the validator and the model's proposals all read this job.
+    /// </summary>
+    public Job AsPlanned(Job job) =>
+        LaunchAllowance <= TimeSpan.Zero ? job : job with { DurationHours = job.DurationHours + LaunchAllowance.TotalHours };
 }

@@ -1,6 +1,7 @@
 using System.ClientModel;
 using System.Collections.Immutable;
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Spotwise.Core;
@@ -14,27 +15,34 @@ namespace Spotwise.Planning.Llm;
 /// repaired plan; <c>hybrid</c> hints CP-SAT with it and keeps the better of the two. No answer, a late one, a
 /// refusal or malformed JSON falls back to the optimizer's plan, said in the plan and the log. Every plan carries an
 /// <see cref="LlmReport"/>, its cost against the optimizer's plan included.
+/// <para>
+/// The model's time is bounded by the cycle's limit (<see cref="SolveOptions.TimeLimit"/>, on <paramref name="time"/>):
+/// the optimizer solves meanwhile, within the same limit, so a model that never answers costs the cycle its limit and
+/// no more; the plan says it fell back (<see cref="LlmReport.TimedOut"/>). The repair and the hinted solve get what
+/// is left of the limit.
+/// </para>
 /// </summary>
-public sealed partial class LlmPlanner(IChatClient chat, LlmSettings settings, bool hybrid, ILogger logger) : IPlanner
+public sealed partial class LlmPlanner(IChatClient chat, LlmSettings settings, bool hybrid, ILogger logger, TimeProvider? time = null) : IPlanner
 {
     public const string LlmName = "llm";
     public const string HybridName = "hybrid";
 
+    /// <summary>The least share of the cycle's limit the repair and the hinted solve get, however long the model took.</summary>
+    private const double MinimumShareAfterModel = 0.1;
+
     private readonly CpSatPlanner _optimizer = new();
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     public string Name => hybrid ? HybridName : LlmName;
-
-    /// <summary>The planner contract is synchronous (a pure function); the model call is awaited here, off any UI thread.</summary>
-    public Plan Solve(PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken) =>
-        SolveAsync(problem, options, cancellationToken).GetAwaiter().GetResult();
 
     public async Task<Plan> SolveAsync(PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
+        var started = _time.GetTimestamp();
         var jobOptions = OptionBuilder.Build(problem);
         // The optimizer's plan is the yardstick and the fallback; it solves while the model thinks.
         var optimizerTask = Task.Run(() => _optimizer.Solve(problem, options, cancellationToken), cancellationToken);
-        var answer = await ProposeAsync(problem, jobOptions, cancellationToken);
+        var answer = await ProposeAsync(problem, jobOptions, options.TimeLimit, cancellationToken);
         var optimized = await optimizerTask;
         var report = new LlmReport
         {
@@ -43,6 +51,7 @@ public sealed partial class LlmPlanner(IChatClient chat, LlmSettings settings, b
             TokensIn = answer.TokensIn,
             TokensOut = answer.TokensOut,
             Chunks = answer.Chunks,
+            TimedOut = answer.TimedOut,
         };
         if (answer.Failure is { } failure)
         {
@@ -51,7 +60,8 @@ public sealed partial class LlmPlanner(IChatClient chat, LlmSettings settings, b
         }
         var (raw, unreadable) = Proposal.ToPlan(Name, problem, jobOptions, answer.Entries);
         var violations = unreadable.Concat(PlanValidator.Validate(raw, problem)).ToImmutableArray();
-        var repaired = ProposalRepair.Repair(Name, problem, jobOptions, raw, violations, _optimizer, options, cancellationToken);
+        var rest = options with { TimeLimit = Left(options.TimeLimit, started) };
+        var repaired = await ProposalRepair.RepairAsync(Name, problem, jobOptions, raw, violations, _optimizer, rest, cancellationToken);
         report = report with
         {
             RawProposalValid = violations.IsEmpty,
@@ -71,9 +81,17 @@ public sealed partial class LlmPlanner(IChatClient chat, LlmSettings settings, b
         {
             return Finish(repaired.Plan, report, optimized, clock);
         }
-        var hinted = _optimizer.Solve(problem, options, repaired.Plan, cancellationToken);
+        var hinted = _optimizer.Solve(problem, rest with { TimeLimit = Left(options.TimeLimit, started) }, repaired.Plan, cancellationToken);
         var hintedWins = PlanComparison.IsBetter(hinted, repaired.Plan) && PlanValidator.Validate(hinted, problem).Count == 0;
         return Finish(hintedWins ? hinted : repaired.Plan, report with { Chosen = hintedWins ? CpSatPlanner.PlannerName : LlmName }, optimized, clock);
+    }
+
+    /// <summary>What is left of the cycle's limit, but never less than a tenth of it: the optimizer always gets a turn.</summary>
+    private TimeSpan Left(TimeSpan limit, long started)
+    {
+        var left = limit - _time.GetElapsedTime(started);
+        var floor = limit * MinimumShareAfterModel;
+        return left > floor ? left : floor;
     }
 
     /// <summary>The plan under this planner's name, its solve time the whole of it (the model's time included), and its report.</summary>
@@ -84,12 +102,17 @@ public sealed partial class LlmPlanner(IChatClient chat, LlmSettings settings, b
         Llm = report with { CostVsOptimizerPct = PlanComparison.CostVsPct(plan, optimized) },
     };
 
-    /// <summary>Asks the model about each chunk in turn; the first failure ends it (the optimizer then plans everything).</summary>
-    private async Task<Answer> ProposeAsync(PlanningProblem problem, IReadOnlyList<JobOptions> jobOptions, CancellationToken cancellationToken)
+    /// <summary>
+    /// Asks the model about each chunk in turn, all within <paramref name="limit"/>; the first failure ends it (the
+    /// optimizer then plans everything). Waiting stops at the limit even if the client ignores its cancellation.
+    /// </summary>
+    private async Task<Answer> ProposeAsync(PlanningProblem problem, IReadOnlyList<JobOptions> jobOptions, TimeSpan limit, CancellationToken cancellationToken)
     {
         var chunks = PlanPrompt.Build(problem, jobOptions, settings.Budget);
         var clock = Stopwatch.StartNew();
         var answer = new Answer { Chunks = chunks.Count };
+        using var deadline = new CancellationTokenSource(limit, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         foreach (var (chunk, index) in chunks.Select((c, i) => (c, i + 1)))
         {
             try
@@ -102,7 +125,7 @@ public sealed partial class LlmPlanner(IChatClient chat, LlmSettings settings, b
                         Temperature = 0,
                         ResponseFormat = ChatResponseFormat.ForJsonSchema(chunk.Schema, PlanPrompt.SchemaName, "the schedule: one entry per job"),
                     },
-                    cancellationToken);
+                    linked.Token).WaitAsync(linked.Token);
                 answer.TokensIn += response.Usage?.InputTokenCount ?? 0;
                 answer.TokensOut += response.Usage?.OutputTokenCount ?? 0;
                 if (string.IsNullOrWhiteSpace(response.Text))
@@ -116,7 +139,10 @@ public sealed partial class LlmPlanner(IChatClient chat, LlmSettings settings, b
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                answer.Failure = Describe(e);
+                answer.TimedOut = deadline.IsCancellationRequested;
+                answer.Failure = answer.TimedOut
+                    ? string.Create(CultureInfo.InvariantCulture, $"timeout: the model did not answer within the cycle's limit of {limit.TotalSeconds:0.###} s; the optimizer's plan is used")
+                    : Describe(e);
             }
             if (answer.Failure is not null)
             {
@@ -164,6 +190,9 @@ public sealed partial class LlmPlanner(IChatClient chat, LlmSettings settings, b
         public TimeSpan Latency { get; set; }
 
         public string? Failure { get; set; }
+
+        /// <summary>The cycle's limit came before the model's answer.</summary>
+        public bool TimedOut { get; set; }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The {Planner} planner fell back to the optimizer: {Model} gave no usable plan ({Reason})")]

@@ -26,6 +26,6 @@ public static class PlannerFactory
         }
         ArgumentNullException.ThrowIfNull(settings);
         var logger = loggers.CreateLogger<LlmPlanner>();
-        return new LlmPlanner(LlmClients.Create(settings, http, time, logger), settings, name == LlmPlanner.HybridName, logger);
+        return new LlmPlanner(LlmClients.Create(settings, http, time, logger), settings, name == LlmPlanner.HybridName, logger, time);
     }
 }

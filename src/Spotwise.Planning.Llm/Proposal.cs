@@ -67,7 +67,7 @@ public static class Proposal
     public static (Plan Plan, List<Violation> Unreadable) ToPlan(string planner, PlanningProblem problem, IReadOnlyList<JobOptions> options,
         IEnumerable<ProposedAssignment> entries)
     {
-        var jobs = problem.Jobs.ToDictionary(j => j.Id, StringComparer.Ordinal);
+        var jobs = problem.Jobs.ToDictionary(j => j.Id, problem.Settings.AsPlanned, StringComparer.Ordinal);
         var schedule = ImmutableArray.CreateBuilder<Assignment>();
         var unreadable = new List<Violation>();
         foreach (var p in entries)
@@ -87,7 +87,8 @@ public static class Proposal
         var unplanned = options.Where(o => !o.IsPlannable).Select(o => new UnplannedJob(o.Job.Id, o.WhyNone!)).ToImmutableArray();
         var cost = schedule.Sum(a => a.ExpectedCostUsd);
         var totals = new PlanTotals(cost, cost, 0, 0, 0, 0, schedule.Count, unplanned.Length, 0);
-        return (new Plan(planner, problem.Now, PlanStatus.Feasible, schedule.ToImmutable(), unplanned, totals), unreadable);
+        var plan = new Plan(planner, problem.Now, PlanStatus.Feasible, schedule.ToImmutable(), unplanned, totals) { LaunchAllowance = problem.Settings.LaunchAllowance };
+        return (plan, unreadable);
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ public sealed record Repaired(Plan Plan, int Kept, ImmutableArray<LlmRepair> Rep
 /// </summary>
 public static class ProposalRepair
 {
-    public static Repaired Repair(string planner, PlanningProblem problem, IReadOnlyList<JobOptions> options, Plan proposal,
+    public static async Task<Repaired> RepairAsync(string planner, PlanningProblem problem, IReadOnlyList<JobOptions> options, Plan proposal,
         IReadOnlyCollection<Violation> violations, IPlanner optimizer, SolveOptions solve, CancellationToken cancellationToken)
     {
         var jobs = problem.Jobs.ToDictionary(j => j.Id, StringComparer.Ordinal);
@@ -31,7 +31,7 @@ public static class ProposalRepair
             why.TryAdd(job.Id, "MissingJob: the model did not assign it");
         }
         var rest = problem.Jobs.Where(j => !kept.ContainsKey(j.Id)).ToList();
-        var sub = rest.Count == 0 ? null : optimizer.Solve(SubProblem(problem, rest, kept), solve, cancellationToken);
+        var sub = rest.Count == 0 ? null : await optimizer.SolveAsync(SubProblem(problem, rest, kept), solve, cancellationToken);
         var plan = Merge(planner, problem, options, kept, sub);
         var replanned = why.Where(w => !kept.ContainsKey(w.Key)).OrderBy(w => w.Key, StringComparer.Ordinal)
             .Select(w => new LlmRepair(w.Key, w.Value)).ToImmutableArray();

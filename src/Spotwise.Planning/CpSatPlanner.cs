@@ -19,6 +19,10 @@ public sealed class CpSatPlanner : IPlanner
 
     public string Name => PlannerName;
 
+    /// <summary>CP-SAT computes on the calling thread; the task is complete when it returns.</summary>
+    public Task<Plan> SolveAsync(PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken) =>
+        Task.FromResult(Solve(problem, options, cancellationToken));
+
     public Plan Solve(PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken) =>
         Solve(problem, options, start: null, cancellationToken);
 

@@ -14,6 +14,10 @@ public sealed class GreedyPlanner : IPlanner
 
     public string Name => PlannerName;
 
+    /// <summary>Greedy computes on the calling thread; the task is complete when it returns.</summary>
+    public Task<Plan> SolveAsync(PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken) =>
+        Task.FromResult(Solve(problem, options, cancellationToken));
+
     public Plan Solve(PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();

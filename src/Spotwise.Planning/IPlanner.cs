@@ -2,12 +2,16 @@ using Spotwise.Core;
 
 namespace Spotwise.Planning;
 
-/// <summary>A planner is a pure function from a problem to a plan; it never launches anything.</summary>
+/// <summary>
+/// A planner is a function from a problem to a plan; it never launches anything. Asynchronous because a planner may
+/// ask a model over the network (<c>llm</c>, <c>hybrid</c>); the optimizers compute in place and return a completed task.
+/// </summary>
 public interface IPlanner
 {
     string Name { get; }
 
-    Plan Solve(PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken);
+    /// <summary>The plan, within <see cref="SolveOptions.TimeLimit"/> (a model's time included).</summary>
+    Task<Plan> SolveAsync(PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken);
 }
 
 /// <summary>How hard a planner may work.</summary>
@@ -15,6 +19,10 @@ public sealed record SolveOptions
 {
     public static SolveOptions Default { get; } = new();
 
+    /// <summary>
+    /// The cycle's limit: the optimizer's time, and for <c>llm</c>/<c>hybrid</c> also how long the model may take, after
+    /// which the optimizer's plan is used and the plan says so.
+    /// </summary>
     public TimeSpan TimeLimit { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Solver threads; 0 means one per core.</summary>

@@ -15,33 +15,32 @@ public static class ContainedPlanning
     public static readonly TimeSpan ProbeTimeLimit = TimeSpan.FromSeconds(1);
 
     /// <summary>The plan of the jobs that can be planned (null if even they cannot), and the jobs set aside, each with why.</summary>
-    public static (Plan? Plan, IReadOnlyDictionary<string, string> Quarantined) Solve(
+    public static async Task<(Plan? Plan, IReadOnlyDictionary<string, string> Quarantined)> SolveAsync(
         IPlanner planner, PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken)
     {
-        if (TrySolve(planner, problem, options, cancellationToken, out var plan, out _))
+        if (await TrySolveAsync(planner, problem, options, cancellationToken) is { Plan: { } plan })
         {
             return (plan, new Dictionary<string, string>());
         }
         var probe = options with { TimeLimit = options.TimeLimit < ProbeTimeLimit ? options.TimeLimit : ProbeTimeLimit };
-        var culprits = FindCulprits(planner, problem, probe, cancellationToken);
+        var culprits = await FindCulpritsAsync(planner, problem, probe, cancellationToken);
         var rest = Only(problem, problem.Jobs.Where(j => !culprits.ContainsKey(j.Id)));
-        TrySolve(planner, rest, options, cancellationToken, out plan, out _);
-        return (plan, culprits);
+        return ((await TrySolveAsync(planner, rest, options, cancellationToken)).Plan, culprits);
     }
 
-    private static Dictionary<string, string> FindCulprits(IPlanner planner, PlanningProblem problem, SolveOptions probe, CancellationToken cancellationToken)
+    private static async Task<Dictionary<string, string>> FindCulpritsAsync(IPlanner planner, PlanningProblem problem, SolveOptions probe, CancellationToken cancellationToken)
     {
         var culprits = new Dictionary<string, string>(StringComparer.Ordinal);
         var parts = new Stack<ImmutableArray<Job>>([problem.Jobs]);
         while (parts.TryPop(out var part))
         {
-            if (TrySolve(planner, Only(problem, part), probe, cancellationToken, out _, out var error))
+            if (await TrySolveAsync(planner, Only(problem, part), probe, cancellationToken) is not { Error: { } error })
             {
                 continue;
             }
             if (part.Length == 1)
             {
-                culprits[part[0].Id] = $"quarantined: planning this job failed ({error!.GetType().Name}: {error.Message})";
+                culprits[part[0].Id] = $"quarantined: planning this job failed ({error.GetType().Name}: {error.Message})";
                 continue;
             }
             var half = part.Length / 2;
@@ -59,20 +58,18 @@ public static class ContainedPlanning
         return problem with { Jobs = [.. kept.Select(j => j.WithPrerequisitesAmong(ids))] };
     }
 
-    private static bool TrySolve(IPlanner planner, PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken,
-        out Plan? plan, out Exception? error)
+    /// <summary>The plan, or the error the planner threw (a planner may throw before its task or inside it: both are caught).</summary>
+    private static async Task<Attempt> TrySolveAsync(IPlanner planner, PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken)
     {
         try
         {
-            plan = planner.Solve(problem, options, cancellationToken);
-            error = null;
-            return true;
+            return new Attempt(await planner.SolveAsync(problem, options, cancellationToken), null);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            plan = null;
-            error = e;
-            return false;
+            return new Attempt(null, e);
         }
     }
+
+    private readonly record struct Attempt(Plan? Plan, Exception? Error);
 }

@@ -11,18 +11,15 @@ public sealed record SchedulerOptions
 {
     public CapacityLimits Limits { get; init; } = CapacityLimits.Default;
 
-    public PlanningSettings Settings { get; init; } = PlanningSettings.Default;
+    /// <summary>
+    /// The planning model's knobs, the launch allowance among them: by default a cloud's boot
+    /// (<see cref="PlanningSettings.CloudLaunchAllowance"/>), the simulated cloud's launch delay; zero for the local
+    /// backend, whose processes start at once. Without it, jobs planned to end exactly at their deadline missed it by the
+    /// boot time (docs/simulation.md).
+    /// </summary>
+    public PlanningSettings Settings { get; init; } = PlanningSettings.Default with { LaunchAllowance = PlanningSettings.CloudLaunchAllowance };
 
     public SolveOptions Solve { get; init; } = SolveOptions.Default with { TimeLimit = TimeSpan.FromSeconds(5) };
-
-    /// <summary>
-    /// Time an instance takes from launch to running the job's work (boot, image pull), added to every job's duration
-    /// when planning: the work starts that much after the planned start. Without it, jobs planned to end exactly at
-    /// their deadline missed it by the boot time (docs/simulation.md); with it, a job whose slack is shorter than the
-    /// boot is refused up front, with the reason, instead of launched to miss. The default is the simulated cloud's
-    /// launch delay, a typical EC2 boot.
-    /// </summary>
-    public TimeSpan LaunchAllowance { get; init; } = TimeSpan.FromSeconds(90);
 }
 
 /// <summary>
@@ -82,7 +79,7 @@ public sealed partial class Scheduler(
             return null;
         }
         var problem = Problem(now, catalog, open, [.. launched, .. due]);
-        var (plan, quarantined) = ContainedPlanning.Solve(planner, problem, options.Solve, cancellationToken);
+        var (plan, quarantined) = await ContainedPlanning.SolveAsync(planner, problem, options.Solve, cancellationToken);
         if (quarantined.Count > 0)
         {
             LogQuarantined(quarantined.Count, string.Join("; ", quarantined.Take(5).Select(q => $"{q.Key}: {q.Value}")));
@@ -149,8 +146,8 @@ public sealed partial class Scheduler(
     private PlanningProblem Problem(DateTimeOffset now, Catalog catalog, List<JobRecord> open, List<JobRecord> holding)
     {
         var openKeys = open.Select(j => j.Key).ToHashSet();
-        var holdingEnds = holding.ToDictionary(j => j.Key, j => ExpectedEnd(j, now));
-        var jobs = open.Select(r => ForPlanning(r, openKeys, holdingEnds, options.LaunchAllowance)).ToImmutableArray();
+        var holdingEnds = holding.ToDictionary(j => j.Key, j => ExpectedEnd(j, now, options.Settings.LaunchAllowance));
+        var jobs = open.Select(r => ForPlanning(r, openKeys, holdingEnds)).ToImmutableArray();
         // A held spot instance draws on its own zone's pool, whatever the zone sells now.
         var reservations = holding.Where(j => j.Placement is not null && catalog.Find(j.Placement.InstanceType) is not null)
             .Select(j => new CapacityReservation(PlanningId(j),
@@ -166,11 +163,11 @@ public sealed partial class Scheduler(
     public static string PlanningId(JobRecord record) => record.Key.ToString();
 
     /// <summary>
-    /// The job as the planner sees it now: under its <see cref="PlanningId"/>, only the work left plus the launch
-    /// allowance, and only the prerequisites not yet done (a job depends on jobs of its own team). A prerequisite that
+    /// The job as the planner sees it now: under its <see cref="PlanningId"/>, only the work left (the planner adds the
+    /// launch allowance: <see cref="PlanningSettings.AsPlanned"/>), and only the prerequisites not yet done (a job depends on jobs of its own team). A prerequisite that
     /// is running pushes the earliest start to its expected end.
     /// </summary>
-    private static Job ForPlanning(JobRecord r, HashSet<JobKey> openKeys, Dictionary<JobKey, DateTimeOffset> holdingEnds, TimeSpan launchAllowance)
+    private static Job ForPlanning(JobRecord r, HashSet<JobKey> openKeys, Dictionary<JobKey, DateTimeOffset> holdingEnds)
     {
         var prerequisites = r.PrerequisiteKeys.ToList();
         var earliest = r.Job.EarliestStart;
@@ -181,15 +178,16 @@ public sealed partial class Scheduler(
         return r.Job with
         {
             Id = PlanningId(r),
-            DurationHours = Math.Max(r.RemainingHours, 1.0 / 60) + launchAllowance.TotalHours,
+            DurationHours = Math.Max(r.RemainingHours, 1.0 / 60),
             EarliestStart = earliest,
             DependsOn = [.. prerequisites.Where(openKeys.Contains).Select(k => k.ToString())],
         };
     }
 
-    private static DateTimeOffset ExpectedEnd(JobRecord j, DateTimeOffset now)
+    /// <summary>When a launched or due job is expected to free its capacity: one not yet running boots first (the allowance), as planned.</summary>
+    private static DateTimeOffset ExpectedEnd(JobRecord j, DateTimeOffset now, TimeSpan launchAllowance)
     {
-        var start = j.StartedAt ?? j.Placement?.PlannedStart ?? now;
+        var start = j.StartedAt ?? (j.Placement?.PlannedStart ?? now) + launchAllowance;
         var hours = j.RemainingHours - (j.StartedAt is { } s && s < now ? (now - s).TotalHours : 0);
         // Stored jobs predate today's bounds: a job of 1e15 hours must not overflow the calendar and stop every cycle.
         var end = (start > now ? start : now).AddHours(Math.Min(hours, MaxHoldingHours));

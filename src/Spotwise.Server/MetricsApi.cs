@@ -11,7 +11,7 @@ namespace Spotwise.Server;
 /// job ids, so the endpoint needs no key (scrapers rarely have one) and is not rate-limited, as before the exporter.
 /// A scrape reads two aggregates from the store and never the plan document (docs/server.md#metrics).
 /// </summary>
-public static class MetricsApi
+public static partial class MetricsApi
 {
     public const string Path = "/metrics";
 
@@ -42,12 +42,40 @@ public static class MetricsApi
                 configureBranchedPipeline: branch => branch.Use(async (context, next) =>
                 {
                     await context.RequestServices.GetRequiredService<StoreGauges>().RefreshAsync(context.RequestAborted);
-                    await next(context);
+                    await WithoutEmptyLabelSetsAsync(context, next);
                 }),
                 optionsName: null)
             .WithTags("Metrics");
         return app;
     }
+
+    /// <summary>
+    /// The exporter writes a series without labels as <c>name{} value</c>; the hand-written endpoint wrote
+    /// <c>name value</c>, and scripts that grep the text for <c>spotwise_spend_usd_total 12.5</c> still do. Both are valid
+    /// exposition format, so the scrape is passed through with the empty braces dropped (a few kilobytes, buffered).
+    /// </summary>
+    private static async Task WithoutEmptyLabelSetsAsync(HttpContext context, RequestDelegate next)
+    {
+        var original = context.Response.Body;
+        using var buffer = new MemoryStream();
+        context.Response.Body = buffer;
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            context.Response.Body = original;
+        }
+        var text = System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(EmptyLabelSet().Replace(text, "$1 "));
+        context.Response.ContentLength = bytes.Length;
+        await original.WriteAsync(bytes, context.RequestAborted);
+    }
+
+    /// <summary>A sample line's name followed by <c>{}</c>.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?m)^([a-zA-Z_:][a-zA-Z0-9_:]*)\{\} ")]
+    private static partial System.Text.RegularExpressions.Regex EmptyLabelSet();
 
     /// <summary>
     /// Exports only the meters this service's factory made. A listener hears every meter of the name in the process,

@@ -65,7 +65,8 @@ public static class PlanApi
         }
         ImmutableArray<Job> jobs = [.. doc.Jobs.Select(j => j.Job)];
         var problem = new PlanningProblem(now, jobs, services.Catalog, services.Scheduling.Limits, services.Scheduling.Settings);
-        var plan = await Task.Run(() => services.Planner.Solve(problem, services.Scheduling.Solve, cancellationToken), cancellationToken);
+        // Off the request's thread: the optimizers compute in place before their task completes.
+        var plan = await Task.Run(() => services.Planner.SolveAsync(problem, services.Scheduling.Solve, cancellationToken), cancellationToken);
         return TypedResults.Ok(PlanDocument.From(plan));
     }
 }

@@ -49,7 +49,7 @@ public static class SpotwiseApp
         // with its launch allowance (local processes start at once, the simulated cloud boots).
         AddBackends(builder.Services);
         builder.Services.AddComputeRoute(sp => new ComputeRoute(sp.GetRequiredService<Catalog>().Provider, Options(sp).Backend));
-        builder.Services.AddSingleton(sp => new SchedulerOptions { LaunchAllowance = ComputeBackends.Named(sp, Options(sp).Backend).LaunchAllowance(sp) });
+        builder.Services.AddSingleton(sp => Scheduling(Options(sp), ComputeBackends.Named(sp, Options(sp).Backend).LaunchAllowance(sp)));
         builder.Services.AddSingleton<RuntimeCounters>();
         builder.Services.AddSpotwiseMetrics();
         builder.Services.AddSingleton(new SpotBackoff());
@@ -108,6 +108,20 @@ public static class SpotwiseApp
         app.MapDashboard();
         app.MapRazorComponents<App>();
         return app;
+    }
+
+    /// <summary>
+    /// How the scheduler plans: with the launch allowance of the backend that launches (local processes start at once,
+    /// the simulated cloud boots for its launch delay). A model-backed planner's cycle may last the model's timeout: the cycle's limit bounds the model's time.
+    /// </summary>
+    private static SchedulerOptions Scheduling(SpotwiseOptions options, TimeSpan launchAllowance)
+    {
+        var defaults = new SchedulerOptions();
+        return defaults with
+        {
+            Settings = defaults.Settings with { LaunchAllowance = launchAllowance },
+            Solve = PlannerFactory.NeedsModel(options.Planner) ? defaults.Solve with { TimeLimit = options.LlmTimeout } : defaults.Solve,
+        };
     }
 
     /// <summary>

@@ -15,7 +15,8 @@ public static partial class CliRunner
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var code = CliApp.Run(args, stdout, stderr, new FakeTimeProvider(FixedNow), env: env.GetValueOrDefault);
+        // The tests read as sentences with a plain result; the command runs on the pool, off xunit's context, while this waits.
+        var code = Task.Run(() => CliApp.RunAsync(args, stdout, stderr, new FakeTimeProvider(FixedNow), env: env.GetValueOrDefault)).GetAwaiter().GetResult();
         return (code, stdout.ToString(), stderr.ToString());
     }
 

@@ -18,7 +18,8 @@ public sealed class ServerHost : IAsyncDisposable
         using var handler = _server.Server.CreateHandler();
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var code = CliApp.Run(args, stdout, stderr, _server.Time, handler);
+        // As CliRunner: the command runs on the pool, off xunit's context, while the test waits for its exit code.
+        var code = Task.Run(() => CliApp.RunAsync(args, stdout, stderr, _server.Time, handler)).GetAwaiter().GetResult();
         return (code, stdout.ToString(), stderr.ToString());
     }
 

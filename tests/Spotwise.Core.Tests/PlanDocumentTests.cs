@@ -30,7 +30,7 @@ public class PlanDocumentTests
 
     [Fact]
     public void The_top_level_has_exactly_the_public_fields() =>
-        Assert.Equal(["planner", "now", "status", "totals", "schedule", "unplanned"], Names(Root));
+        Assert.Equal(["planner", "now", "status", "totals", "schedule", "unplanned", "launchAllowanceSeconds"], Names(Root));
 
     [Fact]
     public void The_llm_section_is_written_only_for_a_model_plan_with_exactly_its_public_fields()

@@ -38,9 +38,9 @@ public sealed class PoisonQueueTests : IAsyncLifetime
         return healthy with { Jobs = [.. healthy.Jobs, Poison("p", 1.5, "p"), Poison("orphan", 1, "ghost"), Poison("huge", 1e15)] };
     }
 
-    private Plan PlanWith(string planner, PlanningProblem problem)
+    private async Task<Plan> PlanWith(string planner, PlanningProblem problem)
     {
-        var plan = Planner(planner, Settings(_server, LlmProvider.Gemini), _http).Solve(problem, Solve, CancellationToken.None);
+        var plan = await Planner(planner, Settings(_server, LlmProvider.Gemini), _http).SolveAsync(problem, Solve, CancellationToken.None);
         AssertValid(plan, problem);
         Assert.Equal(4, plan.Totals.JobsPlanned);
         Assert.Contains("p -> p", plan.Unplanned.Single(u => u.JobId == "p").Reason, StringComparison.Ordinal);
@@ -50,19 +50,19 @@ public sealed class PoisonQueueTests : IAsyncLifetime
     }
 
     [Theory, MemberData(nameof(LlmPlanners))]
-    public void A_model_that_plans_the_healthy_jobs_well_gets_its_plan_and_the_poison_stays_unplanned(string planner)
+    public async Task A_model_that_plans_the_healthy_jobs_well_gets_its_plan_and_the_poison_stays_unplanned(string planner)
     {
         var problem = PoisonedProblem();
         _server.Enqueue(new ScriptedReply(Text: Answer(ValidEntries(Problem()))));
 
-        var plan = PlanWith(planner, problem);
+        var plan = await PlanWith(planner, problem);
 
         Assert.True(plan.Llm!.RawProposalValid);
         Assert.Null(plan.Llm.Fallback);
     }
 
     [Theory, MemberData(nameof(LlmPlanners))]
-    public void A_model_that_schedules_the_poison_jobs_or_starts_at_the_end_of_time_is_repaired_not_thrown(string planner)
+    public async Task A_model_that_schedules_the_poison_jobs_or_starts_at_the_end_of_time_is_repaired_not_thrown(string planner)
     {
         var problem = PoisonedProblem();
         var endOfTime = (DateTimeOffset.MaxValue.AddDays(-1) - Now).TotalHours;
@@ -70,7 +70,7 @@ public sealed class PoisonQueueTests : IAsyncLifetime
             .Concat([("p", "on-demand", "c5.large", 0.0), ("orphan", "on-demand", "c5.large", 0.0), ("huge", "on-demand", "c5.large", 0.0)]);
         _server.Enqueue(new ScriptedReply(Text: Answer([.. entries])));
 
-        var plan = PlanWith(planner, problem);
+        var plan = await PlanWith(planner, problem);
 
         var violations = plan.Llm!.Violations;
         Assert.Contains(violations, v => v is { Kind: ViolationKind.MalformedAssignment, JobId: "a" });

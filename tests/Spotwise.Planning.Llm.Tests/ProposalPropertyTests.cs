@@ -31,15 +31,15 @@ public sealed class ProposalPropertyTests
         Gen.Int[-4, 40].Select(q => q / 4.0));
 
     [Fact]
-    public void Any_proposal_ends_in_a_valid_plan_with_every_job_accounted_for()
+    public async Task Any_proposal_ends_in_a_valid_plan_with_every_job_accounted_for()
     {
         var problem = Problem(extraJobs: 2);
         var settings = new LlmSettings { Provider = LlmProvider.Gemini, Model = "fake", Endpoint = new Uri("http://127.0.0.1:1") };
-        Entry.Array[0, 12].Sample(entries =>
+        await Entry.Array[0, 12].SampleAsync(async entries =>
         {
             // Both planners: hybrid on odd-sized answers.
             var planner = new LlmPlanner(new FixedAnswer(Answer(entries)), settings, hybrid: entries.Length % 2 == 1, NullLogger.Instance);
-            var plan = planner.Solve(problem, new SolveOptions { TimeLimit = TimeSpan.FromSeconds(1), Workers = 1 }, CancellationToken.None);
+            var plan = await planner.SolveAsync(problem, new SolveOptions { TimeLimit = TimeSpan.FromSeconds(1), Workers = 1 }, CancellationToken.None);
             AssertValid(plan, problem);
             var llm = plan.Llm!;
             Assert.Null(llm.Fallback);

@@ -107,7 +107,7 @@ public class DeepDependencyTests(ITestOutputHelper output)
     /// <summary>Plans on a small stack, checks the plan and writes how long it took (the figures in the report).</summary>
     private Plan Timed(string planner, string queue, PlanningProblem problem)
     {
-        var plan = OnSmallStack(() => Measure(planner, queue, () => Planners.Create(planner)!.Solve(problem, Solve(seconds: 8), CancellationToken.None)));
+        var plan = OnSmallStack(() => Measure(planner, queue, () => Completed(Planners.Create(planner)!.SolveAsync(problem, Solve(seconds: 8), CancellationToken.None))));
         AssertValid(plan, problem);
         return plan;
     }

@@ -55,9 +55,19 @@ public static class Fixtures
 
     public static Plan PlanWith(IPlanner planner, PlanningProblem problem, SolveOptions? options = null)
     {
-        var plan = planner.Solve(problem, options ?? Solve(), CancellationToken.None);
+        var plan = Completed(planner.SolveAsync(problem, options ?? Solve(), CancellationToken.None));
         AssertValid(plan, problem);
         return plan;
+    }
+
+    /// <summary>
+    /// The optimizers compute in place: their task has completed when <c>SolveAsync</c> returns (asserted, so reading
+    /// it never blocks), which lets tests that need a thread of their own (a small stack) call them through IPlanner.
+    /// </summary>
+    public static Plan Completed(Task<Plan> solving)
+    {
+        Assert.True(solving.IsCompleted, "an optimizer's SolveAsync returned before its plan was ready");
+        return solving.GetAwaiter().GetResult();
     }
 
     /// <summary>The validator finds nothing wrong, and every job is either scheduled or unplanned with a reason.</summary>

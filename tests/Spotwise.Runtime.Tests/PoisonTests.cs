@@ -100,10 +100,10 @@ public sealed class PoisonTests : StoreTestBase
 
         public string Name => inner.Name;
 
-        public Plan Solve(PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken) =>
+        public Task<Plan> SolveAsync(PlanningProblem problem, SolveOptions options, CancellationToken cancellationToken) =>
             problem.Jobs.Any(j => j.Id.EndsWith("/" + PoisonId, StringComparison.Ordinal)) // the scheduler plans by team/id
                 ? throw new InvalidOperationException("a bug in the planner")
-                : inner.Solve(problem, options, cancellationToken);
+                : inner.SolveAsync(problem, options, cancellationToken);
     }
 }
 

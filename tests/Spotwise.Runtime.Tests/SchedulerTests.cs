@@ -88,6 +88,27 @@ public sealed class SchedulerTests : StoreTestBase
         new(zone, "p3.2xlarge", Now, TimeSpan.FromHours(1), [1], [price]);
 
     [Fact]
+    public async Task A_job_still_booting_holds_its_capacity_for_the_boot_too()
+    {
+        // As above, but the 2-hour job was launched and is still booting: its work ends 90 s later than two hours.
+        var limits = new CapacityLimits { OnDemandVcpuQuotas = CapacityLimits.Default.OnDemandVcpuQuotas.SetItem("p", 8), DefaultSpotPoolSize = 0 };
+        await SubmitAsync(P3Job("booting", 2, 3), P3Job("next", 1, 6));
+        var booting = (await Get("booting"))!;
+        await Store.TryUpdateAsync(booting with
+        {
+            State = JobState.Planned,
+            Placement = new Placement(Market.OnDemand, "p3.2xlarge", "us-east-1", Now, 3.06, 6.12, null),
+        }, "planned", Now, CancellationToken.None);
+        booting = (await Get("booting"))!;
+        await Store.TryUpdateAsync(booting with { State = JobState.Launching, Attempt = 1 }, "launched", Now, CancellationToken.None);
+
+        await Scheduler(limits).RunCycleAsync(CancellationToken.None);
+
+        // The next start on the 5-minute grid after 2 h 1.5 min.
+        Assert.Equal(Now.AddHours(2).AddMinutes(5), (await Get("next"))!.Placement!.PlannedStart);
+    }
+
+    [Fact]
     public async Task A_job_that_cannot_be_planned_stays_queued_with_the_reason()
     {
         await SubmitAsync(P3Job("late", 5, 2));

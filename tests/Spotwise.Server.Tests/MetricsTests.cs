@@ -319,8 +319,8 @@ public sealed class MetricsTests
                     // Label values here never hold a space, so the series ends at the first space after its labels.
                     var end = line.IndexOf(' ', Math.Max(0, line.IndexOf('}', StringComparison.Ordinal)));
                     var value = line[(end + 1)..].Split(' ')[0];
-                    // The exporter writes a series without labels as name{}, which Prometheus reads as name.
-                    values[line[..end].Replace("{}", "", StringComparison.Ordinal)] = double.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture);
+                    // A series without labels has no braces (the endpoint drops the exporter's empty {}).
+                    values[line[..end]] = double.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture);
                 }
             }
             return new Scrape(text, values, types);

@@ -99,9 +99,10 @@ public sealed class ServiceTests
 
         Assert.Contains("spotwise_jobs{state=\"cancelled\"} 1", text, StringComparison.Ordinal);
         Assert.Contains("spotwise_jobs{state=\"running\"} 0", text, StringComparison.Ordinal);
-        // The exporter writes a series without labels as name{} (Prometheus reads it as name): docs/server.md#metrics.
-        Assert.Contains("spotwise_spend_usd_total{} 0", text, StringComparison.Ordinal);
-        Assert.Contains("spotwise_interruptions_total{} 0", text, StringComparison.Ordinal);
+        // A series without labels reads as before the exporter: no empty braces (docs/server.md#metrics).
+        Assert.Contains("\nspotwise_spend_usd_total 0", text, StringComparison.Ordinal);
+        Assert.Contains("\nspotwise_interruptions_total 0", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("{}", text, StringComparison.Ordinal);
         Assert.Contains("# TYPE spotwise_cycle_seconds gauge", text, StringComparison.Ordinal);
     }
 

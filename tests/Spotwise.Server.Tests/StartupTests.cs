@@ -35,7 +35,7 @@ public class StartupTests
 
         Assert.IsType<SimulatedCloud>(BackendOfTheCatalog(factory));
         Assert.Equal(new SimulatedCloudOptions { Catalog = Catalog(factory) }.LaunchDelay,
-            factory.Services.GetRequiredService<SchedulerOptions>().LaunchAllowance);
+            factory.Services.GetRequiredService<SchedulerOptions>().Settings.LaunchAllowance);
     }
 
     [Fact]
@@ -44,7 +44,7 @@ public class StartupTests
         await using var factory = new SpotwiseServerFactory(new Dictionary<string, string> { ["Spotwise:Backend"] = "local" });
 
         Assert.IsType<LocalProcessCompute>(BackendOfTheCatalog(factory));
-        Assert.Equal(TimeSpan.Zero, factory.Services.GetRequiredService<SchedulerOptions>().LaunchAllowance);
+        Assert.Equal(TimeSpan.Zero, factory.Services.GetRequiredService<SchedulerOptions>().Settings.LaunchAllowance);
     }
 
     [Fact]

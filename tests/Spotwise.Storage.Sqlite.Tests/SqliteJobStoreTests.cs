@@ -147,7 +147,7 @@ public sealed class SqliteJobStoreTests(ITestOutputHelper output) : JobStoreCont
     }
 
     [Fact]
-    public async Task A_version_3_file_with_jobs_and_events_opens_at_version_4_with_nothing_lost_and_stores_launch_intents()
+    public async Task A_version_3_file_with_jobs_and_events_opens_at_the_latest_version_with_nothing_lost_and_stores_launch_intents_and_providers()
     {
         await ((SqliteJobStore)Store).DisposeAsync();
         var path = Path.Combine(_folder, "v3.db");
@@ -171,21 +171,31 @@ public sealed class SqliteJobStoreTests(ITestOutputHelper output) : JobStoreCont
 
         await using var current = await SqliteJobStore.OpenAsync(path, Ct);
 
-        Assert.Equal(4, await UserVersionAsync(path));
+        // Through version 4 (launch intent, cost mark) and 5 (placement provider) to the latest.
+        Assert.Equal(Migrations.Latest(Migrations.All), await UserVersionAsync(path));
         var listed = await current.ListAsync(new JobQuery(), Ct);
         Assert.Equal(records.Select(r => r.Key), listed.Select(r => r.Key));
         foreach (var (expected, read) in records.Zip(listed))
         {
-            // No intent, no cost mark: what version 3 had, and nothing invented.
+            // No intent, no cost mark, no provider: what version 3 had, and nothing invented.
             Same(expected, read);
             Assert.Equal(expected.State == JobState.Queued ? 1 : 3, (await current.EventsAsync(expected.Key, Ct)).Count);
         }
-        var intent = new LaunchRequest("a/a#3", "a", "a", 3, Market.OnDemand, "g5.xlarge", "us-east-1", 1.0 / 3, true, 0.25, "python train.py");
+        var intent = new LaunchRequest("a/a#3", "a", "a", 3, Market.OnDemand, "g5.xlarge", "us-east-1", 1.0 / 3, true, 0.25, "python train.py") { Provider = "aws" };
         var running = listed[0];
-        var launching = running with { State = JobState.Launching, Attempt = 3, LaunchIntent = intent, InstanceId = null, CostAccruedAt = T0.AddHours(2).AddTicks(1) };
+        var launching = running with
+        {
+            State = JobState.Launching,
+            Attempt = 3,
+            LaunchIntent = intent,
+            InstanceId = null,
+            CostAccruedAt = T0.AddHours(2).AddTicks(1),
+            Placement = running.Placement! with { Provider = "aws" },
+        };
         Assert.NotNull(await current.TryUpdateAsync(launching, "safety net", T0.AddHours(2), Ct));
         var reread = (await current.GetAsync(running.Key, Ct))!;
         Assert.Equal(intent, reread.LaunchIntent);
+        Assert.Equal("aws", reread.Placement!.Provider);
         Assert.Equal(T0.AddHours(2).AddTicks(1), reread.CostAccruedAt);
         Assert.Equal(4, (await current.EventsAsync(running.Key, Ct)).Count);
         Assert.Equal("ok", (await ScalarAsync(path, "PRAGMA integrity_check;"))?.ToString());

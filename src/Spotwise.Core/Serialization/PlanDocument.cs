@@ -35,10 +35,14 @@ public sealed record PlanDocument(
         [.. plan.Unplanned.Select(u => new UnplannedView(u.JobId, u.Reason))])
     {
         Llm = plan.Llm is { } llm ? LlmView.From(llm) : null,
+        LaunchAllowanceSeconds = plan.LaunchAllowance.TotalSeconds,
     };
 
     /// <summary>The <c>llm</c> section: present only on plans a generative model took part in.</summary>
     public LlmView? Llm { get; init; }
+
+    /// <summary>Seconds from each job's start (its launch) until its work runs; the end counts them (<see cref="Plan.LaunchAllowance"/>).</summary>
+    public double LaunchAllowanceSeconds { get; init; }
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
@@ -82,7 +86,13 @@ public sealed record PlanDocument(
             r.Model, Math.Round(r.LatencySeconds, 3), r.TokensIn, r.TokensOut, r.Chunks, r.RawProposalValid,
             [.. r.Violations.Select(v => new ViolationView(JsonNamingPolicy.KebabCaseLower.ConvertName(v.Kind.ToString()), v.JobId, v.Message))],
             [.. r.Repaired.Select(x => new RepairView(x.JobId, x.Reason))], r.Kept, r.Fallback,
-            r.CostVsOptimizerPct is { } pct ? Math.Round(pct, 2) : null, r.Chosen);
+            r.CostVsOptimizerPct is { } pct ? Math.Round(pct, 2) : null, r.Chosen)
+        {
+            TimedOut = r.TimedOut ? true : null,
+        };
+
+        /// <summary>True when the cycle's limit came before the model's answer (absent otherwise): the optimizer's plan was used.</summary>
+        public bool? TimedOut { get; init; }
     }
 
     public sealed record ViolationView(string Kind, string? JobId, string Message);

@@ -28,6 +28,12 @@ internal sealed class QueueRun : IDisposable
     private readonly RuntimeCounters _counters = new();
     private readonly Queue<(DateTimeOffset At, Job Job)> _arrivals;
     private readonly List<double> _solveSeconds = [];
+
+    /// <summary>
+    /// Jobs (by planning id) the plans have left unplanned since they last placed them, with the first such plan's
+    /// reason: the one <c>spotwise plan</c> gives at that clock (later cycles only repeat it, at a later moment).
+    /// </summary>
+    private readonly Dictionary<string, string> _unplanned = new(StringComparer.Ordinal);
     private bool _replan;
     private bool _acted;
     private DateTimeOffset? _lastCycle;
@@ -59,7 +65,7 @@ internal sealed class QueueRun : IDisposable
         var prices = new TracePriceFeed(scenario.Catalog, scenario.SpotTraces);
         var backoff = new SpotBackoff();
         var limits = scenario.Policy == QueuePolicy.OnDemand ? QueueSimulation.WithoutSpot(scenario.Limits) : scenario.Limits;
-        _scheduler = new Scheduler(_store, prices, Planners.Create(scenario.Planner)!, new SchedulerOptions { Limits = limits, Solve = scenario.Solve, LaunchAllowance = scenario.LaunchAllowance ?? scenario.LaunchDelay },
+        _scheduler = new Scheduler(_store, prices, Planners.Create(scenario.Planner)!, new SchedulerOptions { Limits = limits, Solve = scenario.Solve, Settings = scenario.PlanningSettings },
             _clock, NullLogger<Scheduler>.Instance, _counters, backoff);
         _loop = new ReconcileLoop(_store, _compute, prices, _clock, NullLogger<ReconcileLoop>.Instance, counters: _counters, backoff: backoff,
             limits: limits);
@@ -107,9 +113,22 @@ internal sealed class QueueRun : IDisposable
             if (await _scheduler.RunCycleAsync(ct) is { } plan)
             {
                 _solveSeconds.Add(plan.Totals.SolveSeconds);
+                Remember(plan);
             }
         }
         _acted = (await _loop.TickAsync(ct)).Count > 0;
+    }
+
+    private void Remember(Plan plan)
+    {
+        foreach (var a in plan.Schedule)
+        {
+            _unplanned.Remove(a.JobId);
+        }
+        foreach (var u in plan.Unplanned)
+        {
+            _unplanned.TryAdd(u.JobId, u.Reason);
+        }
     }
 
     // The service plans on a timer too; only jobs still waiting for a place can gain from it.
@@ -182,7 +201,10 @@ internal sealed class QueueRun : IDisposable
         var end = _clock.GetUtcNow();
         var instances = (await _cloud.DescribeAsync(ct)).ToLookup(i => i.Job);
         var records = (await _store.ListAsync(new JobQuery(), ct)).ToDictionary(r => r.Key);
-        var outcomes = _scenario.Jobs.Select(j => Outcome(j, records.GetValueOrDefault(KeyOf(j)), [.. instances[KeyOf(j)].OrderBy(i => i.Attempt)], end)).ToList();
+        var outcomes = _scenario.Jobs.Select(j => Outcome(j, records.GetValueOrDefault(KeyOf(j)), [.. instances[KeyOf(j)].OrderBy(i => i.Attempt)], end) with
+        {
+            UnplannedReason = !instances[KeyOf(j)].Any() && _unplanned.GetValueOrDefault(KeyOf(j).ToString()) is { } why ? JobKey.ForTeam(why, KeyOf(j).Team) : null,
+        }).ToList();
         return new QueueSimulationResult(
             _scenario.Policy,
             _scenario.Planner,

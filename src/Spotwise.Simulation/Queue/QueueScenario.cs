@@ -71,13 +71,16 @@ public sealed record QueueScenario
 
     public int Seed { get; init; } = 1;
 
-    public TimeSpan LaunchDelay { get; init; } = TimeSpan.FromSeconds(90);
+    public TimeSpan LaunchDelay { get; init; } = PlanningSettings.CloudLaunchAllowance;
 
     /// <summary>
-    /// What the planner allows for that delay (<see cref="SchedulerOptions.LaunchAllowance"/>); by default the delay
+    /// What the planner allows for that delay (<see cref="PlanningSettings.LaunchAllowance"/>); by default the delay
     /// itself, as a deployment would set it to its cloud's boot time.
     /// </summary>
     public TimeSpan? LaunchAllowance { get; init; }
+
+    /// <summary>The scheduler's planning settings: the defaults, with the launch allowance above.</summary>
+    public PlanningSettings PlanningSettings => PlanningSettings.Default with { LaunchAllowance = LaunchAllowance ?? LaunchDelay };
 
     /// <summary>Run time = work × (1 + f·u), u uniform in [-1, 1) from the seed (<see cref="SimulatedCloudOptions.DurationNoiseFraction"/>).</summary>
     public double DurationNoiseFraction { get; init; }

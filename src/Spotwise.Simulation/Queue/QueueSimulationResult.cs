@@ -23,6 +23,9 @@ public sealed record QueueSimulationResult(
 {
     /// <summary>100 × (baseline − cost) / baseline; 0 when the baseline is 0.</summary>
     public double SavingsPct => OnDemandBaselineCostUsd > 0 ? 100 * (OnDemandBaselineCostUsd - TotalCostUsd) / OnDemandBaselineCostUsd : 0;
+
+    /// <summary>Jobs the planner never placed (never launched; see <see cref="JobOutcome.UnplannedReason"/>): each is also a miss.</summary>
+    public int Unplanned => Outcomes.Count(o => o.UnplannedReason is not null);
 }
 
 /// <summary>
@@ -43,7 +46,14 @@ public sealed record JobOutcome(
     double CostUsd,
     int Attempts,
     int Interruptions,
-    string? LastError);
+    string? LastError)
+{
+    /// <summary>
+    /// Set when the job was never launched because no plan could place it: the planner's last reason (what
+    /// <c>spotwise plan</c> reports for the same queue and clock). Its <see cref="LastError"/> is the runtime's later verdict.
+    /// </summary>
+    public string? UnplannedReason { get; init; }
+}
 
 /// <summary>How far a run is: virtual time reached, and jobs in a final state out of all.</summary>
 public readonly record struct QueueProgress(DateTimeOffset VirtualNow, int JobsDone, int Jobs);
