@@ -27,7 +27,8 @@ public sealed class ControlLoopTests : StoreTestBase
     /// <summary>The service's parts on this test's store and clock: the simulated cloud replaying <paramref name="trace"/>.</summary>
     private (SimulatedCloud Cloud, Scheduler Scheduler, ReconcileLoop Loop) Service(SpotTrace trace)
     {
-        var feed = new CatalogPriceFeed(Catalog);
+        // The feed knows the capacity the cloud replays, as the service's trace feed does: the spot policy waits on it.
+        var feed = new TracePriceFeed(Catalog, [trace]);
         var cloud = new SimulatedCloud(new SimulatedCloudOptions { Catalog = Catalog, SpotTraces = [trace] }, Time);
         var scheduler = new Scheduler(Store, feed, new CpSatPlanner(), new SchedulerOptions(), Time, NullLogger<Scheduler>.Instance, _counters, _backoff);
         var loop = new ReconcileLoop(Store, cloud, feed, Time, NullLogger<ReconcileLoop>.Instance, counters: _counters, backoff: _backoff);

@@ -1,4 +1,5 @@
 using Spotwise.Core;
+using Spotwise.Runtime.Policy;
 using Spotwise.Runtime.Reconciliation;
 
 namespace Spotwise.Runtime.Tests;
@@ -46,6 +47,14 @@ public class ReconcilerTests
     private static IReadOnlyList<ReconcileAction> Decide(IReadOnlyList<JobRecord> jobs, params InstanceStatus[] observed) =>
         Reconciler.Decide(jobs, observed, Now, Catalog);
 
+    /// <summary>A market where the feed says the pools of these types in us-east-1 have no spot capacity now.</summary>
+    private static SpotMarketSnapshot NoSpot(params string[] types)
+    {
+        var history = new SpotAvailabilityHistory(TimeSpan.FromMinutes(1));
+        history.Record(Now, [.. types.Select(t => new SpotPoolReading("us-east-1", t, 0, null))]);
+        return history.At(Now);
+    }
+
     [Fact]
     public void A_planned_job_whose_start_has_come_is_launched_as_its_next_attempt()
     {
@@ -89,7 +98,8 @@ public class ReconcilerTests
     {
         var job = Job("a", JobState.Running, attempt: 1);
 
-        var seen = Assert.IsType<RecordObservation>(Assert.Single(Decide([job], Instance(job, observed))));
+        // An ended spot attempt is recorded first; the spot policy may act on it in the same tick (relaunch, fall back).
+        var seen = Assert.IsType<RecordObservation>(Decide([job], Instance(job, observed))[0]);
 
         Assert.Equal(recorded, seen.NewState);
     }
@@ -105,13 +115,40 @@ public class ReconcilerTests
     }
 
     [Fact]
-    public void An_interrupted_job_with_slack_goes_back_to_the_scheduler_with_its_saved_work()
+    public void An_interrupted_spot_job_with_slack_is_relaunched_on_spot_where_it_can_be_had_with_its_saved_work()
     {
-        var job = Job("a", JobState.Interrupted, checkpointable: true, attempt: 1);
+        // The record holds the 1.5 h the ended attempt saved; the new attempt pays the restart overhead (0.1 h) first.
+        var job = Job("a", JobState.Interrupted, checkpointable: true, attempt: 1, doneHours: 1.5);
 
-        var replan = Assert.IsType<Replan>(Assert.Single(Decide([job], Instance(job, InstanceState.Interrupted, saved: 1.5))));
+        var launch = Assert.IsType<Launch>(Assert.Single(Decide([job], Instance(job, InstanceState.Interrupted, saved: 1.5))));
 
-        Assert.Equal(1.5, replan.SavedHours);
+        Assert.Equal((2, 1.5), (launch.Attempt, launch.SavedHours));
+        Assert.Equal((Market.Spot, "p3.2xlarge", "us-east-1", 2.5 + 0.1), (launch.Request.Market, launch.Request.InstanceType, launch.Request.Zone, launch.Request.WorkHours));
+    }
+
+    [Fact]
+    public void An_interrupted_spot_job_with_slack_waits_while_no_spot_can_be_had()
+    {
+        var job = Job("a", JobState.Interrupted, checkpointable: true, attempt: 1, doneHours: 1.5);
+
+        var actions = Reconciler.Decide([job], [Instance(job, InstanceState.Interrupted, saved: 1.5)], Now, Catalog, market: NoSpot("p3.2xlarge"));
+
+        Assert.Empty(actions);
+    }
+
+    [Fact]
+    public void A_running_spot_job_whose_attempt_was_taken_back_is_recorded_and_moved_in_the_same_tick()
+    {
+        // Running on spot with 2 h saved by the instance; capacity went. The fallback moment is 36 s away: waiting a
+        // tick (a minute) with no spot to be had would pass it, so the policy moves the job to on-demand at once, with its work.
+        var job = Job("a", JobState.Running, hours: 4, deadlineHours: 2.11, checkpointable: true, attempt: 1);
+
+        var actions = Reconciler.Decide([job], [Instance(job, InstanceState.Interrupted, saved: 2)], Now, Catalog, market: NoSpot("p3.2xlarge"));
+
+        Assert.Equal(["ml/a#1:RecordObservation", "ml/a#2:SwitchToOnDemand"], actions.Select(a => a.Key));
+        var sw = (SwitchToOnDemand)actions[1];
+        Assert.Equal(2, sw.SavedHours, 9);
+        Assert.Equal(2 + 0.1, sw.Request.WorkHours, 9);
     }
 
     [Fact]
@@ -123,7 +160,8 @@ public class ReconcilerTests
         var sw = Assert.IsType<SwitchToOnDemand>(Assert.Single(Decide([job], Instance(job, InstanceState.Interrupted))));
 
         Assert.Equal(2, sw.Attempt);
-        Assert.Equal((Market.OnDemand, "g5.4xlarge", "ml/a#2", 4.0), (sw.Request.Market, sw.Request.InstanceType, sw.Request.ClientToken, sw.Request.WorkHours));
+        // A restart pays the restart overhead (0.1 h) before it makes progress: the instance is asked for it too.
+        Assert.Equal((Market.OnDemand, "g5.4xlarge", "ml/a#2", 4.1), (sw.Request.Market, sw.Request.InstanceType, sw.Request.ClientToken, sw.Request.WorkHours));
         Assert.Null(sw.SpotInstanceId);
     }
 
@@ -170,7 +208,9 @@ public class ReconcilerTests
     {
         var job = Job("a", JobState.Running, market: Market.OnDemand, attempt: 2);
 
-        var actions = Decide([job], Instance(job, InstanceState.Running), Instance(job, InstanceState.Running, attempt: 1));
+        // No spot to be had: the policy keeps the on-demand attempt, and only the stale one is stopped.
+        var actions = Reconciler.Decide([job], [Instance(job, InstanceState.Running), Instance(job, InstanceState.Running, attempt: 1)], Now, Catalog,
+            market: NoSpot("p3.2xlarge", "g5.4xlarge"));
 
         var stop = Assert.IsType<Terminate>(Assert.Single(actions));
         Assert.Equal("i-a-1", stop.InstanceId);
@@ -233,6 +273,6 @@ public class ReconcilerTests
         var second = Decide(jobs, observed).Select(a => a.Key);
 
         Assert.Equal(first, second);
-        Assert.Equal(["ml/a#1:Launch", "ml/b#1:RecordObservation", "ml/c#1:Replan", "ml/d#1:Terminate"], first);
+        Assert.Equal(["ml/a#1:Launch", "ml/b#1:RecordObservation", "ml/c#2:Launch", "ml/d#1:Terminate"], first);
     }
 }

@@ -9,8 +9,15 @@ public abstract record ReconcileAction(JobKey Job, int Attempt)
     public string Key => FormattableString.Invariant($"{Job}#{Attempt}:{GetType().Name}");
 }
 
-/// <summary>Start the job's next attempt on the instance its plan names. <c>Attempt</c> is the new attempt.</summary>
-public sealed record Launch(JobKey Job, int Attempt, LaunchRequest Request) : ReconcileAction(Job, Attempt);
+/// <summary>
+/// Start the job's next attempt: on the instance its plan names, or where the spot policy moves it. <c>Attempt</c> is
+/// the new attempt.
+/// </summary>
+public sealed record Launch(JobKey Job, int Attempt, LaunchRequest Request) : ReconcileAction(Job, Attempt)
+{
+    /// <summary>The work saved when a running or interrupted job moves to this attempt; null for a planned launch.</summary>
+    public double? SavedHours { get; init; }
+}
 
 /// <summary>Stop an instance that should not be running (job cancelled or done, or an attempt given up).</summary>
 public sealed record Terminate(JobKey Job, int Attempt, string InstanceId, string Why) : ReconcileAction(Job, Attempt);

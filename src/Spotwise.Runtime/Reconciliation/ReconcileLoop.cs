@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Spotwise.Core;
+using Spotwise.Runtime.Policy;
 
 namespace Spotwise.Runtime.Reconciliation;
 
@@ -11,9 +12,18 @@ namespace Spotwise.Runtime.Reconciliation;
 /// </summary>
 public sealed partial class ReconcileLoop(
     IJobStore store, ICompute compute, IPriceFeed prices, TimeProvider time, ILogger<ReconcileLoop> logger, TimeSpan? interval = null,
-    RuntimeCounters? counters = null, SpotBackoff? backoff = null)
+    RuntimeCounters? counters = null, SpotBackoff? backoff = null, SpotAvailabilityHistory? history = null, TimeSpan? launchAllowance = null)
     : BackgroundService
 {
+    // The spot policy's memory of the market; a loop given none keeps its own, a sample a minute (or per period, if longer).
+    private readonly SpotAvailabilityHistory _history = history
+        ?? new SpotAvailabilityHistory(interval is { } i && i > SpotAvailabilityHistory.DefaultTick ? i : SpotAvailabilityHistory.DefaultTick);
+
+    public static TimeSpan DefaultInterval { get; } = TimeSpan.FromSeconds(5);
+
+    // The boot the safety net must leave time for: the planner's allowance (the simulated cloud's launch delay by default).
+    private readonly TimeSpan _launchAllowance = launchAllowance ?? new SchedulerOptions().LaunchAllowance;
+
     private static readonly JobState[] Unfinished = [JobState.Queued, JobState.Planned, JobState.Launching, JobState.Running, JobState.Interrupted];
 
     /// <summary>Raised when a job went back to the queue: the scheduler should plan again soon.</summary>
@@ -30,13 +40,20 @@ public sealed partial class ReconcileLoop(
         // Only jobs due to launch ask for their prerequisites; the unfinished ones are in the tick's list already.
         var due = jobs.Where(j => j.State == JobState.Planned && j.Placement?.PlannedStart <= now);
         var findPrerequisite = await Prerequisites.FinderAsync(store, due, byKey, cancellationToken);
-        var actions = Reconciler.Decide(jobs, observed, now, catalog, findPrerequisite);
+        var actions = Reconciler.Decide(jobs, observed, now, catalog, findPrerequisite, ObserveMarket(now, observed), _launchAllowance);
         var replan = false;
+        var acted = new HashSet<JobKey>();
         foreach (var action in actions)
         {
             try
             {
-                replan |= await ExecuteAsync(action, byKey.GetValueOrDefault(action.Job), observed, catalog, now, cancellationToken);
+                var job = byKey.GetValueOrDefault(action.Job);
+                if (job is not null && !acted.Add(action.Job))
+                {
+                    // A second action for a job this tick (recorded interrupted, then relaunched) acts on what the first wrote.
+                    job = await store.GetAsync(action.Job, cancellationToken) ?? job;
+                }
+                replan |= await ExecuteAsync(action, job, observed, catalog, now, cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -50,9 +67,20 @@ public sealed partial class ReconcileLoop(
         return actions;
     }
 
+    /// <summary>Feeds the spot policy's memory: the feed's capacity per pool where it knows it, and what the backend reports.</summary>
+    private SpotMarketSnapshot ObserveMarket(DateTimeOffset now, IReadOnlyList<InstanceStatus> observed)
+    {
+        if (prices is ISpotPoolFeed feed)
+        {
+            _history.Record(now, feed.PoolsAt(now));
+        }
+        _history.Observe(now, observed);
+        return _history.At(now);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(interval ?? TimeSpan.FromSeconds(5), time);
+        using var timer = new PeriodicTimer(interval ?? DefaultInterval, time);
         do
         {
             try
@@ -89,7 +117,15 @@ public sealed partial class ReconcileLoop(
                 return false;
             case Launch l when job is not null:
                 var launched = await compute.LaunchAsync(l.Request, ct);
-                await UpdateAsync(job with { State = JobState.Launching, Attempt = l.Attempt, InstanceId = launched.InstanceId },
+                await UpdateAsync(job with
+                {
+                    State = JobState.Launching,
+                    Attempt = l.Attempt,
+                    InstanceId = launched.InstanceId,
+                    DoneHours = l.SavedHours ?? job.DoneHours,
+                    // Where the attempt runs: a same-token relaunch must ask for exactly this again.
+                    Placement = job.Placement is { } p ? p with { Market = l.Request.Market, InstanceType = l.Request.InstanceType, Zone = l.Request.Zone } : null,
+                },
                     $"launched {launched.InstanceId}: {l.Request.Market.ToWire()} {l.Request.InstanceType} in {l.Request.Zone}", now, ct);
                 return false;
             case SwitchToOnDemand s when job is not null:
@@ -106,7 +142,8 @@ public sealed partial class ReconcileLoop(
                     InstanceId = fallback.InstanceId,
                     DoneHours = s.SavedHours,
                     CostSoFarUsd = CostOf(job, observed),
-                    Placement = new Placement(Market.OnDemand, s.Request.InstanceType, s.Request.Zone, now, price, price * s.Request.WorkHours, null),
+                    // The plan's fallback moment stays: it marks a job the spot policy owns (it may come back to spot).
+                    Placement = new Placement(Market.OnDemand, s.Request.InstanceType, s.Request.Zone, now, price, price * s.Request.WorkHours, job.Placement?.FallbackAt),
                 }, $"safety net: moved to on-demand {s.Request.InstanceType} ({fallback.InstanceId}) to meet the deadline", now, ct);
                 counters?.FellBack();
                 return false;
@@ -116,7 +153,13 @@ public sealed partial class ReconcileLoop(
                     State = o.NewState,
                     StartedAt = job.StartedAt ?? o.Instance.RunningSince,
                     FinishedAt = o.NewState == JobState.Succeeded ? o.Instance.EndedAt ?? now : job.FinishedAt,
-                    DoneHours = o.NewState == JobState.Succeeded ? job.Job.DurationHours : Math.Max(job.DoneHours, o.Instance.SavedProgressHours),
+                    // The record keeps the work saved at the attempt's launch while it runs; an ended attempt adds its own.
+                    DoneHours = o.NewState switch
+                    {
+                        JobState.Succeeded => job.Job.DurationHours,
+                        JobState.Interrupted => JobProgress.SavedHours(job, o.Instance),
+                        _ => job.DoneHours,
+                    },
                     CostSoFarUsd = CostOf(job, observed),
                 }, o.Cause, now, ct);
                 if (o.NewState == JobState.Interrupted && o.Instance.Market == Market.Spot)

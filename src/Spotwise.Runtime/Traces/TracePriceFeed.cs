@@ -1,4 +1,5 @@
 using Spotwise.Core;
+using Spotwise.Runtime.Policy;
 
 namespace Spotwise.Runtime.Traces;
 
@@ -7,19 +8,22 @@ namespace Spotwise.Runtime.Traces;
 /// trace's price at the moment. A <see cref="Catalog"/> is regional and keeps one spot price per type, so when several
 /// zones trace the same type the price is the cheapest among the zones that have spot capacity then (what a buyer could
 /// get), or the cheapest of all zones when none has. Traces without prices change nothing. One catalog is built per
-/// trace tick and reused until the next one.
+/// trace tick and reused until the next one. It also says how much spot capacity every traced pool has at a moment
+/// (<see cref="ISpotPoolFeed"/>), which the spot policy's history records: the same traces the simulated cloud replays.
 /// </summary>
-public sealed class TracePriceFeed : IPriceFeed
+public sealed class TracePriceFeed : IPriceFeed, ISpotPoolFeed
 {
     private readonly Lock _lock = new();
     private readonly Catalog _catalog;
     private readonly IReadOnlyList<SpotTrace> _traces;
+    private readonly IReadOnlyList<SpotTrace> _pools;
     private (DateTimeOffset From, DateTimeOffset Until, Catalog Catalog)? _cached;
 
     public TracePriceFeed(Catalog catalog, IEnumerable<SpotTrace> traces)
     {
         _catalog = catalog;
-        _traces = [.. traces.Where(t => t.HasPrices)];
+        _pools = [.. traces];
+        _traces = [.. _pools.Where(t => t.HasPrices)];
         var unknown = _traces.Select(t => t.InstanceType).Distinct().Where(t => catalog.Find(t) is null).ToList();
         if (unknown.Count > 0)
         {
@@ -60,6 +64,10 @@ public sealed class TracePriceFeed : IPriceFeed
         var withCapacity = zones.Where(t => t.AvailableAt(at) > 0).ToList();
         return (withCapacity.Count > 0 ? withCapacity : zones).Min(t => t.SpotPriceAt(at)!.Value);
     }
+
+    /// <summary>Every traced pool at <paramref name="at"/>, in the order the traces were given: capacity, and price where traced.</summary>
+    public IReadOnlyList<SpotPoolReading> PoolsAt(DateTimeOffset at) =>
+        [.. _pools.Select(t => new SpotPoolReading(t.Zone, t.InstanceType, t.AvailableAt(at), t.SpotPriceAt(at)))];
 
     private Catalog Build(DateTimeOffset at)
     {
