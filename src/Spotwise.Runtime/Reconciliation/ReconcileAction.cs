@@ -23,8 +23,8 @@ public sealed record Launch(JobKey Job, int Attempt, LaunchRequest Request) : Re
 public sealed record Terminate(JobKey Job, int Attempt, string InstanceId, string Why) : ReconcileAction(Job, Attempt);
 
 /// <summary>
-/// The safety net: the spot attempt cannot be waited on any longer; stop it (if it is still up) and run the rest of
-/// the work on on-demand as attempt <c>Attempt</c>.
+/// The spot policy moves the job to on-demand (its safety net, or spot is away while the job is behind): stop the spot
+/// attempt (if it is still up) and run the rest of the work on on-demand as attempt <c>Attempt</c>.
 /// </summary>
 public sealed record SwitchToOnDemand(JobKey Job, int Attempt, string? SpotInstanceId, double SavedHours, LaunchRequest Request)
     : ReconcileAction(Job, Attempt);

@@ -144,7 +144,7 @@ public sealed partial class ReconcileLoop(
                     CostSoFarUsd = CostOf(job, observed),
                     // The plan's fallback moment stays: it marks a job the spot policy owns (it may come back to spot).
                     Placement = new Placement(Market.OnDemand, s.Request.InstanceType, s.Request.Zone, now, price, price * s.Request.WorkHours, job.Placement?.FallbackAt),
-                }, $"safety net: moved to on-demand {s.Request.InstanceType} ({fallback.InstanceId}) to meet the deadline", now, ct);
+                }, $"spot policy: moved to on-demand {s.Request.InstanceType} ({fallback.InstanceId}) to keep the deadline", now, ct);
                 counters?.FellBack();
                 return false;
             case RecordObservation o when job is not null:
