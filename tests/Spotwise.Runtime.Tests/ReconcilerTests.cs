@@ -186,6 +186,40 @@ public class ReconcilerTests
     }
 
     [Fact]
+    public void A_running_spot_job_moves_to_a_zone_cheaper_by_more_than_two_changeovers_over_the_work_left()
+    {
+        var job = Job("a", JobState.Running, hours: 4, deadlineHours: 12, checkpointable: true, attempt: 1) with { DoneHours = 1 };
+        var history = new SpotAvailabilityHistory(TimeSpan.FromMinutes(1));
+        history.Record(Now, [new SpotPoolReading("us-east-1", "p3.2xlarge", 1, 3.0), new SpotPoolReading("us-east-1b", "p3.2xlarge", 1, 0.5)]);
+
+        var actions = Reconciler.Decide([job], [Instance(job, InstanceState.Running, saved: 0.5)], Now, Catalog, market: history.At(Now));
+
+        Assert.Equal(["ml/a#1:Terminate", "ml/a#2:Launch"], actions.Select(a => a.Key));
+        var launch = (Launch)actions[1];
+        Assert.Equal((Market.Spot, "us-east-1b", 1.5), (launch.Request.Market, launch.Request.Zone, launch.SavedHours));
+        // 2.5 h left, plus the restart's changeover.
+        Assert.Equal(2.5 + 0.1, launch.Request.WorkHours, 9);
+    }
+
+    [Fact]
+    public void A_job_the_policy_moved_to_on_demand_comes_back_to_spot_when_spot_returns()
+    {
+        // Attempt 2 on on-demand (the policy put it there), 8 h of slack, spot in its pool for the last two hours: spells
+        // long enough to repay the changeovers of a move.
+        var job = Job("a", JobState.Running, market: Market.OnDemand, hours: 4, deadlineHours: 12, attempt: 2);
+        var history = new SpotAvailabilityHistory(TimeSpan.FromMinutes(1));
+        for (var minute = 120; minute >= 0; minute--)
+        {
+            history.Record(Now.AddMinutes(-minute), [new SpotPoolReading("us-east-1", "g5.4xlarge", 1, 0.5)]);
+        }
+
+        var actions = Reconciler.Decide([job], [Instance(job, InstanceState.Running)], Now, Catalog, market: history.At(Now));
+
+        Assert.Equal(["ml/a#2:Terminate", "ml/a#3:Launch"], actions.Select(a => a.Key));
+        Assert.Equal(Market.Spot, ((Launch)actions[1]).Request.Market);
+    }
+
+    [Fact]
     public void An_on_demand_job_is_never_switched()
     {
         var job = Job("a", JobState.Running, market: Market.OnDemand, hours: 4, deadlineHours: 4, attempt: 1);
