@@ -24,7 +24,11 @@ public static class SimulateCommand
         var overheadHours = new Option<double>("--overhead-hours") { Description = "Changeover (restart) overhead paid at every start or switch, hours", DefaultValueFactory = _ => 0.05 };
         var starts = new Option<int>("--starts") { Description = "Random start points in the trace", DefaultValueFactory = _ => 300 };
         var seed = new Option<int>("--seed") { Description = "Seed of the start points", DefaultValueFactory = _ => 1 };
-        var policy = new Option<string>("--policy") { Description = $"Policies, comma-separated, or all: {string.Join(", ", SpotPolicies.Names)}", DefaultValueFactory = _ => "all" };
+        var policy = new Option<string>("--policy")
+        {
+            Description = $"Policies, comma-separated, or all: {string.Join(", ", SpotPolicies.Names)}. spotwise is the policy serve runs; the others are research baselines",
+            DefaultValueFactory = _ => "all",
+        };
         var instanceType = new Option<string?>("--instance-type") { Description = "Instance type whose catalog prices apply where the trace has none (default: the trace's, else p3.2xlarge)" };
         var onDemandPrice = new Option<double?>("--on-demand-price") { Description = "On-demand $/h (overrides the trace's and the catalog's)" };
         var spotPrice = new Option<double?>("--spot-price") { Description = "Spot $/h, constant (overrides the trace's prices)" };

@@ -57,12 +57,14 @@ public sealed record CapacityLimits
     /// <summary>
     /// The limits with each zone's spot pool no larger than what the catalog says its market holds now
     /// (<see cref="ZoneSpotPrice.Available"/>): a zone with nothing is not planned on, and one with a single instance
-    /// takes a single job at a time, instead of launches the market refuses.
+    /// takes a single job at a time, instead of launches the market refuses. When every zone of a type is empty the
+    /// pools are left as configured: the present then says nothing about where spot comes back, and giving up spot is the
+    /// spot policy's call at launch (it waits or moves to on-demand on its forecast), not the plan's.
     /// </summary>
     public CapacityLimits WithSpotAvailable(Catalog catalog)
     {
         var sizes = ZoneSpotPoolSizes;
-        foreach (var entry in catalog.Entries)
+        foreach (var entry in catalog.Entries.Where(e => e.SpotZones.Any(z => z.Available > 0)))
         {
             foreach (var zone in entry.SpotZones.Where(z => z.Available is not null))
             {

@@ -79,7 +79,13 @@ public static class JobTransitions
             InstanceId = instance.InstanceId,
             StartedAt = job.StartedAt ?? instance.RunningSince,
             FinishedAt = newState == JobState.Succeeded ? instance.EndedAt ?? now : job.FinishedAt,
-            DoneHours = newState == JobState.Succeeded ? job.Job.DurationHours : Math.Max(job.DoneHours, instance.SavedProgressHours),
+            // The record keeps the work saved at the attempt's launch while it runs; an ended attempt adds its own.
+            DoneHours = newState switch
+            {
+                JobState.Succeeded => job.Job.DurationHours,
+                JobState.Interrupted => Policy.JobProgress.SavedHours(job, instance),
+                _ => job.DoneHours,
+            },
         });
     }
 

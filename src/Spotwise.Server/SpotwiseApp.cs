@@ -8,6 +8,7 @@ using Spotwise.Planning.Llm;
 using Spotwise.Runtime;
 using Spotwise.Runtime.Backends;
 using Spotwise.Runtime.Intake;
+using Spotwise.Runtime.Policy;
 using Spotwise.Runtime.Reconciliation;
 using Spotwise.Runtime.Traces;
 using Spotwise.Server.Components;
@@ -53,6 +54,8 @@ public static class SpotwiseApp
         builder.Services.AddSingleton<RuntimeCounters>();
         builder.Services.AddSpotwiseMetrics();
         builder.Services.AddSingleton(new SpotBackoff());
+        // The spot policy's memory of the market (what the price feed and the backend say of each pool), one per service.
+        builder.Services.AddSingleton(new SpotAvailabilityHistory());
         builder.Services.AddSingleton<Scheduler>();
         // The one door for jobs; a new job wakes the scheduler.
         builder.Services.AddSingleton(sp => new JobIntake(sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<Catalog>(),
@@ -61,7 +64,8 @@ public static class SpotwiseApp
         builder.Services.AddSingleton(sp => new ReconcileLoop(
             sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<ICompute>(), sp.GetRequiredService<IPriceFeed>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ReconcileLoop>>(), counters: sp.GetRequiredService<RuntimeCounters>(),
-            backoff: sp.GetRequiredService<SpotBackoff>(), limits: sp.GetRequiredService<SchedulerOptions>().Limits));
+            backoff: sp.GetRequiredService<SpotBackoff>(), limits: sp.GetRequiredService<SchedulerOptions>().Limits,
+            history: sp.GetRequiredService<SpotAvailabilityHistory>(), launchAllowance: sp.GetRequiredService<SchedulerOptions>().Settings.LaunchAllowance));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
         // The real clock paces cycles whatever the scheduler's clock is (SchedulerLoop's remarks).
         builder.Services.AddSingleton(sp => new SchedulerLoop(sp.GetRequiredService<Scheduler>(), sp.GetRequiredService<ReconcileLoop>(),

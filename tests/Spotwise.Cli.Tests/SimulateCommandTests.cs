@@ -10,6 +10,16 @@ public class SimulateCommandTests
     private static readonly string AwsDir = Path.Combine(RepoPaths.Root, "data", "traces", "aws-v100");
 
     [Fact]
+    public void Help_says_that_spotwise_is_the_policy_serve_runs_and_the_others_are_baselines()
+    {
+        var (code, output, _) = CliRunner.Run("simulate", "--help");
+
+        Assert.Equal(0, code);
+        var text = string.Join(' ', output.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("spotwise is the policy serve runs; the others are research baselines", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_queue_runs_through_the_runtime_against_the_traces_and_reports_each_job_per_policy()
     {
         var (code, output, err) = CliRunner.Run("simulate", "--jobs", RepoPaths.Sample("seed-jobs.json"), "--trace-dir", AwsDir, "--policy", "all", "--format", "json");

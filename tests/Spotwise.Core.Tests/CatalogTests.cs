@@ -129,3 +129,31 @@ public class CatalogTests
     public void Families_map_to_their_aws_quota_class(string family, string quotaClass) =>
         Assert.Equal(quotaClass, QuotaClasses.Of(family));
 }
+
+public class SpotAvailableLimitsTests
+{
+    private static Catalog WithZones(params (string Zone, int Available)[] zones)
+    {
+        var p3 = TestData.Catalog.Find("p3.2xlarge")!;
+        var entry = p3 with { SpotZones = [.. zones.Select(z => new ZoneSpotPrice(z.Zone, 1.0) { Available = z.Available })] };
+        return new Catalog("aws", "us-east-1", [entry]);
+    }
+
+    [Fact]
+    public void Each_zone_pool_is_capped_at_what_it_holds_now_while_some_zone_has_spot()
+    {
+        var limits = CapacityLimits.Default.WithSpotAvailable(WithZones(("us-east-1a", 0), ("us-east-1b", 2)));
+
+        Assert.Equal(0, limits.SpotPoolSize(new SpotPoolKey("us-east-1a", "p3.2xlarge")));
+        Assert.Equal(2, limits.SpotPoolSize(new SpotPoolKey("us-east-1b", "p3.2xlarge")));
+    }
+
+    [Fact]
+    public void When_every_zone_is_empty_the_pools_stay_as_configured_for_the_spot_policy_to_judge_at_launch()
+    {
+        var limits = CapacityLimits.Default.WithSpotAvailable(WithZones(("us-east-1a", 0), ("us-east-1b", 0)));
+
+        Assert.Equal(CapacityLimits.Default.DefaultSpotPoolSize, limits.SpotPoolSize(new SpotPoolKey("us-east-1a", "p3.2xlarge")));
+        Assert.Equal(CapacityLimits.Default.DefaultSpotPoolSize, limits.SpotPoolSize(new SpotPoolKey("us-east-1b", "p3.2xlarge")));
+    }
+}

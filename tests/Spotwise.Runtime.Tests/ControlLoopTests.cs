@@ -29,7 +29,8 @@ public sealed class ControlLoopTests : StoreTestBase
     /// <param name="loopLimits">The capacity the reconcile loop's fallback sees, when it is not what the plan saw.</param>
     private (SimulatedCloud Cloud, Scheduler Scheduler, ReconcileLoop Loop) Service(SpotTrace trace, CapacityLimits? loopLimits = null)
     {
-        var feed = new CatalogPriceFeed(Catalog);
+        // The feed knows the capacity the cloud replays, as the service's trace feed does: the spot policy waits on it.
+        var feed = new TracePriceFeed(Catalog, [trace]);
         var cloud = new SimulatedCloud(new SimulatedCloudOptions { Catalog = Catalog, SpotTraces = [trace] }, Time);
         var options = new SchedulerOptions();
         var scheduler = new Scheduler(Store, feed, new CpSatPlanner(), options, Time, NullLogger<Scheduler>.Instance, _counters, _backoff);

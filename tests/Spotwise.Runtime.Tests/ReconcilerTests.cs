@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Spotwise.Core;
+using Spotwise.Runtime.Policy;
 using Spotwise.Runtime.Reconciliation;
 
 namespace Spotwise.Runtime.Tests;
@@ -47,6 +48,14 @@ public class ReconcilerTests
     private static IReadOnlyList<ReconcileAction> Decide(IReadOnlyList<JobRecord> jobs, params InstanceStatus[] observed) =>
         Reconciler.Decide(jobs, observed, Now, Catalog);
 
+    /// <summary>A market where the feed says the pools of these types in us-east-1 have no spot capacity now.</summary>
+    private static SpotMarketSnapshot NoSpot(params string[] types)
+    {
+        var history = new SpotAvailabilityHistory(TimeSpan.FromMinutes(1));
+        history.Record(Now, [.. types.Select(t => new SpotPoolReading("us-east-1", t, 0, null))]);
+        return history.At(Now);
+    }
+
     [Fact]
     public void A_planned_job_whose_start_has_come_is_launched_as_its_next_attempt()
     {
@@ -90,7 +99,8 @@ public class ReconcilerTests
     {
         var job = Job("a", JobState.Running, attempt: 1);
 
-        var seen = Assert.IsType<RecordObservation>(Assert.Single(Decide([job], Instance(job, observed))));
+        // An ended spot attempt is recorded first; the spot policy may act on it in the same tick (relaunch, fall back).
+        var seen = Assert.IsType<RecordObservation>(Decide([job], Instance(job, observed))[0]);
 
         Assert.Equal(recorded, seen.NewState);
     }
@@ -106,13 +116,40 @@ public class ReconcilerTests
     }
 
     [Fact]
-    public void An_interrupted_job_with_slack_goes_back_to_the_scheduler_with_its_saved_work()
+    public void An_interrupted_spot_job_with_slack_is_relaunched_on_spot_where_it_can_be_had_with_its_saved_work()
     {
-        var job = Job("a", JobState.Interrupted, checkpointable: true, attempt: 1);
+        // The record holds the 1.5 h the ended attempt saved; the new attempt pays the restart overhead (0.1 h) first.
+        var job = Job("a", JobState.Interrupted, checkpointable: true, attempt: 1, doneHours: 1.5);
 
-        var replan = Assert.IsType<Replan>(Assert.Single(Decide([job], Instance(job, InstanceState.Interrupted, saved: 1.5))));
+        var launch = Assert.IsType<Launch>(Assert.Single(Decide([job], Instance(job, InstanceState.Interrupted, saved: 1.5))));
 
-        Assert.Equal(1.5, replan.SavedHours);
+        Assert.Equal((2, 1.5), (launch.Attempt, launch.SavedHours));
+        Assert.Equal((Market.Spot, "p3.2xlarge", "us-east-1", 2.5 + 0.1), (launch.Request.Market, launch.Request.InstanceType, launch.Request.Zone, launch.Request.WorkHours));
+    }
+
+    [Fact]
+    public void An_interrupted_spot_job_with_slack_waits_while_no_spot_can_be_had()
+    {
+        var job = Job("a", JobState.Interrupted, checkpointable: true, attempt: 1, doneHours: 1.5);
+
+        var actions = Reconciler.Decide([job], [Instance(job, InstanceState.Interrupted, saved: 1.5)], Now, Catalog, market: NoSpot("p3.2xlarge"));
+
+        Assert.Empty(actions);
+    }
+
+    [Fact]
+    public void A_running_spot_job_whose_attempt_was_taken_back_is_recorded_and_moved_in_the_same_tick()
+    {
+        // Running on spot with 2 h saved by the instance; capacity went. The fallback moment is 36 s away: waiting a
+        // tick (a minute) with no spot to be had would pass it, so the policy moves the job to on-demand at once, with its work.
+        var job = Job("a", JobState.Running, hours: 4, deadlineHours: 2.11, checkpointable: true, attempt: 1);
+
+        var actions = Reconciler.Decide([job], [Instance(job, InstanceState.Interrupted, saved: 2)], Now, Catalog, market: NoSpot("p3.2xlarge"));
+
+        Assert.Equal(["ml/a#1:RecordObservation", "ml/a#2:SwitchToOnDemand"], actions.Select(a => a.Key));
+        var sw = (SwitchToOnDemand)actions[1];
+        Assert.Equal(2, sw.SavedHours, 9);
+        Assert.Equal(2 + 0.1, sw.Request.WorkHours, 9);
     }
 
     [Fact]
@@ -124,7 +161,8 @@ public class ReconcilerTests
         var sw = Assert.IsType<SwitchToOnDemand>(Assert.Single(Decide([job], Instance(job, InstanceState.Interrupted))));
 
         Assert.Equal(2, sw.Attempt);
-        Assert.Equal((Market.OnDemand, "g5.4xlarge", "ml/a#2", 4.0), (sw.Request.Market, sw.Request.InstanceType, sw.Request.ClientToken, sw.Request.WorkHours));
+        // A restart pays the restart overhead (0.1 h) before it makes progress: the instance is asked for it too.
+        Assert.Equal((Market.OnDemand, "g5.4xlarge", "ml/a#2", 4.1), (sw.Request.Market, sw.Request.InstanceType, sw.Request.ClientToken, sw.Request.WorkHours));
         Assert.Null(sw.SpotInstanceId);
     }
 
@@ -146,6 +184,40 @@ public class ReconcilerTests
         var job = Job("a", JobState.Running, hours: 4, deadlineHours: 4.1, checkpointable: true, attempt: 1);
 
         Assert.Empty(Decide([job], Instance(job, InstanceState.Running, saved: 2)));
+    }
+
+    [Fact]
+    public void A_running_spot_job_moves_to_a_zone_cheaper_by_more_than_two_changeovers_over_the_work_left()
+    {
+        var job = Job("a", JobState.Running, hours: 4, deadlineHours: 12, checkpointable: true, attempt: 1) with { DoneHours = 1 };
+        var history = new SpotAvailabilityHistory(TimeSpan.FromMinutes(1));
+        history.Record(Now, [new SpotPoolReading("us-east-1", "p3.2xlarge", 1, 3.0), new SpotPoolReading("us-east-1b", "p3.2xlarge", 1, 0.5)]);
+
+        var actions = Reconciler.Decide([job], [Instance(job, InstanceState.Running, saved: 0.5)], Now, Catalog, market: history.At(Now));
+
+        Assert.Equal(["ml/a#1:Terminate", "ml/a#2:Launch"], actions.Select(a => a.Key));
+        var launch = (Launch)actions[1];
+        Assert.Equal((Market.Spot, "us-east-1b", 1.5), (launch.Request.Market, launch.Request.Zone, launch.SavedHours));
+        // 2.5 h left, plus the restart's changeover.
+        Assert.Equal(2.5 + 0.1, launch.Request.WorkHours, 9);
+    }
+
+    [Fact]
+    public void A_job_the_policy_moved_to_on_demand_comes_back_to_spot_when_spot_returns()
+    {
+        // Attempt 2 on on-demand (the policy put it there), 8 h of slack, spot in its pool for the last two hours: spells
+        // long enough to repay the changeovers of a move.
+        var job = Job("a", JobState.Running, market: Market.OnDemand, hours: 4, deadlineHours: 12, attempt: 2);
+        var history = new SpotAvailabilityHistory(TimeSpan.FromMinutes(1));
+        for (var minute = 120; minute >= 0; minute--)
+        {
+            history.Record(Now.AddMinutes(-minute), [new SpotPoolReading("us-east-1", "g5.4xlarge", 1, 0.5)]);
+        }
+
+        var actions = Reconciler.Decide([job], [Instance(job, InstanceState.Running)], Now, Catalog, market: history.At(Now));
+
+        Assert.Equal(["ml/a#2:Terminate", "ml/a#3:Launch"], actions.Select(a => a.Key));
+        Assert.Equal(Market.Spot, ((Launch)actions[1]).Request.Market);
     }
 
     [Fact]
@@ -171,7 +243,9 @@ public class ReconcilerTests
     {
         var job = Job("a", JobState.Running, market: Market.OnDemand, attempt: 2);
 
-        var actions = Decide([job], Instance(job, InstanceState.Running), Instance(job, InstanceState.Running, attempt: 1));
+        // No spot to be had: the policy keeps the on-demand attempt, and only the stale one is stopped.
+        var actions = Reconciler.Decide([job], [Instance(job, InstanceState.Running), Instance(job, InstanceState.Running, attempt: 1)], Now, Catalog,
+            market: NoSpot("p3.2xlarge", "g5.4xlarge"));
 
         var stop = Assert.IsType<Terminate>(Assert.Single(actions));
         Assert.Equal("i-a-1", stop.InstanceId);
@@ -332,6 +406,6 @@ public class ReconcilerTests
         var second = Decide(jobs, observed).Select(a => a.Key);
 
         Assert.Equal(first, second);
-        Assert.Equal(["ml/a#1:Launch", "ml/b#1:RecordObservation", "ml/c#1:Replan", "ml/d#1:Terminate"], first);
+        Assert.Equal(["ml/a#1:Launch", "ml/b#1:RecordObservation", "ml/c#2:Launch", "ml/d#1:Terminate"], first);
     }
 }

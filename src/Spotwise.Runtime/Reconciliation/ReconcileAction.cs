@@ -9,18 +9,29 @@ public abstract record ReconcileAction(JobKey Job, int Attempt)
     public string Key => FormattableString.Invariant($"{Job}#{Attempt}:{GetType().Name}");
 }
 
-/// <summary>Start the job's next attempt on the instance its plan names. <c>Attempt</c> is the new attempt.</summary>
-public sealed record Launch(JobKey Job, int Attempt, LaunchRequest Request) : ReconcileAction(Job, Attempt);
+/// <summary>
+/// Start the job's next attempt: on the instance its plan names, or where the spot policy moves it. <c>Attempt</c> is
+/// the new attempt.
+/// </summary>
+public sealed record Launch(JobKey Job, int Attempt, LaunchRequest Request) : ReconcileAction(Job, Attempt)
+{
+    /// <summary>The work saved when a running or interrupted job moves to this attempt; null for a planned launch.</summary>
+    public double? SavedHours { get; init; }
+}
 
 /// <summary>Stop an instance that should not be running (job cancelled or done, or an attempt given up).</summary>
 public sealed record Terminate(JobKey Job, int Attempt, string InstanceId, string Why) : ReconcileAction(Job, Attempt);
 
 /// <summary>
-/// The safety net: the spot attempt cannot be waited on any longer; stop it (if it is still up) and run the rest of
-/// the work on on-demand as attempt <c>Attempt</c>.
+/// The spot policy moves the job to on-demand (its safety net, or spot is away while the job is behind): stop the spot
+/// attempt (if it is still up) and run the rest of the work on on-demand as attempt <c>Attempt</c>.
 /// </summary>
 public sealed record SwitchToOnDemand(JobKey Job, int Attempt, string? SpotInstanceId, double SavedHours, LaunchRequest Request)
-    : ReconcileAction(Job, Attempt);
+    : ReconcileAction(Job, Attempt)
+{
+    /// <summary>Who asked for the move: the safety net (a job the plan put on on-demand) or the spot policy.</summary>
+    public string By { get; init; } = "safety net";
+}
 
 /// <summary>Write down what the backend reports about the job's current attempt (running, done, interrupted).</summary>
 public sealed record RecordObservation(JobKey Job, int Attempt, JobState NewState, InstanceStatus Instance, string Cause)

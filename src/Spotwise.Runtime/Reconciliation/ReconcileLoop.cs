@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Spotwise.Core;
+using Spotwise.Runtime.Policy;
 
 namespace Spotwise.Runtime.Reconciliation;
 
@@ -11,9 +12,19 @@ namespace Spotwise.Runtime.Reconciliation;
 /// </summary>
 public sealed partial class ReconcileLoop(
     IJobStore store, ICompute compute, IPriceFeed prices, TimeProvider time, ILogger<ReconcileLoop> logger, TimeSpan? interval = null,
-    RuntimeCounters? counters = null, SpotBackoff? backoff = null, CapacityLimits? limits = null)
+    RuntimeCounters? counters = null, SpotBackoff? backoff = null, CapacityLimits? limits = null, SpotAvailabilityHistory? history = null,
+    TimeSpan? launchAllowance = null)
     : BackgroundService
 {
+    // The spot policy's memory of the market; a loop given none keeps its own, a sample a minute (or per period, if longer).
+    private readonly SpotAvailabilityHistory _history = history
+        ?? new SpotAvailabilityHistory(interval is { } i && i > SpotAvailabilityHistory.DefaultTick ? i : SpotAvailabilityHistory.DefaultTick);
+
+    public static TimeSpan DefaultInterval { get; } = TimeSpan.FromSeconds(5);
+
+    // The boot the safety net must leave time for: the planner's allowance (the simulated cloud's launch delay by default).
+    private readonly TimeSpan _launchAllowance = launchAllowance ?? PlanningSettings.Default.LaunchAllowance;
+
     private static readonly JobState[] Unfinished = [JobState.Queued, JobState.Planned, JobState.Launching, JobState.Running, JobState.Interrupted];
 
     /// <summary>Raised when a job went back to the queue: the scheduler should plan again soon.</summary>
@@ -33,14 +44,20 @@ public sealed partial class ReconcileLoop(
         // Only jobs due to launch ask for their prerequisites; the unfinished ones are in the tick's list already.
         var due = jobs.Where(j => j.State == JobState.Planned && j.Placement?.PlannedStart <= now);
         var findPrerequisite = await Prerequisites.FinderAsync(store, due, byKey, cancellationToken);
-        var actions = Reconciler.Decide(jobs, observed, now, catalog, findPrerequisite, limits);
+        var actions = Reconciler.Decide(jobs, observed, now, catalog, findPrerequisite, limits, ObserveMarket(now, observed), _launchAllowance);
         var written = new HashSet<JobKey>();
         var replan = false;
         foreach (var action in actions)
         {
             try
             {
-                replan |= await ExecuteAsync(action, byKey.GetValueOrDefault(action.Job), catalog, now, written, cancellationToken);
+                var job = byKey.GetValueOrDefault(action.Job);
+                if (job is not null && written.Contains(action.Job))
+                {
+                    // A second action for a job this tick (recorded interrupted, then relaunched) acts on what the first wrote.
+                    job = await store.GetAsync(action.Job, cancellationToken) ?? job;
+                }
+                replan |= await ExecuteAsync(action, job, catalog, now, written, cancellationToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -55,9 +72,20 @@ public sealed partial class ReconcileLoop(
         return actions;
     }
 
+    /// <summary>Feeds the spot policy's memory: the feed's capacity per pool where it knows it, and what the backend reports.</summary>
+    private SpotMarketSnapshot ObserveMarket(DateTimeOffset now, IReadOnlyList<InstanceStatus> observed)
+    {
+        if (prices is ISpotPoolFeed feed)
+        {
+            _history.Record(now, feed.PoolsAt(now));
+        }
+        _history.Observe(now, observed);
+        return _history.At(now);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(interval ?? TimeSpan.FromSeconds(5), time);
+        using var timer = new PeriodicTimer(interval ?? DefaultInterval, time);
         do
         {
             try
@@ -100,16 +128,22 @@ public sealed partial class ReconcileLoop(
                 return false;
             case Launch l when job is not null:
                 var r = l.Request;
+                // Where the attempt runs (the spot policy may move it to another zone); the work saved at its launch.
+                var where = job.Placement is { } planned ? planned with { Market = r.Market, InstanceType = r.InstanceType, Zone = r.Zone } : null;
                 // A new attempt writes its intent first; the same attempt again (the backend did not know it) asks for the stored one.
                 var intent = l.Attempt == job.Attempt ? null
-                    : JobTransitions.Launch(job, r, FormattableString.Invariant($"launching attempt {r.Attempt}: {r.Market.ToWire()} {r.InstanceType} in {r.Zone}"));
+                    : JobTransitions.Launch(job, r, FormattableString.Invariant($"launching attempt {r.Attempt}: {r.Market.ToWire()} {r.InstanceType} in {r.Zone}"),
+                        where, l.SavedHours);
                 await LaunchAsync(job, intent, r, now, ct);
                 return false;
             case SwitchToOnDemand s when job is not null:
                 var price = catalog.Find(s.Request.InstanceType)?.OnDemandPricePerHourUsd ?? 0;
-                var placement = new Placement(Market.OnDemand, s.Request.InstanceType, s.Request.Zone, now, price, price * s.Request.WorkHours, null) { Provider = s.Request.Provider };
+                // The plan's fallback moment stays: it marks a job the spot policy owns (it may come back to spot).
+                var placement = new Placement(Market.OnDemand, s.Request.InstanceType, s.Request.Zone, now, price, price * s.Request.WorkHours,
+                    job.Placement?.FallbackAt)
+                { Provider = s.Request.Provider };
                 var fallback = JobTransitions.Launch(job, s.Request,
-                    $"safety net: moving to on-demand {s.Request.InstanceType} to meet the deadline", placement, s.SavedHours);
+                    $"{s.By}: moving to on-demand {s.Request.InstanceType} to meet the deadline", placement, s.SavedHours);
                 if (await LaunchAsync(job, fallback, s.Request, now, ct, stopFirst: s.SpotInstanceId))
                 {
                     counters?.FellBack();

@@ -1,12 +1,18 @@
 using Spotwise.Core;
+using Spotwise.Runtime.Policy;
 
 namespace Spotwise.Runtime.Reconciliation;
 
 /// <summary>
 /// Decide, then act (controller-runtime's shape): a pure function from the desired state (each job's record and
-/// placement) and the observed state (what the backend reports) to the actions that bring them together. It keeps
-/// no memory between calls, so a missed, repeated or reordered observation is harmless: the next call sees the
-/// world as it is.
+/// placement) and the observed state (what the backend reports, and the spot market the service has seen) to the
+/// actions that bring them together. It keeps no memory between calls, so a missed, repeated or reordered observation
+/// is harmless: the next call sees the world as it is.
+/// <para>
+/// The plan picks a job's instance type and its first market, zone and start; once a spot-planned job is due, the spot
+/// policy (<see cref="SpotPolicy"/>, the one <c>simulate --policy spotwise</c> scores) owns its market and zone, every
+/// tick: stay on spot, wait for spot, move to on-demand (the safety net among others), come back to spot, move zone.
+/// </para>
 /// </summary>
 public static class Reconciler
 {
@@ -14,21 +20,26 @@ public static class Reconciler
     /// <param name="observed">What the backend reports.</param>
     /// <param name="now">The moment of the decision.</param>
     /// <param name="catalog">Prices and types of the moment (for a fallback).</param>
-    /// <param name="limits">
-    /// The capacity the planner plans with: a safety-net fallback takes on-demand capacity only where the quota has room
-    /// after the jobs that hold it. Null: unlimited.
-    /// </param>
     /// <param name="findPrerequisite">
     /// A job's prerequisite by id (null when there is none): a job launches only after its prerequisites have succeeded.
     /// Without it, prerequisites are not consulted.
     /// </param>
+    /// <param name="limits">The on-demand quotas the planner plans with: a move to on-demand stays within them.</param>
+    /// <param name="market">
+    /// The spot market as the service has seen it (<see cref="SpotAvailabilityHistory.At"/>), for the spot policy.
+    /// Without it, every pool is taken to have capacity and the policy decides on its prior, a minute ahead.
+    /// </param>
+    /// <param name="launchAllowance">How long a launch takes to boot (the planner's allowance): the safety net leaves it free.</param>
     public static IReadOnlyList<ReconcileAction> Decide(
         IReadOnlyList<JobRecord> jobs, IReadOnlyList<InstanceStatus> observed, DateTimeOffset now, Catalog catalog,
-        Func<JobRecord, string, JobRecord?>? findPrerequisite = null, CapacityLimits? limits = null)
+        Func<JobRecord, string, JobRecord?>? findPrerequisite = null, CapacityLimits? limits = null, SpotMarketSnapshot? market = null,
+        TimeSpan launchAllowance = default)
     {
+        var context = new PolicyContext(
+            market ?? SpotMarketSnapshot.Empty(SpotAvailabilityHistory.DefaultTick), launchAllowance,
+            OnDemandCapacity.Left(jobs, catalog, limits ?? CapacityLimits.None, now));
         var actions = new List<ReconcileAction>();
         var byToken = LatestByToken(observed);
-        var onDemand = OnDemandCapacity.Left(jobs, catalog, limits ?? CapacityLimits.None, now);
         var known = new HashSet<JobKey>();
         foreach (var job in jobs)
         {
@@ -36,7 +47,7 @@ public static class Reconciler
             var current = CurrentAttempt(job, byToken);
             try
             {
-                DecideFor(job, current, now, onDemand, findPrerequisite, actions);
+                DecideFor(job, current, now, catalog, findPrerequisite, context, actions);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -62,8 +73,8 @@ public static class Reconciler
         job.Attempt > 0 ? byToken.GetValueOrDefault(ClientTokens.For(job.Key, job.Attempt)) : null;
 
     private static void DecideFor(
-        JobRecord job, InstanceStatus? current, DateTimeOffset now, OnDemandCapacity onDemand, Func<JobRecord, string, JobRecord?>? findPrerequisite,
-        List<ReconcileAction> actions)
+        JobRecord job, InstanceStatus? current, DateTimeOffset now, Catalog catalog, Func<JobRecord, string, JobRecord?>? findPrerequisite,
+        PolicyContext market, List<ReconcileAction> actions)
     {
         switch (job.State)
         {
@@ -74,14 +85,21 @@ public static class Reconciler
             case JobState.Planned when job.Placement is { } due && due.PlannedStart <= now && HoldFor(job, findPrerequisite) is { } hold:
                 actions.Add(hold);
                 break;
+            case JobState.Planned when job.Placement is { Market: Market.Spot } p && p.PlannedStart <= now:
+                // The plan chose spot and the moment: from here the policy owns market and zone (it may wait for spot).
+                FollowPolicy(job, null, now, catalog, market, actions);
+                break;
             case JobState.Planned when job.Placement is { } p && p.PlannedStart <= now:
-                actions.Add(new Launch(job.Key, job.Attempt + 1, Request(job, job.Attempt + 1, p.Market, p.InstanceType, p.Zone)));
+                actions.Add(new Launch(job.Key, job.Attempt + 1, Request(job, job.Attempt + 1, p.Market, p.InstanceType, p.Zone, job.DoneHours)));
                 break;
             case JobState.Launching or JobState.Running:
-                DecideActive(job, current, now, onDemand, actions);
+                DecideActive(job, current, now, catalog, market, actions);
+                break;
+            case JobState.Interrupted when PolicyOwns(job):
+                FollowPolicy(job, current, now, catalog, market, actions);
                 break;
             case JobState.Interrupted:
-                DecideInterrupted(job, current, now, onDemand, actions);
+                DecideInterrupted(job, now, market, actions);
                 break;
             case JobState.Succeeded or JobState.Failed or JobState.Cancelled when current is { IsEnded: false }:
                 actions.Add(new Terminate(job.Key, job.Attempt, current.InstanceId, $"the job is {job.State.ToWire()}"));
@@ -114,8 +132,9 @@ public static class Reconciler
         return null;
     }
 
-    /// <summary>A launched attempt: follow what the backend says, and pull the safety net when its moment comes.</summary>
-    private static void DecideActive(JobRecord job, InstanceStatus? current, DateTimeOffset now, OnDemandCapacity onDemand, List<ReconcileAction> actions)
+    /// <summary>A launched attempt: follow what the backend says, then ask the policy whether to stay, move or fall back.</summary>
+    private static void DecideActive(
+        JobRecord job, InstanceStatus? current, DateTimeOffset now, Catalog catalog, PolicyContext market, List<ReconcileAction> actions)
     {
         if (current is null)
         {
@@ -138,70 +157,94 @@ public static class Reconciler
             case InstanceState.Interrupted or InstanceState.Terminated:
                 actions.Add(new RecordObservation(job.Key, job.Attempt, JobState.Interrupted, current,
                     current.Error ?? (current.State == InstanceState.Interrupted ? "spot capacity was taken back" : "the instance was stopped")));
-                return;
+                // The policy decides in the same tick, as if the job were idle: waiting, spot elsewhere, or on-demand.
+                break;
         }
-        if (MustFallBack(job, current, now))
+        if (PolicyOwns(job))
         {
-            actions.Add(Switch(job, current, onDemand));
+            FollowPolicy(job, current, now, catalog, market, actions);
         }
     }
 
     /// <summary>
-    /// The launch the job's current attempt asked for. A record written before intents were stored (schema 3) has none:
-    /// its request is rebuilt from the record as it was then built.
+    /// The spot policy owns a job the plan put on spot (the plan gave it a fallback moment, which a move to on-demand
+    /// keeps), and every job it has moved since (a later attempt). A job the plan put on on-demand, and that never ran
+    /// elsewhere, keeps the plan's choice: the planner found spot unsafe or not worth it there.
     /// </summary>
-    private static LaunchRequest StoredIntent(JobRecord job) =>
-        job.LaunchIntent is { } intent && intent.Attempt == job.Attempt && intent.Job == job.Key
-            ? intent
-            : Request(job, job.Attempt, job.Placement!.Market, job.Placement.InstanceType, job.Placement.Zone);
+    private static bool PolicyOwns(JobRecord job) =>
+        job.Placement is { } p && (p.Market == Market.Spot || p.FallbackAt is not null || job.Attempt > 1);
 
-    /// <summary>Lost its instance: fall back to on-demand if waiting is no longer safe, else let the scheduler re-plan.</summary>
-    private static void DecideInterrupted(JobRecord job, InstanceStatus? current, DateTimeOffset now, OnDemandCapacity onDemand, List<ReconcileAction> actions)
+    /// <summary>A job planned on on-demand lost its instance: fall back to on-demand if waiting is no longer safe, else let the scheduler re-plan.</summary>
+    private static void DecideInterrupted(JobRecord job, DateTimeOffset now, PolicyContext market, List<ReconcileAction> actions)
     {
-        var saved = Math.Max(job.DoneHours, current?.SavedProgressHours ?? 0);
-        if (job.Job.Deadline is not null && FallbackMoment(job, saved) <= now)
+        if (SafetyNet.FallbackMoment(job.Job, job.DoneHours, market.LaunchAllowance) <= now)
         {
-            actions.Add(Switch(job, current, onDemand));
+            actions.Add(Switch(job, null, job.DoneHours, market.OnDemand, "safety net"));
         }
         else
         {
-            actions.Add(new Replan(job.Key, job.Attempt, saved, "interrupted; slack remains to wait for spot"));
+            actions.Add(new Replan(job.Key, job.Attempt, job.DoneHours, "the instance was lost; slack remains to plan it again"));
         }
     }
 
     /// <summary>
-    /// The safety net for a spot attempt: past the plan's fallback moment, moved later by every hour of progress
-    /// saved, staying on spot could miss the deadline.
+    /// Asks the spot policy what the job should run on for the coming tick and turns a change into actions: on-demand
+    /// is <see cref="SwitchToOnDemand"/>; spot in a zone is a new attempt there (the live instance, if any, stopped
+    /// first); idle is waiting for spot, which needs no action.
     /// </summary>
-    private static bool MustFallBack(JobRecord job, InstanceStatus current, DateTimeOffset now) =>
-        current.Market == Market.Spot && !current.IsEnded && job.Job.Deadline is not null
-        && FallbackMoment(job, Math.Max(job.DoneHours, current.SavedProgressHours)) <= now;
-
-    /// <summary>CostModel.FallbackAt for the work left: deadline − restart overhead − the work not yet saved.</summary>
-    private static DateTimeOffset FallbackMoment(JobRecord job, double savedHours) =>
-        CostModel.FallbackAt(job.Job)!.Value.AddHours(Math.Min(savedHours, job.Job.DurationHours));
+    private static void FollowPolicy(
+        JobRecord job, InstanceStatus? current, DateTimeOffset now, Catalog catalog, PolicyContext market, List<ReconcileAction> actions)
+    {
+        var inputs = new JobPolicyInputs(job, current, now, market.Market, catalog, market.LaunchAllowance);
+        var choice = SpotPolicy.Decide(inputs);
+        if (choice == inputs.Current || choice.Kind == ChoiceKind.Idle)
+        {
+            // Idle from a live instance does not happen (the policy leaves an instance only for another); keep it if it did.
+            return;
+        }
+        var live = inputs.Current.IsRunning ? current : null;
+        var saved = inputs.DoneHours;
+        if (choice.Kind == ChoiceKind.OnDemand)
+        {
+            actions.Add(Switch(job, live, saved, market.OnDemand, "spot policy"));
+            return;
+        }
+        var zone = inputs.ZoneName(choice.Zone);
+        if (live is not null)
+        {
+            actions.Add(new Terminate(job.Key, job.Attempt, live.InstanceId, $"moving to spot in {zone}"));
+        }
+        var attempt = job.Attempt + 1;
+        actions.Add(new Launch(job.Key, attempt, Request(job, attempt, Market.Spot, inputs.InstanceType, zone, saved)) { SavedHours = saved });
+    }
 
     /// <summary>
-    /// The safety net's move to on-demand, on the cheapest type the on-demand quota still has room for. With none left,
-    /// an interrupted job goes back to the planner and a running one stays on spot; either way the job says why.
+    /// A move to on-demand (<paramref name="by"/> says who asked: the safety net or the spot policy), on the cheapest type
+    /// the on-demand quota still has room for. With none left, a job without a live instance goes back to the planner and
+    /// a running one stays where it is; either way the job says why.
     /// </summary>
-    private static ReconcileAction Switch(JobRecord job, InstanceStatus? current, OnDemandCapacity onDemand)
+    private static ReconcileAction Switch(JobRecord job, InstanceStatus? live, double saved, OnDemandCapacity onDemand, string by)
     {
-        var saved = Math.Max(job.DoneHours, current?.SavedProgressHours ?? 0);
         if (onDemand.Take(job.Job.Resources) is not { } fallback)
         {
-            var why = "safety net: " + onDemand.NoneLeft(job.Job.Resources);
-            return current is { IsEnded: false }
+            var why = $"{by}: {onDemand.NoneLeft(job.Job.Resources)}";
+            return live is { IsEnded: false }
                 ? new Warn(job.Key, job.Attempt, why + "; staying on spot")
                 : new Replan(job.Key, job.Attempt, saved, why + "; back to the planner");
         }
         var zone = job.Placement?.Zone ?? onDemand.Region;
-        var request = Request(job, job.Attempt + 1, Market.OnDemand, fallback.Type.Name, zone) with
-        {
-            WorkHours = Math.Max(0, job.Job.DurationHours - saved),
-        };
-        return new SwitchToOnDemand(job.Key, job.Attempt + 1, current is { IsEnded: false } ? current.InstanceId : null, saved, request);
+        var request = Request(job, job.Attempt + 1, Market.OnDemand, fallback.Type.Name, zone, saved);
+        return new SwitchToOnDemand(job.Key, job.Attempt + 1, live?.InstanceId, saved, request) { By = by };
     }
+
+    /// <summary>
+    /// The launch the job's current attempt asked for. A record written before intents were stored (schema 3) has none:
+    /// its request is rebuilt from the record.
+    /// </summary>
+    private static LaunchRequest StoredIntent(JobRecord job) =>
+        job.LaunchIntent is { } intent && intent.Attempt == job.Attempt && intent.Job == job.Key
+            ? intent
+            : Request(job, job.Attempt, job.Placement!.Market, job.Placement.InstanceType, job.Placement.Zone, job.DoneHours);
 
     /// <summary>
     /// A job's instances of any attempt but its current one are stopped: earlier ones (a switch whose terminate was lost,
@@ -217,11 +260,16 @@ public static class Reconciler
         }
     }
 
-    /// <summary>A launch on the placement's provider (a fallback to on-demand stays with the provider it falls back from).</summary>
-    private static LaunchRequest Request(JobRecord job, int attempt, Market market, string instanceType, string zone) => new(
-        ClientTokens.For(job.Key, attempt), job.Team, job.Id, attempt, market, instanceType, zone, job.RemainingHours, job.Job.Checkpointable,
+    /// <summary>A launch of <paramref name="attempt"/> with <paramref name="savedHours"/> done: the work left, and its changeover.</summary>
+    private static LaunchRequest Request(JobRecord job, int attempt, Market market, string instanceType, string zone, double savedHours) => new(
+        ClientTokens.For(job.Key, attempt), job.Team, job.Id, attempt, market, instanceType, zone,
+        JobProgress.LaunchWorkHours(job.Job, attempt, savedHours), job.Job.Checkpointable,
         job.Job.CheckpointIntervalHours ?? Job.DefaultCheckpointIntervalHours, job.Job.Command)
     {
+        // A fallback or a move stays with the provider of the job's placement.
         Provider = job.Placement?.Provider,
     };
+
+    /// <summary>What the spot policy needs besides the job: the market seen, the boot a launch takes, the on-demand room left.</summary>
+    private sealed record PolicyContext(SpotMarketSnapshot Market, TimeSpan LaunchAllowance, OnDemandCapacity OnDemand);
 }

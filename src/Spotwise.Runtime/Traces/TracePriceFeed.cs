@@ -1,4 +1,5 @@
 using Spotwise.Core;
+using Spotwise.Runtime.Policy;
 
 namespace Spotwise.Runtime.Traces;
 
@@ -9,18 +10,22 @@ namespace Spotwise.Runtime.Traces;
 /// <see cref="CatalogEntry.SpotPricePerHourUsd"/> is the cheapest among the zones that have capacity then (what a buyer
 /// could get), or the cheapest of all zones when none has. The planners choose among the zones, so a plan's zone is a
 /// real one. Traces without prices change nothing. One catalog is built per trace tick and reused until the next one.
+/// It also says how much spot capacity every traced pool has at a moment (<see cref="ISpotPoolFeed"/>), which the spot
+/// policy's history records: the same traces the simulated cloud replays.
 /// </summary>
-public sealed class TracePriceFeed : IPriceFeed
+public sealed class TracePriceFeed : IPriceFeed, ISpotPoolFeed
 {
     private readonly Lock _lock = new();
     private readonly Catalog _catalog;
     private readonly IReadOnlyList<SpotTrace> _traces;
+    private readonly IReadOnlyList<SpotTrace> _pools;
     private (DateTimeOffset From, DateTimeOffset Until, Catalog Catalog)? _cached;
 
     public TracePriceFeed(Catalog catalog, IEnumerable<SpotTrace> traces)
     {
         _catalog = catalog;
-        _traces = [.. traces.Where(t => t.HasPrices)];
+        _pools = [.. traces];
+        _traces = [.. _pools.Where(t => t.HasPrices)];
         var unknown = _traces.Select(t => t.InstanceType).Distinct().Where(t => catalog.Find(t) is null).ToList();
         if (unknown.Count > 0)
         {
@@ -68,6 +73,10 @@ public sealed class TracePriceFeed : IPriceFeed
         var selling = zones.Where(z => z.Available > 0).ToList();
         return (selling.Count > 0 ? selling : zones).Select(z => (double?)z.PricePerHourUsd).Min();
     }
+
+    /// <summary>Every traced pool at <paramref name="at"/>, in the order the traces were given: capacity, and price where traced.</summary>
+    public IReadOnlyList<SpotPoolReading> PoolsAt(DateTimeOffset at) =>
+        [.. _pools.Select(t => new SpotPoolReading(t.Zone, t.InstanceType, t.AvailableAt(at), t.SpotPriceAt(at)))];
 
     private Catalog Build(DateTimeOffset at)
     {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Spotwise.Core;
 using Spotwise.Planning;
+using Spotwise.Runtime.Policy;
 using Spotwise.Runtime.Reconciliation;
 using Spotwise.Runtime.Traces;
 
@@ -26,6 +27,8 @@ internal sealed class QueueRun : IDisposable
     private readonly Scheduler _scheduler;
     private readonly ReconcileLoop _loop;
     private readonly RuntimeCounters _counters = new();
+    private readonly ILookup<string, SpotTrace> _tracesByType;
+    private readonly TimeSpan _policyTick;
     private readonly Queue<(DateTimeOffset At, Job Job)> _arrivals;
     private readonly List<double> _solveSeconds = [];
 
@@ -67,8 +70,12 @@ internal sealed class QueueRun : IDisposable
         var limits = scenario.Policy == QueuePolicy.OnDemand ? QueueSimulation.WithoutSpot(scenario.Limits) : scenario.Limits;
         _scheduler = new Scheduler(_store, prices, Planners.Create(scenario.Planner)!, new SchedulerOptions { Limits = limits, Solve = scenario.Solve, Settings = scenario.PlanningSettings },
             _clock, NullLogger<Scheduler>.Instance, _counters, backoff);
+        var history = new SpotAvailabilityHistory(SpotAvailabilityHistory.DefaultTick);
+        _policyTick = history.Tick;
+        _tracesByType = scenario.SpotTraces.ToLookup(t => t.InstanceType, StringComparer.Ordinal);
+        // The safety net leaves the cloud's real boot free, whatever allowance the planner was told to make.
         _loop = new ReconcileLoop(_store, _compute, prices, _clock, NullLogger<ReconcileLoop>.Instance, counters: _counters, backoff: backoff,
-            limits: limits);
+            limits: limits, history: history, launchAllowance: scenario.LaunchDelay);
         _loop.ReplanNeeded += (_, _) => _replan = true;
     }
 
@@ -156,7 +163,7 @@ internal sealed class QueueRun : IDisposable
         {
             candidates.Add(now + _scenario.ReconcileInterval);
         }
-        var saved = (await _compute.DescribeAsync(ct)).ToDictionary(i => i.ClientToken, i => i.SavedProgressHours, StringComparer.Ordinal);
+        var instances = (await _compute.DescribeAsync(ct)).ToDictionary(i => i.ClientToken, StringComparer.Ordinal);
         var waiting = false;
         foreach (var job in unfinished)
         {
@@ -167,10 +174,13 @@ internal sealed class QueueRun : IDisposable
                     candidates.Add(job.Placement?.PlannedStart);
                     // The reconciler fails a waiting job once its deadline has passed.
                     candidates.Add(job.Job.Deadline?.AddTicks(1));
+                    if (job.State == JobState.Planned && job.Placement is { Market: Market.Spot } due && due.PlannedStart <= now)
+                    {
+                        AddPolicyMoments(candidates, job, null, now);
+                    }
                     break;
-                case JobState.Launching or JobState.Running when job.Placement?.Market == Market.Spot && CostModel.FallbackAt(job.Job) is { } fallback:
-                    var progress = Math.Max(job.DoneHours, saved.GetValueOrDefault(ClientTokens.For(job.Key, job.Attempt)));
-                    candidates.Add(fallback.AddHours(Math.Min(progress, job.Job.DurationHours)));
+                case JobState.Launching or JobState.Running or JobState.Interrupted:
+                    AddPolicyMoments(candidates, job, instances.GetValueOrDefault(ClientTokens.For(job.Key, job.Attempt)), now);
                     break;
             }
         }
@@ -179,6 +189,25 @@ internal sealed class QueueRun : IDisposable
             candidates.Add((_lastCycle ?? now) + _scenario.CycleInterval);
         }
         return candidates.Where(c => c > now).Select(c => c!.Value).DefaultIfEmpty(_horizon).Min();
+    }
+
+    /// <summary>
+    /// When the spot policy may change its mind about a job it owns: a change of capacity in a pool of its type (spot
+    /// comes back, or goes), and the safety net's moment (one decision ahead of the fallback moment, and the moment).
+    /// </summary>
+    private void AddPolicyMoments(List<DateTimeOffset?> candidates, JobRecord job, InstanceStatus? instance, DateTimeOffset now)
+    {
+        foreach (var trace in _tracesByType[job.Placement?.InstanceType ?? ""])
+        {
+            candidates.Add(trace.NextChange(now));
+        }
+        if (SafetyNet.FallbackMoment(job.Job, JobProgress.SavedHours(job, instance), _scenario.LaunchDelay) is { } fallback)
+        {
+            // The net moves a job when the next decision (a tick on) would come too late: looking half a tick before
+            // the fallback moment catches it with margin; the moment itself is the backstop.
+            candidates.Add(fallback - (_policyTick / 2));
+            candidates.Add(fallback);
+        }
     }
 
     private async Task ReportAsync(DateTimeOffset now, CancellationToken ct)

@@ -7,6 +7,13 @@ namespace Spotwise.Simulation.Scenarios;
 /// </summary>
 public sealed record JobScenario(double WorkHours, double DeadlineHours, double OverheadHours, int StartTick)
 {
+    /// <summary>
+    /// Whether the first start pays the changeover too, as the Can't Be Late model (and every figure of the sweep) has it.
+    /// The service pays it only on restarts (a first start's boot is the planner's launch allowance): set false to play a
+    /// job as <c>serve</c> runs it (the same-decisions test does).
+    /// </summary>
+    public bool FirstStartPaysChangeover { get; init; } = true;
+
     /// <summary>What is wrong with this scenario in this market, one line each; empty when it can run.</summary>
     public IReadOnlyList<string> Validate(ZoneTraces market)
     {

@@ -1,12 +1,16 @@
+using Spotwise.Runtime.Policy;
+
 namespace Spotwise.Simulation.Scenarios;
 
 /// <summary>
 /// What an online policy sees at a tick boundary: the job (work, deadline, overhead, progress, what it runs on) and the
 /// market up to and including the present tick. Asking about a future tick throws: only the omniscient bound, which
 /// is built with the whole trace, knows the future. History before the job's start is visible (a real scheduler has
-/// yesterday's availability too). The engine updates one view in place as time passes.
+/// yesterday's availability too; the service's <see cref="SpotAvailabilityHistory"/> records it as its loop runs). The
+/// engine updates one view in place as time passes. It is also the shipped policy's <see cref="IPolicyInputs"/>: the
+/// adapter through which <c>spotwise</c> runs the same code as the service.
 /// </summary>
-public sealed class PolicyView
+public sealed class PolicyView : IPolicyInputs
 {
     private readonly ZoneTraces _market;
 
@@ -48,6 +52,9 @@ public sealed class PolicyView
     /// <summary>Changeover still to pay on the current instance before it makes progress.</summary>
     public double RemainingOverheadHours { get; internal set; }
 
+    /// <summary>A scenario's job checkpoints continuously: a preemption keeps all the work done.</summary>
+    public bool ContinuousCheckpoints => true;
+
     /// <summary>Whether spot capacity can be had in <paramref name="zone"/> now.</summary>
     public bool SpotAvailable(int zone) => _market.Available(zone, Scenario.StartTick + Tick);
 
@@ -65,6 +72,13 @@ public sealed class PolicyView
 
     /// <summary>How many ticks back from now the recording reaches (0 = now is the first tick).</summary>
     public int HistoryTicks => Scenario.StartTick + Tick;
+
+    public AvailabilitySummary History(int ticks)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ticks);
+        var now = Scenario.StartTick + Tick;
+        return _market.AnyZoneSummary(Math.Max(0, now - ticks + 1), now);
+    }
 }
 
 /// <summary>

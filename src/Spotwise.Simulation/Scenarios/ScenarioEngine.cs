@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Spotwise.Core;
+using Spotwise.Runtime.Policy;
 
 namespace Spotwise.Simulation.Scenarios;
 
@@ -123,6 +124,7 @@ public static class ScenarioEngine
         private double _doneAtLaunch;
         private double _done;
         private int _attempt;
+        private double _changeover;
         private bool _finishesThisTick;
 
         public Choice Current { get; private set; } = Choice.Idle;
@@ -141,10 +143,10 @@ public static class ScenarioEngine
 
         /// <summary>Work kept as of the start of tick <paramref name="t"/>.</summary>
         public double DoneHours(int t) =>
-            _instanceId is null ? _done : Math.Min(scenario.WorkHours, _doneAtLaunch + Math.Max(0, ((t - _launchTick) * _tick) - scenario.OverheadHours));
+            _instanceId is null ? _done : Math.Min(scenario.WorkHours, _doneAtLaunch + Math.Max(0, ((t - _launchTick) * _tick) - _changeover));
 
         public double RemainingOverheadHours(int t) =>
-            _instanceId is null ? 0 : Math.Max(0, scenario.OverheadHours - ((t - _launchTick) * _tick));
+            _instanceId is null ? 0 : Math.Max(0, _changeover - ((t - _launchTick) * _tick));
 
         /// <summary>At a tick boundary: learn from the cloud what ended (a preemption as capacity went, or the work finishing).</summary>
         public void ObserveBoundary(int absoluteTick)
@@ -199,10 +201,11 @@ public static class ScenarioEngine
                 return;
             }
             _attempt++;
+            _changeover = _attempt == 1 && !scenario.FirstStartPaysChangeover ? 0 : scenario.OverheadHours;
             var zone = choice.Kind == ChoiceKind.Spot ? market.Zones[choice.Zone] : market.OnDemandZone;
             var kind = choice.Kind == ChoiceKind.Spot ? Market.Spot : Market.OnDemand;
             var request = new LaunchRequest(ClientTokens.For(Job, _attempt), Job.Team, Job.Id, _attempt, kind, market.InstanceType.Name, zone,
-                WorkHours: scenario.WorkHours - _done + scenario.OverheadHours, Checkpointable: true, CheckpointIntervalHours: 0, Command: null);
+                WorkHours: scenario.WorkHours - _done + _changeover, Checkpointable: true, CheckpointIntervalHours: 0, Command: null);
             var status = cloud.LaunchAsync(request, CancellationToken.None).GetAwaiter().GetResult();
             if (status.IsEnded)
             {
@@ -240,7 +243,7 @@ public static class ScenarioEngine
             {
                 OnDemandHours += running;
             }
-            _done = Math.Min(scenario.WorkHours, _doneAtLaunch + Math.Max(0, status.SavedProgressHours - scenario.OverheadHours));
+            _done = Math.Min(scenario.WorkHours, _doneAtLaunch + Math.Max(0, status.SavedProgressHours - _changeover));
             _instanceId = null;
             _finishesThisTick = false;
             Current = Choice.Idle;

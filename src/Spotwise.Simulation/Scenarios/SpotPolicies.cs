@@ -11,9 +11,9 @@ public static class SpotPolicies
     public static ISpotPolicy Create(string name, ZoneTraces market, JobScenario scenario) => name switch
     {
         OnDemandPolicy.Name => new OnDemandPolicy(),
-        GreedyPolicy.Name => new GreedyPolicy(scenario),
+        GreedyPolicy.Name => new GreedyPolicy(),
         UniformProgressPolicy.Name => new UniformProgressPolicy(),
-        SpotwisePolicy.Name => new SpotwisePolicy(scenario),
+        SpotwisePolicy.Name => new SpotwisePolicy(),
         OmniscientPolicy.Name => new OmniscientPolicy(market, scenario),
         _ => throw new ArgumentException($"'{name}' is not a policy; choose one of {string.Join(", ", Names)}", nameof(name)),
     };

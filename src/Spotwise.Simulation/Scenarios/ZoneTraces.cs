@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Spotwise.Core;
+using Spotwise.Runtime.Policy;
 using Spotwise.Runtime.Traces;
 
 namespace Spotwise.Simulation.Scenarios;
@@ -18,6 +19,10 @@ public sealed class ZoneTraces
 
     private readonly bool[][] _available;
     private readonly double[][] _spotPrice;
+
+    // Prefix sums over "some zone has capacity": ticks available, and spells begun (a tick available after one that was not).
+    private readonly int[] _anyAvailableBefore;
+    private readonly int[] _spellsBegunBefore;
 
     public ZoneTraces(
         IReadOnlyList<SpotTrace> traces,
@@ -55,6 +60,7 @@ public sealed class ZoneTraces
         _spotPrice = [.. traces.Select(t => t.HasPrices ? t.SpotPricesPerHourUsd.ToArray() : Enumerable.Repeat(fallbackSpotPricePerHourUsd, t.TickCount).ToArray())];
         Catalog = new Catalog("simulation", "simulation",
             [new CatalogEntry(instanceType, onDemandPricePerHourUsd, fallbackSpotPricePerHourUsd, InterruptionBand: 0)]);
+        (_anyAvailableBefore, _spellsBegunBefore) = PrefixSums();
     }
 
     public ImmutableArray<string> Zones { get; }
@@ -82,10 +88,38 @@ public sealed class ZoneTraces
 
     public bool Available(int zone, int tick) => _available[zone][tick];
 
+    /// <summary>Whether some zone has spot capacity at <paramref name="tick"/>.</summary>
+    public bool AnyAvailable(int tick) => _anyAvailableBefore[tick + 1] > _anyAvailableBefore[tick];
+
+    /// <summary>Availability in any zone over ticks [<paramref name="from"/>, <paramref name="to"/>], in O(1).</summary>
+    public AvailabilitySummary AnyZoneSummary(int from, int to) => new(
+        to - from + 1,
+        _anyAvailableBefore[to + 1] - _anyAvailableBefore[from],
+        (AnyAvailable(from) ? 1 : 0) + _spellsBegunBefore[to + 1] - _spellsBegunBefore[from + 1]);
+
     public double SpotPrice(int zone, int tick) => _spotPrice[zone][tick];
 
     /// <summary>The moment tick <paramref name="tick"/> begins in virtual time.</summary>
     public DateTimeOffset TimeOf(int tick) => Origin + (Tick * tick);
+
+    private (int[] Available, int[] SpellsBegun) PrefixSums()
+    {
+        var available = new int[TickCount + 1];
+        var begun = new int[TickCount + 1];
+        var last = false;
+        for (var t = 0; t < TickCount; t++)
+        {
+            var any = false;
+            for (var z = 0; z < ZoneCount && !any; z++)
+            {
+                any = _available[z][t];
+            }
+            available[t + 1] = available[t] + (any ? 1 : 0);
+            begun[t + 1] = begun[t] + (any && !last ? 1 : 0);
+            last = any;
+        }
+        return (available, begun);
+    }
 
     /// <summary>The fraction of ticks in [from, to) with spot capacity in <paramref name="zone"/>.</summary>
     public double AvailabilityFraction(int zone, int from, int to)

@@ -111,8 +111,9 @@ public sealed class QueueSimulationTests
         Assert.Equal([Market.Spot, Market.OnDemand], outcome.Markets);
         Assert.Equal((0, 1), (result.Interruptions, result.Fallbacks));
         Assert.True(outcome.MetDeadline, $"finished {outcome.Finish}, due {outcome.Deadline}");
-        // 58.5 minutes of spot (nothing saved), then the whole job on on-demand.
-        Assert.Equal((0.975 * 0.9) + (4 * 3.06), outcome.CostUsd, 6);
+        // The net moves it half a decision tick (30 s) before the fallback moment less the 90 s boot, at 0:58: 56.5 minutes
+        // of spot (nothing saved), then the whole job on on-demand after the restart's changeover (0.1 h, paid).
+        Assert.Equal((56.5 / 60 * 0.9) + ((4 + 0.1) * 3.06), outcome.CostUsd, 6);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using CsCheck;
+using Spotwise.Runtime.Policy;
 using Spotwise.Simulation.Scenarios;
 using Spotwise.Simulation.Scenarios.Policies;
 

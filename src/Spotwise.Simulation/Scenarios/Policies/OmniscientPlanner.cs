@@ -1,3 +1,5 @@
+using Spotwise.Runtime.Policy;
+
 namespace Spotwise.Simulation.Scenarios.Policies;
 
 /// <summary>

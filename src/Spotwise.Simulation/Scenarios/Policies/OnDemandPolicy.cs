@@ -1,3 +1,5 @@
+using Spotwise.Runtime.Policy;
+
 namespace Spotwise.Simulation.Scenarios.Policies;
 
 /// <summary>On-demand from start to finish: the cost every other policy is measured against.</summary>

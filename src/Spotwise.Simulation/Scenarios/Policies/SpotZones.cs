@@ -1,3 +1,5 @@
+using Spotwise.Runtime.Policy;
+
 namespace Spotwise.Simulation.Scenarios.Policies;
 
 /// <summary>Which zone an online policy takes spot in: the one it runs in while it lasts, else the cheapest available now.</summary>

@@ -1,4 +1,4 @@
-namespace Spotwise.Simulation.Scenarios;
+namespace Spotwise.Runtime.Policy;
 
 /// <summary>What a job runs on during a tick: nothing, spot in a zone, or on-demand.</summary>
 public enum ChoiceKind : byte
@@ -8,7 +8,10 @@ public enum ChoiceKind : byte
     OnDemand,
 }
 
-/// <summary>A policy's decision for the coming tick. <see cref="Zone"/> is the market's zone index for spot, -1 otherwise.</summary>
+/// <summary>
+/// A spot policy's decision for the coming tick. <see cref="Zone"/> is the index of a zone among the pools the policy was
+/// shown (<see cref="IPolicyInputs.ZoneCount"/>) for spot, -1 otherwise.
+/// </summary>
 public readonly record struct Choice(ChoiceKind Kind, int Zone)
 {
     public static readonly Choice Idle = new(ChoiceKind.Idle, -1);
