@@ -44,7 +44,11 @@ public static class SpotwiseApp
         builder.Services.AddHostedService<JobStoreOpener>();
         builder.Services.AddSingleton<IJobStore>(sp => new SignallingJobStore(sp.GetRequiredService<OpenedJobStore>(), sp.GetRequiredService<ChangeSignal>()));
         builder.Services.AddSingleton(_ => ShippedCatalog.Load());
-        builder.Services.AddSingleton<IPriceFeed>(sp => new CatalogPriceFeed(sp.GetRequiredService<Catalog>()));
+        // Replayed traces are the market the simulated cloud sells: the planner prices spot from them, and the spot
+        // policy's history reads their capacity (ISpotPoolFeed), as in `simulate`. Without traces, the catalog's prices.
+        builder.Services.AddSingleton<IPriceFeed>(sp => sp.GetRequiredService<ReplayedTraces>().Traces is { Count: > 0 } traces
+            ? new TracePriceFeed(sp.GetRequiredService<Catalog>(), traces)
+            : new CatalogPriceFeed(sp.GetRequiredService<Catalog>()));
         builder.Services.AddSingleton(Planner);
         // Backends by name; Spotwise:Backend names the one that launches the catalog's offers, and the scheduler plans
         // with its launch allowance (local processes start at once, the simulated cloud boots).

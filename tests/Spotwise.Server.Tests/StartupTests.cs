@@ -74,13 +74,23 @@ public class StartupTests
     }
 
     [Fact]
-    public async Task A_spot_trace_is_replayed_by_the_simulated_cloud()
+    public async Task A_spot_trace_is_replayed_by_the_simulated_cloud_and_read_by_the_price_feed()
     {
         var trace = Path.Combine(RepoPaths.Root, "data", "traces", "aws-v100", "us-west-2a_v100_1.json");
         await using var factory = new SpotwiseServerFactory(new Dictionary<string, string> { ["Spotwise:SpotTrace"] = trace });
 
         Assert.IsType<SimulatedCloud>(BackendOfTheCatalog(factory));
         Assert.Single(factory.Services.GetRequiredService<SimulatedCloudOptions>().SpotTraces);
+        // The planner and the spot policy see the market the cloud replays (its capacity per pool, its prices).
+        Assert.IsType<Spotwise.Runtime.Traces.TracePriceFeed>(factory.Services.GetRequiredService<IPriceFeed>());
+    }
+
+    [Fact]
+    public async Task Without_a_spot_trace_the_price_feed_is_the_catalog()
+    {
+        await using var factory = new SpotwiseServerFactory();
+
+        Assert.IsType<CatalogPriceFeed>(factory.Services.GetRequiredService<IPriceFeed>());
     }
 
     [Fact]
