@@ -45,6 +45,29 @@ public sealed class SimulatedCloud : ICompute
     public Task<InstanceStatus> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Launch(request));
+    }
+
+    public Task<IReadOnlyList<InstanceStatus>> DescribeAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Describe());
+    }
+
+    public Task TerminateAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Terminate(instanceId);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// <see cref="LaunchAsync"/> without the task: the cloud lives in virtual time and never waits, so a synchronous
+    /// driver (the single-job scenario engine) calls these three directly instead of blocking on a task.
+    /// </summary>
+    public InstanceStatus Launch(LaunchRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrWhiteSpace(request.ClientToken, nameof(request));
         if (!double.IsFinite(request.WorkHours) || request.WorkHours < 0)
         {
@@ -66,7 +89,7 @@ public sealed class SimulatedCloud : ICompute
                     throw new ArgumentException(
                         $"client token '{request.ClientToken}' was used for a different launch ({existing.Id})", nameof(request));
                 }
-                return Task.FromResult(StatusOf(existing, now));
+                return StatusOf(existing, now);
             }
 
             var pool = request.Market == Market.Spot ? _poolByKey.GetValueOrDefault((request.Zone, request.InstanceType)) : null;
@@ -99,24 +122,23 @@ public sealed class SimulatedCloud : ICompute
             _byToken.Add(request.ClientToken, instance);
             _byId.Add(instance.Id, instance);
             pool?.Instances.Add(instance);
-            return Task.FromResult(StatusOf(instance, now));
+            return StatusOf(instance, now);
         }
     }
 
-    public Task<IReadOnlyList<InstanceStatus>> DescribeAsync(CancellationToken cancellationToken)
+    /// <summary><see cref="DescribeAsync"/> without the task (see <see cref="Launch"/>).</summary>
+    public IReadOnlyList<InstanceStatus> Describe()
     {
-        cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
             var now = AdvanceToNow();
-            IReadOnlyList<InstanceStatus> statuses = [.. _instances.Select(i => StatusOf(i, now))];
-            return Task.FromResult(statuses);
+            return [.. _instances.Select(i => StatusOf(i, now))];
         }
     }
 
-    public Task TerminateAsync(string instanceId, CancellationToken cancellationToken)
+    /// <summary><see cref="TerminateAsync"/> without the task (see <see cref="Launch"/>).</summary>
+    public void Terminate(string instanceId)
     {
-        cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
             var now = AdvanceToNow();
@@ -124,7 +146,6 @@ public sealed class SimulatedCloud : ICompute
             {
                 instance.End(InstanceState.Terminated, now, null);
             }
-            return Task.CompletedTask;
         }
     }
 

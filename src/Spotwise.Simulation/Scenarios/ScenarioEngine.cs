@@ -193,7 +193,7 @@ public static class ScenarioEngine
             }
             if (_instanceId is not null)
             {
-                cloud.TerminateAsync(_instanceId, CancellationToken.None).GetAwaiter().GetResult();
+                cloud.Terminate(_instanceId);
                 Close(Status());
             }
             if (!choice.IsRunning)
@@ -206,7 +206,7 @@ public static class ScenarioEngine
             var kind = choice.Kind == ChoiceKind.Spot ? Market.Spot : Market.OnDemand;
             var request = new LaunchRequest(ClientTokens.For(Job, _attempt), Job.Team, Job.Id, _attempt, kind, market.InstanceType.Name, zone,
                 WorkHours: scenario.WorkHours - _done + _changeover, Checkpointable: true, CheckpointIntervalHours: 0, Command: null);
-            var status = cloud.LaunchAsync(request, CancellationToken.None).GetAwaiter().GetResult();
+            var status = cloud.Launch(request);
             if (status.IsEnded)
             {
                 // No spot capacity: the cloud refused at once and charged nothing; the job stays idle.
@@ -226,10 +226,10 @@ public static class ScenarioEngine
         }
 
         public double TotalCostUsd() =>
-            cloud.DescribeAsync(CancellationToken.None).GetAwaiter().GetResult().Sum(s => s.CostSoFarUsd);
+            cloud.Describe().Sum(s => s.CostSoFarUsd);
 
         private InstanceStatus Status() =>
-            cloud.DescribeAsync(CancellationToken.None).GetAwaiter().GetResult().Single(s => s.InstanceId == _instanceId);
+            cloud.Describe().Single(s => s.InstanceId == _instanceId);
 
         // The instance ended (preempted, stopped, or done): keep the progress it saved beyond its changeover.
         private void Close(InstanceStatus status)
