@@ -1,3 +1,5 @@
+using Amazon.Runtime;
+
 namespace Spotwise.Compute.Aws;
 
 /// <summary>Where and how the EC2 backend launches: one region, a launch template, a subnet per planned zone.</summary>
@@ -11,6 +13,12 @@ public sealed class AwsComputeOptions
     /// <c>AWS_ENDPOINT_URL</c> and <c>AWS_ENDPOINT_URL_EC2</c>.
     /// </summary>
     public Uri? ServiceUrl { get; init; }
+
+    /// <summary>
+    /// Null (the way to run): the SDK's default credential chain (profile, environment, SSO, instance role), resolved when
+    /// the backend is first made. Set only by a caller holding its own (tests pass dummy ones to a loopback endpoint).
+    /// </summary>
+    public AWSCredentials? Credentials { get; init; }
 
     /// <summary>The launch template (lt-...) that carries the image, security groups, instance profile and user data.</summary>
     public required string LaunchTemplateId { get; init; }

@@ -27,8 +27,12 @@ public static class AwsComputeRegistration
             sp => sp.GetRequiredService<AwsComputeOptions>().LaunchAllowance);
     }
 
-    /// <summary>An EC2 client with the SDK's default credential chain (profile, environment, SSO, instance role).</summary>
-    public static IAmazonEC2 CreateClient(AwsComputeOptions options) => new AmazonEC2Client(Config(options));
+    /// <summary>
+    /// An EC2 client with the SDK's default credential chain (profile, environment, SSO, instance role) unless the options
+    /// carry credentials. The SDK resolves the chain here: without credentials this throws, naming the providers it tried.
+    /// </summary>
+    public static IAmazonEC2 CreateClient(AwsComputeOptions options) =>
+        options.Credentials is { } credentials ? new AmazonEC2Client(credentials, Config(options)) : new AmazonEC2Client(Config(options));
 
     /// <summary>The client's configuration: region and endpoint from the options where given, else the SDK's own resolution.</summary>
     public static AmazonEC2Config Config(AwsComputeOptions options)

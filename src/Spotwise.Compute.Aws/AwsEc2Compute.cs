@@ -115,7 +115,7 @@ public sealed class AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, Tim
         {
             MinCount = 1,
             MaxCount = 1,
-            ClientToken = request.ClientToken,
+            ClientToken = Ec2ClientTokens.For(request.ClientToken),
             InstanceType = Amazon.EC2.InstanceType.FindValue(request.InstanceType),
             SubnetId = subnet,
             LaunchTemplate = new LaunchTemplateSpecification { LaunchTemplateId = options.LaunchTemplateId },

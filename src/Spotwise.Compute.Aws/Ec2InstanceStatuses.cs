@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Amazon.EC2.Model;
 using Spotwise.Core;
+using Spotwise.Runtime;
 using InstanceState = Spotwise.Runtime.InstanceState;
 using InstanceStatus = Spotwise.Runtime.InstanceStatus;
 
@@ -43,7 +44,9 @@ internal static partial class Ec2InstanceStatuses
 
         // Price and progress are not the cloud's to say: the runtime accrues cost from its price feed, and work saved
         // will come from the agent's checkpoint heartbeats.
-        return new InstanceStatus(instance.InstanceId, instance.ClientToken ?? "", team, jobId, attempt, market,
+        // The attempt's token as the reconciler made it (EC2 holds a digest of a long one: Ec2ClientTokens).
+        var clientToken = ClientTokens.For(new JobKey(team, jobId), attempt);
+        return new InstanceStatus(instance.InstanceId, clientToken, team, jobId, attempt, market,
             instance.InstanceType?.Value ?? "", instance.Placement?.AvailabilityZone ?? "", state, launchedAt, runningSince, endedAt,
             InterruptionNoticeAt: null, PricePerHourUsd: 0, CostSoFarUsd: 0, SavedProgressHours: 0, error);
     }

@@ -43,7 +43,7 @@ public sealed class AwsEc2ComputeTests : ComputeBackendContract, IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await FakeEc2Server.StartAsync(_time, Subnets.ToDictionary(p => p.Value, p => p.Key, StringComparer.Ordinal));
-        _backend = Backed(new AwsComputeOptions { ServiceUrl = _server.BaseUri, Region = "us-east-1", LaunchTemplateId = "lt-0abc", SubnetsByZone = Subnets, DescribePageSize = 5 });
+        _backend = Backed(Loopback("spotwise"));
     }
 
     public async Task DisposeAsync()
@@ -52,10 +52,21 @@ public sealed class AwsEc2ComputeTests : ComputeBackendContract, IAsyncLifetime
         await _server.DisposeAsync();
     }
 
+    /// <summary>The backend's options against the loopback EC2, with dummy credentials (here only: the product uses the SDK's chain).</summary>
+    private AwsComputeOptions Loopback(string managedBy) => new()
+    {
+        ServiceUrl = _server.BaseUri,
+        Region = "us-east-1",
+        LaunchTemplateId = "lt-0abc",
+        SubnetsByZone = Subnets,
+        ManagedBy = managedBy,
+        DescribePageSize = 5,
+        Credentials = new BasicAWSCredentials("AKIDEXAMPLE", "secret"),
+    };
+
     private AwsEc2Compute Backed(AwsComputeOptions options)
     {
-        // Dummy credentials, here only: the product's client takes the SDK's default chain.
-        var client = new AmazonEC2Client(new BasicAWSCredentials("AKIDEXAMPLE", "secret"), AwsComputeRegistration.Config(options));
+        var client = (AmazonEC2Client)AwsComputeRegistration.CreateClient(options);
         _clients.Add(client);
         return new AwsEc2Compute(client, options, _time);
     }
@@ -167,14 +178,7 @@ public sealed class AwsEc2ComputeTests : ComputeBackendContract, IAsyncLifetime
         {
             await Backend.LaunchAsync(OnDemandRequest($"job-{n}"), Ct);
         }
-        var other = Backed(new AwsComputeOptions
-        {
-            ServiceUrl = _server.BaseUri,
-            Region = "us-east-1",
-            LaunchTemplateId = "lt-0abc",
-            SubnetsByZone = Subnets,
-            ManagedBy = "other-install",
-        });
+        var other = Backed(Loopback("other-install"));
         await other.LaunchAsync(OnDemandRequest("theirs"), Ct);
 
         var mine = await Backend.DescribeAsync(Ct);
@@ -182,5 +186,19 @@ public sealed class AwsEc2ComputeTests : ComputeBackendContract, IAsyncLifetime
         Assert.Equal(12, mine.Select(s => s.InstanceId).Distinct().Count());
         Assert.DoesNotContain(mine, s => s.JobId == "theirs");
         Assert.True(_server.Actions.Count(a => a == "DescribeInstances") >= 3, "12 instances at 5 a page take three pages");
+    }
+
+    [Fact]
+    public async Task A_client_token_longer_than_ec2_takes_is_sent_as_a_digest_and_still_finds_the_same_instance()
+    {
+        var request = OnDemandRequest(new string('j', 128));
+        var first = await Backend.LaunchAsync(request, Ct);
+        var again = await Backend.LaunchAsync(request, Ct);
+
+        var sent = Ec2ClientTokens.For(request.ClientToken);
+        Assert.Equal(Ec2ClientTokens.MaxLength, sent.Length);
+        Assert.Equal(first.InstanceId, again.InstanceId);
+        Assert.Equal(request.ClientToken, Assert.Single(await Backend.DescribeAsync(Ct)).ClientToken);
+        Assert.Equal("ml/job-1#1", Ec2ClientTokens.For("ml/job-1#1"));
     }
 }
