@@ -1,0 +1,40 @@
+using Amazon.Runtime;
+
+namespace Spotwise.Compute.Aws;
+
+/// <summary>Where and how the EC2 backend launches: one region, a launch template, a subnet per planned zone.</summary>
+public sealed class AwsComputeOptions
+{
+    /// <summary>The region (us-east-1); null leaves it to the SDK's default chain (AWS_REGION, profile, instance metadata).</summary>
+    public string? Region { get; init; }
+
+    /// <summary>
+    /// An EC2-compatible endpoint (a loopback test server, LocalStack); null leaves it to the SDK, which also honours
+    /// <c>AWS_ENDPOINT_URL</c> and <c>AWS_ENDPOINT_URL_EC2</c>.
+    /// </summary>
+    public Uri? ServiceUrl { get; init; }
+
+    /// <summary>
+    /// Null (the way to run): the SDK's default credential chain (profile, environment, SSO, instance role), resolved when
+    /// the backend is first made. Set only by a caller holding its own (tests pass dummy ones to a loopback endpoint).
+    /// </summary>
+    public AWSCredentials? Credentials { get; init; }
+
+    /// <summary>The launch template (lt-...) that carries the image, security groups, instance profile and user data.</summary>
+    public required string LaunchTemplateId { get; init; }
+
+    /// <summary>The subnet to launch in for each availability zone a plan may name (us-east-1a -> subnet-...).</summary>
+    public required IReadOnlyDictionary<string, string> SubnetsByZone { get; init; }
+
+    /// <summary>
+    /// The value of the <c>spotwise:managed-by</c> tag: this installation's name. Describe sees only instances carrying it,
+    /// and the orphan sweep (to come) touches nothing else.
+    /// </summary>
+    public string ManagedBy { get; init; } = "spotwise";
+
+    /// <summary>DescribeInstances page size (EC2 takes 5 to 1000).</summary>
+    public int DescribePageSize { get; init; } = 1000;
+
+    /// <summary>How long after RunInstances the job's work starts (boot, image pull): the planner's launch allowance.</summary>
+    public TimeSpan LaunchAllowance { get; init; } = TimeSpan.FromMinutes(3);
+}

@@ -1,0 +1,54 @@
+using Amazon;
+using Amazon.EC2;
+using Microsoft.Extensions.DependencyInjection;
+using Spotwise.Runtime.Backends;
+
+namespace Spotwise.Compute.Aws;
+
+/// <summary>EC2 as a backend of the service, registered by name.</summary>
+public static class AwsComputeRegistration
+{
+    public const string Name = "aws";
+
+    /// <summary>
+    /// Registers EC2 as backend <c>aws</c>: a client on the SDK's default credential chain, the options' region (or the
+    /// SDK's) and endpoint override (or the SDK's, which reads <c>AWS_ENDPOINT_URL</c>). The scheduler plans with the
+    /// options' launch allowance.
+    /// </summary>
+    public static IServiceCollection AddAwsCompute(this IServiceCollection services, Func<IServiceProvider, AwsComputeOptions> options)
+    {
+        services.AddSingleton(options);
+        return services.AddComputeBackend(Name,
+            sp =>
+            {
+                var o = sp.GetRequiredService<AwsComputeOptions>();
+                return new AwsEc2Compute(CreateClient(o), o, sp.GetRequiredService<TimeProvider>());
+            },
+            sp => sp.GetRequiredService<AwsComputeOptions>().LaunchAllowance);
+    }
+
+    /// <summary>
+    /// An EC2 client with the SDK's default credential chain (profile, environment, SSO, instance role) unless the options
+    /// carry credentials. The SDK resolves the chain here: without credentials this throws, naming the providers it tried.
+    /// </summary>
+    public static IAmazonEC2 CreateClient(AwsComputeOptions options) =>
+        options.Credentials is { } credentials ? new AmazonEC2Client(credentials, Config(options)) : new AmazonEC2Client(Config(options));
+
+    /// <summary>The client's configuration: region and endpoint from the options where given, else the SDK's own resolution.</summary>
+    public static AmazonEC2Config Config(AwsComputeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var config = new AmazonEC2Config();
+        if (options.Region is { } region)
+        {
+            config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
+        }
+        if (options.ServiceUrl is { } url)
+        {
+            config.ServiceURL = url.ToString();
+            // A custom endpoint still signs for a region; EC2-compatible servers accept any.
+            config.AuthenticationRegion = options.Region ?? "us-east-1";
+        }
+        return config;
+    }
+}
