@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Spotwise.Compute.Aws.Tests;
+namespace Spotwise.Compute.Aws.Fakes;
 
 /// <summary>
 /// A loopback EC2 endpoint speaking the EC2 Query API, for the real <c>AmazonEC2Client</c> to talk to: form-encoded

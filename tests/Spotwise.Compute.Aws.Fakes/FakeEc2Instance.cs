@@ -1,4 +1,4 @@
-namespace Spotwise.Compute.Aws.Tests;
+namespace Spotwise.Compute.Aws.Fakes;
 
 /// <summary>
 /// One instance of the loopback EC2: it boots, runs for as long as its agent's command takes, then shuts itself down
