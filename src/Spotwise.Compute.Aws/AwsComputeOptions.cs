@@ -28,7 +28,7 @@ public sealed class AwsComputeOptions
 
     /// <summary>
     /// The value of the <c>spotwise:managed-by</c> tag: this installation's name. Describe sees only instances carrying it,
-    /// and the orphan sweep (to come) touches nothing else.
+    /// and the orphan sweep touches nothing else.
     /// </summary>
     public string ManagedBy { get; init; } = "spotwise";
 
@@ -37,4 +37,7 @@ public sealed class AwsComputeOptions
 
     /// <summary>How long after RunInstances the job's work starts (boot, image pull): the planner's launch allowance.</summary>
     public TimeSpan LaunchAllowance { get; init; } = TimeSpan.FromMinutes(3);
+
+    /// <summary>The orphan sweep's grace and period (<see cref="Cleanup.OrphanSweep"/>).</summary>
+    public Cleanup.OrphanSweepOptions OrphanSweep { get; init; } = new();
 }

@@ -1,6 +1,11 @@
+using System.Diagnostics.Metrics;
 using Amazon;
 using Amazon.EC2;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Spotwise.Compute.Aws.Cleanup;
+using Spotwise.Runtime;
 using Spotwise.Runtime.Backends;
 
 namespace Spotwise.Compute.Aws;
@@ -13,11 +18,14 @@ public static class AwsComputeRegistration
     /// <summary>
     /// Registers EC2 as backend <c>aws</c>: a client on the SDK's default credential chain, the options' region (or the
     /// SDK's) and endpoint override (or the SDK's, which reads <c>AWS_ENDPOINT_URL</c>). The scheduler plans with the
-    /// options' launch allowance.
+    /// options' launch allowance. The orphan sweep runs as a hosted service when a route sends launches to <c>aws</c> and the
+    /// service has a job store.
     /// </summary>
     public static IServiceCollection AddAwsCompute(this IServiceCollection services, Func<IServiceProvider, AwsComputeOptions> options)
     {
         services.AddSingleton(options);
+        services.AddSingleton(CreateOrphanSweep);
+        services.AddHostedService<OrphanSweepService>();
         return services.AddComputeBackend(Name,
             sp =>
             {
@@ -25,6 +33,15 @@ public static class AwsComputeRegistration
                 return new AwsEc2Compute(CreateClient(o), o, sp.GetRequiredService<TimeProvider>());
             },
             sp => sp.GetRequiredService<AwsComputeOptions>().LaunchAllowance);
+    }
+
+    /// <summary>The sweep, with a client of its own: made only when the sweep runs, so an idle registration resolves no credentials.</summary>
+    private static OrphanSweep CreateOrphanSweep(IServiceProvider sp)
+    {
+        var o = sp.GetRequiredService<AwsComputeOptions>();
+        var logger = sp.GetService<ILoggerFactory>()?.CreateLogger<OrphanSweep>() ?? NullLogger<OrphanSweep>.Instance;
+        return new OrphanSweep(CreateClient(o), sp.GetRequiredService<IJobStore>(), o, sp.GetRequiredService<TimeProvider>(), logger)
+            .WithMetrics(sp.GetService<IMeterFactory>());
     }
 
     /// <summary>
