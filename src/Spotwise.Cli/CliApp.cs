@@ -8,8 +8,15 @@ namespace Spotwise.Cli;
 /// </summary>
 public static class CliApp
 {
+    /// <param name="args">The command line.</param>
+    /// <param name="stdout">Where results go.</param>
+    /// <param name="stderr">Where errors go.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="http">The client commands' HTTP handler (tests host the server in-process); null: the network.</param>
+    /// <param name="env">The environment (tests pass their own); null: the process's.</param>
+    /// <param name="awsCredentials">Where <c>aws</c> commands find credentials; null: the AWS SDK's default chain.</param>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, TimeProvider time, HttpMessageHandler? http = null,
-        Func<string, string?>? env = null)
+        Func<string, string?>? env = null, AwsCommand.CredentialSource? awsCredentials = null)
     {
         var root = new RootCommand("Spotwise: run batch and ML jobs on the cheapest capacity that still meets every deadline.")
         {
@@ -19,6 +26,7 @@ public static class CliApp
             SubmitCommand.Create(stdout, stderr, http),
             JobsCommand.Create(stdout, stderr, http),
             CancelCommand.Create(stdout, stderr, http),
+            AwsCommand.Create(stdout, stderr, env ?? Environment.GetEnvironmentVariable, awsCredentials),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -28,10 +36,21 @@ public static class CliApp
             {
                 stderr.WriteLine($"error: {error.Message}");
             }
-            stderr.WriteLine($"Run '{string.Join(' ', parse.CommandResult.Command.Name == root.Name ? "spotwise" : "spotwise " + parse.CommandResult.Command.Name)} --help' for usage.");
+            stderr.WriteLine($"Run '{CommandPath(parse.CommandResult)} --help' for usage.");
             return ExitCodes.BadInput;
         }
         return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr });
+    }
+
+    /// <summary>The command as typed: <c>spotwise</c>, <c>spotwise plan</c>, <c>spotwise aws check</c>.</summary>
+    private static string CommandPath(System.CommandLine.Parsing.CommandResult result)
+    {
+        var names = new List<string>();
+        for (var at = result; at.Parent is System.CommandLine.Parsing.CommandResult parent; at = parent)
+        {
+            names.Insert(0, at.Command.Name);
+        }
+        return string.Join(' ', ["spotwise", .. names]);
     }
 }
 

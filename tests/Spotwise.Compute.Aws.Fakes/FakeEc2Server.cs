@@ -106,6 +106,10 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
         var query = form.ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
         var action = query.GetValueOrDefault("Action") ?? "";
         Actions.Enqueue(action);
+        if (AuthorizeOrDryRun(action, query) is { } answer)
+        {
+            return answer;
+        }
         try
         {
             lock (_lock)
