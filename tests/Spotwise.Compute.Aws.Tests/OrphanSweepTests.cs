@@ -147,6 +147,21 @@ public sealed class OrphanSweepTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_earlier_attempts_instance_keeps_its_last_minutes_for_a_grace_after_the_job_moved_on()
+    {
+        var first = await LaunchedAsync("train", 1);
+        _time.Advance(TimeSpan.FromMinutes(30));
+        var running = await ObserveRunningAsync(first);
+        // An interruption notice: the next attempt starts now, the noticed instance checkpoints in its last two minutes.
+        await LaunchedAsync("train", 2, from: running, market: Market.OnDemand);
+        _time.Advance(Grace - TimeSpan.FromMinutes(1));
+
+        Assert.Empty(await _sweep.SweepAsync(Ct));
+        _time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(first.InstanceId, Assert.Single(await _sweep.SweepAsync(Ct)).InstanceId);
+    }
+
+    [Fact]
     public async Task An_instance_of_a_finished_job_is_terminated()
     {
         var job = await LaunchedAsync("train", 1);

@@ -63,13 +63,21 @@ public sealed partial class OrphanSweep(IAmazonEC2 ec2, IJobStore store, AwsComp
     /// <summary>Every record is read before any instance is judged: a failing store ends the sweep here, with nothing done.</summary>
     private async Task<List<Orphan>> FindOrphansAsync(List<InstanceStatus> instances, DateTimeOffset now, CancellationToken ct)
     {
+        var grace = options.OrphanSweep.Grace;
+        var past = instances.Where(i => now - i.LaunchedAt >= grace).ToList();
         var records = new Dictionary<JobKey, JobRecord?>();
-        foreach (var key in instances.Where(i => now - i.LaunchedAt >= options.OrphanSweep.Grace).Select(i => i.Job).Distinct())
+        foreach (var key in past.Select(i => i.Job).Distinct())
         {
             records[key] = await store.GetAsync(key, ct);
         }
-        return [.. instances
-            .Select(i => (Instance: i, Reason: OrphanRule.Reason(i, records.GetValueOrDefault(i.Job), now, options.OrphanSweep.Grace)))
+        // When a job moved to its current attempt matters only for instances of an earlier one: rare, so read then.
+        var since = new Dictionary<JobKey, DateTimeOffset?>();
+        foreach (var key in past.Where(i => records[i.Job] is { } r && i.Attempt < r.Attempt).Select(i => i.Job).Distinct())
+        {
+            since[key] = (await store.EventsAsync(key, ct)).LastOrDefault(e => e.To == JobState.Launching)?.At;
+        }
+        return [.. past
+            .Select(i => (Instance: i, Reason: OrphanRule.Reason(i, records[i.Job], since.GetValueOrDefault(i.Job), now, grace)))
             .Where(j => j.Reason is not null)
             .Select(j => new Orphan(j.Instance.InstanceId, j.Instance.Job, j.Instance.Attempt, j.Reason!))];
     }
