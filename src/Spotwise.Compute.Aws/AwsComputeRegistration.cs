@@ -1,6 +1,10 @@
+using System.Diagnostics.Metrics;
 using Amazon;
 using Amazon.EC2;
+using Amazon.Runtime;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Spotwise.Runtime.Backends;
 
 namespace Spotwise.Compute.Aws;
@@ -13,16 +17,19 @@ public static class AwsComputeRegistration
     /// <summary>
     /// Registers EC2 as backend <c>aws</c>: a client on the SDK's default credential chain, the options' region (or the
     /// SDK's) and endpoint override (or the SDK's, which reads <c>AWS_ENDPOINT_URL</c>). The scheduler plans with the
-    /// options' launch allowance.
+    /// options' launch allowance. The client is made at the backend's first call, so a service without credentials starts,
+    /// and says so on <c>/healthz</c> (<see cref="BackendHealth"/>, one per service) until the SDK finds some.
     /// </summary>
     public static IServiceCollection AddAwsCompute(this IServiceCollection services, Func<IServiceProvider, AwsComputeOptions> options)
     {
         services.AddSingleton(options);
+        services.TryAddSingleton<BackendHealth>();
         return services.AddComputeBackend(Name,
             sp =>
             {
                 var o = sp.GetRequiredService<AwsComputeOptions>();
-                return new AwsEc2Compute(CreateClient(o), o, sp.GetRequiredService<TimeProvider>());
+                return new AwsEc2Compute(() => CreateClient(o), o, sp.GetRequiredService<TimeProvider>(),
+                    sp.GetService<ILoggerFactory>()?.CreateLogger<AwsEc2Compute>(), sp.GetRequiredService<BackendHealth>(), sp.GetService<IMeterFactory>());
             },
             sp => sp.GetRequiredService<AwsComputeOptions>().LaunchAllowance);
     }
@@ -38,7 +45,13 @@ public static class AwsComputeRegistration
     public static AmazonEC2Config Config(AwsComputeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var config = new AmazonEC2Config();
+        var config = new AmazonEC2Config
+        {
+            // All retrying is the backend's (Ec2Calls): the SDK's waits run on the wall clock, not the service's, and it
+            // would send a capacity error (a server error to EC2) three times before the backend saw it.
+            RetryMode = RequestRetryMode.Standard,
+            MaxErrorRetry = 0,
+        };
         if (options.Region is { } region)
         {
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
