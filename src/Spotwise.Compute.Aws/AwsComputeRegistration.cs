@@ -1,11 +1,13 @@
 using System.Diagnostics.Metrics;
 using Amazon;
 using Amazon.EC2;
+using Amazon.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spotwise.Compute.Aws.Cleanup;
 using Spotwise.Runtime;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Spotwise.Runtime.Backends;
 
 namespace Spotwise.Compute.Aws;
@@ -20,17 +22,21 @@ public static class AwsComputeRegistration
     /// SDK's) and endpoint override (or the SDK's, which reads <c>AWS_ENDPOINT_URL</c>). The scheduler plans with the
     /// options' launch allowance. The orphan sweep runs as a hosted service when a route sends launches to <c>aws</c> and the
     /// service has a job store.
+    /// options' launch allowance. The client is made at the backend's first call, so a service without credentials starts,
+    /// and says so on <c>/healthz</c> (<see cref="BackendHealth"/>, one per service) until the SDK finds some.
     /// </summary>
     public static IServiceCollection AddAwsCompute(this IServiceCollection services, Func<IServiceProvider, AwsComputeOptions> options)
     {
         services.AddSingleton(options);
         services.AddSingleton(CreateOrphanSweep);
         services.AddHostedService<OrphanSweepService>();
+        services.TryAddSingleton<BackendHealth>();
         return services.AddComputeBackend(Name,
             sp =>
             {
                 var o = sp.GetRequiredService<AwsComputeOptions>();
-                return new AwsEc2Compute(CreateClient(o), o, sp.GetRequiredService<TimeProvider>());
+                return new AwsEc2Compute(() => CreateClient(o), o, sp.GetRequiredService<TimeProvider>(),
+                    sp.GetService<ILoggerFactory>()?.CreateLogger<AwsEc2Compute>(), sp.GetRequiredService<BackendHealth>(), sp.GetService<IMeterFactory>());
             },
             sp => sp.GetRequiredService<AwsComputeOptions>().LaunchAllowance);
     }
@@ -55,7 +61,13 @@ public static class AwsComputeRegistration
     public static AmazonEC2Config Config(AwsComputeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var config = new AmazonEC2Config();
+        var config = new AmazonEC2Config
+        {
+            // All retrying is the backend's (Ec2Calls): the SDK's waits run on the wall clock, not the service's, and it
+            // would send a capacity error (a server error to EC2) three times before the backend saw it.
+            RetryMode = RequestRetryMode.Standard,
+            MaxErrorRetry = 0,
+        };
         if (options.Region is { } region)
         {
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
