@@ -1,6 +1,10 @@
 using Amazon;
 using Amazon.EC2;
+using Amazon.Runtime;
+using Amazon.SQS;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Spotwise.Compute.Aws.Events;
 using Spotwise.Runtime.Backends;
 
 namespace Spotwise.Compute.Aws;
@@ -15,16 +19,36 @@ public static class AwsComputeRegistration
     /// SDK's) and endpoint override (or the SDK's, which reads <c>AWS_ENDPOINT_URL</c>). The scheduler plans with the
     /// options' launch allowance.
     /// </summary>
+    /// <para>
+    /// With the options' <see cref="AwsComputeOptions.InterruptionQueueUrl"/> set, the interruption queue's consumer runs
+    /// as a hosted service and the backend reports the notices it records. The options are read when the service starts,
+    /// so the consumer is registered either way and reads nothing without a queue URL.
+    /// </para>
     public static IServiceCollection AddAwsCompute(this IServiceCollection services, Func<IServiceProvider, AwsComputeOptions> options)
     {
         services.AddSingleton(options);
+        services.AddSingleton<InstanceNotices>();
+        services.AddHostedService(sp =>
+        {
+            var o = sp.GetRequiredService<AwsComputeOptions>();
+            return new InterruptionQueueConsumer(() => CreateSqsClient(o), o, sp.GetRequiredService<InstanceNotices>(),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InterruptionQueueConsumer>>());
+        });
         return services.AddComputeBackend(Name,
             sp =>
             {
                 var o = sp.GetRequiredService<AwsComputeOptions>();
-                return new AwsEc2Compute(CreateClient(o), o, sp.GetRequiredService<TimeProvider>());
+                return new AwsEc2Compute(CreateClient(o), o, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<InstanceNotices>());
             },
             sp => sp.GetRequiredService<AwsComputeOptions>().LaunchAllowance);
+    }
+
+    /// <summary>An SQS client for the interruption queue, on the same credentials and region as the EC2 client.</summary>
+    public static IAmazonSQS CreateSqsClient(AwsComputeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var config = Configure(new AmazonSQSConfig(), options, options.SqsServiceUrl);
+        return options.Credentials is { } credentials ? new AmazonSQSClient(credentials, config) : new AmazonSQSClient(config);
     }
 
     /// <summary>
@@ -38,15 +62,21 @@ public static class AwsComputeRegistration
     public static AmazonEC2Config Config(AwsComputeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var config = new AmazonEC2Config();
+        return Configure(new AmazonEC2Config(), options, options.ServiceUrl);
+    }
+
+    /// <summary>Region and endpoint from the options where given; otherwise the SDK resolves them (environment, profile).</summary>
+    private static TConfig Configure<TConfig>(TConfig config, AwsComputeOptions options, Uri? serviceUrl)
+        where TConfig : ClientConfig
+    {
         if (options.Region is { } region)
         {
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
         }
-        if (options.ServiceUrl is { } url)
+        if (serviceUrl is { } url)
         {
             config.ServiceURL = url.ToString();
-            // A custom endpoint still signs for a region; EC2-compatible servers accept any.
+            // A custom endpoint still signs for a region; AWS-compatible servers accept any.
             config.AuthenticationRegion = options.Region ?? "us-east-1";
         }
         return config;

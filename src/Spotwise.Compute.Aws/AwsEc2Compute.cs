@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Amazon.EC2;
 using Amazon.EC2.Model;
+using Spotwise.Compute.Aws.Events;
 using Spotwise.Core;
 using Spotwise.Runtime;
 using InstanceState = Spotwise.Runtime.InstanceState;
@@ -15,7 +16,12 @@ namespace Spotwise.Compute.Aws;
 /// terminate is TerminateInstances. A pool without capacity answers the launch as an instance that ended at once,
 /// refused, the way <c>SimulatedCloud</c> reports "no spot capacity", so the reconciler backs the pool off and re-plans.
 /// </summary>
-public sealed class AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, TimeProvider time) : ICompute
+/// <remarks>
+/// With <paramref name="notices"/> (the interruption queue's record), Describe reports each instance's interruption
+/// warning as <see cref="InstanceStatus.InterruptionNoticeAt"/>, and every id launched or listed is marked as ours for
+/// the queue's consumer.
+/// </remarks>
+public sealed class AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, TimeProvider time, InstanceNotices? notices = null) : ICompute
 {
     /// <summary>
     /// Launches EC2 refused, by client token. EC2 keeps nothing of a refused RunInstances, but the reconciler learns of a
@@ -42,6 +48,7 @@ public sealed class AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, Tim
             var response = await ec2.RunInstancesAsync(run, cancellationToken).ConfigureAwait(false);
             var instance = response.Reservation?.Instances?.FirstOrDefault()
                 ?? throw new InvalidOperationException($"RunInstances for client token '{request.ClientToken}' returned no instance");
+            notices?.Launched(instance.InstanceId, time.GetUtcNow());
             return Ec2InstanceStatuses.From(instance)
                 ?? throw new InvalidOperationException($"instance {instance.InstanceId} came back without Spotwise's tags");
         }
@@ -67,8 +74,13 @@ public sealed class AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, Tim
             next = page.NextToken;
         }
         while (!string.IsNullOrEmpty(next));
-        return [.. statuses, .. RecentRefusals()];
+        notices?.Seen(statuses.Select(s => s.InstanceId), time.GetUtcNow());
+        return [.. statuses.Select(WithNotice), .. RecentRefusals()];
     }
+
+    /// <summary>The interruption warning the queue recorded for the instance, if any.</summary>
+    private InstanceStatus WithNotice(InstanceStatus status) =>
+        notices?.Find(status.InstanceId)?.InterruptionNoticeAt is { } at ? status with { InterruptionNoticeAt = at } : status;
 
     public async Task TerminateAsync(string instanceId, CancellationToken cancellationToken)
     {
