@@ -42,6 +42,19 @@ public sealed class AwsComputeOptions
     /// </summary>
     public RetryPolicy Retry { get; init; } = RetryPolicy.Default;
 
+    /// <summary>
+    /// The SQS queue an EventBridge rule feeds with EC2's spot interruption warnings, rebalance recommendations and state
+    /// changes (https://sqs.us-east-1.amazonaws.com/123456789012/spot-events; <c>serve --interruption-queue</c>); null
+    /// reads none (the agent's metadata polling still reports warnings).
+    /// </summary>
+    public string? InterruptionQueueUrl { get; init; }
+
+    /// <summary>
+    /// An SQS-compatible endpoint (a loopback test server, LocalStack); null leaves it to the SDK, which also honours
+    /// <c>AWS_ENDPOINT_URL</c> and <c>AWS_ENDPOINT_URL_SQS</c>.
+    /// </summary>
+    public Uri? SqsServiceUrl { get; init; }
+
     /// <summary>How long after RunInstances the job's work starts (boot, image pull): the planner's launch allowance.</summary>
     public TimeSpan LaunchAllowance { get; init; } = TimeSpan.FromMinutes(3);
 

@@ -2,12 +2,14 @@ using System.Diagnostics.Metrics;
 using Amazon;
 using Amazon.EC2;
 using Amazon.Runtime;
+using Amazon.SQS;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spotwise.Compute.Aws.Cleanup;
+using Spotwise.Compute.Aws.Events;
 using Spotwise.Runtime;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Spotwise.Runtime.Backends;
 
 namespace Spotwise.Compute.Aws;
@@ -20,23 +22,35 @@ public static class AwsComputeRegistration
     /// <summary>
     /// Registers EC2 as backend <c>aws</c>: a client on the SDK's default credential chain, the options' region (or the
     /// SDK's) and endpoint override (or the SDK's, which reads <c>AWS_ENDPOINT_URL</c>). The scheduler plans with the
-    /// options' launch allowance. The orphan sweep runs as a hosted service when a route sends launches to <c>aws</c> and the
-    /// service has a job store.
     /// options' launch allowance. The client is made at the backend's first call, so a service without credentials starts,
     /// and says so on <c>/healthz</c> (<see cref="BackendHealth"/>, one per service) until the SDK finds some.
     /// </summary>
+    /// <remarks>
+    /// The orphan sweep runs as a hosted service when a route sends launches to <c>aws</c> and the service has a job store.
+    /// With the options' <see cref="AwsComputeOptions.InterruptionQueueUrl"/> set, the interruption queue's consumer runs
+    /// as a hosted service and the backend reports the notices it records. The options are read when the service starts,
+    /// so the consumer is registered either way and reads nothing without a queue URL.
+    /// </remarks>
     public static IServiceCollection AddAwsCompute(this IServiceCollection services, Func<IServiceProvider, AwsComputeOptions> options)
     {
         services.AddSingleton(options);
         services.AddSingleton(CreateOrphanSweep);
         services.AddHostedService<OrphanSweepService>();
         services.TryAddSingleton<BackendHealth>();
+        services.AddSingleton<InstanceNotices>();
+        services.AddHostedService(sp =>
+        {
+            var o = sp.GetRequiredService<AwsComputeOptions>();
+            return new InterruptionQueueConsumer(() => CreateSqsClient(o), o, sp.GetRequiredService<InstanceNotices>(),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InterruptionQueueConsumer>>());
+        });
         return services.AddComputeBackend(Name,
             sp =>
             {
                 var o = sp.GetRequiredService<AwsComputeOptions>();
                 return new AwsEc2Compute(() => CreateClient(o), o, sp.GetRequiredService<TimeProvider>(),
-                    sp.GetService<ILoggerFactory>()?.CreateLogger<AwsEc2Compute>(), sp.GetRequiredService<BackendHealth>(), sp.GetService<IMeterFactory>());
+                    sp.GetService<ILoggerFactory>()?.CreateLogger<AwsEc2Compute>(), sp.GetRequiredService<BackendHealth>(), sp.GetService<IMeterFactory>(),
+                    notices: sp.GetRequiredService<InstanceNotices>());
             },
             sp => sp.GetRequiredService<AwsComputeOptions>().LaunchAllowance);
     }
@@ -50,6 +64,14 @@ public static class AwsComputeRegistration
             .WithMetrics(sp.GetService<IMeterFactory>());
     }
 
+    /// <summary>An SQS client for the interruption queue, on the same credentials and region as the EC2 client.</summary>
+    public static IAmazonSQS CreateSqsClient(AwsComputeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var config = Configure(new AmazonSQSConfig(), options, options.SqsServiceUrl);
+        return options.Credentials is { } credentials ? new AmazonSQSClient(credentials, config) : new AmazonSQSClient(config);
+    }
+
     /// <summary>
     /// An EC2 client with the SDK's default credential chain (profile, environment, SSO, instance role) unless the options
     /// carry credentials. The SDK resolves the chain here: without credentials this throws, naming the providers it tried.
@@ -61,21 +83,27 @@ public static class AwsComputeRegistration
     public static AmazonEC2Config Config(AwsComputeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var config = new AmazonEC2Config
+        return Configure(new AmazonEC2Config
         {
             // All retrying is the backend's (Ec2Calls): the SDK's waits run on the wall clock, not the service's, and it
             // would send a capacity error (a server error to EC2) three times before the backend saw it.
             RetryMode = RequestRetryMode.Standard,
             MaxErrorRetry = 0,
-        };
+        }, options, options.ServiceUrl);
+    }
+
+    /// <summary>Region and endpoint from the options where given; otherwise the SDK resolves them (environment, profile).</summary>
+    private static TConfig Configure<TConfig>(TConfig config, AwsComputeOptions options, Uri? serviceUrl)
+        where TConfig : ClientConfig
+    {
         if (options.Region is { } region)
         {
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
         }
-        if (options.ServiceUrl is { } url)
+        if (serviceUrl is { } url)
         {
             config.ServiceURL = url.ToString();
-            // A custom endpoint still signs for a region; EC2-compatible servers accept any.
+            // A custom endpoint still signs for a region; AWS-compatible servers accept any.
             config.AuthenticationRegion = options.Region ?? "us-east-1";
         }
         return config;
