@@ -1,6 +1,7 @@
 using Amazon;
 using Amazon.EC2;
 using Microsoft.Extensions.DependencyInjection;
+using Spotwise.Runtime.Attempts;
 using Spotwise.Runtime.Backends;
 
 namespace Spotwise.Compute.Aws;
@@ -22,7 +23,9 @@ public static class AwsComputeRegistration
             sp =>
             {
                 var o = sp.GetRequiredService<AwsComputeOptions>();
-                return new AwsEc2Compute(CreateClient(o), o, sp.GetRequiredService<TimeProvider>());
+                // The agent's reports and secrets are the service's (its endpoint writes and checks them); needed only with AgentCallbackUrl.
+                return new AwsEc2Compute(CreateClient(o), o, sp.GetRequiredService<TimeProvider>(),
+                    sp.GetService<AttemptReports>(), sp.GetService<AttemptSecrets>());
             },
             sp => sp.GetRequiredService<AwsComputeOptions>().LaunchAllowance);
     }

@@ -4,6 +4,7 @@ using Amazon.EC2;
 using Amazon.EC2.Model;
 using Spotwise.Core;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Attempts;
 using InstanceState = Spotwise.Runtime.InstanceState;
 using InstanceStatus = Spotwise.Runtime.InstanceStatus;
 
@@ -14,9 +15,18 @@ namespace Spotwise.Compute.Aws;
 /// instance), the instances are whatever DescribeInstances finds under this installation's managed-by tag, and a
 /// terminate is TerminateInstances. A pool without capacity answers the launch as an instance that ended at once,
 /// refused, the way <c>SimulatedCloud</c> reports "no spot capacity", so the reconciler backs the pool off and re-plans.
+/// With <see cref="AwsComputeOptions.AgentCallbackUrl"/> set, each instance runs the job's command under the agent
+/// (<see cref="Ec2UserData"/>), signed with its attempt's secret (<paramref name="secrets"/>), and what the agents
+/// report (<paramref name="reports"/>) completes what EC2 says (<see cref="AgentWatch"/>).
 /// </summary>
-public sealed class AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, TimeProvider time) : ICompute
+public sealed class AwsEc2Compute(
+    IAmazonEC2 ec2, AwsComputeOptions options, TimeProvider time, AttemptReports? reports = null, AttemptSecrets? secrets = null) : ICompute
 {
+    private readonly AgentWatch? _agents = options.AgentCallbackUrl is null ? null
+        : reports is null || secrets is null
+            ? throw new ArgumentException("AgentCallbackUrl is set, so the backend needs the service's AttemptReports and AttemptSecrets", nameof(reports))
+            : new AgentWatch(reports, options.HeartbeatTimeout, options.LaunchAllowance);
+
     /// <summary>
     /// Launches EC2 refused, by client token. EC2 keeps nothing of a refused RunInstances, but the reconciler learns of a
     /// launch's end from Describe on its next tick, and asks again under the same token when Describe does not list it:
@@ -67,7 +77,20 @@ public sealed class AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, Tim
             next = page.NextToken;
         }
         while (!string.IsNullOrEmpty(next));
-        return [.. statuses, .. RecentRefusals()];
+        var judged = _agents is null ? statuses : await JudgedAsync(_agents, statuses, cancellationToken).ConfigureAwait(false);
+        return [.. judged, .. RecentRefusals()];
+    }
+
+    /// <summary>The statuses as the agents' reports complete them; an instance whose agent fell silent is terminated.</summary>
+    private async Task<List<InstanceStatus>> JudgedAsync(AgentWatch agents, List<InstanceStatus> statuses, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var verdicts = statuses.Select(s => agents.Judge(s, now)).ToList();
+        foreach (var ended in verdicts.Where(v => v.Terminate))
+        {
+            await TerminateAsync(ended.Status.InstanceId, cancellationToken).ConfigureAwait(false);
+        }
+        return [.. verdicts.Select(v => v.Status)];
     }
 
     public async Task TerminateAsync(string instanceId, CancellationToken cancellationToken)
@@ -119,6 +142,9 @@ public sealed class AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, Tim
             InstanceType = Amazon.EC2.InstanceType.FindValue(request.InstanceType),
             SubnetId = subnet,
             LaunchTemplate = new LaunchTemplateSpecification { LaunchTemplateId = options.LaunchTemplateId },
+            // The agent ends an attempt with `shutdown -h now`: that must end the instance (and its bill), not stop it.
+            InstanceInitiatedShutdownBehavior = ShutdownBehavior.Terminate,
+            UserData = options.AgentCallbackUrl is { } callback ? Ec2UserData.Build(request, callback, secrets!.For(request.ClientToken)) : null,
             InstanceMarketOptions = request.Market == Market.Spot ? SpotOneTimeTerminate() : null,
             TagSpecifications =
             [

@@ -86,13 +86,18 @@ public sealed class AttemptReports(TimeProvider time)
     /// <summary>When this memory began (the service's start): nothing said before it is known.</summary>
     public DateTimeOffset Since { get; } = time.GetUtcNow();
 
+    /// <summary>Raised after each event is recorded, on the recording thread: for whoever follows the agents as they speak.</summary>
+    public event EventHandler<AttemptReportedEventArgs>? Reported;
+
     /// <summary>Adds an event to the attempt's report and returns the report as it now stands.</summary>
     public AttemptReport Record(string clientToken, AttemptEvent e)
     {
         ArgumentNullException.ThrowIfNull(clientToken);
         ArgumentNullException.ThrowIfNull(e);
         Prune(e.ReceivedAt);
-        return _byToken.AddOrUpdate(clientToken, AttemptReport.First, (_, report, ev) => report.With(ev), e);
+        var report = _byToken.AddOrUpdate(clientToken, AttemptReport.First, (_, report, ev) => report.With(ev), e);
+        Reported?.Invoke(this, new AttemptReportedEventArgs(e, report));
+        return report;
     }
 
     /// <summary>The attempt's report; null when its agent has said nothing since <see cref="Since"/>.</summary>
@@ -112,4 +117,12 @@ public sealed class AttemptReports(TimeProvider time)
             _byToken.TryRemove(old);
         }
     }
+}
+
+/// <summary>One event as recorded, and the attempt's report with it.</summary>
+public sealed class AttemptReportedEventArgs(AttemptEvent e, AttemptReport report) : EventArgs
+{
+    public AttemptEvent Event { get; } = e;
+
+    public AttemptReport Report { get; } = report;
 }
