@@ -24,6 +24,9 @@ fi
 echo "== browser (Chromium for the dashboard tests)"
 bash scripts/install-browser.sh
 
+echo "== curl (the on-instance agent's tests run its script)"
+bash scripts/install-curl.sh
+
 started=()
 stop_services() {
   local status=$? i

@@ -60,4 +60,17 @@ public sealed class AwsComputeOptions
 
     /// <summary>The orphan sweep's grace and period (<see cref="Cleanup.OrphanSweep"/>).</summary>
     public Cleanup.OrphanSweepOptions OrphanSweep { get; init; } = new();
+
+    /// <summary>
+    /// The Spotwise URL the instances reach (<c>https://spotwise.example.com</c>): each launch's user data then runs the
+    /// job's command under the agent, which reports to <c>POST {AgentCallbackUrl}/api/attempts/{token}/events</c>. Null:
+    /// no user data is sent and the launch template's applies (no agent, no heartbeats, no lost-instance check).
+    /// </summary>
+    public Uri? AgentCallbackUrl { get; init; }
+
+    /// <summary>
+    /// With the agent: an instance whose agent has said nothing for this long (after the launch allowance, for the first
+    /// word) is lost; it is reported interrupted and terminated, and the job re-planned. Heartbeats come every 30 s.
+    /// </summary>
+    public TimeSpan HeartbeatTimeout { get; init; } = TimeSpan.FromMinutes(3);
 }

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Spotwise.Compute.Aws.Cleanup;
 using Spotwise.Compute.Aws.Events;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Attempts;
 using Spotwise.Runtime.Backends;
 
 namespace Spotwise.Compute.Aws;
@@ -48,9 +49,10 @@ public static class AwsComputeRegistration
             sp =>
             {
                 var o = sp.GetRequiredService<AwsComputeOptions>();
+                // The agent's reports and secrets are the service's (its endpoint writes and checks them); needed only with AgentCallbackUrl.
                 return new AwsEc2Compute(() => CreateClient(o), o, sp.GetRequiredService<TimeProvider>(),
                     sp.GetService<ILoggerFactory>()?.CreateLogger<AwsEc2Compute>(), sp.GetRequiredService<BackendHealth>(), sp.GetService<IMeterFactory>(),
-                    notices: sp.GetRequiredService<InstanceNotices>());
+                    notices: sp.GetRequiredService<InstanceNotices>(), reports: sp.GetService<AttemptReports>(), secrets: sp.GetService<AttemptSecrets>());
             },
             sp => sp.GetRequiredService<AwsComputeOptions>().LaunchAllowance);
     }

@@ -9,6 +9,7 @@ using Spotwise.Compute.Aws.Events;
 using Spotwise.Core;
 using Spotwise.Runtime;
 using Spotwise.Runtime.Backends;
+using Spotwise.Runtime.Attempts;
 using InstanceState = Spotwise.Runtime.InstanceState;
 using InstanceStatus = Spotwise.Runtime.InstanceStatus;
 
@@ -21,6 +22,9 @@ namespace Spotwise.Compute.Aws;
 /// refused, the way <c>SimulatedCloud</c> reports "no spot capacity", so the reconciler backs the pool off and re-plans;
 /// a quota reached is refused the same way, naming the quota, and the runtime learns it. Every call is retried on
 /// throttling and reports what keeps it from acting to <see cref="BackendHealth"/> (<see cref="Ec2Calls"/>).
+/// With <see cref="AwsComputeOptions.AgentCallbackUrl"/> set, each instance runs the job's command under the agent
+/// (<see cref="Ec2UserData"/>), signed with its attempt's secret (<c>secrets</c>), and what the agents report
+/// (<c>reports</c>) completes what EC2 says (<see cref="AgentWatch"/>).
 /// </summary>
 /// <remarks>
 /// With <c>notices</c> (the interruption queue's record), Describe reports each instance's interruption
@@ -34,12 +38,14 @@ public sealed partial class AwsEc2Compute : ICompute
     private readonly ILogger _logger;
     private readonly Ec2Calls _calls;
     private readonly InstanceNotices? _notices;
+    private readonly AttemptSecrets? _secrets;
+    private readonly AgentWatch? _agents;
     private long _mismatches;
 
     /// <summary>The backend on a client already made (tests: the loopback endpoint).</summary>
     public AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, TimeProvider time, ILogger? logger = null, BackendHealth? health = null,
-        InstanceNotices? notices = null)
-        : this(() => ec2, options, time, logger, health, notices: notices)
+        InstanceNotices? notices = null, AttemptReports? reports = null, AttemptSecrets? secrets = null)
+        : this(() => ec2, options, time, logger, health, notices: notices, reports: reports, secrets: secrets)
     {
     }
 
@@ -55,11 +61,19 @@ public sealed partial class AwsEc2Compute : ICompute
     /// <param name="meters">The service's meter factory: the mismatch count goes to <c>/metrics</c>.</param>
     /// <param name="random">The jitter's randomness (tests fix it).</param>
     /// <param name="notices">The interruption queue's record: warnings become <see cref="InstanceStatus.InterruptionNoticeAt"/>.</param>
+    /// <param name="reports">What the agents said (the service's endpoint writes it); needed with an agent callback URL.</param>
+    /// <param name="secrets">The attempts' secrets, passed to each agent in its user data; needed with an agent callback URL.</param>
     public AwsEc2Compute(Func<IAmazonEC2> createClient, AwsComputeOptions options, TimeProvider time, ILogger? logger = null,
-        BackendHealth? health = null, IMeterFactory? meters = null, Random? random = null, InstanceNotices? notices = null)
+        BackendHealth? health = null, IMeterFactory? meters = null, Random? random = null, InstanceNotices? notices = null,
+        AttemptReports? reports = null, AttemptSecrets? secrets = null)
     {
-        _notices = notices;
         ArgumentNullException.ThrowIfNull(options);
+        _notices = notices;
+        _secrets = secrets;
+        _agents = options.AgentCallbackUrl is null ? null
+            : reports is null || secrets is null
+                ? throw new ArgumentException("AgentCallbackUrl is set, so the backend needs the service's AttemptReports and AttemptSecrets", nameof(reports))
+                : new AgentWatch(reports, options.HeartbeatTimeout, options.LaunchAllowance);
         _options = options;
         _time = time;
         _logger = logger ?? NullLogger.Instance;
@@ -155,7 +169,21 @@ public sealed partial class AwsEc2Compute : ICompute
         }
         while (!string.IsNullOrEmpty(next));
         _notices?.Seen(statuses.Select(s => s.InstanceId), _time.GetUtcNow());
-        return [.. statuses.Select(WithNotice), .. RecentRefusals()];
+        var noticed = statuses.Select(WithNotice).ToList();
+        var judged = _agents is null ? noticed : await JudgedAsync(_agents, noticed, cancellationToken).ConfigureAwait(false);
+        return [.. judged, .. RecentRefusals()];
+    }
+
+    /// <summary>The statuses as the agents' reports complete them; an instance whose agent fell silent is terminated.</summary>
+    private async Task<List<InstanceStatus>> JudgedAsync(AgentWatch agents, List<InstanceStatus> statuses, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var verdicts = statuses.Select(s => agents.Judge(s, now)).ToList();
+        foreach (var ended in verdicts.Where(v => v.Terminate))
+        {
+            await TerminateAsync(ended.Status.InstanceId, cancellationToken).ConfigureAwait(false);
+        }
+        return [.. verdicts.Select(v => v.Status)];
     }
 
     /// <summary>The interruption warning the queue recorded for the instance, if any.</summary>
@@ -212,6 +240,9 @@ public sealed partial class AwsEc2Compute : ICompute
             InstanceType = Amazon.EC2.InstanceType.FindValue(request.InstanceType),
             SubnetId = subnet,
             LaunchTemplate = new LaunchTemplateSpecification { LaunchTemplateId = _options.LaunchTemplateId },
+            // The agent ends an attempt with `shutdown -h now`: that must end the instance (and its bill), not stop it.
+            InstanceInitiatedShutdownBehavior = ShutdownBehavior.Terminate,
+            UserData = _options.AgentCallbackUrl is { } callback ? Ec2UserData.Build(request, callback, _secrets!.For(request.ClientToken)) : null,
             InstanceMarketOptions = request.Market == Market.Spot ? SpotOneTimeTerminate() : null,
             TagSpecifications =
             [

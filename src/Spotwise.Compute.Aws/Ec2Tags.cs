@@ -8,6 +8,6 @@ public static class Ec2Tags
     public const string Team = "spotwise:team";
     public const string ManagedBy = "spotwise:managed-by";
 
-    /// <summary>Set by the agent (to come) before it shuts the instance down: the command's exit code.</summary>
+    /// <summary>Set by the agent (Agent/spotwise-agent.sh), where it can, before it shuts the instance down: the command's exit code.</summary>
     public const string ExitCode = "spotwise:exit-code";
 }

@@ -110,4 +110,16 @@ public enum RefusalKind
 public static class ClientTokens
 {
     public static string For(JobKey key, int attempt) => FormattableString.Invariant($"{key}#{attempt}");
+
+    /// <summary>Reads a token back into its job and attempt (split at the last '#': ids never hold one); false when it is not one.</summary>
+    public static bool TryParse(string? token, out JobKey key, out int attempt)
+    {
+        var hash = token?.LastIndexOf('#') ?? -1;
+        key = default;
+        attempt = 0;
+        return hash > 0
+            && int.TryParse(token.AsSpan(hash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out attempt)
+            && attempt > 0
+            && JobKey.TryParse(token![..hash], out key);
+    }
 }

@@ -35,7 +35,7 @@ public static class JobInput
             .ToDictionary(g => g.Key, g => g.Select(e => e.ToString()).ToArray(), StringComparer.Ordinal);
 
     /// <summary><c>application/json</c>, with or without parameters; a charset other than UTF-8 is not JSON (RFC 8259 §8.1).</summary>
-    private static bool IsJson(string? contentType) =>
+    internal static bool IsJson(string? contentType) =>
         MediaTypeHeaderValue.TryParse(contentType, out var type)
         && string.Equals(type.MediaType, "application/json", StringComparison.OrdinalIgnoreCase)
         && (type.CharSet is null || string.Equals(type.CharSet.Trim('"'), "utf-8", StringComparison.OrdinalIgnoreCase));

@@ -7,6 +7,7 @@ using Spotwise.Core;
 using Spotwise.Planning;
 using Spotwise.Planning.Llm;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Attempts;
 using Spotwise.Runtime.Backends;
 using Spotwise.Runtime.Intake;
 using Spotwise.Runtime.Policy;
@@ -84,6 +85,9 @@ public static class SpotwiseApp
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SchedulerLoop>());
 
         builder.Services.AddSingleton(sp => Keys(sp));
+        // Agents on cloud instances report to /api/attempts with their attempt's secret; a backend reads the reports.
+        builder.Services.AddSingleton(sp => new AttemptReports(sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => AgentKey.Load(Options(sp).Db, builder.Configuration[AgentKey.EnvironmentVariable]));
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
             .AddScheme<AuthenticationSchemeOptions, DashboardCookieHandler>(DashboardCookieHandler.SchemeName, null);
@@ -112,6 +116,8 @@ public static class SpotwiseApp
         app.MapHealthApi();
         app.MapOpenApi();
         app.MapMetricsApi();
+        // Outside the key-authenticated group: agents hold an attempt's secret, not a team key.
+        app.MapAttemptsApi();
         // Authorisation (401 without a valid key) runs before the limiter, which counts by the key's identity.
         var api = app.MapGroup("").RequireRateLimiting(RateLimits.PerKey)
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(JobInput.MaxBodyBytes));

@@ -134,6 +134,10 @@ public sealed class SpotwiseOptionsValidator(Func<string, string?> env, IReadOnl
         {
             errors.Add($"Spotwise:LocalSlots is {options.LocalSlots}; it must be >= 1");
         }
+        if (AgentKey.Problem(env(AgentKey.EnvironmentVariable)) is { } agentKey)
+        {
+            errors.Add(agentKey);
+        }
         if (!ApiKeyRing.TryParse(options.ApiKeys, out _, out var why))
         {
             errors.Add($"Spotwise:ApiKeys: {why}");
