@@ -20,6 +20,7 @@ public static class CliApp
             JobsCommand.Create(stdout, stderr, http),
             CancelCommand.Create(stdout, stderr, http),
             PricesCommand.Create(stdout, stderr, time),
+            CatalogCommand.Create(stdout, stderr, time),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
