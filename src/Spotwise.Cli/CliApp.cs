@@ -27,6 +27,8 @@ public static class CliApp
             JobsCommand.Create(stdout, stderr, http),
             CancelCommand.Create(stdout, stderr, http),
             AwsCommand.Create(stdout, stderr, env ?? Environment.GetEnvironmentVariable, awsCredentials),
+            PricesCommand.Create(stdout, stderr, time),
+            CatalogCommand.Create(stdout, stderr, time),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

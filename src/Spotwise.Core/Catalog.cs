@@ -141,4 +141,25 @@ public static class CatalogCsv
         }
         return new Catalog(provider, region, entries);
     }
+
+    /// <summary>The header <see cref="Write"/> writes: the shipped catalog's.</summary>
+    public const string Header =
+        "instance_type,vcpus,memory_gib,gpus,gpu_model,on_demand_usd_per_hour,spot_savings_pct,spot_usd_per_hour_typical,interruption_band,interruption_freq_per_month";
+
+    private static readonly string[] BandLabels = ["<5%", "5-10%", "10-15%", "15-20%", ">20%"];
+
+    /// <summary>Writes <paramref name="catalog"/> in the shipped format (one region per file: the format has no region column), for <see cref="Parse"/> to read back.</summary>
+    public static void Write(Catalog catalog, TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteLine(Header);
+        foreach (var e in catalog.Entries)
+        {
+            var t = e.Type;
+            var savings = e.OnDemandPricePerHourUsd > 0 ? Math.Max(0, Math.Round(100 * (1 - (e.SpotPricePerHourUsd / e.OnDemandPricePerHourUsd)))) : 0;
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{t.Name},{t.Vcpus},{t.MemoryGiB:0.0##},{t.Gpus},{t.GpuModel},{e.OnDemandPricePerHourUsd:0.000000},{savings:0},{e.SpotPricePerHourUsd:0.000000},{e.InterruptionBand},{BandLabels[e.InterruptionBand]}"));
+        }
+    }
 }
