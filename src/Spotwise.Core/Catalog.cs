@@ -69,6 +69,9 @@ public sealed class Catalog
     /// <summary>$/GB between regions, for jobs whose input lives elsewhere than where they run; none by default.</summary>
     public TransferPrices Transfer { get; init; } = TransferPrices.None;
 
+    /// <summary>The same prices with another transfer table.</summary>
+    public Catalog WithTransfer(TransferPrices transfer) => new(Provider, Region, Entries) { Transfer = transfer };
+
     /// <summary>
     /// One catalog over several single-region ones, the first one's region being home. The home catalog's types are the
     /// catalog's types; each other region adds its on-demand price and its spot zones (or its regional spot price as one

@@ -76,18 +76,30 @@ public readonly record struct DataTransfer(double Hours, double CostUsd)
     public static DataTransfer None => default;
 
     /// <summary>The move a job needs to run on <paramref name="offer"/>; null when the table has no price for the pair.</summary>
-    public static DataTransfer? For(Job job, Offer offer, Catalog catalog, PlanningSettings settings)
+    public static DataTransfer? For(Job job, Offer offer, Catalog catalog, PlanningSettings settings) =>
+        For(job, offer.Region, catalog, settings.TransferGbps);
+
+    /// <summary>The move a job needs to run in <paramref name="region"/> at <paramref name="gbps"/>; null when the table has no price for the pair.</summary>
+    public static DataTransfer? For(Job job, string region, Catalog catalog, double gbps)
     {
         var from = job.DataRegion ?? catalog.Region;
         var gb = job.InputDataSizeGB ?? 0;
-        if (gb <= 0 || string.Equals(from, offer.Region, StringComparison.Ordinal))
+        if (gb <= 0 || string.Equals(from, region, StringComparison.Ordinal))
         {
             return None;
         }
-        return catalog.Transfer.UsdPerGb(from, offer.Region) is { } usdPerGb
-            ? new DataTransfer(gb * 8 / settings.TransferGbps / 3600, gb * usdPerGb)
-            : null;
+        return catalog.Transfer.UsdPerGb(from, region) is { } usdPerGb ? new DataTransfer(HoursToMove(gb, gbps), gb * usdPerGb) : null;
     }
+
+    /// <summary>How long <paramref name="gb"/> GB take at <paramref name="gbps"/> Gbit/s, in hours: GB × 8 / Gbps seconds.</summary>
+    public static double HoursToMove(double gb, double gbps) => gb * 8 / gbps / 3600;
+
+    /// <summary>
+    /// How long moving the job's input into <paramref name="region"/> takes, whatever it costs (0 when the data is there):
+    /// the runtime asks for the time of a launch the plan did not choose (a move or a fallback), where the price is moot.
+    /// </summary>
+    public static double HoursInto(Job job, string region, Catalog catalog, double gbps) =>
+        job.InputDataSizeGB is > 0 and var gb && !string.Equals(job.DataRegion ?? catalog.Region, region, StringComparison.Ordinal) ? HoursToMove(gb, gbps) : 0;
 
     /// <summary>The job as it runs after the move: the transfer added to what its instance is held (and paid) for.</summary>
     public Job Onto(Job job) => Hours <= 0 ? job : job with { DurationHours = job.DurationHours + Hours };

@@ -13,7 +13,7 @@ namespace Spotwise.Runtime.Reconciliation;
 public sealed partial class ReconcileLoop(
     IJobStore store, ICompute compute, IPriceFeed prices, TimeProvider time, ILogger<ReconcileLoop> logger, TimeSpan? interval = null,
     RuntimeCounters? counters = null, SpotBackoff? backoff = null, CapacityLimits? limits = null, SpotAvailabilityHistory? history = null,
-    TimeSpan? launchAllowance = null)
+    TimeSpan? launchAllowance = null, double? transferGbps = null)
     : BackgroundService
 {
     // The spot policy's memory of the market; a loop given none keeps its own, a sample a minute (or per period, if longer).
@@ -44,7 +44,7 @@ public sealed partial class ReconcileLoop(
         // Only jobs due to launch ask for their prerequisites; the unfinished ones are in the tick's list already.
         var due = jobs.Where(j => j.State == JobState.Planned && j.Placement?.PlannedStart <= now);
         var findPrerequisite = await Prerequisites.FinderAsync(store, due, byKey, cancellationToken);
-        var actions = Reconciler.Decide(jobs, observed, now, catalog, findPrerequisite, limits, ObserveMarket(now, observed), _launchAllowance);
+        var actions = Reconciler.Decide(jobs, observed, now, catalog, findPrerequisite, limits, ObserveMarket(now, observed), _launchAllowance, transferGbps);
         var written = new HashSet<JobKey>();
         var replan = false;
         foreach (var action in actions)
