@@ -20,12 +20,26 @@ public static class Inputs
         try
         {
             using var reader = File.OpenText(path);
-            return new(CatalogCsv.Parse(reader, path), []);
+            return new(WithShippedTransfer(CatalogCsv.Parse(reader, path)), []);
         }
         catch (FormatException e)
         {
             return Fail<Catalog>("--catalog", e.Message);
         }
+    }
+
+    /// <summary>The inter-region transfer table shipped next to the binary (data/transfer; its source is in data/README.md).</summary>
+    public static string DefaultTransferPath => Path.Combine(AppContext.BaseDirectory, "data", "transfer", "aws-inter-region.csv");
+
+    /// <summary>The catalog with the shipped transfer table, which prices jobs whose <c>dataRegion</c> is not where they run.</summary>
+    private static Catalog WithShippedTransfer(Catalog catalog)
+    {
+        if (!File.Exists(DefaultTransferPath))
+        {
+            return catalog;
+        }
+        using var reader = File.OpenText(DefaultTransferPath);
+        return catalog.WithTransfer(TransferCsv.Parse(reader, DefaultTransferPath));
     }
 
     public static ParseResult<CapacityLimits> LoadLimits(string? path, bool noLimits, Catalog catalog)

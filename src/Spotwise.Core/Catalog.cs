@@ -17,11 +17,20 @@ public sealed record CatalogEntry(
 
     /// <summary>The zones that sell this type on spot now, each at its own price; empty when the feed knows only the region.</summary>
     public ImmutableArray<ZoneSpotPrice> SpotZones { get; init; } = [];
+
+    /// <summary>
+    /// The on-demand price in each region other than the catalog's own (<see cref="Catalog.Combine"/>); empty for a
+    /// single-region catalog. A region not named does not sell the type on demand.
+    /// </summary>
+    public ImmutableDictionary<string, double> OnDemandByRegion { get; init; } = ImmutableDictionary<string, double>.Empty.WithComparers(StringComparer.Ordinal);
 }
 
 /// <summary>The spot price of one instance type in one zone, and how many instances its market holds now where the feed knows.</summary>
 public sealed record ZoneSpotPrice(string Zone, double PricePerHourUsd)
 {
+    /// <summary>The region the zone belongs to; null means the catalog's own region (<see cref="Catalog.Region"/>).</summary>
+    public string? Region { get; init; }
+
     /// <summary>
     /// Instances the zone's spot market holds at the moment, ours included (a trace's count); null when the feed does not
     /// know. The planners take it as the zone's pool size (<see cref="CapacityLimits.WithSpotAvailable"/>).
@@ -29,7 +38,11 @@ public sealed record ZoneSpotPrice(string Zone, double PricePerHourUsd)
     public int? Available { get; init; }
 }
 
-/// <summary>What capacity costs: the instance types of one region with their on-demand and spot prices.</summary>
+/// <summary>
+/// What capacity costs: the instance types of a home region (<see cref="Region"/>) with their on-demand and spot prices,
+/// and, for a catalog that spans regions (<see cref="Combine"/>), their prices in other regions too, plus what moving data
+/// between regions costs (<see cref="Transfer"/>).
+/// </summary>
 public sealed class Catalog
 {
     private readonly ImmutableDictionary<string, CatalogEntry> _byName;
@@ -40,11 +53,92 @@ public sealed class Catalog
         Region = region;
         Entries = [.. entries.OrderBy(e => e.Type.Name, StringComparer.Ordinal)];
         _byName = Entries.ToImmutableDictionary(e => e.Type.Name, StringComparer.Ordinal);
+        var others = Entries.SelectMany(e => e.OnDemandByRegion.Keys.Concat(e.SpotZones.Select(z => z.Region).OfType<string>()))
+            .Where(r => !string.Equals(r, region, StringComparison.Ordinal)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        Regions = [region, .. others];
     }
 
     public string Provider { get; }
 
+    /// <summary>The home region: where on-demand fallbacks run and where a job's data lives unless it says otherwise.</summary>
     public string Region { get; }
+
+    /// <summary>Every region the catalog sells something in, the home region first.</summary>
+    public ImmutableArray<string> Regions { get; }
+
+    /// <summary>$/GB between regions, for jobs whose input lives elsewhere than where they run; none by default.</summary>
+    public TransferPrices Transfer { get; init; } = TransferPrices.None;
+
+    /// <summary>The same prices with another transfer table.</summary>
+    public Catalog WithTransfer(TransferPrices transfer) => new(Provider, Region, Entries) { Transfer = transfer };
+
+    /// <summary>
+    /// One catalog over several single-region ones, the first one's region being home. The home catalog's types are the
+    /// catalog's types; each other region adds its on-demand price and its spot zones (or its regional spot price as one
+    /// zone named like the region) for the types it sells: a type missing in a region is not offered there, and a type the
+    /// home region lacks is left out (the fallback and the quota classes are the home region's). Zones share the type's
+    /// interruption band from the home region (the Spot Advisor rates a type per region; we keep one band per type).
+    /// </summary>
+    /// <exception cref="ArgumentException">No catalog, catalogs of different providers, or one region twice.</exception>
+    public static Catalog Combine(IEnumerable<Catalog> catalogs, TransferPrices? transfer = null)
+    {
+        var all = catalogs.ToList();
+        if (all.Count == 0)
+        {
+            throw new ArgumentException("no catalog to combine", nameof(catalogs));
+        }
+        var home = all[0];
+        if (all.FirstOrDefault(c => !string.Equals(c.Provider, home.Provider, StringComparison.Ordinal)) is { } stranger)
+        {
+            throw new ArgumentException($"catalogs of providers '{home.Provider}' and '{stranger.Provider}' cannot be combined", nameof(catalogs));
+        }
+        if (all.GroupBy(c => c.Region, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new ArgumentException($"region '{twice.Key}' is given twice", nameof(catalogs));
+        }
+        var entries = home.Entries.Select(e => CombinedEntry(e, home.Region, all.Skip(1)));
+        return new Catalog(home.Provider, home.Region, entries) { Transfer = transfer ?? home.Transfer };
+    }
+
+    private static CatalogEntry CombinedEntry(CatalogEntry home, string homeRegion, IEnumerable<Catalog> others)
+    {
+        var onDemand = home.OnDemandByRegion;
+        var zones = home.SpotZones.IsDefaultOrEmpty ? [new ZoneSpotPrice(homeRegion, home.SpotPricePerHourUsd)] : home.SpotZones;
+        var addedZones = false;
+        foreach (var other in others)
+        {
+            if (other.Find(home.Type.Name) is not { } there)
+            {
+                continue;
+            }
+            onDemand = onDemand.SetItem(other.Region, there.OnDemandPricePerHourUsd);
+            zones = zones.AddRange(there.SpotZones.IsDefaultOrEmpty
+                ? [new ZoneSpotPrice(other.Region, there.SpotPricePerHourUsd) { Region = other.Region }]
+                : there.SpotZones.Select(z => z with { Region = other.Region }));
+            addedZones = true;
+        }
+        return addedZones ? home with { OnDemandByRegion = onDemand, SpotZones = zones } : home;
+    }
+
+    /// <summary>The region of one of the catalog's zones (a region is its own zone where no zone is known); null when unknown.</summary>
+    public string? RegionOfZone(string zone)
+    {
+        if (Regions.Contains(zone, StringComparer.Ordinal))
+        {
+            return zone;
+        }
+        foreach (var e in Entries)
+        {
+            foreach (var z in e.SpotZones)
+            {
+                if (string.Equals(z.Zone, zone, StringComparison.Ordinal))
+                {
+                    return z.Region ?? Region;
+                }
+            }
+        }
+        return null;
+    }
 
     public ImmutableArray<CatalogEntry> Entries { get; }
 
@@ -81,12 +175,19 @@ public sealed class Catalog
     /// </summary>
     public IEnumerable<Offer> SpotOffersFor(CatalogEntry entry) => entry.SpotZones.IsDefaultOrEmpty
         ? [OfferFor(entry, Market.Spot)]
-        : entry.SpotZones.Select(z => new Offer(Provider, Region, z.Zone, entry.Type, Market.Spot, z.PricePerHourUsd, entry.SpotInterruptionRatePerHour));
+        : entry.SpotZones.Select(z => new Offer(Provider, z.Region ?? Region, z.Zone, entry.Type, Market.Spot, z.PricePerHourUsd, entry.SpotInterruptionRatePerHour));
+
+    /// <summary>
+    /// The on-demand offers of an entry: the home region's, then one per other region that sells the type, each with
+    /// zone = its region (on-demand is bought, and its quota counted, per region).
+    /// </summary>
+    public IEnumerable<Offer> OnDemandOffersFor(CatalogEntry entry) =>
+        [OfferFor(entry, Market.OnDemand), .. entry.OnDemandByRegion.OrderBy(r => r.Key, StringComparer.Ordinal)
+            .Select(r => new Offer(Provider, r.Key, r.Key, entry.Type, Market.OnDemand, r.Value, 0.0))];
 
     /// <summary>The offer of an entry on a market in <paramref name="zone"/>, or null when the catalog sells none there.</summary>
-    public Offer? OfferFor(CatalogEntry entry, Market market, string zone) => market == Market.Spot
-        ? SpotOffersFor(entry).FirstOrDefault(o => string.Equals(o.Zone, zone, StringComparison.Ordinal))
-        : string.Equals(zone, Region, StringComparison.Ordinal) ? OfferFor(entry, market) : null;
+    public Offer? OfferFor(CatalogEntry entry, Market market, string zone) =>
+        (market == Market.Spot ? SpotOffersFor(entry) : OnDemandOffersFor(entry)).FirstOrDefault(o => string.Equals(o.Zone, zone, StringComparison.Ordinal));
 }
 
 /// <summary>

@@ -27,6 +27,12 @@ public sealed record Job
 
     public double? InputDataSizeGB { get; init; }
 
+    /// <summary>
+    /// The region the job's input (<see cref="InputDataSizeGB"/>) lives in; null means the catalog's home region. Running
+    /// elsewhere moves the input first (<see cref="DataTransfer"/>).
+    /// </summary>
+    public string? DataRegion { get; init; }
+
     public bool Checkpointable { get; init; }
 
     public double? CheckpointIntervalHours { get; init; }

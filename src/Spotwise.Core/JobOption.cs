@@ -12,7 +12,19 @@ public sealed record JobOption(
     DateTimeOffset? LatestStart,
     PoolUse Pool)
 {
-    public DateTimeOffset? FallbackAt => Offer.Market == Market.Spot ? CostModel.FallbackAt(Job) : null;
+    /// <summary>
+    /// Hours the run spends moving the job's input to the offer's region before its work (<see cref="DataTransfer"/>);
+    /// 0 when the data is where the offer is. The run holds its instance for <see cref="RunHours"/>.
+    /// </summary>
+    public double TransferHours { get; init; }
+
+    /// <summary>How long the run holds its instance: the job as planned (work and launch allowance), plus the transfer.</summary>
+    public double RunHours => Job.DurationHours + TransferHours;
+
+    /// <summary>The job as this option runs it: its duration is the run's (<see cref="RunHours"/>).</summary>
+    public Job RunJob => TransferHours > 0 ? Job with { DurationHours = RunHours } : Job;
+
+    public DateTimeOffset? FallbackAt => Offer.Market == Market.Spot ? CostModel.FallbackAt(RunJob) : null;
 }
 
 /// <summary>The options of one job, cheapest first, or why it has none.</summary>

@@ -45,40 +45,91 @@ public static class OptionBuilder
             return new JobOptions(job, [], WhyTooLate(job, ready, problem.Settings.LaunchAllowance), allOnDemandCost);
         }
         var options = new List<JobOption>(2 * problem.Settings.OptionsPerMarket);
+        var untransferable = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var offer in candidates.OnDemand)
         {
-            options.Add(new JobOption(job, offer, offer.PricePerHourUsd * job.DurationHours, ready, onDemandLatest, problem.Limits.PoolOf(offer)));
-        }
-        var spotLatest = CostModel.LatestSafeSpotStart(job);
-        if (spotLatest is null || spotLatest >= ready)
-        {
-            foreach (var (offer, cost) in CheapestSpot(job, candidates, fallbackPrice, problem.Settings.OptionsPerMarket))
+            if (Transfer(problem, job, offer, untransferable) is not { } move)
             {
-                options.Add(new JobOption(job, offer, cost, ready, spotLatest, problem.Limits.PoolOf(offer)));
+                continue;
             }
+            var latest = job.Deadline?.AddHours(-(job.DurationHours + move.Hours));
+            if (latest is null || latest >= ready)
+            {
+                options.Add(new JobOption(job, offer, offer.PricePerHourUsd * (job.DurationHours + move.Hours) + move.CostUsd, ready, latest,
+                    problem.Limits.PoolOf(offer)) { TransferHours = move.Hours });
+            }
+        }
+        foreach (var (offer, cost, move) in CheapestSpot(problem, job, candidates, fallbackPrice, untransferable))
+        {
+            var spotLatest = CostModel.LatestSafeSpotStart(move.Onto(job));
+            if (spotLatest is null || spotLatest >= ready)
+            {
+                options.Add(new JobOption(job, offer, cost, ready, spotLatest, problem.Limits.PoolOf(offer)) { TransferHours = move.Hours });
+            }
+        }
+        if (options.Count == 0)
+        {
+            return new JobOptions(job, [], WhyNoneAfterTransfer(problem, job, ready, untransferable), allOnDemandCost);
         }
         options.Sort(CheapestFirst);
         return new JobOptions(job, options, null, allOnDemandCost);
+    }
+
+    /// <summary>The move the job needs to run on the offer; null (and the region noted) when the transfer table has no price for it.</summary>
+    private static DataTransfer? Transfer(PlanningProblem problem, Job job, Offer offer, SortedSet<string> untransferable)
+    {
+        var move = DataTransfer.For(job, offer, problem.Catalog, problem.Settings);
+        if (move is null)
+        {
+            untransferable.Add(offer.Region);
+        }
+        return move;
+    }
+
+    /// <summary>
+    /// Why a job whose deadline the work alone would meet has no option: its data lives in another region, and moving it
+    /// either has no price (to the regions named) or takes longer than the slack.
+    /// </summary>
+    private static string WhyNoneAfterTransfer(PlanningProblem problem, Job job, DateTimeOffset ready, SortedSet<string> untransferable)
+    {
+        var from = job.DataRegion ?? problem.Catalog.Region;
+        var unpriced = untransferable.Count == 0 ? ""
+            : $"the transfer table has no price from dataRegion '{from}' to {string.Join(", ", untransferable.Select(r => $"'{r}'"))}";
+        var tooLong = untransferable.Count == problem.Catalog.Regions.Length ? ""
+            : FormattableString.Invariant(
+                $"moving its {job.InputDataSizeGB:0.##} GB from dataRegion '{from}' at {problem.Settings.TransferGbps:0.##} Gbit/s leaves no start before {ready:yyyy-MM-ddTHH:mm:sszzz} that meets deadline {job.Deadline:yyyy-MM-ddTHH:mm:sszzz}");
+        return "no option: " + string.Join("; ", new[] { unpriced, tooLong }.Where(t => t.Length > 0));
     }
 
     /// <summary>
     /// The cheapest spot offers by expected cost. Costs are computed once per interruption band (there are five),
     /// then each offer is a multiply-add; the fallback runs on the cheapest on-demand type that fits.
     /// </summary>
-    private static List<(Offer Offer, double Cost)> CheapestSpot(Job job, RequestCandidates candidates, double fallbackPrice, int keep)
+    private static List<(Offer Offer, double Cost, DataTransfer Move)> CheapestSpot(PlanningProblem problem, Job job, RequestCandidates candidates,
+        double fallbackPrice, SortedSet<string> untransferable)
     {
-        var terms = new SpotTerms?[5];
-        var best = new List<(Offer Offer, double Cost)>(keep + 1);
+        var keep = problem.Settings.OptionsPerMarket;
+        // The price-free terms depend on the run's length, which the transfer to the offer's region sets: one per band and region.
+        var terms = new Dictionary<(int Band, string Region), (SpotTerms Terms, DataTransfer Move)?>();
+        var best = new List<(Offer Offer, double Cost, DataTransfer Move)>(keep + 1);
         foreach (var (offer, band) in candidates.Spot)
         {
-            terms[band] ??= CostModel.SpotTermsFor(job, offer.InterruptionRatePerHour);
-            var cost = terms[band]!.Value.CostUsd(offer.PricePerHourUsd, fallbackPrice);
+            if (!terms.TryGetValue((band, offer.Region), out var known))
+            {
+                known = Transfer(problem, job, offer, untransferable) is { } m ? (CostModel.SpotTermsFor(m.Onto(job), offer.InterruptionRatePerHour), m) : null;
+                terms[(band, offer.Region)] = known;
+            }
+            if (known is not { } k)
+            {
+                continue;
+            }
+            var cost = k.Terms.CostUsd(offer.PricePerHourUsd, fallbackPrice) + k.Move.CostUsd;
             if (best.Count == keep && cost >= best[^1].Cost)
             {
                 continue;
             }
             var at = best.FindIndex(b => cost < b.Cost || (cost == b.Cost && ByTypeThenZone(offer, b.Offer) < 0));
-            best.Insert(at < 0 ? best.Count : at, (offer, cost));
+            best.Insert(at < 0 ? best.Count : at, (offer, cost, k.Move));
             if (best.Count > keep)
             {
                 best.RemoveAt(best.Count - 1);
@@ -117,10 +168,13 @@ internal sealed class RequestCandidates
         var catalog = problem.Catalog;
         var fits = catalog.Entries.Where(e => request.IsSatisfiedBy(e.Type)).ToList();
         CheapestOnDemandPricePerHourUsd = fits.Count == 0 ? null : fits.Min(e => e.OnDemandPricePerHourUsd);
-        OnDemand = PruneOnDemand(fits.Select(e => catalog.OfferFor(e, Market.OnDemand)), problem.Limits, problem.Settings.OptionsPerMarket);
+        // Pruned per region: which region is cheapest for a job depends on where its data lives, so each keeps its own few.
+        var onDemand = fits.SelectMany(catalog.OnDemandOffersFor).ToList();
+        OnDemand = [.. catalog.Regions.SelectMany(region => PruneOnDemand(onDemand.Where(o => string.Equals(o.Region, region, StringComparison.Ordinal)),
+            problem.Limits, problem.Settings.OptionsPerMarket))];
         // A pool with no capacity (a zone cooling down after a refusal) can hold no job: it must not take a kept place.
         Spot = [.. fits.SelectMany(e => catalog.SpotOffersFor(e)
-            .Where(o => o.PricePerHourUsd < e.OnDemandPricePerHourUsd && problem.Limits.PoolOf(o).Pool.Capacity > 0)
+            .Where(o => o.PricePerHourUsd < e.OnDemandByRegion.GetValueOrDefault(o.Region, e.OnDemandPricePerHourUsd) && problem.Limits.PoolOf(o).Pool.Capacity > 0)
             .Select(o => (o, e.InterruptionBand)))];
     }
 

@@ -70,7 +70,7 @@ public static class PlanBuilder
     public static Assignment ToAssignment(JobOption option, DateTimeOffset start, JobOptions jobOptions)
     {
         var job = option.Job;
-        var end = start.AddHours(job.DurationHours);
+        var end = start.AddHours(option.RunHours);
         return new Assignment(job.Id, option.Offer, start, end, Round(option.ExpectedCostUsd), option.FallbackAt,
             Reason(option, jobOptions));
     }
@@ -86,9 +86,14 @@ public static class PlanBuilder
         var cheapest = jobOptions.Cheapest!;
         var why = option.Offer.Market == Market.Spot
             ? "spot: slack absorbs an on-demand fallback"
-            : option.Job.Deadline is not null && CostModel.LatestSafeSpotStart(option.Job) < option.EarliestStart
+            : option.Job.Deadline is not null && CostModel.LatestSafeSpotStart(option.RunJob) < option.EarliestStart
                 ? "on-demand: too little slack for a spot fallback"
                 : "on-demand: cheapest safe option";
+        if (option.TransferHours > 0)
+        {
+            why += FormattableString.Invariant(
+                $"; its {option.Job.InputDataSizeGB:0.##} GB of input move to {option.Offer.Region} first ({option.TransferHours * 60:0.#} min)");
+        }
         return ReferenceEquals(option, cheapest) || option.ExpectedCostUsd <= cheapest.ExpectedCostUsd + 1e-9
             ? why
             : why + "; cheaper capacity went to other jobs";

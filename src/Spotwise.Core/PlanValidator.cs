@@ -19,6 +19,9 @@ public enum ViolationKind
     FallbackOnOnDemand,
     UnknownZone,
 
+    /// <summary>An assignment in a region the job's data cannot be moved to: the transfer table has no price for the pair.</summary>
+    NoTransferPrice,
+
     /// <summary>
     /// An assignment a model proposed that cannot be read: an unknown market, a start that is not a time, or one
     /// beyond the planning horizon.
@@ -110,10 +113,16 @@ public static class PlanValidator
         }
         if (problem.Catalog.OfferFor(entry, a.Market, a.Offer.Zone) is not { } offer)
         {
-            var zones = string.Join(", ", (a.Market == Market.Spot ? problem.Catalog.SpotOffersFor(entry) : [problem.Catalog.OfferFor(entry, a.Market)])
+            var zones = string.Join(", ", (a.Market == Market.Spot ? problem.Catalog.SpotOffersFor(entry) : problem.Catalog.OnDemandOffersFor(entry))
                 .Select(o => $"'{o.Zone}'"));
             violations.Add(new(ViolationKind.UnknownZone, a.JobId,
                 $"zone '{a.Offer.Zone}' does not offer {entry.Type.Name} on {a.Market.ToWire()}; the catalog's: {zones}"));
+            return;
+        }
+        if (DataTransfer.For(job, offer, problem.Catalog, problem.Settings) is not { } move)
+        {
+            violations.Add(new(ViolationKind.NoTransferPrice, a.JobId,
+                $"runs in {offer.Region}, but the transfer table has no price from dataRegion '{job.DataRegion ?? problem.Catalog.Region}' to it"));
             return;
         }
         if (Math.Abs(offer.PricePerHourUsd - a.Offer.PricePerHourUsd) > MoneyToleranceUsd)
@@ -122,7 +131,7 @@ public static class PlanValidator
                 FormattableString.Invariant($"price {a.Offer.PricePerHourUsd:0.####} $/h differs from the catalog's {offer.PricePerHourUsd:0.####} $/h")));
         }
         var fallbackPrice = problem.Catalog.CheapestOnDemandPricePerHourUsd(job.Resources) ?? offer.PricePerHourUsd;
-        var cost = CostModel.ExpectedCostUsd(job, offer, fallbackPrice);
+        var cost = move.ExpectedCostUsd(job, offer, fallbackPrice);
         if (Math.Abs(cost - a.ExpectedCostUsd) > MoneyToleranceUsd)
         {
             violations.Add(new(ViolationKind.CostMismatch, a.JobId,
@@ -133,10 +142,14 @@ public static class PlanValidator
         {
             violations.Add(new(ViolationKind.StartsTooEarly, a.JobId, $"starts {Fmt(a.Start)}, before it may ({Fmt(ready)})"));
         }
-        if ((a.End - a.Start.AddHours(job.DurationHours)).Duration() > TimeTolerance)
+        // From here the job is judged as it runs there: moving its data holds the instance before the work.
+        var run = move.Onto(job);
+        if ((a.End - a.Start.AddHours(run.DurationHours)).Duration() > TimeTolerance)
         {
-            violations.Add(new(ViolationKind.WrongDuration, a.JobId,
-                FormattableString.Invariant($"runs {(a.End - a.Start).TotalHours:0.###} h but needs {job.DurationHours:0.###} h")));
+            violations.Add(new(ViolationKind.WrongDuration, a.JobId, move.Hours > 0
+                ? FormattableString.Invariant(
+                    $"runs {(a.End - a.Start).TotalHours:0.###} h but needs {run.DurationHours:0.###} h, {move.Hours:0.###} h of it moving its input from {job.DataRegion ?? problem.Catalog.Region} to {offer.Region}")
+                : FormattableString.Invariant($"runs {(a.End - a.Start).TotalHours:0.###} h but needs {job.DurationHours:0.###} h")));
         }
         if (job.Deadline is { } deadline && a.End > deadline + TimeTolerance)
         {
@@ -144,7 +157,7 @@ public static class PlanValidator
         }
         if (a.Market == Market.Spot)
         {
-            CheckSpotSafety(a, job, violations);
+            CheckSpotSafety(a, run, violations);
         }
         else if (a.FallbackAt is not null)
         {

@@ -51,6 +51,14 @@ public sealed record PlanningSettings
     /// </summary>
     public TimeSpan LaunchAllowance { get; init; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// The bandwidth a job's input moves between regions at, in Gbit/s (<see cref="DataTransfer"/>): 1 Gbit/s (450 GB an
+    /// hour), on purpose below what a copy may reach: EC2 caps one flow at 5 Gbit/s outside a cluster placement group, an
+    /// inter-region round trip of tens of milliseconds keeps one stream well under that, and the copy shares the
+    /// instance's network. A plan that counts on less than it gets finishes early; one that counts on more misses.
+    /// </summary>
+    public double TransferGbps { get; init; } = 1.0;
+
     /// <summary>A cloud instance's boot, the allowance <c>plan</c>, <c>serve</c> and <c>simulate</c> use by default: a typical EC2 boot, and the simulated cloud's launch delay.</summary>
     public static TimeSpan CloudLaunchAllowance { get; } = TimeSpan.FromSeconds(90);
 

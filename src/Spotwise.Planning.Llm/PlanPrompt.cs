@@ -84,7 +84,8 @@ public static class PlanPrompt
         var types = offers.Select(o => o.InstanceType.Name).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var user = new StringBuilder()
             .Append("Current time: ").AppendLine(Time(problem.Now))
-            .Append("Region: ").AppendLine(problem.Catalog.Region)
+            .Append(problem.Catalog.Regions.Length > 1 ? "Regions (home first; a job's options already price moving its data): " : "Region: ")
+            .AppendLine(string.Join(", ", problem.Catalog.Regions))
             .AppendLine("INSTANCE TYPES (usd per hour; spot interruptions per hour):");
         foreach (var type in types)
         {
@@ -147,14 +148,25 @@ public static class PlanPrompt
         {
             line["dependsOn"] = new JsonArray([.. job.DependsOn.Select(d => (JsonNode)JsonValue.Create(d))]);
         }
-        line["options"] = new JsonArray([.. jo.Options.Select(o => (JsonNode)new JsonObject
+        line["options"] = new JsonArray([.. jo.Options.Select(Option)]);
+        return line.ToJsonString(DataJson);
+    }
+
+    /// <summary>One option; one in another region than the job's data also says how long its run holds the instance (data moves first).</summary>
+    private static JsonNode Option(JobOption o)
+    {
+        var node = new JsonObject
         {
             ["type"] = o.Offer.InstanceType.Name,
             ["market"] = o.Offer.Market.ToWire(),
             ["zone"] = o.Offer.Zone,
             ["costUsd"] = Math.Round(o.ExpectedCostUsd, 4),
-        })]);
-        return line.ToJsonString(DataJson);
+        };
+        if (o.TransferHours > 0)
+        {
+            node["runHours"] = Math.Round(o.RunHours, 3);
+        }
+        return node;
     }
 
     /// <summary>

@@ -102,15 +102,21 @@ public static class Proposal
         // The named zone's offer; a zone the catalog does not sell the type in keeps the regional price, for the validator to name.
         var catalogOffer = entry is null ? null : problem.Catalog.OfferFor(entry, market, p.Zone) ?? problem.Catalog.OfferFor(entry, market);
         var offer = catalogOffer is null
-            ? new Offer(problem.Catalog.Provider, problem.Catalog.Region, p.Zone, new InstanceType(p.InstanceType, 0, 0, 0, null), market, 0, 0)
+            ? new Offer(problem.Catalog.Provider, problem.Catalog.RegionOfZone(p.Zone) ?? problem.Catalog.Region, p.Zone,
+                new InstanceType(p.InstanceType, 0, 0, 0, null), market, 0, 0)
             : catalogOffer with { Zone = p.Zone };
-        if (job is null || catalogOffer is null || PlanningBounds.WhyOutOfBounds(job, problem) is not null || !PlanningBounds.IsWithinHorizon(start, problem))
+        // A region the job's data has no transfer price to is left unpriced, for the validator to name.
+        var move = job is null || catalogOffer is null ? null : DataTransfer.For(job, catalogOffer, problem.Catalog, problem.Settings);
+        if (job is null || catalogOffer is null || move is null || PlanningBounds.WhyOutOfBounds(job, problem) is not null
+            || !PlanningBounds.IsWithinHorizon(start, problem))
         {
             return new Assignment(p.JobId, offer, start, start, 0, null, "proposed by the model");
         }
+        // Judged as it runs in the offer's region: moving the data there first lengthens the run and adds its price.
+        var run = move.Value.Onto(job);
         var fallbackPrice = problem.Catalog.CheapestOnDemandPricePerHourUsd(job.Resources) ?? catalogOffer.PricePerHourUsd;
-        var cost = PlanBuilder.Round(CostModel.ExpectedCostUsd(job, catalogOffer, fallbackPrice));
-        return new Assignment(job.Id, offer, start, start.AddHours(job.DurationHours), cost,
-            market == Market.Spot ? CostModel.FallbackAt(job) : null, "proposed by the model");
+        var cost = PlanBuilder.Round(move.Value.ExpectedCostUsd(job, catalogOffer, fallbackPrice));
+        return new Assignment(job.Id, offer, start, start.AddHours(run.DurationHours), cost,
+            market == Market.Spot ? CostModel.FallbackAt(run) : null, "proposed by the model");
     }
 }

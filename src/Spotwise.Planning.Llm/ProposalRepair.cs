@@ -83,7 +83,9 @@ public static class ProposalRepair
         foreach (var a in kept.Values.Concat(sub?.Schedule ?? []))
         {
             var job = byId[a.JobId].Job;
-            chosen[a.JobId] = (new JobOption(job, a.Offer, a.ExpectedCostUsd, a.Start, null, problem.Limits.PoolOf(a.Offer)), a.Start);
+            // The run moves the job's data first where the offer's region is not the data's: the end must count it.
+            var transfer = DataTransfer.For(job, a.Offer, problem.Catalog, problem.Settings)?.Hours ?? 0;
+            chosen[a.JobId] = (new JobOption(job, a.Offer, a.ExpectedCostUsd, a.Start, null, problem.Limits.PoolOf(a.Offer)) { TransferHours = transfer }, a.Start);
         }
         var reasons = (sub?.Unplanned ?? []).ToDictionary(u => u.JobId, u => u.Reason, StringComparer.Ordinal);
         var status = sub is null ? PlanStatus.Feasible : sub.Status == PlanStatus.Optimal && kept.Count > 0 ? PlanStatus.Feasible : sub.Status;

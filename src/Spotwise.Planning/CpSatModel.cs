@@ -176,10 +176,9 @@ public sealed class CpSatModel
         {
             foreach (var j in Prerequisites(k))
             {
-                var lag = _grid.DependencyLag(j, k);
                 if (_start.TryGetValue(j, out var before))
                 {
-                    Require(k, _start[k] >= before + lag);
+                    RequireAfter(j, k, before, (start, lag) => _start[k] >= start + lag);
                     if (!_allMandatory)
                     {
                         _model.Add(LinearExpr.Sum(_choice[k]) <= LinearExpr.Sum(_choice[j]));
@@ -187,7 +186,7 @@ public sealed class CpSatModel
                 }
                 else if (_fixedStart.TryGetValue(j, out var fixedStart))
                 {
-                    Require(k, _start[k] >= fixedStart + lag);
+                    Require(k, _start[k] >= fixedStart + _grid.DependencyLag(j, _hint.OptionIndex[j], k));
                 }
                 else
                 {
@@ -203,9 +202,46 @@ public sealed class CpSatModel
             {
                 if (_start.TryGetValue(j, out var before))
                 {
-                    _model.Add(before + _grid.DependencyLag(j, k) <= fixedStart);
+                    var lags = _grid.DependencyLags(j, k).ToList();
+                    if (lags.Count == 1)
+                    {
+                        _model.Add(before + lags[0].Lag <= fixedStart);
+                    }
+                    else
+                    {
+                        // Enforcement literals are a conjunction: each option of a run length gets its own constraint.
+                        foreach (var (lag, options) in lags)
+                        {
+                            foreach (var o in options)
+                            {
+                                _model.Add(before + lag <= fixedStart).OnlyEnforceIf(_choice[j][o]);
+                            }
+                        }
+                    }
                     _model.Add(LinearExpr.Sum(_choice[j]) == 1);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Dependent <paramref name="k"/> starts after prerequisite <paramref name="j"/>'s run, whose length is its chosen
+    /// option's: one constraint when every option runs equally long, else one per run length, enforced by that choice.
+    /// </summary>
+    private void RequireAfter(int j, int k, IntVar prerequisiteStart, Func<IntVar, int, BoundedLinearExpression> after)
+    {
+        var lags = _grid.DependencyLags(j, k).ToList();
+        if (lags.Count == 1)
+        {
+            Require(k, after(prerequisiteStart, lags[0].Lag));
+            return;
+        }
+        foreach (var (lag, options) in lags)
+        {
+            foreach (var o in options)
+            {
+                ILiteral[] when = _allMandatory ? [_choice[j][o]] : [_choice[j][o], Present(k)];
+                _model.Add(after(prerequisiteStart, lag)).OnlyEnforceIf(when);
             }
         }
     }

@@ -70,7 +70,7 @@ public sealed class GreedyPlanner : IPlanner
                 placement.Refuse(j, $"depends on '{model.JobAt(d).Id}', which could not be planned");
                 return null;
             }
-            notBefore = Math.Max(notBefore, placement.StartStep[d] + model.DependencyLag(d, j));
+            notBefore = Math.Max(notBefore, placement.StartStep[d] + model.DependencyLag(d, placement.OptionIndex[d], j));
         }
         return notBefore;
     }

@@ -48,7 +48,7 @@ public static class PlanPlacement
             {
                 return null;
             }
-            notBefore = Math.Max(notBefore, placement.StartStep[d] + model.DependencyLag(d, j));
+            notBefore = Math.Max(notBefore, placement.StartStep[d] + model.DependencyLag(d, placement.OptionIndex[d], j));
         }
         return notBefore;
     }

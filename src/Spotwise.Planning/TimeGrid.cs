@@ -71,11 +71,11 @@ public sealed class GridModel
             var ready = job.EarliestStart is { } es && es > problem.Now ? es : problem.Now;
             var (first, offset) = Grid.Locate(ready);
             _offsetMinutes[j] = offset;
-            var held = Grid.StepsHeld(job.DurationHours, offset);
+            // An option's run may be longer than the job's (its data moves first): each holds the steps of its own run.
             GridOptions[j] = [.. options[j].Options.Select(o =>
             {
                 var last = o.LatestStart is { } latest ? Grid.LastStepAtOrBefore(latest, offset) : first + openSteps;
-                return new GridOption(o, first, last, held);
+                return new GridOption(o, first, last, Grid.StepsHeld(o.RunHours, offset));
             }).Where(g => g.IsOpen)];
             Horizon = Math.Max(Horizon, GridOptions[j].Select(g => g.LatestStep + g.DurationSteps + 1).DefaultIfEmpty(0).Max());
         }
@@ -123,11 +123,19 @@ public sealed class GridModel
 
     /// <summary>
     /// The fewest steps job <paramref name="dependent"/> must start after job <paramref name="prerequisite"/> so that
-    /// it starts no earlier than the prerequisite's real end.
+    /// it starts no earlier than the prerequisite's real end, the prerequisite running on its option
+    /// <paramref name="prerequisiteOption"/> (runs differ in length when data moves first).
     /// </summary>
-    public int DependencyLag(int prerequisite, int dependent)
+    public int DependencyLag(int prerequisite, int prerequisiteOption, int dependent)
     {
-        var minutes = _offsetMinutes[prerequisite] + JobAt(prerequisite).DurationHours * 60 - _offsetMinutes[dependent];
+        var minutes = _offsetMinutes[prerequisite] + GridOptions[prerequisite][prerequisiteOption].Option.RunHours * 60 - _offsetMinutes[dependent];
         return (int)Math.Ceiling(minutes / Grid.StepMinutes - 1e-9);
     }
+
+    /// <summary>
+    /// The distinct lags of a dependency over the prerequisite's options, each with the options that have it: one entry
+    /// when every run of the prerequisite is equally long (no data to move), as it is for almost every job.
+    /// </summary>
+    public IEnumerable<(int Lag, int[] Options)> DependencyLags(int prerequisite, int dependent) =>
+        Enumerable.Range(0, GridOptions[prerequisite].Length).GroupBy(o => DependencyLag(prerequisite, o, dependent)).Select(g => (g.Key, g.ToArray()));
 }

@@ -39,6 +39,13 @@ public sealed record LaunchRequest(
     /// backend serving it. Null (a placement from before providers travelled) means the service's default provider.
     /// </summary>
     public string? Provider { get; init; }
+
+    /// <summary>
+    /// The part of <see cref="WorkHours"/> the instance spends first moving the job's input from its data region into the
+    /// launch's region (<see cref="DataTransfer"/>): paid running time that saves no progress, like a changeover. 0 when
+    /// the data is where the instance runs.
+    /// </summary>
+    public double TransferHours { get; init; }
 }
 
 public enum InstanceState

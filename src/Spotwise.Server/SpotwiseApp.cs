@@ -75,7 +75,8 @@ public static class SpotwiseApp
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ReconcileLoop>>(), counters: sp.GetRequiredService<RuntimeCounters>(),
             backoff: sp.GetRequiredService<SpotBackoff>(), limits: sp.GetRequiredService<SchedulerOptions>().Limits,
             history: sp.GetRequiredService<SpotAvailabilityHistory>(), launchAllowance: sp.GetRequiredService<SchedulerOptions>().Settings.LaunchAllowance,
-            learned: sp.GetRequiredService<LearnedLimits>()));
+            learned: sp.GetRequiredService<LearnedLimits>(),
+            transferGbps: sp.GetRequiredService<SchedulerOptions>().Settings.TransferGbps));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
         // The real clock paces cycles whatever the scheduler's clock is (SchedulerLoop's remarks).
         builder.Services.AddSingleton(sp => new SchedulerLoop(sp.GetRequiredService<Scheduler>(), sp.GetRequiredService<ReconcileLoop>(),

@@ -25,6 +25,10 @@ internal sealed record StoredJob(
     [property: JsonPropertyName("team")] string? Team,
     [property: JsonPropertyName("command")] string? Command)
 {
+    /// <summary>Where the job's input lives (<see cref="Job.DataRegion"/>); absent (null) in rows written before it existed.</summary>
+    [JsonPropertyName("dataRegion")]
+    public string? DataRegion { get; init; }
+
     private static readonly JsonSerializerOptions Options = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     public static string Write(Job job)
@@ -33,7 +37,10 @@ internal sealed record StoredJob(
         var stored = new StoredJob(job.Id, job.Priority, job.EarliestStart, job.Deadline, job.DurationHours,
             new StoredResources(r.ClassName, r.MinVcpus, r.MinMemoryGiB, r.MinGpus, Listed(r.GpuModels), r.Architecture, Listed(r.InstanceTypes)),
             job.InputDataSizeGB, job.Checkpointable, job.CheckpointIntervalHours, job.RestartOverheadHours, Listed(job.DependsOn),
-            job.Team, job.Command);
+            job.Team, job.Command)
+        {
+            DataRegion = job.DataRegion,
+        };
         return JsonSerializer.Serialize(stored, Options);
     }
 
@@ -65,6 +72,7 @@ internal sealed record StoredJob(
             DependsOn = [.. s.DependsOn ?? []],
             Team = s.Team,
             Command = s.Command,
+            DataRegion = s.DataRegion,
         };
     }
 

@@ -28,12 +28,17 @@ internal sealed record StoredLaunch(
     [JsonPropertyName("provider")]
     public string? Provider { get; init; }
 
+    /// <summary>Hours of the work spent moving the job's input first (rows before it have none: 0).</summary>
+    [JsonPropertyName("transferHours")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public double TransferHours { get; init; }
+
     private static readonly JsonSerializerOptions Options = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     public static string? Write(LaunchRequest? r) => r is null ? null : JsonSerializer.Serialize(
         new StoredLaunch(r.ClientToken, r.Team, r.JobId, r.Attempt, r.Market.ToWire(), r.InstanceType, r.Zone, r.WorkHours, r.Checkpointable,
             r.CheckpointIntervalHours, r.Command)
-        { Provider = r.Provider }, Options);
+        { Provider = r.Provider, TransferHours = r.TransferHours }, Options);
 
     public static LaunchRequest Read(string json)
     {
@@ -44,6 +49,6 @@ internal sealed record StoredLaunch(
         }
         return new LaunchRequest(s.ClientToken, s.Team, s.JobId, s.Attempt, market, s.InstanceType, s.Zone, s.WorkHours, s.Checkpointable,
             s.CheckpointIntervalHours, s.Command)
-        { Provider = s.Provider };
+        { Provider = s.Provider, TransferHours = s.TransferHours };
     }
 }

@@ -13,7 +13,7 @@ internal sealed class JobReader(JsonElement e, int number, int? index, DateTimeO
 {
     private static readonly FieldSet JobFields = new(
         "jobId", "priority", "earliestStart", "deadline", "estimatedDurationHours", "resourceRequirements", "requiredResourceType",
-        "inputDataSizeGB", "checkpointable", "checkpointIntervalMinutes", "restartOverheadMinutes", "dependsOn", "team", "command");
+        "inputDataSizeGB", "dataRegion", "checkpointable", "checkpointIntervalMinutes", "restartOverheadMinutes", "dependsOn", "team", "command");
 
     private static readonly FieldSet ResourceFields = new("type", "instanceTypes", "vcpus", "memoryGiB", "gpus", "gpuModel", "architecture");
 
@@ -47,6 +47,7 @@ internal sealed class JobReader(JsonElement e, int number, int? index, DateTimeO
         var duration = ReadNumber(e, "estimatedDurationHours", required: true, min: 0, exclusiveMin: true, max: JobBounds.MaxDurationHours);
         var request = ReadResources();
         var inputGb = ReadNumber(e, "inputDataSizeGB", required: false, min: 0, exclusiveMin: false, max: JobBounds.MaxInputDataSizeGB);
+        var dataRegion = ReadDataRegion();
         var checkpointable = ReadBool("checkpointable") ?? false;
         var interval = ReadNumber(e, "checkpointIntervalMinutes", required: false, min: 0, exclusiveMin: true, max: JobBounds.MaxCheckpointIntervalMinutes);
         var overhead = ReadNumber(e, "restartOverheadMinutes", required: false, min: 0, exclusiveMin: false, max: JobBounds.MaxRestartOverheadMinutes);
@@ -67,6 +68,7 @@ internal sealed class JobReader(JsonElement e, int number, int? index, DateTimeO
             DurationHours = duration.Value,
             Resources = request,
             InputDataSizeGB = inputGb,
+            DataRegion = dataRegion,
             Checkpointable = checkpointable,
             CheckpointIntervalHours = interval / 60,
             RestartOverheadHours = overhead is { } o ? o / 60 : Job.DefaultRestartOverheadHours,
@@ -105,6 +107,22 @@ internal sealed class JobReader(JsonElement e, int number, int? index, DateTimeO
             return Fail<string>(field, $"{why}: {Quote(name)}");
         }
         return name;
+    }
+
+    /// <summary>
+    /// Where the job's input lives: a region the catalog sells in or the transfer table prices (without a catalog, any
+    /// well-formed name). Null is the catalog's home region.
+    /// </summary>
+    private string? ReadDataRegion()
+    {
+        var region = ReadName("dataRegion");
+        if (region is null || catalog is null)
+        {
+            return region;
+        }
+        var known = catalog.Regions.Union(catalog.Transfer.Regions, StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        return known.Contains(region, StringComparer.Ordinal) ? region
+            : Fail<string>("dataRegion", $"{Quote(region)} is not a region of the catalog or the transfer table ({string.Join(", ", known)})");
     }
 
     private string? ReadCommand()

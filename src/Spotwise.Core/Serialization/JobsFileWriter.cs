@@ -60,6 +60,7 @@ public static class JobsFileWriter
         {
             w.WriteNumber("inputDataSizeGB", gb);
         }
+        WriteIfSet(w, "dataRegion", job.DataRegion);
         WriteRecovery(w, job);
         if (!job.DependsOn.IsDefaultOrEmpty)
         {

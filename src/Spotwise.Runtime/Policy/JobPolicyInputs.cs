@@ -20,7 +20,8 @@ public sealed class JobPolicyInputs : IPolicyInputs
     private readonly double _catalogSpotPrice;
 
     public JobPolicyInputs(
-        JobRecord job, InstanceStatus? instance, DateTimeOffset now, SpotMarketSnapshot market, Catalog catalog, TimeSpan launchAllowance = default)
+        JobRecord job, InstanceStatus? instance, DateTimeOffset now, SpotMarketSnapshot market, Catalog catalog, TimeSpan launchAllowance = default,
+        double restartTransferHours = 0)
     {
         var placement = job.Placement ?? throw new ArgumentException($"job '{job.Id}' has no placement to decide from", nameof(job));
         var start = job.Job.EarliestStart ?? job.SubmittedAt;
@@ -71,7 +72,8 @@ public sealed class JobPolicyInputs : IPolicyInputs
         _pools = pools;
         WorkHours = job.Job.DurationHours;
         DeadlineHours = job.Job.Deadline is { } deadline ? (deadline - launchAllowance - start).TotalHours : double.PositiveInfinity;
-        OverheadHours = job.Job.RestartOverheadHours;
+        // A restart where the job was placed moves its input there again (when its data lives elsewhere) before the work.
+        OverheadHours = job.Job.RestartOverheadHours + restartTransferHours;
         TickHours = market.Tick.TotalHours;
         ElapsedHours = Math.Max(0, (now - start).TotalHours);
         DoneHours = JobProgress.SavedHours(job, instance);

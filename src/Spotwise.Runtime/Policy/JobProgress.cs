@@ -23,7 +23,7 @@ public static class JobProgress
         {
             return job.DoneHours;
         }
-        var gained = Math.Max(0, instance.SavedProgressHours - ChangeoverHours(job.Job, job.Attempt));
+        var gained = Math.Max(0, instance.SavedProgressHours - ChangeoverHours(job.Job, job.Attempt) - TransferHours(job, job.Attempt));
         return Math.Min(job.Job.DurationHours, job.DoneHours + gained);
     }
 
@@ -31,8 +31,15 @@ public static class JobProgress
     public static double RemainingChangeoverHours(JobRecord job, InstanceStatus instance, DateTimeOffset now)
     {
         var running = instance.RunningSince is { } since ? Math.Max(0, ((instance.EndedAt ?? now) - since).TotalHours) : 0;
-        return Math.Max(0, ChangeoverHours(job.Job, instance.Attempt) - running);
+        return Math.Max(0, ChangeoverHours(job.Job, instance.Attempt) + TransferHours(job, instance.Attempt) - running);
     }
+
+    /// <summary>
+    /// Hours the attempt's instance spends moving the job's input before its work (its launch intent's
+    /// <see cref="LaunchRequest.TransferHours"/>): like the changeover, paid running time that saves nothing.
+    /// </summary>
+    public static double TransferHours(JobRecord job, int attempt) =>
+        job.LaunchIntent is { } intent && intent.Attempt == attempt && intent.Job == job.Key ? intent.TransferHours : 0;
 
     /// <summary>The work a launch for <paramref name="attempt"/> asks of the instance: what is left, plus its changeover.</summary>
     public static double LaunchWorkHours(Job job, int attempt, double savedHours) =>

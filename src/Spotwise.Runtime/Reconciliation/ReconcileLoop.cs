@@ -14,7 +14,7 @@ namespace Spotwise.Runtime.Reconciliation;
 public sealed partial class ReconcileLoop(
     IJobStore store, ICompute compute, IPriceFeed prices, TimeProvider time, ILogger<ReconcileLoop> logger, TimeSpan? interval = null,
     RuntimeCounters? counters = null, SpotBackoff? backoff = null, CapacityLimits? limits = null, SpotAvailabilityHistory? history = null,
-    TimeSpan? launchAllowance = null, LearnedLimits? learned = null)
+    TimeSpan? launchAllowance = null, LearnedLimits? learned = null, double? transferGbps = null)
     : BackgroundService
 {
     // The spot policy's memory of the market; a loop given none keeps its own, a sample a minute (or per period, if longer).
@@ -47,7 +47,7 @@ public sealed partial class ReconcileLoop(
         var findPrerequisite = await Prerequisites.FinderAsync(store, due, byKey, cancellationToken);
         // The fallback's on-demand room: the configured quotas, within what the cloud's refusals taught.
         var quotas = learned is null ? limits : learned.Apply(limits ?? CapacityLimits.None, catalog, now);
-        var actions = Reconciler.Decide(jobs, observed, now, catalog, findPrerequisite, quotas, ObserveMarket(now, observed), _launchAllowance);
+        var actions = Reconciler.Decide(jobs, observed, now, catalog, findPrerequisite, quotas, ObserveMarket(now, observed), _launchAllowance, transferGbps);
         var tick = new TickView(catalog, observed, now);
         var written = new HashSet<JobKey>();
         var replan = false;

@@ -30,14 +30,18 @@ public static class Reconciler
     /// Without it, every pool is taken to have capacity and the policy decides on its prior, a minute ahead.
     /// </param>
     /// <param name="launchAllowance">How long a launch takes to boot (the planner's allowance): the safety net leaves it free.</param>
+    /// <param name="transferGbps">
+    /// The bandwidth a job's input moves between regions at (the planner's <see cref="PlanningSettings.TransferGbps"/>): a
+    /// launch outside the job's data region asks for that much more running time, and the safety net leaves it free.
+    /// </param>
     public static IReadOnlyList<ReconcileAction> Decide(
         IReadOnlyList<JobRecord> jobs, IReadOnlyList<InstanceStatus> observed, DateTimeOffset now, Catalog catalog,
         Func<JobRecord, string, JobRecord?>? findPrerequisite = null, CapacityLimits? limits = null, SpotMarketSnapshot? market = null,
-        TimeSpan launchAllowance = default)
+        TimeSpan launchAllowance = default, double? transferGbps = null)
     {
         var context = new PolicyContext(
             market ?? SpotMarketSnapshot.Empty(SpotAvailabilityHistory.DefaultTick), launchAllowance,
-            OnDemandCapacity.Left(jobs, catalog, limits ?? CapacityLimits.None, now));
+            OnDemandCapacity.Left(jobs, catalog, limits ?? CapacityLimits.None, now), catalog, transferGbps ?? PlanningSettings.Default.TransferGbps);
         var actions = new List<ReconcileAction>();
         var byToken = LatestByToken(observed);
         var known = new HashSet<JobKey>();
@@ -90,7 +94,7 @@ public static class Reconciler
                 FollowPolicy(job, null, now, catalog, market, actions);
                 break;
             case JobState.Planned when job.Placement is { } p && p.PlannedStart <= now:
-                actions.Add(new Launch(job.Key, job.Attempt + 1, Request(job, job.Attempt + 1, p.Market, p.InstanceType, p.Zone, job.DoneHours)));
+                actions.Add(new Launch(job.Key, job.Attempt + 1, Request(job, job.Attempt + 1, p.Market, p.InstanceType, p.Zone, job.DoneHours, market)));
                 break;
             case JobState.Launching or JobState.Running:
                 DecideActive(job, current, now, catalog, market, actions);
@@ -177,9 +181,11 @@ public static class Reconciler
     /// <summary>A job planned on on-demand lost its instance: fall back to on-demand if waiting is no longer safe, else let the scheduler re-plan.</summary>
     private static void DecideInterrupted(JobRecord job, DateTimeOffset now, PolicyContext market, List<ReconcileAction> actions)
     {
-        if (SafetyNet.FallbackMoment(job.Job, job.DoneHours, market.LaunchAllowance) <= now)
+        // The fallback runs where the job was placed: moving its input there again comes before the work, like a restart.
+        var restart = job.Job with { RestartOverheadHours = job.Job.RestartOverheadHours + market.TransferHours(job.Job, job.Placement?.Zone) };
+        if (SafetyNet.FallbackMoment(restart, job.DoneHours, market.LaunchAllowance) <= now)
         {
-            actions.Add(Switch(job, null, job.DoneHours, market.OnDemand, "safety net"));
+            actions.Add(Switch(job, null, job.DoneHours, market, "safety net"));
         }
         else
         {
@@ -196,7 +202,8 @@ public static class Reconciler
     private static void FollowPolicy(
         JobRecord job, InstanceStatus? current, DateTimeOffset now, Catalog catalog, PolicyContext market, List<ReconcileAction> actions)
     {
-        var inputs = new JobPolicyInputs(job, current, now, market.Market, catalog, market.LaunchAllowance);
+        var inputs = new JobPolicyInputs(job, current, now, market.Market, catalog, market.LaunchAllowance,
+            market.TransferHours(job.Job, job.Placement?.Zone));
         var choice = SpotPolicy.Decide(inputs);
         if (choice == inputs.Current || choice.Kind == ChoiceKind.Idle)
         {
@@ -207,7 +214,7 @@ public static class Reconciler
         var saved = inputs.DoneHours;
         if (choice.Kind == ChoiceKind.OnDemand)
         {
-            actions.Add(inputs.Noticed is { } noticed ? AheadOfNotice(job, noticed, saved, market.OnDemand) : Switch(job, live, saved, market.OnDemand, "spot policy"));
+            actions.Add(inputs.Noticed is { } noticed ? AheadOfNotice(job, noticed, saved, market) : Switch(job, live, saved, market, "spot policy"));
             return;
         }
         var zone = inputs.ZoneName(choice.Zone);
@@ -216,7 +223,7 @@ public static class Reconciler
             actions.Add(new Terminate(job.Key, job.Attempt, live.InstanceId, $"moving to spot in {zone}"));
         }
         var attempt = job.Attempt + 1;
-        actions.Add(new Launch(job.Key, attempt, Request(job, attempt, Market.Spot, inputs.InstanceType, zone, saved))
+        actions.Add(new Launch(job.Key, attempt, Request(job, attempt, Market.Spot, inputs.InstanceType, zone, saved, market))
         {
             SavedHours = saved,
             Noticed = inputs.Noticed,
@@ -228,8 +235,8 @@ public static class Reconciler
     /// stopped (it checkpoints in its last minutes and the cloud takes it back). With no on-demand room left the job stays
     /// on its instance, saying so, until the instance ends; then it follows the interrupted path.
     /// </summary>
-    private static ReconcileAction AheadOfNotice(JobRecord job, InstanceStatus noticed, double saved, OnDemandCapacity onDemand) =>
-        Switch(job, noticed, saved, onDemand, "spot policy") switch
+    private static ReconcileAction AheadOfNotice(JobRecord job, InstanceStatus noticed, double saved, PolicyContext context) =>
+        Switch(job, noticed, saved, context, "spot policy") switch
         {
             SwitchToOnDemand move => move with { SpotInstanceId = null, Noticed = noticed },
             var stay => stay,
@@ -240,8 +247,9 @@ public static class Reconciler
     /// the on-demand quota still has room for. With none left, a job without a live instance goes back to the planner and
     /// a running one stays where it is; either way the job says why.
     /// </summary>
-    private static ReconcileAction Switch(JobRecord job, InstanceStatus? live, double saved, OnDemandCapacity onDemand, string by)
+    private static ReconcileAction Switch(JobRecord job, InstanceStatus? live, double saved, PolicyContext context, string by)
     {
+        var onDemand = context.OnDemand;
         if (onDemand.Take(job.Job.Resources) is not { } fallback)
         {
             var why = $"{by}: {onDemand.NoneLeft(job.Job.Resources)}";
@@ -250,7 +258,7 @@ public static class Reconciler
                 : new Replan(job.Key, job.Attempt, saved, why + "; back to the planner");
         }
         var zone = job.Placement?.Zone ?? onDemand.Region;
-        var request = Request(job, job.Attempt + 1, Market.OnDemand, fallback.Type.Name, zone, saved);
+        var request = Request(job, job.Attempt + 1, Market.OnDemand, fallback.Type.Name, zone, saved, context);
         return new SwitchToOnDemand(job.Key, job.Attempt + 1, live?.InstanceId, saved, request) { By = by };
     }
 
@@ -261,7 +269,7 @@ public static class Reconciler
     private static LaunchRequest StoredIntent(JobRecord job) =>
         job.LaunchIntent is { } intent && intent.Attempt == job.Attempt && intent.Job == job.Key
             ? intent
-            : Request(job, job.Attempt, job.Placement!.Market, job.Placement.InstanceType, job.Placement.Zone, job.DoneHours);
+            : Request(job, job.Attempt, job.Placement!.Market, job.Placement.InstanceType, job.Placement.Zone, job.DoneHours, null);
 
     /// <summary>
     /// A job's instances of any attempt but its current one are stopped: earlier ones (a switch whose terminate was lost,
@@ -286,15 +294,30 @@ public static class Reconciler
         !job.State.IsFinal() && instance.Attempt < job.Attempt && SpotNotice.IsUnder(instance, now) && !SpotNotice.IsOverdue(instance, now);
 
     /// <summary>A launch of <paramref name="attempt"/> with <paramref name="savedHours"/> done: the work left, and its changeover.</summary>
-    private static LaunchRequest Request(JobRecord job, int attempt, Market market, string instanceType, string zone, double savedHours) => new(
-        ClientTokens.For(job.Key, attempt), job.Team, job.Id, attempt, market, instanceType, zone,
-        JobProgress.LaunchWorkHours(job.Job, attempt, savedHours), job.Job.Checkpointable,
-        job.Job.CheckpointIntervalHours ?? Job.DefaultCheckpointIntervalHours, job.Job.Command)
+    /// <remarks>
+    /// A launch outside the job's data region first moves its input there (<see cref="LaunchRequest.TransferHours"/>): the
+    /// instance is asked for that much more running time. <paramref name="context"/> is null only for a request rebuilt for a
+    /// record from before intents were stored, which predates data regions too.
+    /// </remarks>
+    private static LaunchRequest Request(JobRecord job, int attempt, Market market, string instanceType, string zone, double savedHours,
+        PolicyContext? context)
     {
-        // A fallback or a move stays with the provider of the job's placement.
-        Provider = job.Placement?.Provider,
-    };
+        var transfer = context?.TransferHours(job.Job, zone) ?? 0;
+        return new(ClientTokens.For(job.Key, attempt), job.Team, job.Id, attempt, market, instanceType, zone,
+            JobProgress.LaunchWorkHours(job.Job, attempt, savedHours) + transfer, job.Job.Checkpointable,
+            job.Job.CheckpointIntervalHours ?? Job.DefaultCheckpointIntervalHours, job.Job.Command)
+        {
+            // A fallback or a move stays with the provider of the job's placement.
+            Provider = job.Placement?.Provider,
+            TransferHours = transfer,
+        };
+    }
 
     /// <summary>What the spot policy needs besides the job: the market seen, the boot a launch takes, the on-demand room left.</summary>
-    private sealed record PolicyContext(SpotMarketSnapshot Market, TimeSpan LaunchAllowance, OnDemandCapacity OnDemand);
+    private sealed record PolicyContext(SpotMarketSnapshot Market, TimeSpan LaunchAllowance, OnDemandCapacity OnDemand, Catalog Catalog, double TransferGbps)
+    {
+        /// <summary>Hours a launch in <paramref name="zone"/> spends moving the job's input there first (0 in its data region, or for no zone).</summary>
+        public double TransferHours(Job job, string? zone) =>
+            zone is null ? 0 : DataTransfer.HoursInto(job, Catalog.RegionOfZone(zone) ?? Catalog.Region, Catalog, TransferGbps);
+    }
 }

@@ -83,7 +83,7 @@ public sealed class TracePriceFeed : IPriceFeed, ISpotPoolFeed
         var entries = _catalog.Entries.Select(e => SpotZonesAt(e.Type.Name, at) is { Count: > 0 } zones
             ? e with { SpotPricePerHourUsd = RegionalPrice(zones)!.Value, SpotZones = [.. zones] }
             : e);
-        return new Catalog(_catalog.Provider, _catalog.Region, entries);
+        return new Catalog(_catalog.Provider, _catalog.Region, entries) { Transfer = _catalog.Transfer };
     }
 
     // The span around `at` in which no trace moves to another tick: [latest tick start, earliest tick end). Outside a
