@@ -305,9 +305,14 @@ public sealed class JobsApiTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Each_team_sees_its_own_job_of_a_shared_id_in_the_plan_under_the_plain_id()
     {
-        await _teamA.PostAsync("/api/jobs", Json(Job1));
-        await _teamB.PostAsync("/api/jobs", Json(Job1));
+        // Not due for an hour, so no cycle treats one as launching and leaves it out of the plan. The service's own loop
+        // plans on each submission too: a cycle of its that read the queue between the two posts may store its plan after
+        // this test's, but the second post's signal brings a later cycle that holds both, so the latest plan soon does.
+        var later = Job1.Replace("\"priority\":5,", "\"priority\":5,\"earliestStart\":\"+1h\",", StringComparison.Ordinal);
+        await _teamA.PostAsync("/api/jobs", Json(later));
+        await _teamB.PostAsync("/api/jobs", Json(later));
         await _factory.Services.GetRequiredService<Scheduler>().RunCycleAsync(default);
+        await LatestPlanHoldsAsync(2);
 
         var planA = await _teamA.GetFromJsonAsync<PlanDocument>("/api/plan");
         var planB = await _teamB.GetFromJsonAsync<PlanDocument>("/api/plan");
@@ -317,6 +322,22 @@ public sealed class JobsApiTests : IAsyncLifetime, IDisposable
         // The stored plan names both jobs by key; the API never shows the prefix.
         Assert.Equal(["team-a/job-1", "team-b/job-1"],
             (await Store.LatestPlanAsync(default))!.Schedule.Select(x => x.JobId).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>Waits on the store's change signal (no polling) until the latest stored plan places <paramref name="jobs"/> jobs, at most 10 s.</summary>
+    private async Task LatestPlanHoldsAsync(int jobs)
+    {
+        var signal = _factory.Services.GetRequiredService<Spotwise.Server.Dashboard.ChangeSignal>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            var next = signal.NextAsync(timeout.Token);
+            if ((await Store.LatestPlanAsync(default))?.Totals.JobsPlanned == jobs)
+            {
+                return;
+            }
+            await next;
+        }
     }
 
     [Fact]
