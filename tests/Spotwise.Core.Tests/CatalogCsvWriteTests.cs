@@ -1,5 +1,3 @@
-using Spotwise.Core;
-
 namespace Spotwise.Core.Tests;
 
 /// <summary><c>CatalogCsv.Write</c>: the shipped format, read back by <c>CatalogCsv.Parse</c> to the same catalog.</summary>
