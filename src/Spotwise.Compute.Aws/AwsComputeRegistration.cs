@@ -1,6 +1,8 @@
 using Amazon;
 using Amazon.EC2;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Spotwise.Runtime;
 using Spotwise.Runtime.Backends;
 
 namespace Spotwise.Compute.Aws;
@@ -18,6 +20,7 @@ public static class AwsComputeRegistration
     public static IServiceCollection AddAwsCompute(this IServiceCollection services, Func<IServiceProvider, AwsComputeOptions> options)
     {
         services.AddSingleton(options);
+        services.AddHostedService(sp => new AwsComputeStart(sp));
         return services.AddComputeBackend(Name,
             sp =>
             {
@@ -51,4 +54,19 @@ public static class AwsComputeRegistration
         }
         return config;
     }
+}
+
+/// <summary>
+/// Starts the EC2 backend with the service when a route names it (registered before the loops, so they never launch
+/// into an unknown subnet): it learns the subnets' zones, and a subnet that does not exist stops the start, naming it.
+/// With another backend configured it does nothing, and nothing AWS is made.
+/// </summary>
+internal sealed class AwsComputeStart(IServiceProvider services) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        services.GetServices<ComputeRoute>().Any(r => r.Backend == AwsComputeRegistration.Name)
+            ? ((AwsEc2Compute)services.GetRequiredKeyedService<ICompute>(AwsComputeRegistration.Name)).StartAsync(cancellationToken)
+            : Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -115,6 +115,7 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
                     "RunInstances" => RunInstances(query),
                     "DescribeInstances" => DescribeInstances(query),
                     "TerminateInstances" => TerminateInstances(query),
+                    "DescribeSubnets" => DescribeSubnets(query),
                     _ => throw new Ec2Error(400, "InvalidAction", $"The action {action} is not valid for this web service."),
                 };
                 return Xml(200, body);
