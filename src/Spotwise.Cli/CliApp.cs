@@ -19,6 +19,7 @@ public static class CliApp
             SubmitCommand.Create(stdout, stderr, http),
             JobsCommand.Create(stdout, stderr, http),
             CancelCommand.Create(stdout, stderr, http),
+            PricesCommand.Create(stdout, stderr, time),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -2,6 +2,7 @@ using Amazon.Runtime;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Spotwise.Compute.Aws;
+using Spotwise.Compute.Aws.Prices;
 using Spotwise.Compute.Local;
 using Spotwise.Compute.Simulated;
 using Spotwise.Core;
@@ -48,9 +49,7 @@ public static class SpotwiseApp
         builder.Services.AddSingleton(sp => LoadCatalog(Options(sp)));
         // Replayed traces are the market the simulated cloud sells: the planner prices spot from them, and the spot
         // policy's history reads their capacity (ISpotPoolFeed), as in `simulate`. Without traces, the catalog's prices.
-        builder.Services.AddSingleton<IPriceFeed>(sp => sp.GetRequiredService<ReplayedTraces>().Traces is { Count: > 0 } traces
-            ? new TracePriceFeed(sp.GetRequiredService<Catalog>(), traces)
-            : new CatalogPriceFeed(sp.GetRequiredService<Catalog>()));
+        AddPriceFeed(builder.Services, builder.Configuration);
         builder.Services.AddSingleton(Planner);
         // Backends by name; Spotwise:Backend names the one that launches the catalog's offers, and the scheduler plans
         // with its launch allowance (local processes start at once, the simulated cloud boots).
@@ -119,6 +118,16 @@ public static class SpotwiseApp
         app.MapRazorComponents<App>();
         return app;
     }
+
+    /// <summary>
+    /// The market the planner prices: on EC2 (<c>Spotwise:Backend</c> = <c>aws</c>) live, each zone's spot price from EC2
+    /// cached with a TTL (<c>Spotwise:Aws</c>, docs/aws.md); otherwise the catalog's, or the replayed traces'.
+    /// </summary>
+    public static IServiceCollection AddPriceFeed(IServiceCollection services, IConfiguration configuration) => AwsPrices.Wanted(configuration)
+        ? services.AddAwsPriceFeed(sp => AwsPrices.Options(configuration, sp.GetRequiredService<Catalog>(), sp.GetService<AWSCredentials>()))
+        : services.AddSingleton<IPriceFeed>(sp => sp.GetRequiredService<ReplayedTraces>().Traces is { Count: > 0 } traces
+            ? new TracePriceFeed(sp.GetRequiredService<Catalog>(), traces)
+            : new CatalogPriceFeed(sp.GetRequiredService<Catalog>()));
 
     /// <summary>
     /// How the scheduler plans: with the launch allowance of the backend that launches (local processes start at once,

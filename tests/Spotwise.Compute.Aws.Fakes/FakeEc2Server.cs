@@ -116,6 +116,8 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
                     "DescribeInstances" => DescribeInstances(query),
                     "TerminateInstances" => TerminateInstances(query),
                     "DescribeSubnets" => DescribeSubnets(query),
+                    "DescribeSpotPriceHistory" => DescribeSpotPriceHistory(query),
+                    "DescribeInstanceTypeOfferings" => DescribeInstanceTypeOfferings(query),
                     _ => throw new Ec2Error(400, "InvalidAction", $"The action {action} is not valid for this web service."),
                 };
                 return Xml(200, body);

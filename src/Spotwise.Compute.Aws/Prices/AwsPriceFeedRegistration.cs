@@ -1,0 +1,22 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Spotwise.Runtime;
+
+namespace Spotwise.Compute.Aws.Prices;
+
+/// <summary>Live EC2 prices as the service's price feed.</summary>
+public static class AwsPriceFeedRegistration
+{
+    /// <summary>
+    /// Registers <see cref="AwsPriceFeed"/> as the <see cref="IPriceFeed"/>, with an EC2 client of its own on the SDK's
+    /// default credential chain (or the options' credentials) for the options' region and endpoint override.
+    /// </summary>
+    public static IServiceCollection AddAwsPriceFeed(this IServiceCollection services, Func<IServiceProvider, AwsPriceFeedOptions> options) =>
+        services.AddSingleton(sp =>
+            {
+                var o = options(sp);
+                return new AwsPriceFeed(Ec2Clients.Create(o.Region, o.ServiceUrl, o.Credentials), o, sp.GetRequiredService<TimeProvider>(),
+                    sp.GetService<ILogger<AwsPriceFeed>>());
+            })
+            .AddSingleton<IPriceFeed>(sp => sp.GetRequiredService<AwsPriceFeed>());
+}
