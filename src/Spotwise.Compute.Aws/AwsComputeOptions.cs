@@ -1,4 +1,5 @@
 using Amazon.Runtime;
+using RetryPolicy = Spotwise.Core.RetryPolicy;
 
 namespace Spotwise.Compute.Aws;
 
@@ -50,6 +51,12 @@ public sealed class AwsComputeOptions
 
     /// <summary>DescribeInstances page size (EC2 takes 5 to 1000).</summary>
     public int DescribePageSize { get; init; } = 1000;
+
+    /// <summary>
+    /// Retries of throttled (<c>RequestLimitExceeded</c>) and transient EC2 calls: attempts and capped exponential backoff
+    /// with jitter, waiting on the service's clock (the SDK's own retries are off). The same formula as the model client's.
+    /// </summary>
+    public RetryPolicy Retry { get; init; } = RetryPolicy.Default;
 
     /// <summary>How long after RunInstances the job's work starts (boot, image pull): the planner's launch allowance.</summary>
     public TimeSpan LaunchAllowance { get; init; } = TimeSpan.FromMinutes(3);

@@ -1,8 +1,12 @@
+using System.Diagnostics.Metrics;
 using Amazon;
 using Amazon.EC2;
+using Amazon.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Spotwise.Runtime;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Spotwise.Runtime.Backends;
 
 namespace Spotwise.Compute.Aws;
@@ -15,17 +19,20 @@ public static class AwsComputeRegistration
     /// <summary>
     /// Registers EC2 as backend <c>aws</c>: a client on the SDK's default credential chain, the options' region (or the
     /// SDK's) and endpoint override (or the SDK's, which reads <c>AWS_ENDPOINT_URL</c>). The scheduler plans with the
-    /// options' launch allowance.
+    /// options' launch allowance. The client is made at the backend's first call, so a service without credentials starts,
+    /// and says so on <c>/healthz</c> (<see cref="BackendHealth"/>, one per service) until the SDK finds some.
     /// </summary>
     public static IServiceCollection AddAwsCompute(this IServiceCollection services, Func<IServiceProvider, AwsComputeOptions> options)
     {
         services.AddSingleton(options);
         services.AddHostedService(sp => new AwsComputeStart(sp));
+        services.TryAddSingleton<BackendHealth>();
         return services.AddComputeBackend(Name,
             sp =>
             {
                 var o = sp.GetRequiredService<AwsComputeOptions>();
-                return new AwsEc2Compute(CreateClient(o), o, sp.GetRequiredService<TimeProvider>());
+                return new AwsEc2Compute(() => CreateClient(o), o, sp.GetRequiredService<TimeProvider>(),
+                    sp.GetService<ILoggerFactory>()?.CreateLogger<AwsEc2Compute>(), sp.GetRequiredService<BackendHealth>(), sp.GetService<IMeterFactory>());
             },
             sp => sp.GetRequiredService<AwsComputeOptions>().LaunchAllowance);
     }
@@ -41,7 +48,13 @@ public static class AwsComputeRegistration
     public static AmazonEC2Config Config(AwsComputeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var config = new AmazonEC2Config();
+        var config = new AmazonEC2Config
+        {
+            // All retrying is the backend's (Ec2Calls): the SDK's waits run on the wall clock, not the service's, and it
+            // would send a capacity error (a server error to EC2) three times before the backend saw it.
+            RetryMode = RequestRetryMode.Standard,
+            MaxErrorRetry = 0,
+        };
         if (options.Region is { } region)
         {
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
@@ -59,14 +72,29 @@ public static class AwsComputeRegistration
 /// <summary>
 /// Starts the EC2 backend with the service when a route names it (registered before the loops, so they never launch
 /// into an unknown subnet): it learns the subnets' zones, and a subnet that does not exist stops the start, naming it.
-/// With another backend configured it does nothing, and nothing AWS is made.
+/// Without credentials or permission to ask, the service starts anyway (the backend's health says why on
+/// <c>/healthz</c>, and the first launch asks again). With another backend configured it does nothing, and nothing AWS is made.
 /// </summary>
-internal sealed class AwsComputeStart(IServiceProvider services) : IHostedService
+internal sealed partial class AwsComputeStart(IServiceProvider services) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) =>
-        services.GetServices<ComputeRoute>().Any(r => r.Backend == AwsComputeRegistration.Name)
-            ? ((AwsEc2Compute)services.GetRequiredKeyedService<ICompute>(AwsComputeRegistration.Name)).StartAsync(cancellationToken)
-            : Task.CompletedTask;
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!services.GetServices<ComputeRoute>().Any(r => r.Backend == AwsComputeRegistration.Name))
+        {
+            return;
+        }
+        try
+        {
+            await ((AwsEc2Compute)services.GetRequiredKeyedService<ICompute>(AwsComputeRegistration.Name)).StartAsync(cancellationToken);
+        }
+        catch (BackendUnavailableException e)
+        {
+            NotYet(services.GetRequiredService<ILoggerFactory>().CreateLogger<AwsComputeStart>(), e.Message);
+        }
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The aws backend could not learn its subnets' zones at start ({Reason}); launches wait until it can")]
+    private static partial void NotYet(ILogger logger, string reason);
 }

@@ -1,9 +1,13 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Amazon.EC2;
 using Amazon.EC2.Model;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Spotwise.Core;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Backends;
 using InstanceState = Spotwise.Runtime.InstanceState;
 using InstanceStatus = Spotwise.Runtime.InstanceStatus;
 
@@ -13,10 +17,51 @@ namespace Spotwise.Compute.Aws;
 /// EC2 as a backend: a launch is one RunInstances with the attempt's client token (EC2 makes a retried token the same
 /// instance), the instances are whatever DescribeInstances finds under this installation's managed-by tag, and a
 /// terminate is TerminateInstances. A pool without capacity answers the launch as an instance that ended at once,
-/// refused, the way <c>SimulatedCloud</c> reports "no spot capacity", so the reconciler backs the pool off and re-plans.
+/// refused, the way <c>SimulatedCloud</c> reports "no spot capacity", so the reconciler backs the pool off and re-plans;
+/// a quota reached is refused the same way, naming the quota, and the runtime learns it. Every call is retried on
+/// throttling and reports what keeps it from acting to <see cref="BackendHealth"/> (<see cref="Ec2Calls"/>).
 /// </summary>
-public sealed class AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, TimeProvider time) : ICompute
+public sealed partial class AwsEc2Compute : ICompute
 {
+    private readonly AwsComputeOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Ec2Calls _calls;
+    private long _mismatches;
+
+    /// <summary>The backend on a client already made (tests: the loopback endpoint).</summary>
+    public AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, TimeProvider time, ILogger? logger = null, BackendHealth? health = null)
+        : this(() => ec2, options, time, logger, health)
+    {
+    }
+
+    /// <summary>
+    /// The backend on a client made at its first call (<paramref name="createClient"/>: the SDK resolves credentials then;
+    /// without any, the backend's health says so and the call is tried again next time).
+    /// </summary>
+    /// <param name="createClient">Makes the EC2 client (<see cref="AwsComputeRegistration.CreateClient"/>).</param>
+    /// <param name="options">Region, template, subnets, retries.</param>
+    /// <param name="time">The service's clock: retries wait on it.</param>
+    /// <param name="logger">Where retries, mismatches and missing permissions are logged.</param>
+    /// <param name="health">The service's backend health: missing permissions and credentials are written there.</param>
+    /// <param name="meters">The service's meter factory: the mismatch count goes to <c>/metrics</c>.</param>
+    /// <param name="random">The jitter's randomness (tests fix it).</param>
+    public AwsEc2Compute(Func<IAmazonEC2> createClient, AwsComputeOptions options, TimeProvider time, ILogger? logger = null,
+        BackendHealth? health = null, IMeterFactory? meters = null, Random? random = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _subnetsByZone = options.Subnets.Count == 0 ? options.SubnetsByZone : null;
+        _time = time;
+        _logger = logger ?? NullLogger.Instance;
+        _calls = new Ec2Calls(createClient, options.Retry, time, _logger, health, random ?? Random.Shared);
+        meters?.Create(RuntimeCounters.MeterName).CreateObservableCounter("spotwise.aws.idempotent_parameter_mismatches", () => Mismatches,
+            "{mismatch}", "EC2 launches refused with IdempotentParameterMismatch since start: a client token reused for another request (a bug).");
+    }
+
+    /// <summary>Launches EC2 refused with IdempotentParameterMismatch since start: each one is a bug.</summary>
+    public long Mismatches => Interlocked.Read(ref _mismatches);
+
     /// <summary>
     /// Launches EC2 refused, by client token. EC2 keeps nothing of a refused RunInstances, but the reconciler learns of a
     /// launch's end from Describe on its next tick, and asks again under the same token when Describe does not list it:
@@ -30,7 +75,7 @@ public sealed class AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, Tim
     public static readonly TimeSpan RefusalMemory = TimeSpan.FromHours(1);
 
     /// <summary>The zone -> subnet map launches go to: the options', or learnt from EC2 by <see cref="StartAsync"/>.</summary>
-    private IReadOnlyDictionary<string, string>? _subnetsByZone = options.Subnets.Count == 0 ? options.SubnetsByZone : null;
+    private IReadOnlyDictionary<string, string>? _subnetsByZone;
 
     /// <summary>
     /// Learns the zone of each subnet in <see cref="AwsComputeOptions.Subnets"/> (DescribeSubnets), once. The service calls
@@ -38,7 +83,8 @@ public sealed class AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, Tim
     /// a launch calls it too. Nothing to do when the options carry the map.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken) =>
-        _subnetsByZone ??= await Ec2Subnets.LearnAsync(ec2, options.Subnets, cancellationToken).ConfigureAwait(false);
+        _subnetsByZone ??= await _calls.SendAsync("DescribeSubnets", (ec2, ct) => Ec2Subnets.LearnAsync(ec2, _options.Subnets, ct), cancellationToken)
+            .ConfigureAwait(false);
 
     public async Task<InstanceStatus> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken)
     {
@@ -51,7 +97,7 @@ public sealed class AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, Tim
         }
         try
         {
-            var response = await ec2.RunInstancesAsync(run, cancellationToken).ConfigureAwait(false);
+            var response = await _calls.SendAsync("RunInstances", (ec2, ct) => ec2.RunInstancesAsync(run, ct), cancellationToken).ConfigureAwait(false);
             var instance = response.Reservation?.Instances?.FirstOrDefault()
                 ?? throw new InvalidOperationException($"RunInstances for client token '{request.ClientToken}' returned no instance");
             return Ec2InstanceStatuses.From(instance)
@@ -59,7 +105,38 @@ public sealed class AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, Tim
         }
         catch (AmazonEC2Exception e) when (e.ErrorCode is not null && Ec2ErrorCodes.Capacity.Contains(e.ErrorCode))
         {
-            return _refused.GetOrAdd(request.ClientToken, Refused(request, e));
+            return _refused.GetOrAdd(request.ClientToken, Refused(request, e, RefusalKind.Capacity, "no spot capacity"));
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode is not null && Ec2ErrorCodes.Quota.Contains(e.ErrorCode))
+        {
+            return _refused.GetOrAdd(request.ClientToken, Refused(request, e, RefusalKind.Quota, "quota reached"));
+        }
+        catch (AmazonEC2Exception e) when (e.ErrorCode == Ec2ErrorCodes.IdempotentParameterMismatch)
+        {
+            // A bug: this token was sent before with another request. The job waits (the loop goes on); a human looks.
+            Interlocked.Increment(ref _mismatches);
+            var theirs = await HeldUnderAsync(run.ClientToken, cancellationToken).ConfigureAwait(false);
+            var ours = Ec2Requests.Describe(run);
+            LogMismatch(e, request.ClientToken, run.ClientToken, ours, theirs);
+            throw;
+        }
+    }
+
+    /// <summary>What EC2 holds under a client token, for the mismatch's log line; "unknown" when it cannot say.</summary>
+    private async Task<string> HeldUnderAsync(string ec2Token, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var found = await _calls.SendAsync("DescribeInstances", (ec2, ct) => ec2.DescribeInstancesAsync(new DescribeInstancesRequest
+            {
+                Filters = [new Filter("client-token", [ec2Token])],
+            }, ct), cancellationToken).ConfigureAwait(false);
+            var instance = (found.Reservations ?? []).SelectMany(r => r.Instances ?? []).FirstOrDefault();
+            return instance is null ? "unknown (no instance listed under the token)" : Ec2Requests.Describe(instance);
+        }
+        catch (Exception e) when (e is AmazonEC2Exception or BackendUnavailableException)
+        {
+            return $"unknown ({e.Message})";
         }
     }
 
@@ -69,12 +146,13 @@ public sealed class AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, Tim
         string? next = null;
         do
         {
-            var page = await ec2.DescribeInstancesAsync(new DescribeInstancesRequest
+            var request = new DescribeInstancesRequest
             {
-                Filters = [new Filter($"tag:{Ec2Tags.ManagedBy}", [options.ManagedBy])],
-                MaxResults = options.DescribePageSize,
+                Filters = [new Filter($"tag:{Ec2Tags.ManagedBy}", [_options.ManagedBy])],
+                MaxResults = _options.DescribePageSize,
                 NextToken = next,
-            }, cancellationToken).ConfigureAwait(false);
+            };
+            var page = await _calls.SendAsync("DescribeInstances", (ec2, ct) => ec2.DescribeInstancesAsync(request, ct), cancellationToken).ConfigureAwait(false);
             statuses.AddRange((page.Reservations ?? []).SelectMany(r => r.Instances ?? []).Select(Ec2InstanceStatuses.From).OfType<InstanceStatus>());
             next = page.NextToken;
         }
@@ -90,7 +168,8 @@ public sealed class AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, Tim
         }
         try
         {
-            await ec2.TerminateInstancesAsync(new TerminateInstancesRequest { InstanceIds = [instanceId] }, cancellationToken).ConfigureAwait(false);
+            await _calls.SendAsync("TerminateInstances",
+                (ec2, ct) => ec2.TerminateInstancesAsync(new TerminateInstancesRequest { InstanceIds = [instanceId] }, ct), cancellationToken).ConfigureAwait(false);
         }
         catch (AmazonEC2Exception e) when (Ec2ErrorCodes.IsUnknownInstance(e.ErrorCode))
         {
@@ -100,7 +179,7 @@ public sealed class AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, Tim
 
     private List<InstanceStatus> RecentRefusals()
     {
-        var horizon = time.GetUtcNow() - RefusalMemory;
+        var horizon = _time.GetUtcNow() - RefusalMemory;
         foreach (var old in _refused.Where(r => r.Value.EndedAt < horizon))
         {
             _refused.TryRemove(old);
@@ -118,7 +197,7 @@ public sealed class AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, Tim
             new(Ec2Tags.Job, request.JobId),
             new(Ec2Tags.Attempt, request.Attempt.ToString(CultureInfo.InvariantCulture)),
             new(Ec2Tags.Team, request.Team),
-            new(Ec2Tags.ManagedBy, options.ManagedBy),
+            new(Ec2Tags.ManagedBy, _options.ManagedBy),
         };
         return new RunInstancesRequest
         {
@@ -127,7 +206,7 @@ public sealed class AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, Tim
             ClientToken = Ec2ClientTokens.For(request.ClientToken),
             InstanceType = Amazon.EC2.InstanceType.FindValue(request.InstanceType),
             SubnetId = subnet,
-            LaunchTemplate = new LaunchTemplateSpecification { LaunchTemplateId = options.LaunchTemplateId },
+            LaunchTemplate = new LaunchTemplateSpecification { LaunchTemplateId = _options.LaunchTemplateId },
             InstanceMarketOptions = request.Market == Market.Spot ? SpotOneTimeTerminate() : null,
             TagSpecifications =
             [
@@ -137,12 +216,12 @@ public sealed class AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, Tim
         };
     }
 
-    /// <summary>The region launches go to: the options', else the one the SDK resolved for the client.</summary>
-    private string? Region => options.Region ?? ec2.Config.RegionEndpoint?.SystemName ?? ec2.Config.AuthenticationRegion;
+    /// <summary>The region launches go to (<c>serve</c> always sets it: the flag's or the SDK's); null: no regional placements.</summary>
+    private string? Region => _options.Region;
 
     /// <summary>Where a placement in the region itself goes: the first subnet listed (<see cref="Ec2Subnets.ForZone"/> says why).</summary>
     private string? RegionalSubnet(IReadOnlyDictionary<string, string> byZone) =>
-        options.Subnets.Count > 0 ? options.Subnets[0] : byZone.OrderBy(z => z.Key, StringComparer.Ordinal).Select(z => z.Value).FirstOrDefault();
+        _options.Subnets.Count > 0 ? _options.Subnets[0] : byZone.OrderBy(z => z.Key, StringComparer.Ordinal).Select(z => z.Value).FirstOrDefault();
 
     /// <summary>A one-time spot request that ends with the instance: an interruption is a terminate, never a stop.</summary>
     private static InstanceMarketOptionsRequest SpotOneTimeTerminate() => new()
@@ -161,12 +240,19 @@ public sealed class AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, Tim
     /// </summary>
     private const string RefusedPrefix = "refused:";
 
-    private InstanceStatus Refused(LaunchRequest request, AmazonEC2Exception error)
+    private InstanceStatus Refused(LaunchRequest request, AmazonEC2Exception error, RefusalKind kind, string what)
     {
-        var now = time.GetUtcNow();
+        var now = _time.GetUtcNow();
         return new InstanceStatus(RefusedPrefix + request.ClientToken, request.ClientToken, request.Team, request.JobId, request.Attempt,
             request.Market, request.InstanceType, request.Zone, InstanceState.Interrupted, now, RunningSince: null, EndedAt: now,
             InterruptionNoticeAt: null, PricePerHourUsd: 0, CostSoFarUsd: 0, SavedProgressHours: 0,
-            $"no spot capacity: {error.ErrorCode}: {error.Message}");
+            $"{what}: {error.ErrorCode}: {error.Message}")
+        {
+            Refusal = new LaunchRefusal(kind, error.ErrorCode),
+        };
     }
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "BUG: EC2 refused client token {ClientToken} (sent as {Ec2Token}) with IdempotentParameterMismatch: " +
+        "the token was used before for another request. The job waits; cancel it or find who reused the token. This request: {Ours}. EC2 holds: {Theirs}")]
+    private partial void LogMismatch(Exception exception, string clientToken, string ec2Token, string ours, string theirs);
 }

@@ -16,7 +16,7 @@ public static class Ec2Subnets
     /// Each subnet's availability zone, as zone -> subnet in the order given. A subnet EC2 does not know (or two in one
     /// zone: the backend launches into one subnet per zone) is a configuration error naming it.
     /// </summary>
-    /// <exception cref="AwsConfigurationException">A subnet does not exist, cannot be read, or shares its zone.</exception>
+    /// <exception cref="AwsConfigurationException">A subnet does not exist or shares its zone (other EC2 errors pass: throttling is retried, auth is the backend's health).</exception>
     public static async Task<IReadOnlyDictionary<string, string>> LearnAsync(IAmazonEC2 ec2, IReadOnlyList<string> subnetIds, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ec2);
@@ -41,10 +41,6 @@ public static class Ec2Subnets
         {
             // EC2's message names the subnet: "The subnet ID 'subnet-0abc' does not exist".
             throw new AwsConfigurationException(SubnetsSetting, $"{e.Message} ({e.ErrorCode}); the subnets given: {string.Join(",", subnetIds)}", e);
-        }
-        catch (AmazonEC2Exception e)
-        {
-            throw new AwsConfigurationException(SubnetsSetting, $"DescribeSubnets failed: {e.ErrorCode}: {e.Message}", e);
         }
         return ByZone(subnetIds, zoneOf);
     }

@@ -2,6 +2,7 @@ using System.ClientModel;
 using System.Net;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
+using Spotwise.Core;
 
 namespace Spotwise.Planning.Llm;
 

@@ -1,3 +1,5 @@
+using Spotwise.Core;
+
 namespace Spotwise.Planning.Llm;
 
 /// <summary>Which wire format the model speaks.</summary>
@@ -37,23 +39,6 @@ public sealed record LlmSettings
 
     /// <summary>The name the plan's <c>llm</c> section and the logs use: <c>gemini/gemini-2.5-flash</c>.</summary>
     public string Describe() => $"{(Provider == LlmProvider.Gemini ? "gemini" : "openai")}/{Model}";
-}
-
-/// <summary>Retries of HTTP 429 and 5xx: exponential backoff with jitter, bounded in attempts and in each wait.</summary>
-public sealed record RetryPolicy(int MaxAttempts, TimeSpan BaseDelay, TimeSpan MaxDelay)
-{
-    public static RetryPolicy Default { get; } = new(4, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(20));
-
-    /// <summary>
-    /// The wait before attempt <paramref name="attempt"/> + 1: base × 2^(attempt-1), capped, then "equal jitter"
-    /// (half fixed, half random) so clients that failed together do not retry together.
-    /// </summary>
-    public TimeSpan DelayAfter(int attempt, double random)
-    {
-        var exponential = BaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1);
-        var capped = Math.Min(exponential, MaxDelay.TotalMilliseconds);
-        return TimeSpan.FromMilliseconds(capped / 2 + capped / 2 * random);
-    }
 }
 
 /// <summary>

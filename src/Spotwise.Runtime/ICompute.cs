@@ -83,6 +83,24 @@ public sealed record InstanceStatus(
     public bool IsEnded => State is InstanceState.Succeeded or InstanceState.Failed or InstanceState.Interrupted or InstanceState.Terminated;
 
     public JobKey Job => new(Team, JobId);
+
+    /// <summary>
+    /// Set on a launch the cloud refused outright (nothing ran): why, so the runtime can tell an empty pool (backed off)
+    /// from a quota reached (learnt: <see cref="LearnedLimits"/>). Null for every instance that was made.
+    /// </summary>
+    public LaunchRefusal? Refusal { get; init; }
+}
+
+/// <summary>Why a cloud refused a launch: <paramref name="Kind"/>, and the cloud's own code (<c>VcpuLimitExceeded</c>).</summary>
+public sealed record LaunchRefusal(RefusalKind Kind, string Code);
+
+public enum RefusalKind
+{
+    /// <summary>The pool has no room now (spot capacity, the zone's hardware): back the pool off, plan elsewhere.</summary>
+    Capacity,
+
+    /// <summary>The account's quota for the type's class is reached: learn the limit, plan within it.</summary>
+    Quota,
 }
 
 /// <summary>

@@ -41,7 +41,7 @@ public sealed record SchedulerOptions
 /// </remarks>
 public sealed partial class Scheduler(
     IJobStore store, IPriceFeed prices, IPlanner planner, SchedulerOptions options, TimeProvider time, ILogger<Scheduler> logger,
-    RuntimeCounters? counters = null, SpotBackoff? backoff = null)
+    RuntimeCounters? counters = null, SpotBackoff? backoff = null, LearnedLimits? learned = null)
 {
     private static readonly JobState[] Unlaunched = [JobState.Queued, JobState.Planned];
     private static readonly JobState[] Launched = [JobState.Launching, JobState.Running];
@@ -153,9 +153,11 @@ public sealed partial class Scheduler(
             .Select(j => new CapacityReservation(PlanningId(j),
                 catalog.OfferFor(catalog.Find(j.Placement!.InstanceType)!, j.Placement.Market) with { Zone = j.Placement.Zone }, now, holdingEnds[j.Key]))
             .ToImmutableArray();
-        // What the feed says each spot zone holds now bounds its pool; a zone that just refused holds nothing.
+        // What the feed says each spot zone holds now bounds its pool; a zone that just refused holds nothing, and a
+        // quota class the cloud refused for holds what ran in it then.
         var available = options.Limits.WithSpotAvailable(catalog);
-        var limits = backoff?.Apply(available, now) ?? available;
+        var backedOff = backoff?.Apply(available, now) ?? available;
+        var limits = learned?.Apply(backedOff, catalog, now) ?? backedOff;
         return new PlanningProblem(now, jobs, catalog, limits, options.Settings) { Reservations = reservations };
     }
 

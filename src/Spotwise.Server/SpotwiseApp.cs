@@ -1,5 +1,6 @@
 using Amazon.Runtime;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Spotwise.Compute.Aws;
 using Spotwise.Compute.Aws.Prices;
@@ -59,6 +60,10 @@ public static class SpotwiseApp
         builder.Services.AddSingleton<RuntimeCounters>();
         builder.Services.AddSpotwiseMetrics();
         builder.Services.AddSingleton(new SpotBackoff());
+        // Quotas the cloud refused launches for, learnt for an hour: the scheduler and the reconciler's fallback plan within them.
+        builder.Services.AddSingleton(new LearnedLimits());
+        // What keeps a backend from acting (a missing permission, no credentials): written by backends, read by /healthz and the dashboard.
+        builder.Services.TryAddSingleton<BackendHealth>();
         // The spot policy's memory of the market (what the price feed and the backend say of each pool), one per service.
         builder.Services.AddSingleton(new SpotAvailabilityHistory());
         builder.Services.AddSingleton<Scheduler>();
@@ -70,7 +75,8 @@ public static class SpotwiseApp
             sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<ICompute>(), sp.GetRequiredService<IPriceFeed>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ReconcileLoop>>(), counters: sp.GetRequiredService<RuntimeCounters>(),
             backoff: sp.GetRequiredService<SpotBackoff>(), limits: sp.GetRequiredService<SchedulerOptions>().Limits,
-            history: sp.GetRequiredService<SpotAvailabilityHistory>(), launchAllowance: sp.GetRequiredService<SchedulerOptions>().Settings.LaunchAllowance));
+            history: sp.GetRequiredService<SpotAvailabilityHistory>(), launchAllowance: sp.GetRequiredService<SchedulerOptions>().Settings.LaunchAllowance,
+            learned: sp.GetRequiredService<LearnedLimits>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
         // The real clock paces cycles whatever the scheduler's clock is (SchedulerLoop's remarks).
         builder.Services.AddSingleton(sp => new SchedulerLoop(sp.GetRequiredService<Scheduler>(), sp.GetRequiredService<ReconcileLoop>(),
@@ -104,7 +110,7 @@ public static class SpotwiseApp
         app.UseRateLimiter();
         app.UseAntiforgery();
 
-        app.MapGet("/healthz", () => TypedResults.Text("ok"));
+        app.MapHealthApi();
         app.MapOpenApi();
         app.MapMetricsApi();
         // Authorisation (401 without a valid key) runs before the limiter, which counts by the key's identity.

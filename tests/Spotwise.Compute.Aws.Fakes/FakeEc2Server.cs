@@ -19,7 +19,8 @@ namespace Spotwise.Compute.Aws.Fakes;
 /// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html, API_DescribeInstances.html,
 /// API_TerminateInstances.html, Query-requests.html, errors-overview.html), in the spirit of Karpenter's
 /// pkg/fake/ec2api.go. Supported: RunInstances with ClientToken semantics, DescribeInstances with tag filters and
-/// paging, TerminateInstances, capacity errors injected per (zone, type). Time is the test's clock.
+/// paging, TerminateInstances, capacity errors injected per (zone, type), throttling, quota and permission errors
+/// (FakeEc2Server.Errors.cs). Time is the test's clock.
 /// </summary>
 public sealed partial class FakeEc2Server : IAsyncDisposable
 {
@@ -110,6 +111,7 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
         {
             lock (_lock)
             {
+                ThrowInjectedError(action, query);
                 var body = action switch
                 {
                     "RunInstances" => RunInstances(query),
@@ -291,7 +293,7 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
         var filters = new List<(string, List<string>)>();
         for (var n = 1; q.TryGetValue($"Filter.{n}.Name", out var name); n++)
         {
-            if (!name.StartsWith("tag:", StringComparison.Ordinal) && name != "instance-state-name")
+            if (!name.StartsWith("tag:", StringComparison.Ordinal) && name is not ("instance-state-name" or "client-token"))
             {
                 throw new Ec2Error(400, "InvalidParameterValue", $"The filter '{name}' is invalid");
             }
@@ -300,9 +302,12 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
         return filters;
     }
 
-    private bool Matches(FakeEc2Instance i, string filter, List<string> values) => filter == "instance-state-name"
-        ? values.Contains(i.StateAt(_time.GetUtcNow()))
-        : i.Tags.Any(t => t.Key == filter[4..] && values.Contains(t.Value));
+    private bool Matches(FakeEc2Instance i, string filter, List<string> values) => filter switch
+    {
+        "instance-state-name" => values.Contains(i.StateAt(_time.GetUtcNow())),
+        "client-token" => values.Contains(i.ClientToken),
+        _ => i.Tags.Any(t => t.Key == filter[4..] && values.Contains(t.Value)),
+    };
 
     private static List<string> Indexed(Dictionary<string, string> q, string prefix)
     {

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Spotwise.Core;
 
 namespace Spotwise.Planning.Llm.Tests;
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Spotwise.Core;
+using Spotwise.Runtime.Backends;
 using Spotwise.Runtime.Policy;
 
 namespace Spotwise.Runtime.Reconciliation;
@@ -13,7 +14,7 @@ namespace Spotwise.Runtime.Reconciliation;
 public sealed partial class ReconcileLoop(
     IJobStore store, ICompute compute, IPriceFeed prices, TimeProvider time, ILogger<ReconcileLoop> logger, TimeSpan? interval = null,
     RuntimeCounters? counters = null, SpotBackoff? backoff = null, CapacityLimits? limits = null, SpotAvailabilityHistory? history = null,
-    TimeSpan? launchAllowance = null)
+    TimeSpan? launchAllowance = null, LearnedLimits? learned = null)
     : BackgroundService
 {
     // The spot policy's memory of the market; a loop given none keeps its own, a sample a minute (or per period, if longer).
@@ -44,7 +45,10 @@ public sealed partial class ReconcileLoop(
         // Only jobs due to launch ask for their prerequisites; the unfinished ones are in the tick's list already.
         var due = jobs.Where(j => j.State == JobState.Planned && j.Placement?.PlannedStart <= now);
         var findPrerequisite = await Prerequisites.FinderAsync(store, due, byKey, cancellationToken);
-        var actions = Reconciler.Decide(jobs, observed, now, catalog, findPrerequisite, limits, ObserveMarket(now, observed), _launchAllowance);
+        // The fallback's on-demand room: the configured quotas, within what the cloud's refusals taught.
+        var quotas = learned is null ? limits : learned.Apply(limits ?? CapacityLimits.None, catalog, now);
+        var actions = Reconciler.Decide(jobs, observed, now, catalog, findPrerequisite, quotas, ObserveMarket(now, observed), _launchAllowance);
+        var tick = new TickView(catalog, observed, now);
         var written = new HashSet<JobKey>();
         var replan = false;
         foreach (var action in actions)
@@ -57,7 +61,12 @@ public sealed partial class ReconcileLoop(
                     // A second action for a job this tick (recorded interrupted, then relaunched) acts on what the first wrote.
                     job = await store.GetAsync(action.Job, cancellationToken) ?? job;
                 }
-                replan |= await ExecuteAsync(action, job, catalog, now, written, cancellationToken);
+                replan |= await ExecuteAsync(action, job, tick, written, cancellationToken);
+            }
+            catch (BackendUnavailableException e)
+            {
+                // Permissions, credentials: no job's fault, and BackendHealth says it; the job waits for the next tick.
+                LogBackendUnavailable(action.Key, e.Message);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -92,6 +101,10 @@ public sealed partial class ReconcileLoop(
             {
                 await TickAsync(stoppingToken);
             }
+            catch (BackendUnavailableException e)
+            {
+                LogTickWaits(e.Message);
+            }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 LogTickFailed(e);
@@ -113,9 +126,9 @@ public sealed partial class ReconcileLoop(
     }
 
     /// <summary>Carries out one action; true when a job went back to the queue.</summary>
-    private async Task<bool> ExecuteAsync(
-        ReconcileAction action, JobRecord? job, Catalog catalog, DateTimeOffset now, HashSet<JobKey> written, CancellationToken ct)
+    private async Task<bool> ExecuteAsync(ReconcileAction action, JobRecord? job, TickView tick, HashSet<JobKey> written, CancellationToken ct)
     {
+        var (catalog, _, now) = tick;
         if (job is not null && action is not Terminate)
         {
             // Every other action writes the job, built on its accrued record: no separate cost write is owed.
@@ -134,7 +147,7 @@ public sealed partial class ReconcileLoop(
                 var intent = l.Attempt == job.Attempt ? null
                     : JobTransitions.Launch(job, r, FormattableString.Invariant($"launching attempt {r.Attempt}: {r.Market.ToWire()} {r.InstanceType} in {r.Zone}"),
                         where, l.SavedHours);
-                await LaunchAsync(job, intent, r, now, ct);
+                await LaunchAsync(job, intent, r, tick, ct);
                 return false;
             case SwitchToOnDemand s when job is not null:
                 var price = catalog.Find(s.Request.InstanceType)?.OnDemandPricePerHourUsd ?? 0;
@@ -144,7 +157,7 @@ public sealed partial class ReconcileLoop(
                 { Provider = s.Request.Provider };
                 var fallback = JobTransitions.Launch(job, s.Request,
                     $"{s.By}: moving to on-demand {s.Request.InstanceType} to meet the deadline", placement, s.SavedHours);
-                if (await LaunchAsync(job, fallback, s.Request, now, ct, stopFirst: s.SpotInstanceId))
+                if (await LaunchAsync(job, fallback, s.Request, tick, ct, stopFirst: s.SpotInstanceId))
                 {
                     counters?.FellBack();
                 }
@@ -157,7 +170,11 @@ public sealed partial class ReconcileLoop(
                 }
                 if (o.NewState == JobState.Interrupted && o.Instance.RunningSince is null)
                 {
-                    counters?.SpotRefused();
+                    // A quota refusal was learnt at the launch (LaunchAsync); it says nothing of the pool's capacity.
+                    if (o.Instance.Refusal?.Kind != RefusalKind.Quota)
+                    {
+                        counters?.SpotRefused();
+                    }
                 }
                 else if (o.NewState == JobState.Interrupted)
                 {
@@ -188,9 +205,10 @@ public sealed partial class ReconcileLoop(
     /// launch, and one that lands after finds the instance by the attempt's token. <paramref name="stopFirst"/> is an
     /// instance the new attempt replaces, stopped once the intent is stored. True when the backend was asked.
     /// </summary>
-    private async Task<bool> LaunchAsync(JobRecord job, JobTransition? intent, LaunchRequest request, DateTimeOffset now, CancellationToken ct,
+    private async Task<bool> LaunchAsync(JobRecord job, JobTransition? intent, LaunchRequest request, TickView tick, CancellationToken ct,
         string? stopFirst = null)
     {
+        var now = tick.Now;
         var holder = job;
         if (intent is not null)
         {
@@ -205,6 +223,12 @@ public sealed partial class ReconcileLoop(
             await compute.TerminateAsync(stopFirst, ct);
         }
         var launched = await compute.LaunchAsync(request, ct);
+        if (launched.Refusal?.Kind == RefusalKind.Quota && learned is not null)
+        {
+            // Learnt now, so the next cycle and the next tick's fallbacks plan within it.
+            var quota = learned.QuotaReached(launched, tick.Observed, tick.Catalog, now);
+            LogQuotaLearned(job.Team, job.Id, quota.ToString());
+        }
         if (holder.InstanceId != launched.InstanceId)
         {
             await UpdateAsync(JobTransitions.Launched(holder, launched.InstanceId), now, ct);
@@ -237,6 +261,15 @@ public sealed partial class ReconcileLoop(
     [LoggerMessage(Level = LogLevel.Error, Message = "Reconcile action {Action} failed; the next tick will try again")]
     private partial void LogActionFailed(Exception exception, string action);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reconcile action {Action} waits for its backend: {Why}")]
+    private partial void LogBackendUnavailable(string action, string why);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A reconcile tick waits for a backend: {Why}")]
+    private partial void LogTickWaits(string why);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of team {Team} was refused for a quota; planning within it from now: {Quota}")]
+    private partial void LogQuotaLearned(string team, string jobId, string quota);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "A reconcile tick failed; the loop goes on")]
     private partial void LogTickFailed(Exception exception);
 
@@ -246,3 +279,6 @@ public sealed partial class ReconcileLoop(
     [LoggerMessage(Level = LogLevel.Debug, Message = "Job {JobId} of team {Team} changed while it was reconciled; left for the next tick")]
     private partial void LogLostRace(string team, string jobId);
 }
+
+/// <summary>What one tick read: the prices of the moment, what the backends reported, and when.</summary>
+internal sealed record TickView(Catalog Catalog, IReadOnlyList<InstanceStatus> Observed, DateTimeOffset Now);
