@@ -58,6 +58,12 @@ public sealed class AwsComputeOptions
     /// </summary>
     public RetryPolicy Retry { get; init; } = RetryPolicy.Default;
 
+    /// <summary>
+    /// An SQS-compatible endpoint (a loopback test server, LocalStack); null leaves it to the SDK, which also honours
+    /// <c>AWS_ENDPOINT_URL</c> and <c>AWS_ENDPOINT_URL_SQS</c>.
+    /// </summary>
+    public Uri? SqsServiceUrl { get; init; }
+
     /// <summary>How long after RunInstances the job's work starts (boot, image pull): the planner's launch allowance.</summary>
     public TimeSpan LaunchAllowance { get; init; } = TimeSpan.FromMinutes(3);
 }

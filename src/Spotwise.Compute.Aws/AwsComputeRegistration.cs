@@ -2,11 +2,13 @@ using System.Diagnostics.Metrics;
 using Amazon;
 using Amazon.EC2;
 using Amazon.Runtime;
+using Amazon.SQS;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Spotwise.Runtime;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Spotwise.Compute.Aws.Events;
+using Spotwise.Runtime;
 using Spotwise.Runtime.Backends;
 
 namespace Spotwise.Compute.Aws;
@@ -22,19 +24,40 @@ public static class AwsComputeRegistration
     /// options' launch allowance. The client is made at the backend's first call, so a service without credentials starts,
     /// and says so on <c>/healthz</c> (<see cref="BackendHealth"/>, one per service) until the SDK finds some.
     /// </summary>
+    /// <para>
+    /// With the options' <see cref="AwsComputeOptions.InterruptionQueueUrl"/> set, the interruption queue's consumer runs
+    /// as a hosted service and the backend reports the notices it records. The options are read when the service starts,
+    /// so the consumer is registered either way and reads nothing without a queue URL.
+    /// </para>
     public static IServiceCollection AddAwsCompute(this IServiceCollection services, Func<IServiceProvider, AwsComputeOptions> options)
     {
         services.AddSingleton(options);
         services.AddHostedService(sp => new AwsComputeStart(sp));
         services.TryAddSingleton<BackendHealth>();
+        services.AddSingleton<InstanceNotices>();
+        services.AddHostedService(sp =>
+        {
+            var o = sp.GetRequiredService<AwsComputeOptions>();
+            return new InterruptionQueueConsumer(() => CreateSqsClient(o), o, sp.GetRequiredService<InstanceNotices>(),
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InterruptionQueueConsumer>>());
+        });
         return services.AddComputeBackend(Name,
             sp =>
             {
                 var o = sp.GetRequiredService<AwsComputeOptions>();
                 return new AwsEc2Compute(() => CreateClient(o), o, sp.GetRequiredService<TimeProvider>(),
-                    sp.GetService<ILoggerFactory>()?.CreateLogger<AwsEc2Compute>(), sp.GetRequiredService<BackendHealth>(), sp.GetService<IMeterFactory>());
+                    sp.GetService<ILoggerFactory>()?.CreateLogger<AwsEc2Compute>(), sp.GetRequiredService<BackendHealth>(), sp.GetService<IMeterFactory>(),
+                    notices: sp.GetRequiredService<InstanceNotices>());
             },
             sp => sp.GetRequiredService<AwsComputeOptions>().LaunchAllowance);
+    }
+
+    /// <summary>An SQS client for the interruption queue, on the same credentials and region as the EC2 client.</summary>
+    public static IAmazonSQS CreateSqsClient(AwsComputeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var config = Configure(new AmazonSQSConfig(), options, options.SqsServiceUrl);
+        return options.Credentials is { } credentials ? new AmazonSQSClient(credentials, config) : new AmazonSQSClient(config);
     }
 
     /// <summary>
@@ -48,21 +71,26 @@ public static class AwsComputeRegistration
     public static AmazonEC2Config Config(AwsComputeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var config = new AmazonEC2Config
-        {
-            // All retrying is the backend's (Ec2Calls): the SDK's waits run on the wall clock, not the service's, and it
-            // would send a capacity error (a server error to EC2) three times before the backend saw it.
-            RetryMode = RequestRetryMode.Standard,
-            MaxErrorRetry = 0,
-        };
+        var config = Configure(new AmazonEC2Config(), options, options.ServiceUrl);
+        // All retrying is the backend's (Ec2Calls): the SDK's waits run on the wall clock, not the service's, and it
+        // would send a capacity error (a server error to EC2) three times before the backend saw it.
+        config.RetryMode = RequestRetryMode.Standard;
+        config.MaxErrorRetry = 0;
+        return config;
+    }
+
+    /// <summary>Region and endpoint from the options where given; otherwise the SDK resolves them (environment, profile).</summary>
+    private static TConfig Configure<TConfig>(TConfig config, AwsComputeOptions options, Uri? serviceUrl)
+        where TConfig : ClientConfig
+    {
         if (options.Region is { } region)
         {
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
         }
-        if (options.ServiceUrl is { } url)
+        if (serviceUrl is { } url)
         {
             config.ServiceURL = url.ToString();
-            // A custom endpoint still signs for a region; EC2-compatible servers accept any.
+            // A custom endpoint still signs for a region; AWS-compatible servers accept any.
             config.AuthenticationRegion = options.Region ?? "us-east-1";
         }
         return config;

@@ -5,6 +5,7 @@ using Amazon.EC2;
 using Amazon.EC2.Model;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Spotwise.Compute.Aws.Events;
 using Spotwise.Core;
 using Spotwise.Runtime;
 using Spotwise.Runtime.Backends;
@@ -21,17 +22,24 @@ namespace Spotwise.Compute.Aws;
 /// a quota reached is refused the same way, naming the quota, and the runtime learns it. Every call is retried on
 /// throttling and reports what keeps it from acting to <see cref="BackendHealth"/> (<see cref="Ec2Calls"/>).
 /// </summary>
+/// <remarks>
+/// With <c>notices</c> (the interruption queue's record), Describe reports each instance's interruption
+/// warning as <see cref="InstanceStatus.InterruptionNoticeAt"/>, and every id launched or listed is marked as ours for
+/// the queue's consumer.
+/// </remarks>
 public sealed partial class AwsEc2Compute : ICompute
 {
     private readonly AwsComputeOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Ec2Calls _calls;
+    private readonly InstanceNotices? _notices;
     private long _mismatches;
 
     /// <summary>The backend on a client already made (tests: the loopback endpoint).</summary>
-    public AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, TimeProvider time, ILogger? logger = null, BackendHealth? health = null)
-        : this(() => ec2, options, time, logger, health)
+    public AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, TimeProvider time, ILogger? logger = null, BackendHealth? health = null,
+        InstanceNotices? notices = null)
+        : this(() => ec2, options, time, logger, health, notices: notices)
     {
     }
 
@@ -46,13 +54,15 @@ public sealed partial class AwsEc2Compute : ICompute
     /// <param name="health">The service's backend health: missing permissions and credentials are written there.</param>
     /// <param name="meters">The service's meter factory: the mismatch count goes to <c>/metrics</c>.</param>
     /// <param name="random">The jitter's randomness (tests fix it).</param>
+    /// <param name="notices">The interruption queue's record: Describe reports its warnings (remarks).</param>
     public AwsEc2Compute(Func<IAmazonEC2> createClient, AwsComputeOptions options, TimeProvider time, ILogger? logger = null,
-        BackendHealth? health = null, IMeterFactory? meters = null, Random? random = null)
+        BackendHealth? health = null, IMeterFactory? meters = null, Random? random = null, InstanceNotices? notices = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _subnetsByZone = options.Subnets.Count == 0 ? options.SubnetsByZone : null;
         _time = time;
+        _notices = notices;
         _logger = logger ?? NullLogger.Instance;
         _calls = new Ec2Calls(createClient, options.Retry, time, _logger, health, random ?? Random.Shared);
         meters?.Create(RuntimeCounters.MeterName).CreateObservableCounter("spotwise.aws.idempotent_parameter_mismatches", () => Mismatches,
@@ -100,6 +110,7 @@ public sealed partial class AwsEc2Compute : ICompute
             var response = await _calls.SendAsync("RunInstances", (ec2, ct) => ec2.RunInstancesAsync(run, ct), cancellationToken).ConfigureAwait(false);
             var instance = response.Reservation?.Instances?.FirstOrDefault()
                 ?? throw new InvalidOperationException($"RunInstances for client token '{request.ClientToken}' returned no instance");
+            _notices?.Launched(instance.InstanceId, _time.GetUtcNow());
             return Ec2InstanceStatuses.From(instance)
                 ?? throw new InvalidOperationException($"instance {instance.InstanceId} came back without Spotwise's tags");
         }
@@ -157,8 +168,13 @@ public sealed partial class AwsEc2Compute : ICompute
             next = page.NextToken;
         }
         while (!string.IsNullOrEmpty(next));
-        return [.. statuses, .. RecentRefusals()];
+        _notices?.Seen(statuses.Select(s => s.InstanceId), _time.GetUtcNow());
+        return [.. statuses.Select(WithNotice), .. RecentRefusals()];
     }
+
+    /// <summary>The interruption warning the queue recorded for the instance, if any.</summary>
+    private InstanceStatus WithNotice(InstanceStatus status) =>
+        _notices?.Find(status.InstanceId)?.InterruptionNoticeAt is { } at ? status with { InterruptionNoticeAt = at } : status;
 
     public async Task TerminateAsync(string instanceId, CancellationToken cancellationToken)
     {

@@ -20,6 +20,7 @@ public sealed class RuntimeCounters
     private long _interruptions;
     private long _fallbacks;
     private long _refusals;
+    private long _notices;
     private PlanTotals? _latestPlan;
 
     /// <param name="meters">The service's meter factory; without one (simulations, unit tests) nothing is recorded on a meter.</param>
@@ -39,6 +40,12 @@ public sealed class RuntimeCounters
     /// <summary>Spot launches the market refused outright (no capacity): not interruptions, nothing ran.</summary>
     public long SpotRefusals => Interlocked.Read(ref _refusals);
 
+    /// <summary>
+    /// Spot interruption notices acted on: the job's next attempt launched before the noticed instance was taken back.
+    /// Each is counted in <see cref="Interruptions"/> too.
+    /// </summary>
+    public long InterruptionNotices => Interlocked.Read(ref _notices);
+
     /// <summary>The totals of the last plan a cycle stored since start (null before the first).</summary>
     public PlanTotals? LatestPlan => Volatile.Read(ref _latestPlan);
 
@@ -54,6 +61,8 @@ public sealed class RuntimeCounters
     public void FellBack() => Interlocked.Increment(ref _fallbacks);
 
     public void SpotRefused() => Interlocked.Increment(ref _refusals);
+
+    public void Noticed() => Interlocked.Increment(ref _notices);
 
     /// <summary>
     /// A cycle stored a plan with these totals. Kept here so that reading the plan's figures (a scrape) never reads

@@ -24,6 +24,8 @@ internal sealed class RuntimeInstruments
         meter.CreateObservableCounter("spotwise.cycles", () => counters.Cycles, "{cycle}", "Planning cycles since start.");
         meter.CreateObservableCounter("spotwise.interruptions", () => counters.Interruptions, "{interruption}",
             "Spot interruptions seen since start.");
+        meter.CreateObservableCounter("spotwise.interruption_notices", () => counters.InterruptionNotices, "{notice}",
+            "Spot interruption notices acted on since start: the next attempt launched before the instance was taken back.");
         meter.CreateObservableCounter("spotwise.spot_refusals", () => counters.SpotRefusals, "{refusal}",
             "Spot launches refused for want of capacity since start (nothing ran).");
         meter.CreateObservableCounter("spotwise.fallbacks", () => counters.Fallbacks, "{fallback}",

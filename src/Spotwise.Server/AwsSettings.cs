@@ -31,6 +31,9 @@ public sealed class AwsSettings
     /// </summary>
     public string? ServiceUrl { get; set; }
 
+    /// <summary>An SQS-compatible endpoint for the interruption queue; unset, the SDK's (it honours <c>AWS_ENDPOINT_URL_SQS</c>).</summary>
+    public string? SqsServiceUrl { get; set; }
+
     /// <summary>The subnets, in the order given (the first takes regional placements: <see cref="Ec2Subnets.ForZone"/>).</summary>
     public IReadOnlyList<string> SubnetIds => Split(Subnets);
 
@@ -42,12 +45,15 @@ public sealed class AwsSettings
 
     /// <summary>
     /// The backend's options. <paramref name="credentials"/>: null in the product (the SDK's chain); a test registers its
-    /// own <see cref="AWSCredentials"/> service for a loopback endpoint.
+    /// own <see cref="AWSCredentials"/> service for a loopback endpoint. <paramref name="inUse"/>: the service runs on
+    /// <c>aws</c>; otherwise the SDK is not asked for a region (it may ask the instance metadata endpoint, which takes
+    /// seconds off EC2), as nothing AWS is made.
     /// </summary>
-    public AwsComputeOptions ToComputeOptions(AWSCredentials? credentials) => new()
+    public AwsComputeOptions ToComputeOptions(AWSCredentials? credentials, bool inUse) => new()
     {
-        Region = ResolvedRegion(),
+        Region = inUse ? ResolvedRegion() : Region,
         ServiceUrl = ServiceUrl is { Length: > 0 } url ? new Uri(url) : null,
+        SqsServiceUrl = SqsServiceUrl is { Length: > 0 } sqs ? new Uri(sqs) : null,
         Credentials = credentials,
         LaunchTemplateId = LaunchTemplate ?? "",
         Subnets = SubnetIds,
@@ -75,7 +81,7 @@ public sealed class AwsSettings
         {
             yield return $"{At}ManagedBy is empty; it names this installation on every instance it launches";
         }
-        foreach (var (name, value) in new[] { ("ServiceUrl", ServiceUrl), ("InterruptionQueueUrl", InterruptionQueueUrl) })
+        foreach (var (name, value) in new[] { ("ServiceUrl", ServiceUrl), ("SqsServiceUrl", SqsServiceUrl), ("InterruptionQueueUrl", InterruptionQueueUrl) })
         {
             if (value is { Length: > 0 } && !IsHttpUrl(value))
             {

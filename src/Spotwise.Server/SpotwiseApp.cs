@@ -180,7 +180,7 @@ public static class SpotwiseApp
             LogDirectory = System.IO.Path.GetFullPath(Options(sp).Db) + ".logs",
         })
         // Credentials: the SDK's default chain, unless something registered its own (a test, for a loopback EC2).
-        .AddAwsCompute(sp => Options(sp).Aws.ToComputeOptions(sp.GetService<AWSCredentials>()));
+        .AddAwsCompute(sp => Options(sp).Aws.ToComputeOptions(sp.GetService<AWSCredentials>(), inUse: Options(sp).Backend == AwsComputeRegistration.Name));
 
     /// <summary>
     /// The catalog the planner prices from: <c>Spotwise:Catalog</c> or the shipped snapshot. With the <c>aws</c> backend

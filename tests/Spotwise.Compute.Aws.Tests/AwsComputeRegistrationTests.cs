@@ -1,5 +1,9 @@
 using Amazon.Runtime;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Spotwise.Compute.Aws.Events;
 using Spotwise.Runtime;
 using Spotwise.Runtime.Backends;
 
@@ -14,6 +18,8 @@ public sealed class AwsComputeRegistrationTests
         LaunchTemplateId = "lt-0abc",
         SubnetsByZone = new Dictionary<string, string>(StringComparer.Ordinal) { ["us-east-1a"] = "subnet-aaaa" },
         LaunchAllowance = TimeSpan.FromMinutes(4),
+        InterruptionQueueUrl = "http://127.0.0.1:2/123456789012/spot-events",
+        SqsServiceUrl = new Uri("http://127.0.0.1:2"),
         Credentials = new BasicAWSCredentials("AKIDEXAMPLE", "secret"),
     };
 
@@ -27,6 +33,19 @@ public sealed class AwsComputeRegistrationTests
         Assert.Equal(AwsComputeRegistration.Name, backend.Name);
         Assert.Equal(TimeSpan.FromMinutes(4), backend.LaunchAllowance(provider));
         Assert.IsType<AwsEc2Compute>(provider.GetRequiredKeyedService<ICompute>(AwsComputeRegistration.Name));
+    }
+
+    [Fact]
+    public void The_interruption_queue_consumer_is_registered_with_the_backend_and_shares_its_notices()
+    {
+        var services = new ServiceCollection().AddSingleton(TimeProvider.System)
+            .AddSingleton(typeof(ILogger<>), typeof(NullLogger<>))
+            .AddAwsCompute(_ => Options);
+        using var provider = services.BuildServiceProvider();
+
+        Assert.Single(provider.GetServices<IHostedService>().OfType<InterruptionQueueConsumer>());
+        Assert.Same(provider.GetRequiredService<InstanceNotices>(), provider.GetRequiredService<InstanceNotices>());
+        Assert.Equal("http://127.0.0.1:2/", AwsComputeRegistration.CreateSqsClient(Options).Config.ServiceURL);
     }
 
     [Fact]

@@ -191,6 +191,66 @@ public sealed class ControlLoopTests : StoreTestBase
         Assert.Equal(0, _counters.Fallbacks);
     }
 
+    [Fact]
+    public async Task An_interruption_notice_launches_the_next_attempt_before_the_noticed_instance_ends_and_the_deadline_is_met()
+    {
+        // Two zones at the same price; us-east-1a loses its capacity at one hour (the cloud warns two minutes before).
+        TimeSpan tick = TimeSpan.FromMinutes(5);
+        var prices = Enumerable.Repeat(0.6, 48 * 12).ToImmutableArray();
+        var going = new SpotTrace("us-east-1a", "p3.2xlarge", Now, tick, [.. Enumerable.Range(0, 48 * 12).Select(i => i < 12 ? 1 : 0)], prices);
+        var staying = new SpotTrace("us-east-1b", "p3.2xlarge", Now, tick, [.. Enumerable.Repeat(1, 48 * 12)], prices);
+        var feed = new TracePriceFeed(Catalog, [going, staying]);
+        var cloud = new SimulatedCloud(new SimulatedCloudOptions { Catalog = Catalog, SpotTraces = [going, staying] }, Time);
+        var loop = new ReconcileLoop(Store, cloud, feed, Time, NullLogger<ReconcileLoop>.Instance, counters: _counters, backoff: _backoff,
+            launchAllowance: TimeSpan.FromSeconds(90));
+        // Checkpoints all the time: the spot work saved counts, and the new attempt resumes from it.
+        var job = P3Job("train", hours: 4, deadlineHours: 8) with { Checkpointable = true, CheckpointIntervalHours = 0 };
+        await Store.SubmitAsync([new Submission(job, Team, "train")], Now, CancellationToken.None);
+        var plan = JobTransitions.Plan((await Get("train"))!,
+            new Placement(Market.Spot, "p3.2xlarge", "us-east-1a", Now, 0.6, 0.6 * 4, CostModel.FallbackAt(job)), "spot in us-east-1a");
+        await Store.TryUpdateAsync(plan.Record, plan.Cause, Now, CancellationToken.None);
+
+        DateTimeOffset? movedAt = null;
+        while (Time.GetUtcNow() < Now.AddHours(10) && !(await Get("train"))!.State.IsFinal())
+        {
+            await loop.TickAsync(CancellationToken.None);
+            if (movedAt is null && (await Get("train"))!.Attempt == 2)
+            {
+                movedAt = Time.GetUtcNow();
+                var first = Assert.Single(await cloud.DescribeAsync(CancellationToken.None), i => i.Attempt == 1);
+                Assert.False(first.IsEnded, "the noticed instance still runs its last minutes when the next attempt launches");
+                Assert.NotNull(first.InterruptionNoticeAt);
+            }
+            Time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        var done = (await Get("train"))!;
+        var instances = await cloud.DescribeAsync(CancellationToken.None);
+        var log = string.Join("\n", (await Store.EventsAsync(Key("train"), CancellationToken.None)).Select(e => $"{e.At:HH:mm:ss} {e.To} {e.Cause}"));
+        Assert.True(done.State == JobState.Succeeded, log);
+        Assert.True(done.FinishedAt <= job.Deadline, $"finished {done.FinishedAt}, deadline {job.Deadline}\n{log}");
+        Assert.Equal(Now.AddMinutes(58), movedAt);
+        Assert.Equal((Market.Spot, "us-east-1b", 2), (done.Placement!.Market, done.Placement.Zone, done.Attempt));
+        Assert.DoesNotContain(JobState.Interrupted, await StatesOf("train"));
+        Assert.All(instances, i => Assert.True(i.IsEnded, $"{i.InstanceId} is {i.State}"));
+        // Taken back by the cloud at the hour, not stopped by us: it had its two minutes.
+        var noticed = Assert.Single(instances, i => i.Attempt == 1);
+        Assert.Equal((InstanceState.Interrupted, Now.AddHours(1)), (noticed.State, noticed.EndedAt));
+        Assert.Equal((1, 1), (_counters.InterruptionNotices, _counters.Interruptions));
+        // Each attempt's real running time counted once: the noticed instance's last minutes were paid when the job moved on.
+        Assert.Equal(instances.Sum(i => i.CostSoFarUsd), done.CostSoFarUsd, 6);
+    }
+
+    [Fact]
+    public async Task Without_a_notice_a_spot_job_runs_to_the_end_on_its_first_instance()
+    {
+        await RunAsync(P3Spot(availableHours: 48), hours: 12, P3Job("train", hours: 3, deadlineHours: 10));
+
+        var job = (await Get("train"))!;
+        Assert.Equal((JobState.Succeeded, 1), (job.State, job.Attempt));
+        Assert.Equal((0, 0), (_counters.InterruptionNotices, _counters.Interruptions));
+    }
+
     /// <summary>Ticks the loop every 5 minutes of virtual time until <paramref name="until"/>.</summary>
     private async Task TickUntilAsync(ReconcileLoop loop, DateTimeOffset until)
     {

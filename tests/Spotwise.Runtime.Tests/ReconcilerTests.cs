@@ -392,6 +392,67 @@ public class ReconcilerTests
         Assert.IsType<MarkFailed>(Assert.Single(Decide([job])));
     }
 
+    /// <summary>A market where the feed says both us-east-1 pools of p3.2xlarge have spot capacity now.</summary>
+    private static SpotMarketSnapshot TwoZones()
+    {
+        var history = new SpotAvailabilityHistory(TimeSpan.FromMinutes(1));
+        history.Record(Now, [new SpotPoolReading("us-east-1", "p3.2xlarge", 1, 0.6), new SpotPoolReading("us-east-1b", "p3.2xlarge", 1, 0.6)]);
+        return history.At(Now);
+    }
+
+    private static InstanceStatus Noticed(InstanceStatus instance, double minutesAgo = 0.5) =>
+        instance with { InterruptionNoticeAt = Now.AddMinutes(-minutesAgo) };
+
+    [Fact]
+    public void A_spot_attempt_with_an_interruption_notice_has_its_next_attempt_launched_in_another_zone_while_it_keeps_running()
+    {
+        var job = Job("a", JobState.Running, hours: 4, deadlineHours: 12, checkpointable: true, attempt: 1) with { DoneHours = 1 };
+
+        var actions = Reconciler.Decide([job], [Noticed(Instance(job, InstanceState.Running, saved: 0.5))], Now, Catalog, market: TwoZones());
+
+        // No Terminate: the noticed instance keeps its last two minutes to checkpoint, and the cloud takes it back.
+        var launch = Assert.IsType<Launch>(Assert.Single(actions));
+        Assert.Equal((2, Market.Spot, "us-east-1b", 1.5), (launch.Attempt, launch.Request.Market, launch.Request.Zone, launch.SavedHours));
+        Assert.Equal("i-a-1", launch.Noticed?.InstanceId);
+    }
+
+    [Fact]
+    public void Without_a_notice_the_same_spot_attempt_stays_where_it_runs()
+    {
+        var job = Job("a", JobState.Running, hours: 4, deadlineHours: 12, checkpointable: true, attempt: 1) with { DoneHours = 1 };
+
+        Assert.Empty(Reconciler.Decide([job], [Instance(job, InstanceState.Running, saved: 0.5)], Now, Catalog, market: TwoZones()));
+    }
+
+    [Fact]
+    public void A_noticed_spot_attempt_whose_only_pool_is_going_moves_to_on_demand_now_without_stopping_the_instance()
+    {
+        // 4 h of work due in 4.5 h, nothing saved: spot can keep it a while yet, but waiting for spot once the pool is
+        // gone would spend the slack; the move is made at the notice, not two minutes later.
+        var job = Job("a", JobState.Running, hours: 4, deadlineHours: 4.5, attempt: 1);
+        Assert.Empty(Decide([job], Instance(job, InstanceState.Running)));
+
+        var sw = Assert.IsType<SwitchToOnDemand>(Assert.Single(Decide([job], Noticed(Instance(job, InstanceState.Running)))));
+
+        Assert.Equal((2, Market.OnDemand, (string?)null, "i-a-1"), (sw.Attempt, sw.Request.Market, sw.SpotInstanceId, sw.Noticed?.InstanceId));
+    }
+
+    [Fact]
+    public void A_noticed_instance_of_the_previous_attempt_is_left_to_the_cloud_until_it_is_overdue()
+    {
+        var job = Job("a", JobState.Running, market: Market.OnDemand, attempt: 2);
+        var replaced = Instance(job, InstanceState.Running, attempt: 1) with { Market = Market.Spot, InstanceType = "p3.2xlarge" };
+        var noSpot = NoSpot("p3.2xlarge", "g5.4xlarge");
+
+        var inTime = Reconciler.Decide([job], [Instance(job, InstanceState.Running), Noticed(replaced, minutesAgo: 1)], Now, Catalog, market: noSpot);
+        var overdue = Reconciler.Decide([job], [Instance(job, InstanceState.Running), Noticed(replaced, minutesAgo: 3)], Now, Catalog, market: noSpot);
+        var cancelled = Reconciler.Decide([job with { State = JobState.Cancelled }], [Noticed(replaced, minutesAgo: 1)], Now, Catalog, market: noSpot);
+
+        Assert.Empty(inTime);
+        Assert.Equal("i-a-1", Assert.IsType<Terminate>(Assert.Single(overdue)).InstanceId);
+        Assert.Equal("i-a-1", Assert.IsType<Terminate>(Assert.Single(cancelled)).InstanceId);
+    }
+
     [Fact]
     public void Deciding_twice_on_the_same_world_gives_the_same_actions()
     {

@@ -9,6 +9,9 @@ namespace Spotwise.Runtime.Policy;
 /// The pools are the type's zones in the order they were first seen; a type no one has seen has one pool, the
 /// placement's zone, taken to have capacity (launching will tell). The deadline is moved earlier by the launch
 /// allowance (an instance boots before it works), so the safety net leaves time for the fallback's boot.
+/// A spot instance under an interruption notice (<see cref="SpotNotice"/>) is shown as ending: the job runs on nothing
+/// the policy can stay on (its current choice is idle) and the noticed pool has no capacity for it, so the policy's
+/// answer is the next move, made before the instance dies; the work the instance saved so far counts.
 /// </summary>
 public sealed class JobPolicyInputs : IPolicyInputs
 {
@@ -22,6 +25,11 @@ public sealed class JobPolicyInputs : IPolicyInputs
         var placement = job.Placement ?? throw new ArgumentException($"job '{job.Id}' has no placement to decide from", nameof(job));
         var start = job.Job.EarliestStart ?? job.SubmittedAt;
         var live = instance is { IsEnded: false } && instance.Attempt == job.Attempt && job.State is JobState.Launching or JobState.Running ? instance : null;
+        if (live is not null && SpotNotice.IsUnder(live, now))
+        {
+            Noticed = live;
+            live = null;
+        }
         InstanceType = placement.InstanceType;
         _market = market;
         _catalogSpotPrice = catalog.Find(InstanceType)?.SpotPricePerHourUsd ?? placement.PricePerHourUsd;
@@ -29,6 +37,19 @@ public sealed class JobPolicyInputs : IPolicyInputs
         if (pools.Count == 0)
         {
             pools.Add(new SpotPoolState(placement.Zone, true, null));
+        }
+        if (Noticed is not null)
+        {
+            // EC2 is taking capacity back in that pool: not a place to go now, whatever the market said a moment ago.
+            var index = pools.FindIndex(p => p.Zone == Noticed.Zone);
+            if (index < 0)
+            {
+                pools.Add(new SpotPoolState(Noticed.Zone, false, null));
+            }
+            else
+            {
+                pools[index] = pools[index] with { Available = false };
+            }
         }
         Current = Choice.Idle;
         if (live is { Market: Market.Spot })
@@ -60,6 +81,9 @@ public sealed class JobPolicyInputs : IPolicyInputs
 
     /// <summary>The instance type whose spot pools the job can use: the placement's.</summary>
     public string InstanceType { get; }
+
+    /// <summary>The job's spot instance under an interruption notice, shown to the policy as ending; null when there is none.</summary>
+    public InstanceStatus? Noticed { get; }
 
     public double WorkHours { get; }
 

@@ -32,6 +32,20 @@ public static class CostAccrual
         return job with { CostSoFarUsd = job.CostSoFarUsd + usd, CostAccruedAt = until };
     }
 
+    /// <summary>
+    /// What a noticed spot instance will cost from <paramref name="now"/> until the cloud takes it back
+    /// (<see cref="Policy.SpotNotice.ReclaimAt"/>), at the feed's spot price: charged once, when the job moves to its next
+    /// attempt ahead of the interruption, since from then on only the new attempt accrues. <paramref name="job"/> is
+    /// accrued up to <paramref name="now"/> already.
+    /// </summary>
+    public static double UntilReclaimed(JobRecord job, InstanceStatus noticed, Catalog catalog, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(noticed);
+        var from = noticed.RunningSince is { } since && since > now ? since : now;
+        var until = Policy.SpotNotice.ReclaimAt(noticed);
+        return until <= from ? 0 : PricePerHourUsd(job, noticed, catalog) * (until - from).TotalHours;
+    }
+
     /// <summary>On-demand: the placement's price (what the plan and the fallback priced). Spot: the feed's price of the moment.</summary>
     public static double PricePerHourUsd(JobRecord job, InstanceStatus current, Catalog catalog)
     {

@@ -17,6 +17,9 @@ public sealed record Launch(JobKey Job, int Attempt, LaunchRequest Request) : Re
 {
     /// <summary>The work saved when a running or interrupted job moves to this attempt; null for a planned launch.</summary>
     public double? SavedHours { get; init; }
+
+    /// <summary>The spot instance whose interruption notice this launch answers (it is left to end by itself); null otherwise.</summary>
+    public InstanceStatus? Noticed { get; init; }
 }
 
 /// <summary>Stop an instance that should not be running (job cancelled or done, or an attempt given up).</summary>
@@ -31,6 +34,9 @@ public sealed record SwitchToOnDemand(JobKey Job, int Attempt, string? SpotInsta
 {
     /// <summary>Who asked for the move: the safety net (a job the plan put on on-demand) or the spot policy.</summary>
     public string By { get; init; } = "safety net";
+
+    /// <summary>The spot instance whose interruption notice this move answers (it is left to end by itself); null otherwise.</summary>
+    public InstanceStatus? Noticed { get; init; }
 }
 
 /// <summary>Write down what the backend reports about the job's current attempt (running, done, interrupted).</summary>

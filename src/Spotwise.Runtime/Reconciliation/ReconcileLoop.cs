@@ -145,9 +145,13 @@ public sealed partial class ReconcileLoop(
                 var where = job.Placement is { } planned ? planned with { Market = r.Market, InstanceType = r.InstanceType, Zone = r.Zone } : null;
                 // A new attempt writes its intent first; the same attempt again (the backend did not know it) asks for the stored one.
                 var intent = l.Attempt == job.Attempt ? null
-                    : JobTransitions.Launch(job, r, FormattableString.Invariant($"launching attempt {r.Attempt}: {r.Market.ToWire()} {r.InstanceType} in {r.Zone}"),
+                    : JobTransitions.Launch(WithNoticeTail(job, l.Noticed, catalog, now), r,
+                        FormattableString.Invariant($"launching attempt {r.Attempt}: {r.Market.ToWire()} {r.InstanceType} in {r.Zone}") + NoticeCause(l.Noticed),
                         where, l.SavedHours);
-                await LaunchAsync(job, intent, r, tick, ct);
+                if (await LaunchAsync(job, intent, r, tick, ct))
+                {
+                    ActedOnNotice(l.Noticed, now);
+                }
                 return false;
             case SwitchToOnDemand s when job is not null:
                 var price = catalog.Find(s.Request.InstanceType)?.OnDemandPricePerHourUsd ?? 0;
@@ -155,11 +159,12 @@ public sealed partial class ReconcileLoop(
                 var placement = new Placement(Market.OnDemand, s.Request.InstanceType, s.Request.Zone, now, price, price * s.Request.WorkHours,
                     job.Placement?.FallbackAt)
                 { Provider = s.Request.Provider };
-                var fallback = JobTransitions.Launch(job, s.Request,
-                    $"{s.By}: moving to on-demand {s.Request.InstanceType} to meet the deadline", placement, s.SavedHours);
+                var fallback = JobTransitions.Launch(WithNoticeTail(job, s.Noticed, catalog, now), s.Request,
+                    $"{s.By}: moving to on-demand {s.Request.InstanceType} to meet the deadline" + NoticeCause(s.Noticed), placement, s.SavedHours);
                 if (await LaunchAsync(job, fallback, s.Request, tick, ct, stopFirst: s.SpotInstanceId))
                 {
                     counters?.FellBack();
+                    ActedOnNotice(s.Noticed, now);
                 }
                 return false;
             case RecordObservation o when job is not null:
@@ -197,6 +202,32 @@ public sealed partial class ReconcileLoop(
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// The job with its noticed instance's last minutes paid up front: once the next attempt is launched, the noticed
+    /// one is no longer the job's current attempt, whose cost alone accrues each tick, yet it runs until the cloud takes
+    /// it back.
+    /// </summary>
+    private static JobRecord WithNoticeTail(JobRecord job, InstanceStatus? noticed, Catalog catalog, DateTimeOffset now) =>
+        noticed is null ? job : job with { CostSoFarUsd = job.CostSoFarUsd + CostAccrual.UntilReclaimed(job, noticed, catalog, now) };
+
+    private static string NoticeCause(InstanceStatus? noticed) => noticed is null ? "" : FormattableString.Invariant(
+        $" ahead of the interruption of {noticed.InstanceId} (notice at {noticed.InterruptionNoticeAt:u}; it checkpoints until taken back)");
+
+    /// <summary>
+    /// A notice acted on: counted (it is an interruption too: the noticed attempt's end is never recorded, the job has
+    /// moved on), and the pool cools down for the planner as after an interruption.
+    /// </summary>
+    private void ActedOnNotice(InstanceStatus? noticed, DateTimeOffset now)
+    {
+        if (noticed is null)
+        {
+            return;
+        }
+        counters?.Noticed();
+        counters?.Interrupted();
+        backoff?.Refused(noticed.Zone, noticed.InstanceType, now);
     }
 
     /// <summary>

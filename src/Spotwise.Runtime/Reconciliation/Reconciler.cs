@@ -54,7 +54,7 @@ public static class Reconciler
                 // One job's impossible numbers (stored before today's bounds) must not stop the loop for every job.
                 actions.Add(new MarkFailed(job.Key, job.Attempt, $"quarantined: deciding for this job failed ({e.GetType().Name}: {e.Message})"));
             }
-            TerminateStale(job, observed, actions);
+            TerminateStale(job, observed, now, actions);
         }
         // An instance for a job nobody knows (deleted, or from another store) only costs money.
         foreach (var orphan in observed.Where(i => !i.IsEnded && !known.Contains(i.Job)))
@@ -206,7 +206,7 @@ public static class Reconciler
         var saved = inputs.DoneHours;
         if (choice.Kind == ChoiceKind.OnDemand)
         {
-            actions.Add(Switch(job, live, saved, market.OnDemand, "spot policy"));
+            actions.Add(inputs.Noticed is { } noticed ? AheadOfNotice(job, noticed, saved, market.OnDemand) : Switch(job, live, saved, market.OnDemand, "spot policy"));
             return;
         }
         var zone = inputs.ZoneName(choice.Zone);
@@ -215,8 +215,24 @@ public static class Reconciler
             actions.Add(new Terminate(job.Key, job.Attempt, live.InstanceId, $"moving to spot in {zone}"));
         }
         var attempt = job.Attempt + 1;
-        actions.Add(new Launch(job.Key, attempt, Request(job, attempt, Market.Spot, inputs.InstanceType, zone, saved)) { SavedHours = saved });
+        actions.Add(new Launch(job.Key, attempt, Request(job, attempt, Market.Spot, inputs.InstanceType, zone, saved))
+        {
+            SavedHours = saved,
+            Noticed = inputs.Noticed,
+        });
     }
+
+    /// <summary>
+    /// The move to on-demand for a job whose spot instance has its interruption notice: the noticed instance is not
+    /// stopped (it checkpoints in its last minutes and the cloud takes it back). With no on-demand room left the job stays
+    /// on its instance, saying so, until the instance ends; then it follows the interrupted path.
+    /// </summary>
+    private static ReconcileAction AheadOfNotice(JobRecord job, InstanceStatus noticed, double saved, OnDemandCapacity onDemand) =>
+        Switch(job, noticed, saved, onDemand, "spot policy") switch
+        {
+            SwitchToOnDemand move => move with { SpotInstanceId = null, Noticed = noticed },
+            var stay => stay,
+        };
 
     /// <summary>
     /// A move to on-demand (<paramref name="by"/> says who asked: the safety net or the spot policy), on the cheapest type
@@ -250,15 +266,23 @@ public static class Reconciler
     /// A job's instances of any attempt but its current one are stopped: earlier ones (a switch whose terminate was lost,
     /// say) and later ones, which no launch intent holds (a launch made without one, before intents were stored).
     /// </summary>
-    private static void TerminateStale(JobRecord job, IReadOnlyList<InstanceStatus> observed, List<ReconcileAction> actions)
+    private static void TerminateStale(JobRecord job, IReadOnlyList<InstanceStatus> observed, DateTimeOffset now, List<ReconcileAction> actions)
     {
-        foreach (var stale in observed.Where(i => i.Job == job.Key && !i.IsEnded && i.Attempt != job.Attempt))
+        foreach (var stale in observed.Where(i => i.Job == job.Key && !i.IsEnded && i.Attempt != job.Attempt && !KeepsItsLastMinutes(job, i, now)))
         {
             actions.Add(new Terminate(job.Key, stale.Attempt, stale.InstanceId, stale.Attempt < job.Attempt
                 ? FormattableString.Invariant($"attempt {stale.Attempt} was replaced by attempt {job.Attempt}")
                 : FormattableString.Invariant($"attempt {stale.Attempt} is not the job's (it is at attempt {job.Attempt})")));
         }
     }
+
+    /// <summary>
+    /// A noticed spot instance of an earlier attempt of a job still under way is left to the cloud: it checkpoints in its
+    /// last minutes, and EC2 does not charge a spot instance it interrupts in its first hour, where it charges one we
+    /// terminate. Past the notice's lead and grace it is stopped like any stale instance; a finished job's at once.
+    /// </summary>
+    private static bool KeepsItsLastMinutes(JobRecord job, InstanceStatus instance, DateTimeOffset now) =>
+        !job.State.IsFinal() && instance.Attempt < job.Attempt && SpotNotice.IsUnder(instance, now) && !SpotNotice.IsOverdue(instance, now);
 
     /// <summary>A launch of <paramref name="attempt"/> with <paramref name="savedHours"/> done: the work left, and its changeover.</summary>
     private static LaunchRequest Request(JobRecord job, int attempt, Market market, string instanceType, string zone, double savedHours) => new(
