@@ -42,6 +42,12 @@ internal sealed partial class Ec2Calls(Func<IAmazonEC2> createClient, RetryPolic
                 Report(problem, e);
                 throw new BackendUnavailableException(problem.ToString(), e);
             }
+            catch (AmazonServiceException e) when (!Ec2ErrorCodes.IsTransient(e))
+            {
+                // Any other answer (capacity, quota, a bad parameter) comes after AWS checked credentials and permission.
+                health?.Cleared(AwsComputeRegistration.Name, Permission(action));
+                throw;
+            }
         }
     }
 

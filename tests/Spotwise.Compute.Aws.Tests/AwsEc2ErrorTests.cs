@@ -182,6 +182,20 @@ public sealed class AwsEc2ErrorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_quota_refusal_after_a_missing_permission_says_the_permission_is_there_now()
+    {
+        _server.Deny("RunInstances");
+        await Assert.ThrowsAsync<BackendUnavailableException>(() => _backend.LaunchAsync(Request("job-1"), Ct));
+        _server.Allow("RunInstances");
+        _server.RefuseQuota("g5.xlarge");
+
+        var refused = await _backend.LaunchAsync(Request("job-1"), Ct);
+
+        Assert.Equal(RefusalKind.Quota, refused.Refusal?.Kind);
+        Assert.True(_health.IsHealthy);
+    }
+
+    [Fact]
     public async Task No_credentials_make_the_backend_unhealthy_and_the_client_is_made_again_on_the_next_call()
     {
         var options = Options();
