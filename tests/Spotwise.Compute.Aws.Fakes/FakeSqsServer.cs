@@ -47,7 +47,7 @@ public sealed class FakeSqsServer : IAsyncDisposable
 
     public Uri BaseUri { get; private set; } = null!;
 
-    /// <summary>ReceiveMessage calls so far.</summary>
+    /// <summary>ReceiveMessage calls so far, answered or refused.</summary>
     public int Receives => Volatile.Read(ref _receives);
 
     /// <summary>Long polls waiting now.</summary>
@@ -167,11 +167,11 @@ public sealed class FakeSqsServer : IAsyncDisposable
 
     private async Task<JsonObject> ReceiveAsync(JsonObject request, CancellationToken aborted)
     {
+        Interlocked.Increment(ref _receives);
         var queueUrl = QueueUrl(request);
         var max = Number(request, "MaxNumberOfMessages", 1, 1, 10);
         var wait = TimeSpan.FromSeconds(Number(request, "WaitTimeSeconds", 0, 0, 20));
         var visibility = TimeSpan.FromSeconds(Number(request, "VisibilityTimeout", (int)DefaultVisibilityTimeout.TotalSeconds, 0, 43200));
-        Interlocked.Increment(ref _receives);
         using var waitEnds = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         var deadline = Task.Delay(wait, _time, waitEnds.Token);
         try

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Threading.Channels;
 using Amazon.EC2;
 using Amazon.Runtime;
 using Amazon.SQS;
@@ -209,6 +210,42 @@ public sealed class InterruptionQueueTests : IAsyncLifetime
 
         Assert.True(none.ExecuteTask.IsCompletedSuccessfully);
         Assert.Empty(_log.Entries);
+    }
+
+    [Fact]
+    public async Task A_failing_queue_is_read_again_after_a_backoff_that_doubles_on_the_clock()
+    {
+        var clock = new TimerWatchingClock(_time.GetUtcNow());
+        var options = Options(new Uri(_sqs.BaseUri, $"{FakeSqsServer.AccountId}/no-such-queue").ToString());
+        using var consumer = new InterruptionQueueConsumer(() => _sqsClient, options, _notices, clock, _log);
+        _notices.Seen([], clock.GetUtcNow());
+
+        await consumer.StartAsync(Ct);
+        var first = await clock.NextTimerAsync().WaitAsync(Guard);
+        var receivesThen = _sqs.Receives;
+        clock.Advance(first);
+        var second = await clock.NextTimerAsync().WaitAsync(Guard);
+
+        // Waiting on the clock, not asking again: one receive per backoff.
+        Assert.Equal((1, TimeSpan.FromSeconds(1)), (receivesThen, first));
+        Assert.Equal((2, TimeSpan.FromSeconds(2)), (_sqs.Receives, second));
+        Assert.Contains(_log.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("no-such-queue", StringComparison.Ordinal));
+        await consumer.StopAsync(Ct);
+    }
+
+    /// <summary>A fake clock that tells when a timer is made (a <c>Task.Delay</c> on it), and for how long.</summary>
+    private sealed class TimerWatchingClock(DateTimeOffset start) : FakeTimeProvider(start)
+    {
+        private readonly Channel<TimeSpan> _made = Channel.CreateUnbounded<TimeSpan>();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            var timer = base.CreateTimer(callback, state, dueTime, period);
+            _made.Writer.TryWrite(dueTime);
+            return timer;
+        }
+
+        public async Task<TimeSpan> NextTimerAsync() => await _made.Reader.ReadAsync();
     }
 
     /// <summary>Collects log entries (thread-safe: the consumer logs from its own task).</summary>

@@ -156,12 +156,15 @@ public sealed class MetricsTests
         counters.Interrupted();
         counters.SpotRefused();
         counters.FellBack();
+        counters.Noticed();
         counters.CycleDone(TimeSpan.FromMilliseconds(30));
 
         var after = Scrape.Parse(await scraper.GetStringAsync("/metrics"));
         Assert.Equal(2, after.Values["spotwise_interruptions_total"] - before.Values["spotwise_interruptions_total"]);
         Assert.Equal(1, after.Values["spotwise_spot_refusals_total"] - before.Values["spotwise_spot_refusals_total"]);
         Assert.Equal(1, after.Values["spotwise_fallbacks_total"] - before.Values["spotwise_fallbacks_total"]);
+        Assert.Equal(1, after.Values["spotwise_interruption_notices_total"] - before.Values["spotwise_interruption_notices_total"]);
+        Assert.Equal("counter", after.Types["spotwise_interruption_notices_total"]);
         Assert.Equal(1, after.Values["spotwise_cycles_total"] - before.Values["spotwise_cycles_total"]);
         Assert.Equal(counters.Cycles, after.Values["spotwise_cycles_total"]);
         Assert.Equal(0.03, after.Values["spotwise_cycle_seconds"], 9);

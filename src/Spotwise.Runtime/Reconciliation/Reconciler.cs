@@ -190,7 +190,8 @@ public static class Reconciler
     /// <summary>
     /// Asks the spot policy what the job should run on for the coming tick and turns a change into actions: on-demand
     /// is <see cref="SwitchToOnDemand"/>; spot in a zone is a new attempt there (the live instance, if any, stopped
-    /// first); idle is waiting for spot, which needs no action.
+    /// first); idle is waiting for spot, which needs no action. A spot instance under an interruption notice is shown to
+    /// the policy as ending (<see cref="JobPolicyInputs.Noticed"/>): the move is made now and the instance is not stopped.
     /// </summary>
     private static void FollowPolicy(
         JobRecord job, InstanceStatus? current, DateTimeOffset now, Catalog catalog, PolicyContext market, List<ReconcileAction> actions)
