@@ -14,14 +14,15 @@ namespace Spotwise.Server.Tests;
 /// <param name="settings">Configuration on top of the defaults above.</param>
 /// <param name="start">The fake clock's start (default <see cref="Start"/>).</param>
 /// <param name="services">More test services (the AWS tests' credentials for a loopback EC2).</param>
+/// <param name="time">The fake clock itself, when a test needs its own kind (one that reports the timers made on it).</param>
 public sealed class SpotwiseServerFactory(IReadOnlyDictionary<string, string>? settings = null, DateTimeOffset? start = null,
-    Action<IServiceCollection>? services = null) : WebApplicationFactory<Program>
+    Action<IServiceCollection>? services = null, FakeTimeProvider? time = null) : WebApplicationFactory<Program>
 {
     public static readonly DateTimeOffset Start = new(2026, 3, 2, 8, 0, 0, TimeSpan.Zero);
 
     private readonly string _dir = Directory.CreateTempSubdirectory("spotwise-server-").FullName;
 
-    public FakeTimeProvider Time { get; } = new(start ?? Start);
+    public FakeTimeProvider Time { get; } = time ?? new(start ?? Start);
 
     public string DbPath => Path.Combine(_dir, "spotwise.db");
 

@@ -2,6 +2,7 @@ using Amazon.EC2;
 using Amazon.EC2.Model;
 using Amazon.Runtime;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Spotwise.Compute.Aws.Fakes;
 
 namespace Spotwise.Server.Tests.Aws;
@@ -34,11 +35,11 @@ public sealed class AwsService : IAsyncDisposable
     /// <paramref name="settings"/> on top of <c>Backend=aws</c>; the host itself starts when a test first asks for it.
     /// </summary>
     public static async Task<AwsService> StartAsync(IReadOnlyDictionary<string, string> zoneBySubnet, IReadOnlyDictionary<string, string> settings,
-        DateTimeOffset? start = null)
+        FakeTimeProvider? time = null)
     {
         // The settings are read when the host is built, after the fake (which needs the factory's clock) has its port.
         var all = new Dictionary<string, string>(StringComparer.Ordinal) { ["Spotwise:Backend"] = "aws" };
-        var factory = new SpotwiseServerFactory(all, start, services => services.AddSingleton<AWSCredentials>(Credentials));
+        var factory = new SpotwiseServerFactory(all, services: services => services.AddSingleton<AWSCredentials>(Credentials), time: time);
         var ec2 = await FakeEc2Server.StartAsync(factory.Time, zoneBySubnet);
         all["Spotwise:Aws:ServiceUrl"] = ec2.BaseUri.ToString();
         foreach (var (key, value) in settings)
