@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using Microsoft.Extensions.Options;
+using Spotwise.Compute.Aws;
 using Spotwise.Planning;
 using Spotwise.Planning.Llm;
 using Spotwise.Server;
@@ -8,8 +10,8 @@ namespace Spotwise.Cli;
 
 /// <summary>
 /// <c>spotwise serve</c>: the API and the scheduler with embedded defaults and no setup — a SQLite file, the shipped
-/// catalog and the simulated cloud. Flags become the service's configuration (appsettings.json and the environment
-/// still apply, flags win).
+/// catalog and the simulated cloud; <c>--backend aws</c> launches on EC2 (docs/aws.md). Flags become the service's
+/// configuration (appsettings.json and the environment still apply, flags win).
 /// </summary>
 public static class ServeCommand
 {
@@ -17,7 +19,9 @@ public static class ServeCommand
     {
         var db = new Option<string>("--db") { Description = "SQLite file holding the queue", DefaultValueFactory = _ => "./spotwise.db" };
         var urls = new Option<string>("--urls") { Description = "Where to listen", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
-        var backend = new Option<string>("--backend") { Description = "Where jobs run: simulated or local", DefaultValueFactory = _ => "simulated" };
+        var backend = new Option<string>("--backend") { Description = $"Where jobs run: {string.Join(", ", SpotwiseApp.BackendNames)} (aws: EC2, see docs/aws.md)", DefaultValueFactory = _ => "simulated" };
+        var catalog = new Option<string?>("--catalog") { Description = "Catalog CSV to price from (default: the shipped snapshot; with --backend aws, read as --region's prices)" };
+        var aws = new AwsFlags();
         var planner = new Option<string>("--planner") { Description = $"Planner: {string.Join(", ", PlannerFactory.Names)} (llm and hybrid ask a model: see docs/llm.md)", DefaultValueFactory = _ => CpSatPlanner.PlannerName };
         var model = new Option<string?>("--model") { Description = "The model llm and hybrid ask (default per provider)" };
         var provider = new Option<string?>("--llm-provider") { Description = "gemini or openai (default: whichever the environment configures)" };
@@ -28,7 +32,8 @@ public static class ServeCommand
         var traceType = new Option<string>("--trace-instance-type") { Description = "The instance type the trace is for", DefaultValueFactory = _ => "p3.2xlarge" };
         var command = new Command("serve", "Run the API, the dashboard (/) and the scheduler (SQLite store, shipped catalog, simulated cloud by default)")
         {
-            db, urls, backend, planner, cycle, speed, trace, traceType, model, provider, llmTimeout,
+            db, urls, backend, planner, cycle, speed, trace, traceType, model, provider, llmTimeout, catalog,
+            aws.Region, aws.LaunchTemplate, aws.Subnets, aws.InterruptionQueue, aws.ManagedBy,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -46,6 +51,11 @@ public static class ServeCommand
             {
                 errors.Add($"--trace: '{t}' does not exist");
             }
+            if (parse.GetValue(catalog) is { } c && ShippedCatalog.Problem(c) is { } badCatalog)
+            {
+                errors.Add($"--catalog: {badCatalog}");
+            }
+            errors.AddRange(aws.Check(parse, parse.GetValue(backend)!));
             if (errors.Count > 0)
             {
                 foreach (var e in errors)
@@ -67,12 +77,90 @@ public static class ServeCommand
                 $"--{SpotwiseOptions.Section}:LlmProvider={parse.GetValue(provider)}",
                 $"--{SpotwiseOptions.Section}:Model={parse.GetValue(model)}",
                 string.Create(CultureInfo.InvariantCulture, $"--{SpotwiseOptions.Section}:LlmTimeout={TimeSpan.FromSeconds(parse.GetValue(llmTimeout)):c}"),
+                .. Setting("Catalog", parse.GetValue(catalog)),
+                .. aws.Settings(parse),
             ];
-            // The host's own RunAsync(ct): WebApplication.RunAsync takes a URL instead.
-            await Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.RunAsync(SpotwiseApp.Build(args), ct);
+            try
+            {
+                // The host's own RunAsync(ct): WebApplication.RunAsync takes a URL instead.
+                await Microsoft.Extensions.Hosting.HostingAbstractionsHostExtensions.RunAsync(SpotwiseApp.Build(args), ct);
+            }
+            catch (AwsConfigurationException e)
+            {
+                // Found at start, from EC2's answer (a subnet that does not exist): bad input all the same.
+                await stderr.WriteLineAsync(e.Setting is { } flag ? $"error: --{flag}: {e.Message}" : $"error: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+            catch (OptionsValidationException e)
+            {
+                // Settings from appsettings.json or the environment that the flags did not cover.
+                foreach (var failure in e.Failures)
+                {
+                    await stderr.WriteLineAsync($"error: {failure}");
+                }
+                return ExitCodes.BadInput;
+            }
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>A <c>Spotwise:</c> setting for a flag the user gave; none for one left out (appsettings.json then applies).</summary>
+    private static IEnumerable<string> Setting(string key, string? value) =>
+        value is null ? [] : [$"--{SpotwiseOptions.Section}:{key}={value}"];
+
+    /// <summary>
+    /// The <c>--backend aws</c> flags, each a key of the <c>Spotwise:Aws</c> section. Credentials are no flag: the AWS
+    /// SDK's default chain finds them (AWS_PROFILE, the environment, SSO, an instance role).
+    /// </summary>
+    private sealed class AwsFlags
+    {
+        public Option<string?> Region { get; } = new("--region") { Description = "AWS region for --backend aws (default: the SDK's, AWS_REGION or the profile's); the catalog's prices are read as this region's" };
+        public Option<string?> LaunchTemplate { get; } = new("--launch-template") { Description = "Launch template id (lt-...) the instances start from: image, security groups, instance profile, user data (--backend aws)" };
+        public Option<string?> Subnets { get; } = new("--subnets") { Description = "Subnets to launch into, comma-separated, one per availability zone; their zones are asked of EC2 at start (--backend aws)" };
+        public Option<string?> InterruptionQueue { get; } = new("--interruption-queue") { Description = "SQS queue URL that EventBridge feeds with spot interruption warnings (--backend aws, optional)" };
+        public Option<string?> ManagedBy { get; } = new("--managed-by") { Description = "This installation's name in the spotwise:managed-by tag (default: spotwise) (--backend aws)" };
+
+        public IEnumerable<string> Check(ParseResult parse, string backend)
+        {
+            if (backend != AwsComputeRegistration.Name)
+            {
+                foreach (var flag in new[] { Region, LaunchTemplate, Subnets, InterruptionQueue, ManagedBy }.Where(f => parse.GetValue(f) is not null))
+                {
+                    yield return $"{flag.Name}: only for --backend aws (the backend is {backend})";
+                }
+                yield break;
+            }
+            if (string.IsNullOrWhiteSpace(parse.GetValue(LaunchTemplate)))
+            {
+                yield return "--launch-template: required with --backend aws (the launch template id, lt-...)";
+            }
+            if (parse.GetValue(Subnets) is not { } subnets || AwsSettings.Split(subnets).Count == 0)
+            {
+                yield return "--subnets: required with --backend aws (subnet ids, comma-separated, one per availability zone)";
+            }
+            else if (subnets.Split(',').Any(s => s.Trim().Length == 0))
+            {
+                yield return $"--subnets: '{subnets}' has an empty entry; list subnet ids separated by single commas";
+            }
+            if (parse.GetValue(InterruptionQueue) is { } queue && !AwsSettings.IsHttpUrl(queue))
+            {
+                yield return $"--interruption-queue: '{queue}' is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)";
+            }
+            if (parse.GetValue(ManagedBy) is { } managedBy && string.IsNullOrWhiteSpace(managedBy))
+            {
+                yield return "--managed-by: empty; it names this installation on every instance it launches";
+            }
+        }
+
+        public IEnumerable<string> Settings(ParseResult parse) =>
+        [
+            .. Setting("Aws:Region", parse.GetValue(Region)),
+            .. Setting("Aws:LaunchTemplate", parse.GetValue(LaunchTemplate)),
+            .. Setting("Aws:Subnets", parse.GetValue(Subnets)),
+            .. Setting("Aws:InterruptionQueueUrl", parse.GetValue(InterruptionQueue)),
+            .. Setting("Aws:ManagedBy", parse.GetValue(ManagedBy)),
+        ];
     }
 
     private static List<string> Check(string backend, string planner, double cycleSeconds, double speed)

@@ -24,8 +24,24 @@ public sealed class AwsComputeOptions
     /// <summary>The launch template (lt-...) that carries the image, security groups, instance profile and user data.</summary>
     public required string LaunchTemplateId { get; init; }
 
-    /// <summary>The subnet to launch in for each availability zone a plan may name (us-east-1a -> subnet-...).</summary>
-    public required IReadOnlyDictionary<string, string> SubnetsByZone { get; init; }
+    /// <summary>
+    /// The subnet to launch in for each availability zone a plan may name (us-east-1a -> subnet-...). Given here by a
+    /// caller that knows it; with <see cref="Subnets"/> the backend learns it from EC2 when it starts.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> SubnetsByZone { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The subnets to launch into (<c>--subnets</c>), one per availability zone: the backend asks EC2 for each one's zone
+    /// (DescribeSubnets) when it starts, and the answer replaces <see cref="SubnetsByZone"/>. The first listed also takes
+    /// the placements whose zone is the region (on-demand, regional spot): <see cref="Ec2Subnets.ForZone"/>.
+    /// </summary>
+    public IReadOnlyList<string> Subnets { get; init; } = [];
+
+    /// <summary>
+    /// The SQS queue EventBridge feeds with spot interruption warnings, rebalance recommendations and state changes
+    /// (<c>--interruption-queue</c>); null: no queue, notices come from the instances' agents only.
+    /// </summary>
+    public string? InterruptionQueueUrl { get; init; }
 
     /// <summary>
     /// The value of the <c>spotwise:managed-by</c> tag: this installation's name. Describe sees only instances carrying it,
@@ -41,13 +57,6 @@ public sealed class AwsComputeOptions
     /// with jitter, waiting on the service's clock (the SDK's own retries are off). The same formula as the model client's.
     /// </summary>
     public RetryPolicy Retry { get; init; } = RetryPolicy.Default;
-
-    /// <summary>
-    /// The SQS queue an EventBridge rule feeds with EC2's spot interruption warnings, rebalance recommendations and state
-    /// changes (https://sqs.us-east-1.amazonaws.com/123456789012/spot-events; <c>serve --interruption-queue</c>); null
-    /// reads none (the agent's metadata polling still reports warnings).
-    /// </summary>
-    public string? InterruptionQueueUrl { get; init; }
 
     /// <summary>
     /// An SQS-compatible endpoint (a loopback test server, LocalStack); null leaves it to the SDK, which also honours

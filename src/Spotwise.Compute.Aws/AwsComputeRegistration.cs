@@ -5,6 +5,7 @@ using Amazon.Runtime;
 using Amazon.SQS;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spotwise.Compute.Aws.Cleanup;
@@ -35,6 +36,7 @@ public static class AwsComputeRegistration
     public static IServiceCollection AddAwsCompute(this IServiceCollection services, Func<IServiceProvider, AwsComputeOptions> options)
     {
         services.AddSingleton(options);
+        services.AddHostedService(sp => new AwsComputeStart(sp));
         services.AddSingleton(CreateOrphanSweep);
         services.AddHostedService<OrphanSweepService>();
         services.TryAddSingleton<BackendHealth>();
@@ -110,4 +112,34 @@ public static class AwsComputeRegistration
         }
         return config;
     }
+}
+
+/// <summary>
+/// Starts the EC2 backend with the service when a route names it (registered before the loops, so they never launch
+/// into an unknown subnet): it learns the subnets' zones, and a subnet that does not exist stops the start, naming it.
+/// Without credentials or permission to ask, the service starts anyway (the backend's health says why on
+/// <c>/healthz</c>, and the first launch asks again). With another backend configured it does nothing, and nothing AWS is made.
+/// </summary>
+internal sealed partial class AwsComputeStart(IServiceProvider services) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!services.GetServices<ComputeRoute>().Any(r => r.Backend == AwsComputeRegistration.Name))
+        {
+            return;
+        }
+        try
+        {
+            await ((AwsEc2Compute)services.GetRequiredKeyedService<ICompute>(AwsComputeRegistration.Name)).StartAsync(cancellationToken);
+        }
+        catch (BackendUnavailableException e)
+        {
+            NotYet(services.GetRequiredService<ILoggerFactory>().CreateLogger<AwsComputeStart>(), e.Message);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The aws backend could not learn its subnets' zones at start ({Reason}); launches wait until it can")]
+    private static partial void NotYet(ILogger logger, string reason);
 }

@@ -75,6 +75,7 @@ public sealed partial class AwsEc2Compute : ICompute
                 ? throw new ArgumentException("AgentCallbackUrl is set, so the backend needs the service's AttemptReports and AttemptSecrets", nameof(reports))
                 : new AgentWatch(reports, options.HeartbeatTimeout, options.LaunchAllowance);
         _options = options;
+        _subnetsByZone = options.Subnets.Count == 0 ? options.SubnetsByZone : null;
         _time = time;
         _logger = logger ?? NullLogger.Instance;
         _calls = new Ec2Calls(createClient, options.Retry, time, _logger, health, random ?? Random.Shared);
@@ -97,9 +98,22 @@ public sealed partial class AwsEc2Compute : ICompute
     /// <summary>How long a refusal stays in Describe (EC2 lists a terminated instance for about an hour).</summary>
     public static readonly TimeSpan RefusalMemory = TimeSpan.FromHours(1);
 
+    /// <summary>The zone -> subnet map launches go to: the options', or learnt from EC2 by <see cref="StartAsync"/>.</summary>
+    private IReadOnlyDictionary<string, string>? _subnetsByZone;
+
+    /// <summary>
+    /// Learns the zone of each subnet in <see cref="AwsComputeOptions.Subnets"/> (DescribeSubnets), once. The service calls
+    /// it at start, so a subnet that does not exist stops the start (<see cref="AwsConfigurationException"/>, naming it);
+    /// a launch calls it too. Nothing to do when the options carry the map.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken) =>
+        _subnetsByZone ??= await _calls.SendAsync("DescribeSubnets", (ec2, ct) => Ec2Subnets.LearnAsync(ec2, _options.Subnets, ct), cancellationToken)
+            .ConfigureAwait(false);
+
     public async Task<InstanceStatus> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        await StartAsync(cancellationToken).ConfigureAwait(false);
         var run = RunRequest(request);
         if (_refused.TryGetValue(request.ClientToken, out var refused))
         {
@@ -220,11 +234,8 @@ public sealed partial class AwsEc2Compute : ICompute
     /// <summary>The RunInstances call for one attempt: its type, the planned zone's subnet, the template, its tags.</summary>
     internal RunInstancesRequest RunRequest(LaunchRequest request)
     {
-        if (!_options.SubnetsByZone.TryGetValue(request.Zone, out var subnet))
-        {
-            throw new ArgumentException(
-                $"zone '{request.Zone}' has no subnet in the AWS backend's SubnetsByZone ({string.Join(", ", _options.SubnetsByZone.Keys)})", nameof(request));
-        }
+        var byZone = _subnetsByZone ?? throw new InvalidOperationException("the AWS backend has not learnt its subnets' zones yet (StartAsync)");
+        var subnet = Ec2Subnets.ForZone(byZone, request.Zone, Region, RegionalSubnet(byZone));
         var tags = new List<Tag>
         {
             new(Ec2Tags.Job, request.JobId),
@@ -251,6 +262,13 @@ public sealed partial class AwsEc2Compute : ICompute
             ],
         };
     }
+
+    /// <summary>The region launches go to (<c>serve</c> always sets it: the flag's or the SDK's); null: no regional placements.</summary>
+    private string? Region => _options.Region;
+
+    /// <summary>Where a placement in the region itself goes: the first subnet listed (<see cref="Ec2Subnets.ForZone"/> says why).</summary>
+    private string? RegionalSubnet(IReadOnlyDictionary<string, string> byZone) =>
+        _options.Subnets.Count > 0 ? _options.Subnets[0] : byZone.OrderBy(z => z.Key, StringComparer.Ordinal).Select(z => z.Value).FirstOrDefault();
 
     /// <summary>A one-time spot request that ends with the instance: an interruption is a terminate, never a stop.</summary>
     private static InstanceMarketOptionsRequest SpotOneTimeTerminate() => new()

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Amazon.Runtime;
 using Spotwise.Compute.Aws;
 using Spotwise.Compute.Aws.Prices;
 using Spotwise.Core;
@@ -18,8 +19,11 @@ public static class AwsPrices
     public static bool Wanted(IConfiguration configuration) =>
         string.Equals(configuration[$"{SpotwiseOptions.Section}:Backend"], AwsComputeRegistration.Name, StringComparison.Ordinal);
 
-    /// <summary>The feed's options from the section; a bad value throws naming its key.</summary>
-    public static AwsPriceFeedOptions Options(IConfiguration configuration, Catalog catalog)
+    /// <summary>
+    /// The feed's options from the section; a bad value throws naming its key. <c>ServiceUrl</c> is the section's endpoint
+    /// override, as for the backend; <paramref name="credentials"/> null is the SDK's chain (a test registers its own).
+    /// </summary>
+    public static AwsPriceFeedOptions Options(IConfiguration configuration, Catalog catalog, AWSCredentials? credentials = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(catalog);
@@ -30,6 +34,8 @@ public static class AwsPrices
             Catalog = catalog,
             InstanceTypes = Types(section["PriceTypes"], catalog),
             Ttl = Ttl(section["PriceTtl"]),
+            ServiceUrl = section["ServiceUrl"] is { Length: > 0 } url ? new Uri(url) : null,
+            Credentials = credentials,
         };
     }
 

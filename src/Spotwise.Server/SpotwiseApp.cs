@@ -1,6 +1,8 @@
+using Amazon.Runtime;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Spotwise.Compute.Aws;
 using Spotwise.Compute.Aws.Prices;
 using Spotwise.Compute.Local;
 using Spotwise.Compute.Simulated;
@@ -46,7 +48,7 @@ public static class SpotwiseApp
         builder.Services.AddSingleton<OpenedJobStore>();
         builder.Services.AddHostedService<JobStoreOpener>();
         builder.Services.AddSingleton<IJobStore>(sp => new SignallingJobStore(sp.GetRequiredService<OpenedJobStore>(), sp.GetRequiredService<ChangeSignal>()));
-        builder.Services.AddSingleton(_ => ShippedCatalog.Load());
+        builder.Services.AddSingleton(sp => LoadCatalog(Options(sp)));
         // Replayed traces are the market the simulated cloud sells: the planner prices spot from them, and the spot
         // policy's history reads their capacity (ISpotPoolFeed), as in `simulate`. Without traces, the catalog's prices.
         AddPriceFeed(builder.Services, builder.Configuration);
@@ -135,7 +137,7 @@ public static class SpotwiseApp
     /// cached with a TTL (<c>Spotwise:Aws</c>, docs/aws.md); otherwise the catalog's, or the replayed traces'.
     /// </summary>
     public static IServiceCollection AddPriceFeed(IServiceCollection services, IConfiguration configuration) => AwsPrices.Wanted(configuration)
-        ? services.AddAwsPriceFeed(sp => AwsPrices.Options(configuration, sp.GetRequiredService<Catalog>()))
+        ? services.AddAwsPriceFeed(sp => AwsPrices.Options(configuration, sp.GetRequiredService<Catalog>(), sp.GetService<AWSCredentials>()))
         : services.AddSingleton<IPriceFeed>(sp => sp.GetRequiredService<ReplayedTraces>().Traces is { Count: > 0 } traces
             ? new TracePriceFeed(sp.GetRequiredService<Catalog>(), traces)
             : new CatalogPriceFeed(sp.GetRequiredService<Catalog>()));
@@ -183,7 +185,18 @@ public static class SpotwiseApp
         {
             Slots = Options(sp).LocalSlots,
             LogDirectory = System.IO.Path.GetFullPath(Options(sp).Db) + ".logs",
-        });
+        })
+        // Credentials: the SDK's default chain, unless something registered its own (a test, for a loopback EC2).
+        .AddAwsCompute(sp => Options(sp).Aws.ToComputeOptions(sp.GetService<AWSCredentials>(), inUse: Options(sp).Backend == AwsComputeRegistration.Name));
+
+    /// <summary>
+    /// The catalog the planner prices from: <c>Spotwise:Catalog</c> or the shipped snapshot. With the <c>aws</c> backend
+    /// it is the configured region's (the snapshot's us-east-1 prices stand in for another region's until a refreshed
+    /// catalog is given), so offers, placements and zones name the region EC2 launches in.
+    /// </summary>
+    private static Catalog LoadCatalog(SpotwiseOptions options) => ShippedCatalog.Load(
+        options.Catalog is { Length: > 0 } path ? path : ShippedCatalog.Path,
+        options.Backend == AwsComputeRegistration.Name ? options.Aws.ResolvedRegion() ?? ShippedCatalog.Region : ShippedCatalog.Region);
 
     /// <summary>The names of the backends the service registers (<c>Spotwise:Backend</c>, <c>--backend</c>), in one place.</summary>
     public static IReadOnlyList<string> BackendNames { get; } = ComputeBackends.Names(AddBackends(new ServiceCollection()));

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Spotwise.Compute.Aws;
 using Spotwise.Planning;
 using Spotwise.Planning.Llm;
 
@@ -49,10 +50,19 @@ public sealed class SpotwiseOptions
     public TimeSpan LoginWindow { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// Where jobs run, by a registered backend's name: <c>simulated</c> (the simulated cloud) or <c>local</c> (each job's
-    /// command, on this machine).
+    /// Where jobs run, by a registered backend's name: <c>simulated</c> (the simulated cloud), <c>local</c> (each job's
+    /// command, on this machine) or <c>aws</c> (EC2, configured by <see cref="Aws"/>).
     /// </summary>
     public string Backend { get; set; } = "simulated";
+
+    /// <summary>Where the <c>aws</c> backend launches (the <c>Spotwise:Aws</c> section).</summary>
+    public AwsSettings Aws { get; set; } = new();
+
+    /// <summary>
+    /// A catalog CSV (the shipped one's columns; <c>spotwise catalog refresh</c> writes one) instead of the shipped
+    /// snapshot. With the <c>aws</c> backend its prices are taken as the configured region's.
+    /// </summary>
+    public string? Catalog { get; set; }
 
     /// <summary>The clock runs this many times real time, starting from the real time at start-up (1 = real time).</summary>
     public double Speed { get; set; } = 1;
@@ -121,6 +131,14 @@ public sealed class SpotwiseOptionsValidator(Func<string, string?> env, IReadOnl
         if (!backends.Contains(options.Backend))
         {
             errors.Add($"Spotwise:Backend is '{options.Backend}'; choose one of the registered backends: {string.Join(", ", backends)}");
+        }
+        else if (options.Backend == AwsComputeRegistration.Name)
+        {
+            errors.AddRange(options.Aws.Problems());
+        }
+        if (options.Catalog is { Length: > 0 } catalog && ShippedCatalog.Problem(catalog) is { } badCatalog)
+        {
+            errors.Add($"Spotwise:Catalog: {badCatalog}");
         }
         if (!(options.Speed > 0) || !double.IsFinite(options.Speed))
         {

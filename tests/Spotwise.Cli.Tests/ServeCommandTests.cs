@@ -15,4 +15,41 @@ public class ServeCommandTests
         Assert.Equal(2, code);
         Assert.Contains("error: " + expected, err);
     }
+
+    [Theory]
+    [InlineData("--launch-template: required with --backend aws", "--backend", "aws", "--region", "us-east-1", "--subnets", "subnet-a,subnet-b")]
+    [InlineData("--subnets: required with --backend aws", "--backend", "aws", "--launch-template", "lt-0abc")]
+    [InlineData("--subnets: 'subnet-a,,subnet-b' has an empty entry", "--backend", "aws", "--launch-template", "lt-0abc", "--subnets", "subnet-a,,subnet-b")]
+    [InlineData("--interruption-queue: 'spot-events' is not an SQS queue URL", "--backend", "aws", "--launch-template", "lt-0abc", "--subnets", "subnet-a", "--interruption-queue", "spot-events")]
+    [InlineData("--region: only for --backend aws (the backend is simulated)", "--region", "us-west-2")]
+    public void Bad_aws_flags_exit_2_naming_the_flag(string expected, params string[] flags)
+    {
+        var (code, _, err) = CliRunner.Run(["serve", .. flags]);
+
+        Assert.Equal(2, code);
+        Assert.Contains("error: " + expected, err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_aws_backend_is_listed_beside_the_others()
+    {
+        var (code, _, err) = CliRunner.Run("serve", "--backend", "ec2");
+
+        Assert.Equal(2, code);
+        Assert.Contains("choose one of simulated, local, aws", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_catalog_with_a_bad_line_exits_2_naming_the_file_and_line()
+    {
+        var path = CliRunner.TempFile(
+            "instance_type,vcpus,memory_gib,gpus,gpu_model,on_demand_usd_per_hour,spot_usd_per_hour_typical,interruption_band\n" +
+            "m5.large,2,8,0,,0.096,0.04,1\n" +
+            "c5.large,2,4,0,,cheap,0.03,1\n", ".csv");
+
+        var (code, _, err) = CliRunner.Run("serve", "--catalog", path);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"error: --catalog: {path}:3: on_demand_usd_per_hour 'cheap' is not a number", err, StringComparison.Ordinal);
+    }
 }

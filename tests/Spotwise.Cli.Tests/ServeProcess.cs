@@ -28,8 +28,8 @@ public sealed class ServeProcess : IDisposable
 
     public string RecentOutput => string.Join('\n', _lines);
 
-    /// <summary>Starts <c>spotwise serve --db <paramref name="db"/></c> on a free port with the greedy planner.</summary>
-    public static ServeProcess Start(string db, IReadOnlyDictionary<string, string> environment)
+    /// <summary>Starts <c>spotwise serve --db <paramref name="db"/></c> on a free port with the greedy planner, and <paramref name="more"/> flags.</summary>
+    public static ServeProcess Start(string db, IReadOnlyDictionary<string, string> environment, params string[] more)
     {
         var url = new Uri($"http://127.0.0.1:{FreePort()}");
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
@@ -40,11 +40,12 @@ public sealed class ServeProcess : IDisposable
             RedirectStandardInput = false,
             UseShellExecute = false,
         };
-        foreach (var arg in new[]
-        {
+        string[] args =
+        [
             Path.Combine(AppContext.BaseDirectory, "spotwise.dll"), "serve",
-            "--db", db, "--urls", url.ToString().TrimEnd('/'), "--planner", "greedy",
-        })
+            "--db", db, "--urls", url.ToString().TrimEnd('/'), "--planner", "greedy", .. more,
+        ];
+        foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
         }
@@ -90,6 +91,14 @@ public sealed class ServeProcess : IDisposable
             }
             await Task.Delay(TimeSpan.FromMilliseconds(50), TimeProvider.System, cancellationToken);
         }
+    }
+
+    /// <summary>The exit code of a process that stops by itself (a refused start) within <paramref name="within"/>.</summary>
+    public async Task<int> ExitCodeAsync(TimeSpan within)
+    {
+        using var wait = new CancellationTokenSource(within);
+        await _process.WaitForExitAsync(wait.Token);
+        return _process.ExitCode;
     }
 
     /// <summary>SIGKILL on Linux: no shutdown code runs.</summary>

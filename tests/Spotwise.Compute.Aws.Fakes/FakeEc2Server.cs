@@ -33,7 +33,7 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly List<FakeEc2Instance> _instances = [];
     private readonly Dictionary<string, FakeEc2Instance> _byToken = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Zone, string Type), string> _capacityErrors = [];
+    private readonly Dictionary<(string Zone, string Type), (string Code, bool SpotOnly)> _capacityErrors = [];
 
     private FakeEc2Server(WebApplication app, TimeProvider time, IReadOnlyDictionary<string, string> zoneBySubnet)
     {
@@ -67,11 +67,15 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
     }
 
     /// <summary>From now on RunInstances of <paramref name="instanceType"/> in <paramref name="zone"/> fails with <paramref name="code"/>.</summary>
-    public void RefuseCapacity(string zone, string instanceType, string code = "InsufficientInstanceCapacity")
+    /// <param name="zone">The availability zone.</param>
+    /// <param name="instanceType">The instance type.</param>
+    /// <param name="code">The capacity error EC2 answers.</param>
+    /// <param name="spotOnly">Only spot launches are refused: the zone's spot pool is empty, its on-demand capacity is not.</param>
+    public void RefuseCapacity(string zone, string instanceType, string code = "InsufficientInstanceCapacity", bool spotOnly = false)
     {
         lock (_lock)
         {
-            _capacityErrors[(zone, instanceType)] = code;
+            _capacityErrors[(zone, instanceType)] = (code, spotOnly);
         }
     }
 
@@ -121,6 +125,7 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
                     "RunInstances" => RunInstances(query),
                     "DescribeInstances" => DescribeInstances(query),
                     "TerminateInstances" => TerminateInstances(query),
+                    "DescribeSubnets" => DescribeSubnets(query),
                     "DescribeSpotPriceHistory" => DescribeSpotPriceHistory(query),
                     "DescribeInstanceTypeOfferings" => DescribeInstanceTypeOfferings(query),
                     _ => throw new Ec2Error(400, "InvalidAction", $"The action {action} is not valid for this web service."),
@@ -156,13 +161,14 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
                 : throw new Ec2Error(400, "IdempotentParameterMismatch",
                     $"The client token '{token}' has already been used with a different request.");
         }
-        if (_capacityErrors.TryGetValue((zone, type), out var code))
+        if (_capacityErrors.TryGetValue((zone, type), out var refusal) && (!refusal.SpotOnly || IsSpot(q)))
         {
+            var code = refusal.Code;
             // A server error in EC2's own classification (errors-overview.html): the SDK retries it before giving up.
             throw new Ec2Error(500, code, $"We currently do not have sufficient {type} capacity in the Availability Zone you requested ({zone}).");
         }
 
-        var spot = q.GetValueOrDefault("InstanceMarketOptions.MarketType") == "spot";
+        var spot = IsSpot(q);
         var instance = new FakeEc2Instance(string.Create(CultureInfo.InvariantCulture, $"i-{_instances.Count + 1:x17}"), token ?? "", fingerprint,
             type, zone, subnet, spot, InstanceTags(q), _time.GetUtcNow(), Boot, Run);
         _instances.Add(instance);
@@ -172,6 +178,8 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
         }
         return Reservation("RunInstancesResponse", instance);
     }
+
+    private static bool IsSpot(Dictionary<string, string> q) => q.GetValueOrDefault("InstanceMarketOptions.MarketType") == "spot";
 
     private XElement DescribeInstances(Dictionary<string, string> q)
     {

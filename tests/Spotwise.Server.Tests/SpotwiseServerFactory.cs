@@ -11,13 +11,18 @@ namespace Spotwise.Server.Tests;
 /// two keys: k1 for team-a, k2 for team-b. The greedy planner keeps cycles fast.
 /// </summary>
 /// <remarks>Linked into the CLI tests too, which run the client commands against it (one copy of the setup).</remarks>
-public sealed class SpotwiseServerFactory(IReadOnlyDictionary<string, string>? settings = null, DateTimeOffset? start = null) : WebApplicationFactory<Program>
+/// <param name="settings">Configuration on top of the defaults above.</param>
+/// <param name="start">The fake clock's start (default <see cref="Start"/>).</param>
+/// <param name="services">More test services (the AWS tests' credentials for a loopback EC2).</param>
+/// <param name="time">The fake clock itself, when a test needs its own kind (one that reports the timers made on it).</param>
+public sealed class SpotwiseServerFactory(IReadOnlyDictionary<string, string>? settings = null, DateTimeOffset? start = null,
+    Action<IServiceCollection>? services = null, FakeTimeProvider? time = null) : WebApplicationFactory<Program>
 {
     public static readonly DateTimeOffset Start = new(2026, 3, 2, 8, 0, 0, TimeSpan.Zero);
 
     private readonly string _dir = Directory.CreateTempSubdirectory("spotwise-server-").FullName;
 
-    public FakeTimeProvider Time { get; } = new(start ?? Start);
+    public FakeTimeProvider Time { get; } = time ?? new(start ?? Start);
 
     public string DbPath => Path.Combine(_dir, "spotwise.db");
 
@@ -37,7 +42,11 @@ public sealed class SpotwiseServerFactory(IReadOnlyDictionary<string, string>? s
         {
             builder.UseSetting(key, value);
         }
-        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
+        builder.ConfigureTestServices(test =>
+        {
+            test.AddSingleton<TimeProvider>(Time);
+            services?.Invoke(test);
+        });
     }
 
     public override async ValueTask DisposeAsync()
