@@ -55,8 +55,8 @@ public static class OptionBuilder
             var latest = job.Deadline?.AddHours(-(job.DurationHours + move.Hours));
             if (latest is null || latest >= ready)
             {
-                options.Add(new JobOption(job, offer, offer.PricePerHourUsd * (job.DurationHours + move.Hours) + move.CostUsd, ready, latest,
-                    problem.Limits.PoolOf(offer)) { TransferHours = move.Hours });
+                var cost = (offer.PricePerHourUsd * (job.DurationHours + move.Hours)) + move.CostUsd;
+                options.Add(new JobOption(job, offer, cost, ready, latest, problem.Limits.PoolOf(offer)) { TransferHours = move.Hours });
             }
         }
         foreach (var (offer, cost, move) in CheapestSpot(problem, job, candidates, fallbackPrice, untransferable))
