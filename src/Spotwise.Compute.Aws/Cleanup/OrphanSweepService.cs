@@ -21,12 +21,20 @@ internal sealed partial class OrphanSweepService(IServiceProvider services, AwsC
             LogNotRunning(reason);
             return;
         }
-        var sweep = services.GetRequiredService<OrphanSweep>();
+        if (options.OrphanSweep.Interval <= TimeSpan.Zero)
+        {
+            LogBadInterval(options.OrphanSweep.Interval);
+            return;
+        }
+        OrphanSweep? sweep = null;
         using var timer = new PeriodicTimer(options.OrphanSweep.Interval, time);
         do
         {
             try
             {
+                // Made here, inside the guard: the EC2 client resolves credentials when it is made, and a failure must
+                // not stop the service (a BackgroundService that throws stops the host).
+                sweep ??= services.GetRequiredService<OrphanSweep>();
                 await sweep.SweepAsync(stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -53,6 +61,9 @@ internal sealed partial class OrphanSweepService(IServiceProvider services, AwsC
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The EC2 orphan sweep does not run: {Reason}")]
     private partial void LogNotRunning(string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The EC2 orphan sweep does not run: its interval is {Interval}, and must be greater than zero")]
+    private partial void LogBadInterval(TimeSpan interval);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The EC2 orphan sweep failed; the next sweep tries again")]
     private partial void LogSweepFailed(Exception exception);
