@@ -8,8 +8,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Spotwise.Compute.Aws.Events;
 using Spotwise.Core;
 using Spotwise.Runtime;
-using Spotwise.Runtime.Backends;
 using Spotwise.Runtime.Attempts;
+using Spotwise.Runtime.Backends;
 using InstanceState = Spotwise.Runtime.InstanceState;
 using InstanceStatus = Spotwise.Runtime.InstanceStatus;
 
