@@ -33,7 +33,7 @@ public static class ServeCommand
         var command = new Command("serve", "Run the API, the dashboard (/) and the scheduler (SQLite store, shipped catalog, simulated cloud by default)")
         {
             db, urls, backend, planner, cycle, speed, trace, traceType, model, provider, llmTimeout, catalog,
-            aws.Region, aws.LaunchTemplate, aws.Subnets, aws.InterruptionQueue, aws.ManagedBy,
+            aws.Region, aws.LaunchTemplate, aws.Subnets, aws.InterruptionQueue, aws.AgentCallbackUrl, aws.ManagedBy,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -119,13 +119,14 @@ public static class ServeCommand
         public Option<string?> LaunchTemplate { get; } = new("--launch-template") { Description = "Launch template id (lt-...) the instances start from: image, security groups, instance profile, user data (--backend aws)" };
         public Option<string?> Subnets { get; } = new("--subnets") { Description = "Subnets to launch into, comma-separated, one per availability zone; their zones are asked of EC2 at start (--backend aws)" };
         public Option<string?> InterruptionQueue { get; } = new("--interruption-queue") { Description = "SQS queue URL that EventBridge feeds with spot interruption warnings (--backend aws, optional)" };
+        public Option<string?> AgentCallbackUrl { get; } = new("--agent-callback-url") { Description = "The Spotwise URL instances reach: each job's command then runs under the agent, which reports start, heartbeats, notices and exit (--backend aws, optional; docs/aws.md)" };
         public Option<string?> ManagedBy { get; } = new("--managed-by") { Description = "This installation's name in the spotwise:managed-by tag (default: spotwise) (--backend aws)" };
 
         public IEnumerable<string> Check(ParseResult parse, string backend)
         {
             if (backend != AwsComputeRegistration.Name)
             {
-                foreach (var flag in new[] { Region, LaunchTemplate, Subnets, InterruptionQueue, ManagedBy }.Where(f => parse.GetValue(f) is not null))
+                foreach (var flag in new[] { Region, LaunchTemplate, Subnets, InterruptionQueue, AgentCallbackUrl, ManagedBy }.Where(f => parse.GetValue(f) is not null))
                 {
                     yield return $"{flag.Name}: only for --backend aws (the backend is {backend})";
                 }
@@ -147,6 +148,10 @@ public static class ServeCommand
             {
                 yield return $"--interruption-queue: '{queue}' is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)";
             }
+            if (parse.GetValue(AgentCallbackUrl) is { } agent && !AwsSettings.IsHttpUrl(agent))
+            {
+                yield return $"--agent-callback-url: '{agent}' is not an absolute http(s) URL of this service";
+            }
             if (parse.GetValue(ManagedBy) is { } managedBy && string.IsNullOrWhiteSpace(managedBy))
             {
                 yield return "--managed-by: empty; it names this installation on every instance it launches";
@@ -159,6 +164,7 @@ public static class ServeCommand
             .. Setting("Aws:LaunchTemplate", parse.GetValue(LaunchTemplate)),
             .. Setting("Aws:Subnets", parse.GetValue(Subnets)),
             .. Setting("Aws:InterruptionQueueUrl", parse.GetValue(InterruptionQueue)),
+            .. Setting("Aws:AgentCallbackUrl", parse.GetValue(AgentCallbackUrl)),
             .. Setting("Aws:ManagedBy", parse.GetValue(ManagedBy)),
         ];
     }

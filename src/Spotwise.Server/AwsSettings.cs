@@ -22,6 +22,13 @@ public sealed class AwsSettings
     /// <summary>The SQS queue EventBridge feeds with spot interruption warnings (optional).</summary>
     public string? InterruptionQueueUrl { get; set; }
 
+    /// <summary>
+    /// The Spotwise URL the instances can reach (https://spotwise.example.com): each launch's user data then runs the job's
+    /// command under the agent, which reports to <c>POST /api/attempts/{token}/events</c> there (optional; without it the
+    /// launch template's user data applies and nothing reports progress or exit codes).
+    /// </summary>
+    public string? AgentCallbackUrl { get; set; }
+
     /// <summary>This installation's name, the value of every instance's <c>spotwise:managed-by</c> tag.</summary>
     public string ManagedBy { get; set; } = "spotwise";
 
@@ -58,6 +65,7 @@ public sealed class AwsSettings
         LaunchTemplateId = LaunchTemplate ?? "",
         Subnets = SubnetIds,
         InterruptionQueueUrl = InterruptionQueueUrl is { Length: > 0 } queue ? queue : null,
+        AgentCallbackUrl = AgentCallbackUrl is { Length: > 0 } agent ? new Uri(agent) : null,
         ManagedBy = ManagedBy,
     };
 
@@ -81,7 +89,7 @@ public sealed class AwsSettings
         {
             yield return $"{At}ManagedBy is empty; it names this installation on every instance it launches";
         }
-        foreach (var (name, value) in new[] { ("ServiceUrl", ServiceUrl), ("SqsServiceUrl", SqsServiceUrl), ("InterruptionQueueUrl", InterruptionQueueUrl) })
+        foreach (var (name, value) in new[] { ("ServiceUrl", ServiceUrl), ("SqsServiceUrl", SqsServiceUrl), ("InterruptionQueueUrl", InterruptionQueueUrl), ("AgentCallbackUrl", AgentCallbackUrl) })
         {
             if (value is { Length: > 0 } && !IsHttpUrl(value))
             {

@@ -21,6 +21,8 @@ public class ServeCommandTests
     [InlineData("--subnets: required with --backend aws", "--backend", "aws", "--launch-template", "lt-0abc")]
     [InlineData("--subnets: 'subnet-a,,subnet-b' has an empty entry", "--backend", "aws", "--launch-template", "lt-0abc", "--subnets", "subnet-a,,subnet-b")]
     [InlineData("--interruption-queue: 'spot-events' is not an SQS queue URL", "--backend", "aws", "--launch-template", "lt-0abc", "--subnets", "subnet-a", "--interruption-queue", "spot-events")]
+    [InlineData("--agent-callback-url: 'spotwise.local' is not an absolute http(s) URL", "--backend", "aws", "--launch-template", "lt-0abc", "--subnets", "subnet-a", "--agent-callback-url", "spotwise.local")]
+    [InlineData("--agent-callback-url: only for --backend aws", "--agent-callback-url", "https://spotwise.example.com")]
     [InlineData("--region: only for --backend aws (the backend is simulated)", "--region", "us-west-2")]
     public void Bad_aws_flags_exit_2_naming_the_flag(string expected, params string[] flags)
     {

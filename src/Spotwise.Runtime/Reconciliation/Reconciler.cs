@@ -257,7 +257,9 @@ public static class Reconciler
                 ? new Warn(job.Key, job.Attempt, why + "; staying on spot")
                 : new Replan(job.Key, job.Attempt, saved, why + "; back to the planner");
         }
-        var zone = job.Placement?.Zone ?? onDemand.Region;
+        // On-demand is bought per region (its offer and quota are regional), not in the spot pool's zone: a zone whose spot
+        // pool refused may have no capacity for the type at all, and asking there again refused the fallback every tick.
+        var zone = job.Placement?.Zone is { } placed ? context.Catalog.RegionOfZone(placed) ?? onDemand.Region : onDemand.Region;
         var request = Request(job, job.Attempt + 1, Market.OnDemand, fallback.Type.Name, zone, saved, context);
         return new SwitchToOnDemand(job.Key, job.Attempt + 1, live?.InstanceId, saved, request) { By = by };
     }

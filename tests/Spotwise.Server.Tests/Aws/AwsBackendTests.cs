@@ -46,6 +46,25 @@ public sealed class AwsBackendTests
     }
 
     [Fact]
+    public async Task With_an_agent_callback_url_the_service_launches_each_command_under_the_agent()
+    {
+        var settings = Settings();
+        settings["Spotwise:Aws:AgentCallbackUrl"] = "https://spotwise.example.com";
+        await using var aws = await AwsService.StartAsync(ZoneBySubnet, settings);
+        using var client = aws.Factory.ClientFor("k1");
+        Assert.Equal(new Uri("https://spotwise.example.com"), aws.Factory.Services.GetRequiredService<AwsComputeOptions>().AgentCallbackUrl);
+
+        await client.PostAsync("/api/jobs", new StringContent(
+            """{"jobId":"job-1","deadline":"+24h","estimatedDurationHours":1,"resourceRequirements":{"type":"cpu_small"},"command":"echo hi"}""", Encoding.UTF8, "application/json"));
+        await aws.Factory.Services.GetRequiredService<Scheduler>().RunCycleAsync(default);
+        await aws.Factory.Services.GetRequiredService<ReconcileLoop>().TickAsync(default);
+
+        // The backend was made with the service's attempt reports and secrets (it refuses an agent URL without them).
+        var instance = Assert.Single(await aws.InstancesAsync());
+        Assert.Contains(instance.Tags, t => t.Key == "spotwise:job" && t.Value == "job-1");
+    }
+
+    [Fact]
     public async Task Without_a_launch_template_or_subnets_the_start_fails_naming_the_settings()
     {
         await using var aws = await AwsService.StartAsync(ZoneBySubnet, new Dictionary<string, string> { ["Spotwise:Aws:Region"] = "us-west-2" });
