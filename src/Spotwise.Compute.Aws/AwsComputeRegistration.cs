@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using Amazon;
 using Amazon.EC2;
 using Amazon.Runtime;
 using Amazon.SQS;
@@ -98,20 +97,7 @@ public static class AwsComputeRegistration
 
     /// <summary>Region and endpoint from the options where given; otherwise the SDK resolves them (environment, profile).</summary>
     private static TConfig Configure<TConfig>(TConfig config, AwsComputeOptions options, Uri? serviceUrl)
-        where TConfig : ClientConfig
-    {
-        if (options.Region is { } region)
-        {
-            config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
-        }
-        if (serviceUrl is { } url)
-        {
-            config.ServiceURL = url.ToString();
-            // A custom endpoint still signs for a region; AWS-compatible servers accept any.
-            config.AuthenticationRegion = options.Region ?? "us-east-1";
-        }
-        return config;
-    }
+        where TConfig : ClientConfig => Ec2Clients.Configure(config, options.Region, serviceUrl);
 }
 
 /// <summary>
