@@ -46,22 +46,17 @@ public sealed class AwsBackendTests
     }
 
     [Fact]
-    public async Task With_an_agent_callback_url_the_service_launches_each_command_under_the_agent()
+    public async Task With_an_agent_callback_url_the_service_makes_its_backend_with_the_agents_reports_and_secrets()
     {
         var settings = Settings();
         settings["Spotwise:Aws:AgentCallbackUrl"] = "https://spotwise.example.com";
         await using var aws = await AwsService.StartAsync(ZoneBySubnet, settings);
         using var client = aws.Factory.ClientFor("k1");
+
         Assert.Equal(new Uri("https://spotwise.example.com"), aws.Factory.Services.GetRequiredService<AwsComputeOptions>().AgentCallbackUrl);
-
-        await client.PostAsync("/api/jobs", new StringContent(
-            """{"jobId":"job-1","deadline":"+24h","estimatedDurationHours":1,"resourceRequirements":{"type":"cpu_small"},"command":"echo hi"}""", Encoding.UTF8, "application/json"));
-        await aws.Factory.Services.GetRequiredService<Scheduler>().RunCycleAsync(default);
-        await aws.Factory.Services.GetRequiredService<ReconcileLoop>().TickAsync(default);
-
-        // The backend was made with the service's attempt reports and secrets (it refuses an agent URL without them).
-        var instance = Assert.Single(await aws.InstancesAsync());
-        Assert.Contains(instance.Tags, t => t.Key == "spotwise:job" && t.Value == "job-1");
+        // The backend refuses an agent URL without the service's AttemptReports and AttemptSecrets: made, it asks EC2.
+        Assert.Empty(await aws.Factory.Services.GetRequiredService<ICompute>().DescribeAsync(default));
+        Assert.Contains("DescribeInstances", aws.Ec2.Actions);
     }
 
     [Fact]
