@@ -13,8 +13,13 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 # Servers the tests talk to, started in this order and stopped in reverse. Each NAME has scripts/NAME-up.sh (starts
 # it, installing it first when missing; returns once it answers) and scripts/NAME-down.sh (stops it; safe to run
-# when it is not running). Later issues add theirs here, e.g. (munge slurm postgres rabbitmq).
+# when it is not running). An up script may print `SPOTWISE_NAME=value` lines (how to reach what it started): they
+# are exported to the tests. Later issues add theirs here, e.g. (slurm services).
 services=()
+
+# Tests that need one of those servers skip when it was not started (a plain `dotnet test` on a laptop); under this
+# script a missing server is a failure instead, so CI can never pass by skipping them.
+export SPOTWISE_REQUIRE_SERVICES=1
 
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "test: no dotnet on PATH; install the .NET SDK named in global.json" >&2
@@ -48,7 +53,12 @@ for name in "${services[@]}"; do
   echo "== start $name"
   # Registered before it starts: a start that fails half way is stopped too.
   started+=("$name")
-  bash "scripts/$name-up.sh"
+  out=$(mktemp)
+  bash "scripts/$name-up.sh" | tee "$out"
+  while IFS= read -r line; do
+    export "${line?}"
+  done < <(grep -E '^SPOTWISE_[A-Z0-9_]+=' "$out" || true)
+  rm -f "$out"
 done
 
 echo "== dotnet test Spotwise.slnx $*"
