@@ -2,8 +2,9 @@ using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Spotwise.Core;
 using Spotwise.Runtime;
+using Spotwise.Storage.Contract;
 using Xunit.Abstractions;
-using static Spotwise.Storage.Sqlite.Tests.TestJobs;
+using static Spotwise.Storage.Contract.TestJobs;
 
 namespace Spotwise.Storage.Sqlite.Tests;
 

@@ -1,6 +1,6 @@
 using Spotwise.Runtime;
 using Spotwise.Simulation.Queue;
-using Spotwise.Storage.Sqlite.Tests;
+using Spotwise.Storage.Contract;
 
 namespace Spotwise.Simulation.Tests.Queue;
 

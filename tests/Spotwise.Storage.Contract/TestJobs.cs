@@ -3,10 +3,10 @@ using System.Text.Json;
 using Spotwise.Core;
 using Spotwise.Runtime;
 
-namespace Spotwise.Storage.Sqlite.Tests;
+namespace Spotwise.Storage.Contract;
 
 /// <summary>Jobs to store, and comparisons that treat ImmutableArray fields as sequences (record equality does not).</summary>
-internal static class TestJobs
+public static class TestJobs
 {
     public static readonly DateTimeOffset T0 = new(2026, 11, 24, 9, 0, 0, TimeSpan.Zero);
 

@@ -1,13 +1,13 @@
 using Spotwise.Core;
 using Spotwise.Core.Serialization;
 using Spotwise.Runtime;
-using static Spotwise.Storage.Sqlite.Tests.TestJobs;
+using static Spotwise.Storage.Contract.TestJobs;
 
-namespace Spotwise.Storage.Sqlite.Tests;
+namespace Spotwise.Storage.Contract;
 
 /// <summary>
 /// What every <see cref="IJobStore"/> does, whatever keeps the data. An implementation's test class inherits this and
-/// says how to make a fresh, empty store (SQLite now, PostgreSQL later).
+/// says how to make a fresh, empty store (SQLite, PostgreSQL, the simulation's in-memory store).
 /// </summary>
 public abstract class JobStoreContract : IAsyncLifetime
 {
@@ -31,7 +31,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         }
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_submitted_job_reads_back_equal_in_every_field()
     {
         Job[] jobs = [Rich("rich"), WithInstanceTypes("types"), WithClass("class"), Simple("simple")];
@@ -47,7 +47,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         }
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_created_job_is_queued_for_its_team_at_the_submission_time_with_a_first_event()
     {
         var at = new DateTimeOffset(2026, 11, 24, 10, 15, 30, TimeSpan.FromHours(1)).AddTicks(4_321);
@@ -63,14 +63,14 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.False(string.IsNullOrWhiteSpace(first.Cause));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task An_unknown_job_is_null_and_has_no_events()
     {
         Assert.Null(await Store.GetAsync(Key("nope"), Ct));
         Assert.Empty(await Store.EventsAsync(Key("nope"), Ct));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Ids_with_quotes_and_sql_are_just_text()
     {
         const string id = "it's\"; DROP TABLE jobs; --";
@@ -80,7 +80,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.Single(await Store.ListAsync(new JobQuery(Team: "o'brien"), Ct));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Listing_filters_by_team_and_state_in_submission_order()
     {
         await Store.SubmitAsync([Submit(Simple("a1"), "a"), Submit(Simple("b1"), "b"), Submit(Simple("a2"), "a")], T0, Ct);
@@ -96,7 +96,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.Empty(await Store.ListAsync(new JobQuery(States: []), Ct));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task An_update_at_the_current_version_is_stored_whole_and_bumps_the_version()
     {
         await Store.SubmitAsync([Submit(Rich("j1"))], T0, Ct);
@@ -137,7 +137,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Same(cleared with { Version = again.Version + 1 }, (await Store.GetAsync(Key("j1"), Ct))!);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task An_update_at_a_stale_version_writes_nothing_and_returns_null()
     {
         await Store.SubmitAsync([Submit(Simple("j1"))], T0, Ct);
@@ -152,7 +152,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.Equal(2, (await Store.EventsAsync(Key("j1"), Ct)).Count);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_batch_of_updates_applies_each_in_order_and_skips_a_stale_one()
     {
         await Store.SubmitAsync([Submit(Simple("j1")), Submit(Simple("j2")), Submit(Simple("j3"))], T0, Ct);
@@ -172,7 +172,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.Equal("planned", (await Store.EventsAsync(Key("j1"), Ct))[^1].Cause);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task An_update_the_state_machine_forbids_throws_naming_both_states_and_writes_nothing()
     {
         await Store.SubmitAsync([Submit(Simple("j1"))], T0, Ct);
@@ -187,7 +187,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.Single(await Store.EventsAsync(Key("j1"), Ct));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Updating_a_job_that_was_never_submitted_throws()
     {
         var ghost = new JobRecord { Job = Simple("ghost"), Team = "a", SubmittedAt = T0, Version = 1 };
@@ -196,7 +196,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.Null(await Store.GetAsync(Key("ghost"), Ct));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task The_submitted_job_and_time_are_not_rewritten_by_an_update()
     {
         // The team is half of the job's key: an update naming another team addresses another job (see below).
@@ -212,7 +212,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Same(stored, saved!);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Every_state_change_is_an_event_in_order_with_its_time_and_cause()
     {
         await Store.SubmitAsync([Submit(Simple("j1"))], T0, Ct);
@@ -237,7 +237,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.True(events.Zip(events.Skip(1)).All(p => p.First.Sequence < p.Second.Sequence));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task An_update_that_keeps_the_state_adds_no_event()
     {
         await Store.SubmitAsync([Submit(Simple("j1"))], T0, Ct);
@@ -248,7 +248,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.Single(await Store.EventsAsync(Key("j1"), Ct));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Resubmitting_the_same_body_is_a_duplicate_answered_with_the_stored_record()
     {
         await Store.SubmitAsync([Submit(Rich("j1"))], T0, Ct);
@@ -263,7 +263,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.Equal(2, (await Store.EventsAsync(Key("j1"), Ct)).Count);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_different_body_under_a_used_id_is_a_conflict_and_changes_nothing()
     {
         await Store.SubmitAsync([Submit(Simple("j1"))], T0, Ct);
@@ -277,7 +277,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.Single(await Store.EventsAsync(Key("j1"), Ct));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Another_team_may_use_the_same_id_and_body_and_is_created_not_a_duplicate()
     {
         var first = Assert.Single(await Store.SubmitAsync([Submit(Simple("j1"), "a")], T0, Ct));
@@ -291,7 +291,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.Equal(SubmitOutcome.Duplicate, Assert.Single(await Store.SubmitAsync([Submit(Simple("j1"), "b")], T0, Ct)).Outcome);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_team_reads_nothing_under_another_teams_id()
     {
         await Store.SubmitAsync([Submit(Simple("j1"), "a")], T0, Ct);
@@ -301,7 +301,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.Empty(await Store.ListAsync(new JobQuery(Team: "b"), Ct));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task The_same_id_in_two_teams_is_two_independent_jobs()
     {
         await Store.SubmitAsync([Submit(Rich("j1"), "a"), Submit(Simple("j1"), "b")], T0, Ct);
@@ -334,7 +334,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.Empty(await Store.ListAsync(new JobQuery(Team: "b", After: "j2"), Ct));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task An_update_finds_the_job_by_team_and_id()
     {
         await Store.SubmitAsync([Submit(Simple("j1"), "a")], T0, Ct);
@@ -347,7 +347,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Same(mine, (await Store.GetAsync(Key("j1", "a"), Ct))!);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_batch_answers_each_job_and_stores_all_but_its_conflicts()
     {
         await Store.SubmitAsync([Submit(Simple("old"))], T0, Ct);
@@ -369,14 +369,14 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.Equal(["old", "new1", "new2"], Ids(await Store.ListAsync(new JobQuery(), Ct)));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task An_empty_batch_stores_nothing()
     {
         Assert.Empty(await Store.SubmitAsync([], T0, Ct));
         Assert.Empty(await Store.ListAsync(new JobQuery(), Ct));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Counts_by_state_are_per_team_or_overall()
     {
         await Store.SubmitAsync([.. Enumerable.Range(0, 5).Select(i => Submit(Simple($"a{i}"), "a")), Submit(Simple("b0"), "b")], T0, Ct);
@@ -394,7 +394,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.Equal(0, none.Values.Sum());
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Lists_page_in_submission_order_after_a_cursor()
     {
         await Store.SubmitAsync([.. Enumerable.Range(0, 5).Select(i => Submit(Simple($"p{i}"), i == 2 ? "b" : "a"))], T0, Ct);
@@ -410,7 +410,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.Empty(await Store.ListAsync(new JobQuery(Team: "a", After: "p2"), Ct));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Paging_without_a_team_is_refused_as_ids_are_a_teams_own()
     {
         await Store.SubmitAsync([Submit(Simple("p0"), "a")], T0, Ct);
@@ -420,7 +420,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.Contains("p0", e.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Spend_so_far_is_summed_per_team_or_overall()
     {
         Assert.Equal(0, await Store.SpendSoFarUsdAsync(null, Ct));
@@ -436,7 +436,7 @@ public abstract class JobStoreContract : IAsyncLifetime
         Assert.Equal(0, await Store.SpendSoFarUsdAsync("nobody", Ct));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task The_latest_plan_is_the_last_one_saved()
     {
         Assert.Null(await Store.LatestPlanAsync(Ct));
