@@ -22,7 +22,7 @@ public static class CliApp
         {
             PlanCommand.Create(stdout, stderr, time, env ?? Environment.GetEnvironmentVariable),
             SimulateCommand.Create(stdout, stderr),
-            ServeCommand.Create(stderr),
+            ServeCommand.Create(stderr, env ?? Environment.GetEnvironmentVariable),
             SubmitCommand.Create(stdout, stderr, http),
             JobsCommand.Create(stdout, stderr, http),
             CancelCommand.Create(stdout, stderr, http),

@@ -5,19 +5,26 @@ using Spotwise.Compute.Aws;
 using Spotwise.Planning;
 using Spotwise.Planning.Llm;
 using Spotwise.Server;
+using Spotwise.Storage.Postgres;
 
 namespace Spotwise.Cli;
 
 /// <summary>
 /// <c>spotwise serve</c>: the API and the scheduler with embedded defaults and no setup — a SQLite file, the shipped
-/// catalog and the simulated cloud; <c>--backend aws</c> launches on EC2 (docs/aws.md). Flags become the service's
+/// catalog and the simulated cloud; <c>--store</c> keeps the queue in PostgreSQL (docs/scale-out.md); <c>--backend aws</c> launches on EC2 (docs/aws.md). Flags become the service's
 /// configuration (appsettings.json and the environment still apply, flags win).
 /// </summary>
 public static class ServeCommand
 {
-    public static Command Create(TextWriter stderr)
+    /// <summary>The environment variable that gives <c>--store</c> its default (scripts/services-up.sh prints it).</summary>
+    public const string StoreVariable = "SPOTWISE_STORE";
+
+    /// <param name="stderr">Where errors go.</param>
+    /// <param name="env">The environment (<see cref="StoreVariable"/> is read from it).</param>
+    public static Command Create(TextWriter stderr, Func<string, string?> env)
     {
-        var db = new Option<string>("--db") { Description = "SQLite file holding the queue", DefaultValueFactory = _ => "./spotwise.db" };
+        var db = new Option<string>("--db") { Description = "SQLite file holding the queue (when no --store)", DefaultValueFactory = _ => "./spotwise.db" };
+        var store = new Option<string?>("--store") { Description = $"PostgreSQL connection string (\"Host=db;Database=spotwise;Username=spotwise\"): the queue lives there, shared by replicas (default: ${StoreVariable}; none: SQLite --db; docs/scale-out.md)" };
         var urls = new Option<string>("--urls") { Description = "Where to listen", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
         var backend = new Option<string>("--backend") { Description = $"Where jobs run: {string.Join(", ", SpotwiseApp.BackendNames)} (aws: EC2, see docs/aws.md)", DefaultValueFactory = _ => "simulated" };
         var catalog = new Option<string?>("--catalog") { Description = "Catalog CSV to price from (default: the shipped snapshot; with --backend aws, read as --region's prices)" };
@@ -32,7 +39,7 @@ public static class ServeCommand
         var traceType = new Option<string>("--trace-instance-type") { Description = "The instance type the trace is for", DefaultValueFactory = _ => "p3.2xlarge" };
         var command = new Command("serve", "Run the API, the dashboard (/) and the scheduler (SQLite store, shipped catalog, simulated cloud by default)")
         {
-            db, urls, backend, planner, cycle, speed, trace, traceType, model, provider, llmTimeout, catalog,
+            db, store, urls, backend, planner, cycle, speed, trace, traceType, model, provider, llmTimeout, catalog,
             aws.Region, aws.LaunchTemplate, aws.Subnets, aws.InterruptionQueue, aws.AgentCallbackUrl, aws.ManagedBy,
         };
         command.SetAction(async (parse, ct) =>
@@ -56,6 +63,11 @@ public static class ServeCommand
                 errors.Add($"--catalog: {badCatalog}");
             }
             errors.AddRange(aws.Check(parse, parse.GetValue(backend)!));
+            var (storeSettings, storeError) = StoreSettings(parse, db, store, env);
+            if (storeError is not null)
+            {
+                errors.Add(storeError);
+            }
             if (errors.Count > 0)
             {
                 foreach (var e in errors)
@@ -67,7 +79,7 @@ public static class ServeCommand
             string[] args =
             [
                 "--urls", parse.GetValue(urls)!,
-                $"--{SpotwiseOptions.Section}:Db={parse.GetValue(db)}",
+                .. storeSettings,
                 $"--{SpotwiseOptions.Section}:Backend={parse.GetValue(backend)}",
                 $"--{SpotwiseOptions.Section}:Planner={parse.GetValue(planner)}",
                 string.Create(CultureInfo.InvariantCulture, $"--{SpotwiseOptions.Section}:CycleInterval={TimeSpan.FromSeconds(parse.GetValue(cycle)):c}"),
@@ -91,6 +103,12 @@ public static class ServeCommand
                 await stderr.WriteLineAsync(e.Setting is { } flag ? $"error: --{flag}: {e.Message}" : $"error: {e.Message}");
                 return ExitCodes.BadInput;
             }
+            catch (StoreUnavailableException e)
+            {
+                // The database is not there or refused us: say where we looked, not a stack trace.
+                await stderr.WriteLineAsync($"error: --store: {e.Message}");
+                return ApiAnswers.Unreachable;
+            }
             catch (OptionsValidationException e)
             {
                 // Settings from appsettings.json or the environment that the flags did not cover.
@@ -103,6 +121,30 @@ public static class ServeCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Where the queue lives: <c>--store</c> (PostgreSQL), else <c>--db</c> when given (SQLite), else
+    /// <see cref="StoreVariable"/> when set, else the default SQLite file. An explicit <c>--db</c> wins over the
+    /// environment's default, so a shell with SPOTWISE_STORE exported can still run one service on a file.
+    /// </summary>
+    private static (string[] Settings, string? Error) StoreSettings(ParseResult parse, Option<string> db, Option<string?> store, Func<string, string?> env)
+    {
+        var dbGiven = parse.GetResult(db) is { Implicit: false };
+        var (connectionString, name) = parse.GetValue(store) is { } flag ? (flag, "--store")
+            : !dbGiven && env(StoreVariable) is { Length: > 0 } fromEnv ? (fromEnv, $"{StoreVariable} (the default for --store)")
+            : (null, null);
+        if (connectionString is null)
+        {
+            return ([$"--{SpotwiseOptions.Section}:Db={parse.GetValue(db)}"], null);
+        }
+        if (dbGiven)
+        {
+            return ([], "--store: the queue is either in PostgreSQL (--store) or in a SQLite file (--db), not both; drop one");
+        }
+        return PostgresConnection.Problem(connectionString) is { } problem
+            ? ([], $"{name}: {problem}")
+            : ([$"--{SpotwiseOptions.Section}:Store={connectionString}"], null);
     }
 
     /// <summary>A <c>Spotwise:</c> setting for a flag the user gave; none for one left out (appsettings.json then applies).</summary>

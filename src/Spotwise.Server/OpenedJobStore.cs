@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Spotwise.Core.Serialization;
 using Spotwise.Runtime;
+using Spotwise.Storage.Postgres;
 using Spotwise.Storage.Sqlite;
 
 namespace Spotwise.Server;
@@ -58,13 +59,18 @@ public sealed class OpenedJobStore : IJobStore, IAsyncDisposable
 }
 
 /// <summary>
-/// Opens the SQLite store when the host starts, before the loops and the HTTP server (it is registered before them):
-/// a bad path fails the start, not the first request.
+/// Opens the store when the host starts, before the loops and the HTTP server (it is registered before them): PostgreSQL
+/// when <see cref="SpotwiseOptions.Store"/> names one, else the SQLite file. A bad path or an unreachable database
+/// fails the start, not the first request.
 /// </summary>
 public sealed class JobStoreOpener(OpenedJobStore store, IOptions<SpotwiseOptions> options) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) =>
-        store.OpenAsync(async ct => await SqliteJobStore.OpenAsync(options.Value.Db, ct), cancellationToken);
+    public Task StartAsync(CancellationToken cancellationToken) => store.OpenAsync(ct => OpenAsync(options.Value, ct), cancellationToken);
+
+    private static async Task<IJobStore> OpenAsync(SpotwiseOptions options, CancellationToken cancellationToken) =>
+        options.Store is { Length: > 0 } connectionString
+            ? await PostgresJobStore.OpenAsync(connectionString, cancellationToken)
+            : await SqliteJobStore.OpenAsync(options.Db, cancellationToken);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

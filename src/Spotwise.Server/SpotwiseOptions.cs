@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Spotwise.Compute.Aws;
 using Spotwise.Planning;
 using Spotwise.Planning.Llm;
+using Spotwise.Storage.Postgres;
 
 namespace Spotwise.Server;
 
@@ -10,8 +11,14 @@ public sealed class SpotwiseOptions
 {
     public const string Section = "Spotwise";
 
-    /// <summary>The SQLite file holding the queue.</summary>
+    /// <summary>The SQLite file holding the queue (when <see cref="Store"/> is not set).</summary>
     public string Db { get; set; } = "./spotwise.db";
+
+    /// <summary>
+    /// A PostgreSQL connection string (<c>Host=db;Database=spotwise;Username=spotwise</c>): the queue lives there, shared
+    /// by every replica, instead of in <see cref="Db"/> (docs/scale-out.md). Unset: SQLite.
+    /// </summary>
+    public string? Store { get; set; }
 
     /// <summary>How often the scheduler plans when nothing asks it to sooner.</summary>
     public TimeSpan CycleInterval { get; set; } = TimeSpan.FromSeconds(10);
@@ -88,7 +95,14 @@ public sealed class SpotwiseOptionsValidator(Func<string, string?> env, IReadOnl
     public ValidateOptionsResult Validate(string? name, SpotwiseOptions options)
     {
         var errors = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.Db))
+        if (options.Store is { Length: > 0 } store)
+        {
+            if (PostgresConnection.Problem(store) is { } badStore)
+            {
+                errors.Add($"Spotwise:Store {badStore}");
+            }
+        }
+        else if (string.IsNullOrWhiteSpace(options.Db))
         {
             errors.Add("Spotwise:Db is empty; name the SQLite file");
         }

@@ -139,8 +139,11 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable, IDisposable
             "AND ($3::text IS NULL OR seq > (SELECT c.seq FROM jobs c WHERE c.team = $1 AND c.id = $3)) " +
             "ORDER BY seq LIMIT $4;");
         command.Parameters.Add(Text(query.Team));
-        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
-            Value = query.States is { } states ? states.Distinct().Select(s => s.ToWire()).ToArray() : DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter
+        {
+            NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
+            Value = query.States is { } states ? states.Distinct().Select(s => s.ToWire()).ToArray() : DBNull.Value
+        });
         command.Parameters.Add(Text(after?.Id));
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Integer, Value = query.Limit is { } limit ? Math.Max(0, limit) : DBNull.Value });
         var records = new List<JobRecord>();

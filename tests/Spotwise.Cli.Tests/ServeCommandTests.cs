@@ -55,3 +55,50 @@ public class ServeCommandTests
         Assert.Contains($"error: --catalog: {path}:3: on_demand_usd_per_hour 'cheap' is not a number", err, StringComparison.Ordinal);
     }
 }
+
+/// <summary>Where <c>serve</c> keeps the queue: <c>--store</c> (PostgreSQL), SPOTWISE_STORE as its default, or SQLite.</summary>
+public class ServeStoreTests
+{
+    [Theory]
+    [InlineData("not a connection string")]
+    [InlineData("Database=spotwise;Username=spotwise")]
+    public void A_store_that_is_not_a_postgresql_connection_string_exits_2_naming_the_flag(string value)
+    {
+        var (code, _, err) = CliRunner.Run("serve", "--store", value);
+
+        Assert.Equal(2, code);
+        Assert.Contains("error: --store: ", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_bad_SPOTWISE_STORE_exits_2_naming_the_variable()
+    {
+        var (code, _, err) = CliRunner.RunWith(new Dictionary<string, string> { ["SPOTWISE_STORE"] = "Port=5432" }, "serve");
+
+        Assert.Equal(2, code);
+        Assert.Contains("error: SPOTWISE_STORE (the default for --store): ", err, StringComparison.Ordinal);
+        Assert.Contains("names no Host", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Store_and_db_together_exit_2()
+    {
+        var (code, _, err) = CliRunner.Run("serve", "--store", "Host=127.0.0.1;Database=spotwise", "--db", "jobs.db");
+
+        Assert.Equal(2, code);
+        Assert.Contains("error: --store: the queue is either in PostgreSQL (--store) or in a SQLite file (--db)", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unreachable_database_is_one_clear_line_naming_where_it_was_looked_for()
+    {
+        // Port 1 on loopback: nothing listens, the connection is refused at once.
+        var (code, _, err) = CliRunner.Run("serve", "--urls", "http://127.0.0.1:0",
+            "--store", "Host=127.0.0.1;Port=1;Database=spotwise;Username=spotwise;Password=hunter2;Timeout=5");
+
+        Assert.Equal(ApiAnswers.Unreachable, code);
+        Assert.StartsWith("error: --store: cannot open the job store: PostgreSQL at 127.0.0.1:1, database 'spotwise'", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
+    }
+}
