@@ -5,21 +5,29 @@ using Spotwise.Bench.Workloads;
 using Spotwise.Core;
 using Spotwise.Planning;
 using Spotwise.Runtime;
+using Spotwise.Storage.Postgres;
 using Spotwise.Storage.Sqlite;
 
 namespace Spotwise.Bench;
 
 /// <summary>
 /// <c>cycle</c>: one scheduling cycle of the service over a queue of N Alibaba-derived jobs held in a real SQLite
-/// file: read the queue, plan, validate, store the plan and every placement (docs/benchmarks.md, issue 3).
+/// file (or, with <c>--store postgres</c>, a fresh schema on PostgreSQL): read the queue, plan, validate, store the plan
+/// and every placement (docs/benchmarks.md, issues 3 and 15).
 /// </summary>
 public static class CycleCommand
 {
-    public const string Usage = "cycle [--jobs 10000] [--planner greedy] [--time-limit 15] [--seed 1]";
+    public const string Usage = "cycle [--jobs 10000] [--planner greedy] [--time-limit 15] [--seed 1] [--store sqlite|postgres] [--postgres CONNECTION (default $SPOTWISE_STORE)]";
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
-        var a = new ArgReader(args, ["--jobs", "--planner", "--time-limit", "--seed"], []);
+        var a = new ArgReader(args, ["--jobs", "--planner", "--time-limit", "--seed", "--store", "--postgres"], []);
+        var server = a.Text("--postgres") ?? Environment.GetEnvironmentVariable(BenchStore.Variable);
+        var (stores, storeError) = BenchStore.Parse(a.Text("--store") ?? "sqlite", server);
+        if (storeError is not null || stores.Length != 1)
+        {
+            a.AddError(storeError ?? "--store: one store per cycle run (sqlite or postgres)");
+        }
         var jobs = a.WholeNumber("--jobs", 1, 1_000_000) ?? 10_000;
         var plannerName = a.Text("--planner") ?? GreedyPlanner.PlannerName;
         var timeLimit = a.PositiveNumber("--time-limit") ?? 15;
@@ -43,31 +51,27 @@ public static class CycleCommand
         using var catalogReader = new StreamReader(catalogPath!);
         var catalog = CatalogCsv.Parse(catalogReader, catalogPath!);
         var queue = AlibabaWorkload.Generate(AlibabaTrace.Read(tracePath!), jobs, seed, now);
-        var folder = Path.Combine(Path.GetTempPath(), $"spotwise-cycle-{Guid.NewGuid():N}");
-        try
+        await using var where = await BenchStore.CreateAsync(stores[0], server, "cycle");
+        // Declared after the store's place, so the store closes before its schema or file is removed.
+        await using var opened = where.DbPath is { } db
+            ? (IAsyncDisposable)await SqliteJobStore.OpenAsync(db, CancellationToken.None)
+            : await PostgresJobStore.OpenAsync(where.ConnectionString!, CancellationToken.None);
+        var store = (IJobStore)opened;
+        foreach (var batch in queue.Chunk(1000))
         {
-            await using var store = await SqliteJobStore.OpenAsync(Path.Combine(folder, "jobs.db"), CancellationToken.None);
-            foreach (var batch in queue.Chunk(1000))
-            {
-                await store.SubmitAsync([.. batch.Select(j => new Submission(j, j.Team ?? "default", j.Id))], now, CancellationToken.None);
-            }
-            var time = new FixedTime(now);
-            var scheduler = new Scheduler(store, new CatalogPriceFeed(catalog), planner!,
-                new SchedulerOptions { Solve = SolveOptions.Default with { TimeLimit = TimeSpan.FromSeconds(timeLimit) } }, time, NullLogger<Scheduler>.Instance);
-            var clock = Stopwatch.StartNew();
-            var plan = await scheduler.RunCycleAsync(CancellationToken.None);
-            var seconds = clock.Elapsed.TotalSeconds;
-            var planned = (await store.CountByStateAsync(null, CancellationToken.None)).GetValueOrDefault(JobState.Planned);
-            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"cycle over {jobs:N0} queued jobs with {plannerName}: {seconds:0.00} s in all (planner {plan?.Totals.SolveSeconds:0.00} s), " +
-                $"{planned:N0} placements stored, status {plan?.Status.ToString().ToLowerInvariant()}, expected {plan?.Totals.ExpectedCostUsd:N2} USD"));
-            return 0;
+            await store.SubmitAsync([.. batch.Select(j => new Submission(j, j.Team ?? "default", j.Id))], now, CancellationToken.None);
         }
-        finally
-        {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(folder, recursive: true);
-        }
+        var time = new FixedTime(now);
+        var scheduler = new Scheduler(store, new CatalogPriceFeed(catalog), planner!,
+            new SchedulerOptions { Solve = SolveOptions.Default with { TimeLimit = TimeSpan.FromSeconds(timeLimit) } }, time, NullLogger<Scheduler>.Instance);
+        var clock = Stopwatch.StartNew();
+        var plan = await scheduler.RunCycleAsync(CancellationToken.None);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var planned = (await store.CountByStateAsync(null, CancellationToken.None)).GetValueOrDefault(JobState.Planned);
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"cycle over {jobs:N0} queued jobs with {plannerName} on {where.Name}: {seconds:0.00} s in all (planner {plan?.Totals.SolveSeconds:0.00} s), " +
+            $"{planned:N0} placements stored, status {plan?.Status.ToString().ToLowerInvariant()}, expected {plan?.Totals.ExpectedCostUsd:N2} USD"));
+        return 0;
     }
 
     /// <summary>The benchmark's moment of planning: the same for every run, so runs compare.</summary>

@@ -29,7 +29,7 @@ public sealed class ChildServer : IServiceHost
 
     public string Describe => $"`spotwise serve` as a child process (pid {_process.Id})";
 
-    public static Task<IServiceHost> StartAsync(string cliDll, string url, string db, TimeSpan cycleInterval)
+    public static Task<IServiceHost> StartAsync(string cliDll, string url, BenchStore store, TimeSpan cycleInterval)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -37,11 +37,12 @@ public sealed class ChildServer : IServiceHost
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[]
-        {
-            cliDll, "serve", "--urls", url, "--db", db, "--planner", "greedy",
+        string[] args =
+        [
+            cliDll, "serve", "--urls", url, .. store.ServeFlags, "--planner", "greedy",
             "--cycle-seconds", cycleInterval.TotalSeconds.ToString(CultureInfo.InvariantCulture),
-        })
+        ];
+        foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
         }
@@ -101,11 +102,11 @@ public sealed class InProcessServer : IServiceHost
 
     public string Describe => "SpotwiseApp.Build in this process";
 
-    public static async Task<IServiceHost> StartAsync(string url, string db, TimeSpan cycleInterval)
+    public static async Task<IServiceHost> StartAsync(string url, BenchStore store, TimeSpan cycleInterval)
     {
         var app = SpotwiseApp.Build([
             "--urls", url,
-            $"--Spotwise:Db={db}",
+            store.Setting,
             "--Spotwise:ApiKeys=k1=bench",
             "--Spotwise:Planner=greedy",
             string.Create(CultureInfo.InvariantCulture, $"--Spotwise:CycleInterval={cycleInterval:c}"),
