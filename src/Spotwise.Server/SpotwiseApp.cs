@@ -145,8 +145,10 @@ public static class SpotwiseApp
         {
             return;
         }
+        // The lease is kept between processes, so on the wall clock they share: each replica's service clock starts
+        // where the replica started, and under --speed two of them disagree by minutes.
         services.AddSingleton(sp => new LeaderElection(sp.GetRequiredService<OpenedJobStore>(),
-            new LeaderElectionOptions(Options(sp).ReplicaId!, Options(sp).LeaseTtl), sp.GetRequiredService<TimeProvider>(),
+            new LeaderElectionOptions(Options(sp).ReplicaId!, Options(sp).LeaseTtl), TimeProvider.System,
             sp.GetRequiredService<ILogger<LeaderElection>>()));
         services.AddSingleton<ILeadership>(sp => sp.GetRequiredService<LeaderElection>());
         services.AddHostedService(sp => sp.GetRequiredService<LeaderElection>());
