@@ -1,6 +1,5 @@
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using RabbitMQ.Client;
 using Spotwise.Runtime;
 using Spotwise.Server;
@@ -56,5 +55,19 @@ public sealed class ServeWithAmqpTests
             await app.StopAsync();
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    [Theory]
+    [InlineData("--amqp", "http://mq:5672/", "error: --amqp: 'http://mq:5672/' is not an AMQP URL")]
+    [InlineData("--amqp-queue", " ", "error: --amqp-queue: empty")]
+    public async Task Serve_with_a_bad_broker_setting_exits_2_naming_the_flag(string flag, string value, string expected)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        var code = await Task.Run(() => Spotwise.Cli.CliApp.RunAsync(["serve", flag, value], stdout, stderr, TimeProvider.System));
+
+        Assert.Equal(Spotwise.Cli.ExitCodes.BadInput, code);
+        Assert.Contains(expected, stderr.ToString(), StringComparison.Ordinal);
     }
 }
