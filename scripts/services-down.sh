@@ -4,8 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 status=0
-if [ -f scripts/rabbitmq-down.sh ]; then
-  bash scripts/rabbitmq-down.sh || status=$?
-fi
+bash scripts/rabbitmq-down.sh || status=$?
 bash scripts/postgres-down.sh || status=$?
 exit "$status"

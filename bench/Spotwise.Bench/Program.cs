@@ -1,7 +1,7 @@
 using Spotwise.Bench;
 
 // The bench's commands; each lives in its own class, and this switch is all that dispatches them.
-const string Commands = "commands:\n  " + GenerateCommand.Usage + "\n  " + PlannersCommand.Usage + "\n  " + CycleCommand.Usage + "\n  " + ServiceCommand.Usage + "\n  " + LlmEvalCommand.Usage + "\n  " + QueueSimCommand.Usage + "\n  " + SimulateSweepCommand.Usage + "\n  " + PricesCommand.Usage + "\n  " + AwsLaunchCommand.Usage;
+const string Commands = "commands:\n  " + GenerateCommand.Usage + "\n  " + PlannersCommand.Usage + "\n  " + CycleCommand.Usage + "\n  " + ServiceCommand.Usage + "\n  " + LlmEvalCommand.Usage + "\n  " + QueueSimCommand.Usage + "\n  " + SimulateSweepCommand.Usage + "\n  " + PricesCommand.Usage + "\n  " + AwsLaunchCommand.Usage + "\n  " + IntakeCommand.Usage;
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
@@ -17,6 +17,8 @@ switch (args[0])
         return await CycleCommand.RunAsync(args[1..], Console.Out, Console.Error);
     case "service":
         return await ServiceCommand.RunAsync(args[1..], Console.Out, Console.Error);
+    case "intake":
+        return await IntakeCommand.RunAsync(args[1..], Console.Out, Console.Error);
     case "queue-sim":
         return await QueueSimCommand.RunAsync(args[1..], Console.Out, Console.Error);
     case "simulate-sweep":

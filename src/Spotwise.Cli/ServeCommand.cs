@@ -29,6 +29,12 @@ public static class ServeCommand
         var backend = new Option<string>("--backend") { Description = $"Where jobs run: {string.Join(", ", SpotwiseApp.BackendNames)} (aws: EC2, see docs/aws.md)", DefaultValueFactory = _ => "simulated" };
         var catalog = new Option<string?>("--catalog") { Description = "Catalog CSV to price from (default: the shipped snapshot; with --backend aws, read as --region's prices)" };
         var aws = new AwsFlags();
+        var amqp = new Option<string?>("--amqp")
+        {
+            Description = "RabbitMQ to take jobs from (queue spotwise.jobs) and publish job events to (exchange spotwise.events): amqp://user:password@host:5672/ (default: SPOTWISE_AMQP; docs/scale-out.md)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable(AmqpVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null,
+        };
+        var amqpQueue = new Option<string>("--amqp-queue") { Description = "With --amqp: the queue jobs are taken from", DefaultValueFactory = _ => Spotwise.Intake.RabbitMq.RabbitMqOptions.DefaultQueue };
         var planner = new Option<string>("--planner") { Description = $"Planner: {string.Join(", ", PlannerFactory.Names)} (llm and hybrid ask a model: see docs/llm.md)", DefaultValueFactory = _ => CpSatPlanner.PlannerName };
         var model = new Option<string?>("--model") { Description = "The model llm and hybrid ask (default per provider)" };
         var provider = new Option<string?>("--llm-provider") { Description = "gemini or openai (default: whichever the environment configures)" };
@@ -45,7 +51,7 @@ public static class ServeCommand
         var leaseSeconds = new Option<double>("--lease-seconds") { Description = "With --replica-id: how long the leader lease lasts unrenewed (a dead leader is replaced within it and a third)", DefaultValueFactory = _ => 10 };
         var command = new Command("serve", "Run the API, the dashboard (/) and the scheduler (SQLite store, shipped catalog, simulated cloud by default)")
         {
-            db, store, urls, backend, planner, cycle, speed, trace, traceType, model, provider, llmTimeout, catalog, replicaId, leaseSeconds,
+            db, store, urls, backend, planner, amqp, amqpQueue, cycle, speed, trace, traceType, model, provider, llmTimeout, catalog, replicaId, leaseSeconds,
             aws.Region, aws.LaunchTemplate, aws.Subnets, aws.InterruptionQueue, aws.AgentCallbackUrl, aws.ManagedBy,
         };
         command.SetAction(async (parse, ct) =>
@@ -75,6 +81,14 @@ public static class ServeCommand
                 errors.Add(storeError);
             }
             errors.AddRange(CheckReplica(parse.GetResult(replicaId) is not null, parse.GetValue(replicaId), parse.GetValue(leaseSeconds)));
+            if (parse.GetValue(amqp) is { } broker && Spotwise.Intake.RabbitMq.RabbitMqOptions.Problem(broker) is { } badBroker)
+            {
+                errors.Add($"--amqp: {badBroker}");
+            }
+            if (string.IsNullOrWhiteSpace(parse.GetValue(amqpQueue)))
+            {
+                errors.Add("--amqp-queue: empty; name the queue jobs are taken from");
+            }
             if (errors.Count > 0)
             {
                 foreach (var e in errors)
@@ -98,6 +112,8 @@ public static class ServeCommand
                 string.Create(CultureInfo.InvariantCulture, $"--{SpotwiseOptions.Section}:LlmTimeout={TimeSpan.FromSeconds(parse.GetValue(llmTimeout)):c}"),
                 .. Setting("Catalog", parse.GetValue(catalog)),
                 .. Replica(parse.GetResult(replicaId) is not null, parse.GetValue(replicaId), parse.GetValue(leaseSeconds)),
+                .. Setting("Amqp", parse.GetValue(amqp)),
+                .. Setting("AmqpQueue", parse.GetValue(amqp) is null ? null : parse.GetValue(amqpQueue)),
                 .. aws.Settings(parse),
             ];
             try
@@ -178,6 +194,9 @@ public static class ServeCommand
             yield return string.Create(CultureInfo.InvariantCulture, $"--lease-seconds: {leaseSeconds} must be between 1 and 600");
         }
     }
+
+    /// <summary>The variable <c>--amqp</c> defaults to (scripts/rabbitmq-up.sh prints it).</summary>
+    public const string AmqpVariable = "SPOTWISE_AMQP";
 
     /// <summary>A <c>Spotwise:</c> setting for a flag the user gave; none for one left out (appsettings.json then applies).</summary>
     private static IEnumerable<string> Setting(string key, string? value) =>

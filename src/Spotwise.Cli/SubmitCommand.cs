@@ -17,11 +17,17 @@ public static class SubmitCommand
     {
         var file = new Argument<string>("jobs-file") { Description = "JSON jobs file: an array of jobs or {\"jobs\": [...]}" };
         var client = new ClientOptions();
-        var command = new Command("submit", "Submit the jobs of a file to the Spotwise server (idempotent by jobId)") { file };
+        var via = new Option<string?>("--via") { Description = "Publish to RabbitMQ instead of the server's API: amqp://team:password@host:5672/ (publisher confirms; docs/scale-out.md)" };
+        var queue = new Option<string>("--queue") { Description = "With --via: the queue the service takes jobs from", DefaultValueFactory = _ => Spotwise.Intake.RabbitMq.RabbitMqOptions.DefaultQueue };
+        var command = new Command("submit", "Submit the jobs of a file to the Spotwise server (idempotent by jobId)") { file, via, queue };
         client.AddTo(command);
         command.SetAction((parse, ct) =>
         {
             var path = parse.GetValue(file)!;
+            if (parse.GetValue(via) is { } broker)
+            {
+                return Task.Run(() => ViaAsync(path, broker, parse.GetValue(queue)!, stdout, stderr, ct), ct);
+            }
             var server = parse.GetValue(client.Server);
             var key = parse.GetValue(client.ApiKey);
             // Off the caller's synchronization context (a test's CliRunner waits for the exit code).
@@ -61,8 +67,19 @@ public static class SubmitCommand
         });
     }
 
-    /// <summary>The file's jobs, in order, cut into batches by count and by size.</summary>
-    private static IEnumerable<List<string>> Batches(IReadOnlyList<string> jobs)
+    private static async Task<int> ViaAsync(string path, string broker, string queue, TextWriter stdout, TextWriter stderr, CancellationToken ct)
+    {
+        var jobs = ReadJobsArray(path, out var why);
+        if (jobs is null)
+        {
+            stderr.WriteLine($"error: jobs file: {why}");
+            return ExitCodes.BadInput;
+        }
+        return await AmqpSubmit.RunAsync(jobs, broker, queue, stdout, stderr, ct);
+    }
+
+    /// <summary>The file's jobs, in order, cut into batches by count and by size (one request, or one message, each).</summary>
+    internal static IEnumerable<List<string>> Batches(IReadOnlyList<string> jobs)
     {
         const long maxBytes = Spotwise.Server.JobInput.MaxBodyBytes / 2; // room for multi-byte characters and brackets
         var batch = new List<string>();

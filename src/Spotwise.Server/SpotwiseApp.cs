@@ -7,6 +7,7 @@ using Spotwise.Compute.Aws.Prices;
 using Spotwise.Compute.Local;
 using Spotwise.Compute.Simulated;
 using Spotwise.Core;
+using Spotwise.Intake.RabbitMq;
 using Spotwise.Planning;
 using Spotwise.Planning.Llm;
 using Spotwise.Runtime;
@@ -48,7 +49,9 @@ public static class SpotwiseApp
         builder.Services.AddSingleton<ChangeSignal>();
         builder.Services.AddSingleton<OpenedJobStore>();
         builder.Services.AddHostedService<JobStoreOpener>();
-        builder.Services.AddSingleton<IJobStore>(sp => new SignallingJobStore(sp.GetRequiredService<OpenedJobStore>(), sp.GetRequiredService<ChangeSignal>()));
+        // With a broker (Spotwise:Amqp), every committed write is also handed to the job event publisher.
+        builder.Services.AddSingleton<IJobStore>(sp => RabbitMqRegistration.WrapStore(sp,
+            new SignallingJobStore(sp.GetRequiredService<OpenedJobStore>(), sp.GetRequiredService<ChangeSignal>())));
         AddLeadership(builder.Services, builder.Configuration[$"{SpotwiseOptions.Section}:{nameof(SpotwiseOptions.ReplicaId)}"]);
         builder.Services.AddSingleton(sp => LoadCatalog(Options(sp)));
         // Replayed traces are the market the simulated cloud sells: the planner prices spot from them, and the spot
@@ -87,6 +90,13 @@ public static class SpotwiseApp
             sp.GetRequiredService<IOptions<SpotwiseOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SchedulerLoop>>(),
             pacing: TimeProvider.System, leadership: sp.GetService<ILeadership>(), store: sp.GetRequiredService<IJobStore>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SchedulerLoop>());
+        // Jobs from RabbitMQ through the same intake, and job events to it (docs/scale-out.md); after the store's opener.
+        var amqp = new SpotwiseOptions { Amqp = builder.Configuration[$"{SpotwiseOptions.Section}:Amqp"] };
+        amqp.AmqpQueue = builder.Configuration[$"{SpotwiseOptions.Section}:AmqpQueue"] ?? amqp.AmqpQueue;
+        if (amqp.RabbitMq() is { } rabbitMq)
+        {
+            builder.Services.AddRabbitMqIntake(rabbitMq);
+        }
 
         builder.Services.AddSingleton(sp => Keys(sp));
         // Agents on cloud instances report to /api/attempts with their attempt's secret; a backend reads the reports.

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Spotwise.Compute.Aws;
+using Spotwise.Intake.RabbitMq;
 using Spotwise.Planning;
 using Spotwise.Planning.Llm;
 using Spotwise.Storage.Postgres;
@@ -94,6 +95,20 @@ public sealed class SpotwiseOptions
 
     /// <summary>How long the leader lease lasts unrenewed: a dead leader is replaced within it plus a third of it.</summary>
     public TimeSpan LeaseTtl { get; set; } = Spotwise.Runtime.Leadership.LeaderElectionOptions.DefaultTtl;
+
+    /// <summary>
+    /// A RabbitMQ broker (<c>amqp://user:password@host:5672/</c>): jobs are also taken from its queue
+    /// <see cref="AmqpQueue"/> and job state changes are published to <c>spotwise.events</c> (docs/scale-out.md). None: neither.
+    /// </summary>
+    public string? Amqp { get; set; }
+
+    /// <summary>The queue jobs are taken from (with <see cref="Amqp"/>).</summary>
+    public string AmqpQueue { get; set; } = RabbitMqOptions.DefaultQueue;
+
+    /// <summary>The broker settings, when <see cref="Amqp"/> names a valid broker URL.</summary>
+    public RabbitMqOptions? RabbitMq() => Amqp is { Length: > 0 } text && RabbitMqOptions.Problem(text) is null
+        ? new RabbitMqOptions { Uri = new Uri(text), Queue = AmqpQueue }
+        : null;
 }
 
 /// <summary>
@@ -187,6 +202,14 @@ public sealed class SpotwiseOptionsValidator(Func<string, string?> env, IReadOnl
         if (AgentKey.Problem(env(AgentKey.EnvironmentVariable)) is { } agentKey)
         {
             errors.Add(agentKey);
+        }
+        if (options.Amqp is { Length: > 0 } amqp && RabbitMqOptions.Problem(amqp) is { } badAmqp)
+        {
+            errors.Add($"Spotwise:Amqp: {badAmqp}");
+        }
+        if (string.IsNullOrWhiteSpace(options.AmqpQueue))
+        {
+            errors.Add("Spotwise:AmqpQueue is empty; name the queue jobs are taken from");
         }
         if (!ApiKeyRing.TryParse(options.ApiKeys, out _, out var why))
         {
