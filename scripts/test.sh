@@ -15,7 +15,7 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 # it, installing it first when missing; returns once it answers) and scripts/NAME-down.sh (stops it; safe to run
 # when it is not running). An up script may print `SPOTWISE_NAME=value` lines (how to reach what it started): they
 # are exported to the tests. Later issues add theirs here, e.g. (slurm services).
-services=(services)
+services=(slurm services)
 
 # Tests that need one of those servers skip when it was not started (a plain `dotnet test` on a laptop); under this
 # script a missing server is a failure instead, so CI can never pass by skipping them.

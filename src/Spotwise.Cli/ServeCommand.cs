@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Spotwise.Compute.Aws;
+using Spotwise.Compute.Slurm;
 using Spotwise.Planning;
 using Spotwise.Planning.Llm;
 using Spotwise.Server;
@@ -11,7 +12,8 @@ namespace Spotwise.Cli;
 
 /// <summary>
 /// <c>spotwise serve</c>: the API and the scheduler with embedded defaults and no setup — a SQLite file, the shipped
-/// catalog and the simulated cloud; <c>--store</c> keeps the queue in PostgreSQL (docs/scale-out.md); <c>--backend aws</c> launches on EC2 (docs/aws.md). Flags become the service's
+/// catalog and the simulated cloud; <c>--store</c> keeps the queue in PostgreSQL (docs/scale-out.md); <c>--backend aws</c>
+/// launches on EC2 (docs/aws.md), <c>--backend slurm</c> submits to a Slurm cluster (docs/slurm.md). Flags become the service's
 /// configuration (appsettings.json and the environment still apply, flags win).
 /// </summary>
 public static class ServeCommand
@@ -26,7 +28,7 @@ public static class ServeCommand
         var db = new Option<string>("--db") { Description = "SQLite file holding the queue (when no --store)", DefaultValueFactory = _ => "./spotwise.db" };
         var store = new Option<string?>("--store") { Description = $"PostgreSQL connection string (\"Host=db;Database=spotwise;Username=spotwise\"): the queue lives there, shared by replicas (default: ${StoreVariable}; none: SQLite --db; docs/scale-out.md)" };
         var urls = new Option<string>("--urls") { Description = "Where to listen", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
-        var backend = new Option<string>("--backend") { Description = $"Where jobs run: {string.Join(", ", SpotwiseApp.BackendNames)} (aws: EC2, see docs/aws.md)", DefaultValueFactory = _ => "simulated" };
+        var backend = new Option<string>("--backend") { Description = $"Where jobs run: {string.Join(", ", SpotwiseApp.BackendNames)} (aws: EC2, see docs/aws.md; slurm: a Slurm cluster, see docs/slurm.md)", DefaultValueFactory = _ => "simulated" };
         var catalog = new Option<string?>("--catalog") { Description = "Catalog CSV to price from (default: the shipped snapshot; with --backend aws, read as --region's prices)" };
         var aws = new AwsFlags();
         var amqp = new Option<string?>("--amqp")
@@ -35,6 +37,7 @@ public static class ServeCommand
             DefaultValueFactory = _ => Environment.GetEnvironmentVariable(AmqpVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null,
         };
         var amqpQueue = new Option<string>("--amqp-queue") { Description = "With --amqp: the queue jobs are taken from", DefaultValueFactory = _ => Spotwise.Intake.RabbitMq.RabbitMqOptions.DefaultQueue };
+        var slurm = new SlurmFlags();
         var planner = new Option<string>("--planner") { Description = $"Planner: {string.Join(", ", PlannerFactory.Names)} (llm and hybrid ask a model: see docs/llm.md)", DefaultValueFactory = _ => CpSatPlanner.PlannerName };
         var model = new Option<string?>("--model") { Description = "The model llm and hybrid ask (default per provider)" };
         var provider = new Option<string?>("--llm-provider") { Description = "gemini or openai (default: whichever the environment configures)" };
@@ -53,6 +56,7 @@ public static class ServeCommand
         {
             db, store, urls, backend, planner, amqp, amqpQueue, cycle, speed, trace, traceType, model, provider, llmTimeout, catalog, replicaId, leaseSeconds,
             aws.Region, aws.LaunchTemplate, aws.Subnets, aws.InterruptionQueue, aws.AgentCallbackUrl, aws.ManagedBy,
+            slurm.SpotPartition, slurm.OnDemandPartition, slurm.Conf, slurm.Bin,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -89,6 +93,7 @@ public static class ServeCommand
             {
                 errors.Add("--amqp-queue: empty; name the queue jobs are taken from");
             }
+            errors.AddRange(slurm.Check(parse, parse.GetValue(backend)!));
             if (errors.Count > 0)
             {
                 foreach (var e in errors)
@@ -115,6 +120,7 @@ public static class ServeCommand
                 .. Setting("Amqp", parse.GetValue(amqp)),
                 .. Setting("AmqpQueue", parse.GetValue(amqp) is null ? null : parse.GetValue(amqpQueue)),
                 .. aws.Settings(parse),
+                .. slurm.Settings(parse),
             ];
             try
             {
@@ -259,6 +265,52 @@ public static class ServeCommand
             .. Setting("Aws:InterruptionQueueUrl", parse.GetValue(InterruptionQueue)),
             .. Setting("Aws:AgentCallbackUrl", parse.GetValue(AgentCallbackUrl)),
             .. Setting("Aws:ManagedBy", parse.GetValue(ManagedBy)),
+        ];
+    }
+
+    /// <summary>
+    /// The <c>--backend slurm</c> flags, each a key of the <c>Spotwise:Slurm</c> section (docs/slurm.md). The defaults
+    /// work with scripts/slurm-up.sh given the <c>--slurm-conf</c> it prints.
+    /// </summary>
+    private sealed class SlurmFlags
+    {
+        public Option<string?> SpotPartition { get; } = new("--slurm-partition-spot") { Description = "The partition spot attempts go to (default: spot) (--backend slurm)" };
+        public Option<string?> OnDemandPartition { get; } = new("--slurm-partition-ondemand") { Description = "The partition on-demand attempts go to (default: ondemand) (--backend slurm)" };
+        public Option<string?> Conf { get; } = new("--slurm-conf") { Description = "The slurm.conf the Slurm commands read (default: SLURM_CONF or the system's) (--backend slurm)" };
+        public Option<string?> Bin { get; } = new("--slurm-bin") { Description = "The folder holding sbatch, squeue and scancel (default: found on PATH) (--backend slurm)" };
+
+        private Option<string?>[] All => [SpotPartition, OnDemandPartition, Conf, Bin];
+
+        public IEnumerable<string> Check(ParseResult parse, string backend)
+        {
+            if (backend != SlurmComputeRegistration.Name)
+            {
+                foreach (var flag in All.Where(f => parse.GetValue(f) is not null))
+                {
+                    yield return $"{flag.Name}: only for --backend slurm (the backend is {backend})";
+                }
+                yield break;
+            }
+            foreach (var partition in new[] { SpotPartition, OnDemandPartition }.Where(f => parse.GetValue(f) is { } p && string.IsNullOrWhiteSpace(p)))
+            {
+                yield return $"{partition.Name}: empty; name a partition of the cluster";
+            }
+            if (parse.GetValue(Conf) is { } conf && !File.Exists(conf))
+            {
+                yield return $"{Conf.Name}: '{conf}' does not exist (scripts/slurm-up.sh prints the path it wrote as SPOTWISE_SLURM_CONF)";
+            }
+            if (parse.GetValue(Bin) is { } bin && !Directory.Exists(bin))
+            {
+                yield return $"{Bin.Name}: '{bin}' is not a folder (the one holding sbatch, squeue and scancel)";
+            }
+        }
+
+        public IEnumerable<string> Settings(ParseResult parse) =>
+        [
+            .. Setting("Slurm:SpotPartition", parse.GetValue(SpotPartition)),
+            .. Setting("Slurm:OnDemandPartition", parse.GetValue(OnDemandPartition)),
+            .. Setting("Slurm:Conf", parse.GetValue(Conf) is { } conf ? Path.GetFullPath(conf) : null),
+            .. Setting("Slurm:BinDirectory", parse.GetValue(Bin) is { } bin ? Path.GetFullPath(bin) : null),
         ];
     }
 

@@ -46,6 +46,12 @@ public sealed record LaunchRequest(
     /// the data is where the instance runs.
     /// </summary>
     public double TransferHours { get; init; }
+
+    /// <summary>
+    /// The job's deadline, for a backend whose scheduler can enforce it (Slurm's <c>--deadline</c>). Null: none, or a
+    /// launch asked for again from a stored intent (backends find those by their client token anyway).
+    /// </summary>
+    public DateTimeOffset? Deadline { get; init; }
 }
 
 public enum InstanceState
@@ -96,6 +102,12 @@ public sealed record InstanceStatus(
     /// from a quota reached (learnt: <see cref="LearnedLimits"/>). Null for every instance that was made.
     /// </summary>
     public LaunchRefusal? Refusal { get; init; }
+
+    /// <summary>The exit code of the job's command once it has ended, where the backend knows it (Slurm); null otherwise.</summary>
+    public int? ExitCode { get; init; }
+
+    /// <summary>Where the job's output is kept, where the backend writes it to a file (Slurm's <c>--output</c>); null otherwise.</summary>
+    public string? OutputPath { get; init; }
 }
 
 /// <summary>Why a cloud refused a launch: <paramref name="Kind"/>, and the cloud's own code (<c>VcpuLimitExceeded</c>).</summary>

@@ -6,6 +6,7 @@ using Spotwise.Compute.Aws;
 using Spotwise.Compute.Aws.Prices;
 using Spotwise.Compute.Local;
 using Spotwise.Compute.Simulated;
+using Spotwise.Compute.Slurm;
 using Spotwise.Core;
 using Spotwise.Intake.RabbitMq;
 using Spotwise.Planning;
@@ -219,7 +220,8 @@ public static class SpotwiseApp
             LogDirectory = System.IO.Path.GetFullPath(Options(sp).Db) + ".logs",
         })
         // Credentials: the SDK's default chain, unless something registered its own (a test, for a loopback EC2).
-        .AddAwsCompute(sp => Options(sp).Aws.ToComputeOptions(sp.GetService<AWSCredentials>(), inUse: Options(sp).Backend == AwsComputeRegistration.Name));
+        .AddAwsCompute(sp => Options(sp).Aws.ToComputeOptions(sp.GetService<AWSCredentials>(), inUse: Options(sp).Backend == AwsComputeRegistration.Name))
+        .AddSlurmCompute(sp => Options(sp).Slurm);
 
     /// <summary>
     /// The catalog the planner prices from: <c>Spotwise:Catalog</c> or the shipped snapshot. With the <c>aws</c> backend

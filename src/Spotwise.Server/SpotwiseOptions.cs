@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Spotwise.Compute.Aws;
+using Spotwise.Compute.Slurm;
 using Spotwise.Intake.RabbitMq;
 using Spotwise.Planning;
 using Spotwise.Planning.Llm;
@@ -59,12 +60,16 @@ public sealed class SpotwiseOptions
 
     /// <summary>
     /// Where jobs run, by a registered backend's name: <c>simulated</c> (the simulated cloud), <c>local</c> (each job's
-    /// command, on this machine) or <c>aws</c> (EC2, configured by <see cref="Aws"/>).
+    /// command, on this machine), <c>aws</c> (EC2, configured by <see cref="Aws"/>) or <c>slurm</c> (a Slurm cluster,
+    /// configured by <see cref="Slurm"/>).
     /// </summary>
     public string Backend { get; set; } = "simulated";
 
     /// <summary>Where the <c>aws</c> backend launches (the <c>Spotwise:Aws</c> section).</summary>
     public AwsSettings Aws { get; set; } = new();
+
+    /// <summary>Where the <c>slurm</c> backend submits (the <c>Spotwise:Slurm</c> section; docs/slurm.md).</summary>
+    public SlurmComputeOptions Slurm { get; set; } = new();
 
     /// <summary>
     /// A catalog CSV (the shipped one's columns; <c>spotwise catalog refresh</c> writes one) instead of the shipped
@@ -174,6 +179,10 @@ public sealed class SpotwiseOptionsValidator(Func<string, string?> env, IReadOnl
         else if (options.Backend == AwsComputeRegistration.Name)
         {
             errors.AddRange(options.Aws.Problems());
+        }
+        else if (options.Backend == SlurmComputeRegistration.Name)
+        {
+            errors.AddRange(options.Slurm.Problems().Select(p => $"{SpotwiseOptions.Section}:{p}"));
         }
         if (options.Catalog is { Length: > 0 } catalog && ShippedCatalog.Problem(catalog) is { } badCatalog)
         {
