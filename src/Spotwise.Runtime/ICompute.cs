@@ -46,6 +46,9 @@ public sealed record LaunchRequest(
     /// the data is where the instance runs.
     /// </summary>
     public double TransferHours { get; init; }
+
+    /// <summary>The job's container image (<see cref="Job.Image"/>), for backends that run containers; null: the backend's default.</summary>
+    public string? Image { get; init; }
 }
 
 public enum InstanceState

@@ -33,12 +33,16 @@ internal sealed record StoredLaunch(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public double TransferHours { get; init; }
 
+    /// <summary>The container image of the job (null: the backend's default; rows before it have none).</summary>
+    [JsonPropertyName("image")]
+    public string? Image { get; init; }
+
     private static readonly JsonSerializerOptions Options = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     public static string? Write(LaunchRequest? r) => r is null ? null : JsonSerializer.Serialize(
         new StoredLaunch(r.ClientToken, r.Team, r.JobId, r.Attempt, r.Market.ToWire(), r.InstanceType, r.Zone, r.WorkHours, r.Checkpointable,
             r.CheckpointIntervalHours, r.Command)
-        { Provider = r.Provider, TransferHours = r.TransferHours }, Options);
+        { Provider = r.Provider, TransferHours = r.TransferHours, Image = r.Image }, Options);
 
     public static LaunchRequest Read(string json)
     {
@@ -49,6 +53,6 @@ internal sealed record StoredLaunch(
         }
         return new LaunchRequest(s.ClientToken, s.Team, s.JobId, s.Attempt, market, s.InstanceType, s.Zone, s.WorkHours, s.Checkpointable,
             s.CheckpointIntervalHours, s.Command)
-        { Provider = s.Provider, TransferHours = s.TransferHours };
+        { Provider = s.Provider, TransferHours = s.TransferHours, Image = s.Image };
     }
 }

@@ -312,6 +312,7 @@ public static class Reconciler
             // A fallback or a move stays with the provider of the job's placement.
             Provider = job.Placement?.Provider,
             TransferHours = transfer,
+            Image = job.Job.Image,
         };
     }
 
