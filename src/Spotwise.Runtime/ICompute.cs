@@ -99,6 +99,12 @@ public sealed record InstanceStatus(
     /// from a quota reached (learnt: <see cref="LearnedLimits"/>). Null for every instance that was made.
     /// </summary>
     public LaunchRefusal? Refusal { get; init; }
+
+    /// <summary>
+    /// Who admitted the instance to run, where a cluster's own queue decides (Kubernetes with Kueue: the LocalQueue); null
+    /// where the backend runs what it is asked at once. The reconciler writes it into the job's running event.
+    /// </summary>
+    public string? Admission { get; init; }
 }
 
 /// <summary>Why a cloud refused a launch: <paramref name="Kind"/>, and the cloud's own code (<c>VcpuLimitExceeded</c>).</summary>
