@@ -23,6 +23,9 @@ internal sealed class JobView(TimeProvider time, TimeSpan endedMemory)
     /// <summary>Completes when the first list has been read.</summary>
     public Task Synced => _synced.Task;
 
+    /// <summary>Raised after every change (a list, an event, a launch, a terminate): a test waits on it instead of sleeping.</summary>
+    public event Action? Changed;
+
     /// <summary>A full list: the view becomes exactly it; a Job that was known and is not listed left the cluster meanwhile.</summary>
     public void Replace(IEnumerable<V1Job> jobs, string? resourceVersion)
     {
@@ -41,6 +44,7 @@ internal sealed class JobView(TimeProvider time, TimeSpan endedMemory)
             ResourceVersion = resourceVersion;
         }
         _synced.TrySetResult();
+        Changed?.Invoke();
     }
 
     /// <summary>One watch event.</summary>
@@ -52,19 +56,17 @@ internal sealed class JobView(TimeProvider time, TimeSpan endedMemory)
             {
                 ResourceVersion = version;
             }
-            if (type == WatchEventType.Bookmark || job.Metadata?.Name is not { } name)
-            {
-                return;
-            }
-            if (type == WatchEventType.Deleted)
+            if (type != WatchEventType.Bookmark && job.Metadata?.Name is { } name)
             {
                 _live[name] = job;
-                Forget(name);
-                return;
+                _gone.Remove(name);
+                if (type == WatchEventType.Deleted)
+                {
+                    Forget(name);
+                }
             }
-            _live[name] = job;
-            _gone.Remove(name);
         }
+        Changed?.Invoke();
     }
 
     /// <summary>A Job the backend made or found (a create's answer): known at once, before the watch says so.</summary>
@@ -80,6 +82,7 @@ internal sealed class JobView(TimeProvider time, TimeSpan endedMemory)
                 _gone.Remove(name);
             }
         }
+        Changed?.Invoke();
     }
 
     /// <summary>Spotwise asked for the Job's deletion: from now on it is terminated, unless it had already ended.</summary>
@@ -89,6 +92,7 @@ internal sealed class JobView(TimeProvider time, TimeSpan endedMemory)
         {
             _terminated.TryAdd(name, time.GetUtcNow());
         }
+        Changed?.Invoke();
     }
 
     /// <summary>Whether the Job is known (live, or gone within memory).</summary>
@@ -118,6 +122,10 @@ internal sealed class JobView(TimeProvider time, TimeSpan endedMemory)
             foreach (var old in _gone.Where(g => g.Value.At < horizon).Select(g => g.Key).ToList())
             {
                 _gone.Remove(old);
+            }
+            // A terminate of a name the view never held (an unknown id) is forgotten with the ended Jobs.
+            foreach (var old in _terminated.Where(t => t.Value < horizon && !_live.ContainsKey(t.Key) && !_gone.ContainsKey(t.Key)).Select(t => t.Key).ToList())
+            {
                 _terminated.Remove(old);
             }
             return [.. _live.Select(j => StatusOf(j.Key, j.Value)).OfType<InstanceStatus>(), .. _gone.Values.Select(g => g.Status)];

@@ -47,6 +47,16 @@ public sealed partial class KubernetesJobsCompute : ICompute, IAsyncDisposable
         _watch = new JobWatch(client, options, _view, time, _logger, health);
     }
 
+    /// <summary>The resource version the watch has seen last (tests wait for the server's).</summary>
+    internal string? SeenResourceVersion => _view.ResourceVersion;
+
+    /// <summary>Raised after every change of the backend's view of the cluster.</summary>
+    internal event Action? ViewChanged
+    {
+        add => _view.Changed += value;
+        remove => _view.Changed -= value;
+    }
+
     /// <summary>Lists made by the watch since start: one at start, one more after each 410 Gone or broken watch.</summary>
     public int Lists => _watch.Lists;
 
