@@ -26,7 +26,7 @@ public static class JobManifests
             Kind = "Job",
             Metadata = new V1ObjectMeta
             {
-                Name = KubeNames.JobName(request.ClientToken, request.Team, request.JobId, request.Attempt),
+                Name = KubeNames.JobName(options.ManagedBy, request.ClientToken, request.Team, request.JobId, request.Attempt),
                 NamespaceProperty = options.Namespace,
                 Labels = labels,
                 Annotations = Annotations(request),

@@ -18,12 +18,13 @@ public static class KubeNames
     private const int HashLength = 10;
 
     /// <summary>
-    /// The Job name of an attempt: its team, id and attempt made readable (<c>ml-train-a1-</c>), then a hash of the client
-    /// token, so the name is stable (a retried launch finds the same Job) and two tokens that sanitise alike still differ.
+    /// The Job name of an attempt: its team, id and attempt made readable (<c>ml-train-a1-</c>), then a hash of the
+    /// installation and the client token, so the name is stable (a retried launch finds the same Job), two tokens that
+    /// sanitise alike still differ, and two installations sharing a namespace never claim each other's Jobs.
     /// </summary>
-    public static string JobName(string clientToken, string team, string jobId, int attempt)
+    public static string JobName(string managedBy, string clientToken, string team, string jobId, int attempt)
     {
-        var suffix = string.Create(CultureInfo.InvariantCulture, $"-a{attempt}-{Hash(clientToken)}");
+        var suffix = string.Create(CultureInfo.InvariantCulture, $"-a{attempt}-{Hash(managedBy + "\n" + clientToken)}");
         var readable = Sanitise($"{team}-{jobId}".ToLowerInvariant(), c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9'), '-');
         readable = readable[..Math.Min(readable.Length, MaxLength - suffix.Length)].Trim('-');
         return (readable.Length == 0 ? "job" : readable) + suffix;

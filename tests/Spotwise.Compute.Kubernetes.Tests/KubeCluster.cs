@@ -44,9 +44,13 @@ internal sealed class KubeCluster : IAsyncDisposable
         await CaughtUpAsync();
     }
 
-    /// <summary>Waits until the backend's watch has seen the server's latest resource version.</summary>
+    /// <summary>
+    /// Waits until the backend's watch has seen the server's latest resource version. A bookmark carries it there even when
+    /// the last changes were to Jobs the watch's selector leaves out (another installation's).
+    /// </summary>
     public Task CaughtUpAsync()
     {
+        Server.Bookmark();
         var target = Server.ResourceVersion;
         return UntilAsync(() => Backend.SeenResourceVersion == target);
     }

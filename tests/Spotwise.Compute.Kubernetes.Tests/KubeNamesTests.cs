@@ -11,10 +11,10 @@ public sealed class KubeNamesTests
     {
         var token = $"{team}/{id}#{attempt}";
 
-        var name = KubeNames.JobName(token, team, id, attempt);
+        var name = KubeNames.JobName("spotwise", token, team, id, attempt);
 
         Assert.True(KubeNames.IsDnsLabel(name), name);
-        Assert.Equal(name, KubeNames.JobName(token, team, id, attempt));
+        Assert.Equal(name, KubeNames.JobName("spotwise", token, team, id, attempt));
         Assert.Contains($"-a{attempt}-", name, StringComparison.Ordinal);
     }
 
@@ -24,8 +24,8 @@ public sealed class KubeNamesTests
         var a = "x" + new string('y', 120) + "a";
         var b = "x" + new string('y', 120) + "b";
 
-        var first = KubeNames.JobName($"ml/{a}#1", "ml", a, 1);
-        var second = KubeNames.JobName($"ml/{b}#1", "ml", b, 1);
+        var first = KubeNames.JobName("spotwise", $"ml/{a}#1", "ml", a, 1);
+        var second = KubeNames.JobName("spotwise", $"ml/{b}#1", "ml", b, 1);
 
         Assert.Equal(63, first.Length);
         Assert.NotEqual(first, second);
@@ -34,9 +34,13 @@ public sealed class KubeNamesTests
     [Fact]
     public void Two_ids_that_differ_only_in_case_or_punctuation_get_two_names()
     {
-        Assert.NotEqual(KubeNames.JobName("ml/Train#1", "ml", "Train", 1), KubeNames.JobName("ml/train#1", "ml", "train", 1));
-        Assert.NotEqual(KubeNames.JobName("ml/a:b#1", "ml", "a:b", 1), KubeNames.JobName("ml/a.b#1", "ml", "a.b", 1));
+        Assert.NotEqual(KubeNames.JobName("spotwise", "ml/Train#1", "ml", "Train", 1), KubeNames.JobName("spotwise", "ml/train#1", "ml", "train", 1));
+        Assert.NotEqual(KubeNames.JobName("spotwise", "ml/a:b#1", "ml", "a:b", 1), KubeNames.JobName("spotwise", "ml/a.b#1", "ml", "a.b", 1));
     }
+
+    [Fact]
+    public void The_same_attempt_of_two_installations_gets_two_names() =>
+        Assert.NotEqual(KubeNames.JobName("spotwise", "ml/a#1", "ml", "a", 1), KubeNames.JobName("spotwise-staging", "ml/a#1", "ml", "a", 1));
 
     [Theory]
     [InlineData("train", "train")]

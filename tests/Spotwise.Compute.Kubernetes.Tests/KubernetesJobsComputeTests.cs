@@ -118,7 +118,7 @@ public sealed class KubernetesJobsComputeTests : ComputeBackendContract, IAsyncL
     public async Task A_409_for_a_job_that_is_not_ours_is_an_error_naming_it()
     {
         var request = SpotRequest("train");
-        var name = KubeNames.JobName(request.ClientToken, request.Team, request.JobId, request.Attempt);
+        var name = KubeNames.JobName("spotwise", request.ClientToken, request.Team, request.JobId, request.Attempt);
         Server.Put(new JsonObject
         {
             ["apiVersion"] = "batch/v1",
