@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Spotwise.Compute.Aws;
+using Spotwise.Compute.Kubernetes;
 using Spotwise.Planning;
 using Spotwise.Planning.Llm;
 using Spotwise.Server;
@@ -19,9 +20,10 @@ public static class ServeCommand
     {
         var db = new Option<string>("--db") { Description = "SQLite file holding the queue", DefaultValueFactory = _ => "./spotwise.db" };
         var urls = new Option<string>("--urls") { Description = "Where to listen", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
-        var backend = new Option<string>("--backend") { Description = $"Where jobs run: {string.Join(", ", SpotwiseApp.BackendNames)} (aws: EC2, see docs/aws.md)", DefaultValueFactory = _ => "simulated" };
+        var backend = new Option<string>("--backend") { Description = $"Where jobs run: {string.Join(", ", SpotwiseApp.BackendNames)} (aws: EC2, see docs/aws.md; kubernetes: Jobs, see docs/kubernetes.md)", DefaultValueFactory = _ => "simulated" };
         var catalog = new Option<string?>("--catalog") { Description = "Catalog CSV to price from (default: the shipped snapshot; with --backend aws, read as --region's prices)" };
         var aws = new AwsFlags();
+        var kube = new KubernetesFlags();
         var planner = new Option<string>("--planner") { Description = $"Planner: {string.Join(", ", PlannerFactory.Names)} (llm and hybrid ask a model: see docs/llm.md)", DefaultValueFactory = _ => CpSatPlanner.PlannerName };
         var model = new Option<string?>("--model") { Description = "The model llm and hybrid ask (default per provider)" };
         var provider = new Option<string?>("--llm-provider") { Description = "gemini or openai (default: whichever the environment configures)" };
@@ -34,6 +36,7 @@ public static class ServeCommand
         {
             db, urls, backend, planner, cycle, speed, trace, traceType, model, provider, llmTimeout, catalog,
             aws.Region, aws.LaunchTemplate, aws.Subnets, aws.InterruptionQueue, aws.AgentCallbackUrl, aws.ManagedBy,
+            kube.Namespace, kube.Kubeconfig, kube.Context, kube.KueueQueue, kube.Image,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -56,6 +59,7 @@ public static class ServeCommand
                 errors.Add($"--catalog: {badCatalog}");
             }
             errors.AddRange(aws.Check(parse, parse.GetValue(backend)!));
+            errors.AddRange(kube.Check(parse, parse.GetValue(backend)!));
             if (errors.Count > 0)
             {
                 foreach (var e in errors)
@@ -79,6 +83,7 @@ public static class ServeCommand
                 string.Create(CultureInfo.InvariantCulture, $"--{SpotwiseOptions.Section}:LlmTimeout={TimeSpan.FromSeconds(parse.GetValue(llmTimeout)):c}"),
                 .. Setting("Catalog", parse.GetValue(catalog)),
                 .. aws.Settings(parse),
+                .. kube.Settings(parse),
             ];
             try
             {
@@ -89,6 +94,12 @@ public static class ServeCommand
             {
                 // Found at start, from EC2's answer (a subnet that does not exist): bad input all the same.
                 await stderr.WriteLineAsync(e.Setting is { } flag ? $"error: --{flag}: {e.Message}" : $"error: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+            catch (KubernetesConfigurationException e)
+            {
+                // No kubeconfig found, or the context is not in it: bad input, said at start.
+                await stderr.WriteLineAsync($"error: --kubeconfig: {e.Message}");
                 return ExitCodes.BadInput;
             }
             catch (OptionsValidationException e)
@@ -166,6 +177,58 @@ public static class ServeCommand
             .. Setting("Aws:InterruptionQueueUrl", parse.GetValue(InterruptionQueue)),
             .. Setting("Aws:AgentCallbackUrl", parse.GetValue(AgentCallbackUrl)),
             .. Setting("Aws:ManagedBy", parse.GetValue(ManagedBy)),
+        ];
+    }
+
+    /// <summary>
+    /// The <c>--backend kubernetes</c> flags, each a key of the <c>Spotwise:Kubernetes</c> section. Credentials are no flag:
+    /// the kubeconfig (or the pod's service account) carries them.
+    /// </summary>
+    private sealed class KubernetesFlags
+    {
+        public Option<string?> Namespace { get; } = new("--kube-namespace") { Description = "Namespace the Jobs are made in (default: default) (--backend kubernetes)" };
+        public Option<string?> Kubeconfig { get; } = new("--kubeconfig") { Description = "Kubeconfig file (default: KUBECONFIG, ~/.kube/config, then the in-cluster service account) (--backend kubernetes)" };
+        public Option<string?> Context { get; } = new("--kube-context") { Description = "Kubeconfig context (default: its current context) (--backend kubernetes)" };
+        public Option<string?> KueueQueue { get; } = new("--kueue-queue") { Description = "Kueue LocalQueue: Jobs are made suspended in it and Kueue admits them (--backend kubernetes, optional)" };
+        public Option<string?> Image { get; } = new("--kube-image") { Description = "Container image of a job that names none (default: busybox:1.36) (--backend kubernetes)" };
+
+        private IEnumerable<Option<string?>> All => [Namespace, Kubeconfig, Context, KueueQueue, Image];
+
+        public IEnumerable<string> Check(ParseResult parse, string backend)
+        {
+            if (backend != KubernetesComputeRegistration.Name)
+            {
+                foreach (var flag in All.Where(f => parse.GetValue(f) is not null))
+                {
+                    yield return $"{flag.Name}: only for --backend kubernetes (the backend is {backend})";
+                }
+                yield break;
+            }
+            if (parse.GetValue(Namespace) is { } ns && !KubeNames.IsDnsLabel(ns))
+            {
+                yield return $"--kube-namespace: '{ns}' is not a namespace name (1 to 63 characters of a-z, 0-9 and '-')";
+            }
+            if (parse.GetValue(Kubeconfig) is { } path && !File.Exists(path))
+            {
+                yield return $"--kubeconfig: '{path}' does not exist";
+            }
+            if (parse.GetValue(KueueQueue) is { } queue && !KubeNames.IsDnsLabel(queue))
+            {
+                yield return $"--kueue-queue: '{queue}' is not a LocalQueue name (1 to 63 characters of a-z, 0-9 and '-')";
+            }
+            if (parse.GetValue(Image) is { } image && (image.Length == 0 || image.Any(char.IsWhiteSpace)))
+            {
+                yield return $"--kube-image: '{image}' is not a container image reference";
+            }
+        }
+
+        public IEnumerable<string> Settings(ParseResult parse) =>
+        [
+            .. Setting("Kubernetes:Namespace", parse.GetValue(Namespace)),
+            .. Setting("Kubernetes:Kubeconfig", parse.GetValue(Kubeconfig)),
+            .. Setting("Kubernetes:Context", parse.GetValue(Context)),
+            .. Setting("Kubernetes:KueueQueue", parse.GetValue(KueueQueue)),
+            .. Setting("Kubernetes:Image", parse.GetValue(Image)),
         ];
     }
 

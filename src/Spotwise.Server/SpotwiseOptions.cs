@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Spotwise.Compute.Aws;
+using Spotwise.Compute.Kubernetes;
 using Spotwise.Planning;
 using Spotwise.Planning.Llm;
 
@@ -51,12 +52,16 @@ public sealed class SpotwiseOptions
 
     /// <summary>
     /// Where jobs run, by a registered backend's name: <c>simulated</c> (the simulated cloud), <c>local</c> (each job's
-    /// command, on this machine) or <c>aws</c> (EC2, configured by <see cref="Aws"/>).
+    /// command, on this machine), <c>aws</c> (EC2, configured by <see cref="Aws"/>) or <c>kubernetes</c> (Jobs, configured by
+    /// <see cref="Kubernetes"/>).
     /// </summary>
     public string Backend { get; set; } = "simulated";
 
     /// <summary>Where the <c>aws</c> backend launches (the <c>Spotwise:Aws</c> section).</summary>
     public AwsSettings Aws { get; set; } = new();
+
+    /// <summary>Where the <c>kubernetes</c> backend makes its Jobs (the <c>Spotwise:Kubernetes</c> section).</summary>
+    public KubernetesSettings Kubernetes { get; set; } = new();
 
     /// <summary>
     /// A catalog CSV (the shipped one's columns; <c>spotwise catalog refresh</c> writes one) instead of the shipped
@@ -135,6 +140,10 @@ public sealed class SpotwiseOptionsValidator(Func<string, string?> env, IReadOnl
         else if (options.Backend == AwsComputeRegistration.Name)
         {
             errors.AddRange(options.Aws.Problems());
+        }
+        else if (options.Backend == KubernetesComputeRegistration.Name)
+        {
+            errors.AddRange(options.Kubernetes.Problems());
         }
         if (options.Catalog is { Length: > 0 } catalog && ShippedCatalog.Problem(catalog) is { } badCatalog)
         {
