@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Spotwise.Compute.Aws;
+using Spotwise.Compute.Kubernetes;
 using Spotwise.Compute.Slurm;
 using Spotwise.Planning;
 using Spotwise.Planning.Llm;
@@ -28,7 +29,7 @@ public static class ServeCommand
         var db = new Option<string>("--db") { Description = "SQLite file holding the queue (when no --store)", DefaultValueFactory = _ => "./spotwise.db" };
         var store = new Option<string?>("--store") { Description = $"PostgreSQL connection string (\"Host=db;Database=spotwise;Username=spotwise\"): the queue lives there, shared by replicas (default: ${StoreVariable}; none: SQLite --db; docs/scale-out.md)" };
         var urls = new Option<string>("--urls") { Description = "Where to listen", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
-        var backend = new Option<string>("--backend") { Description = $"Where jobs run: {string.Join(", ", SpotwiseApp.BackendNames)} (aws: EC2, see docs/aws.md; slurm: a Slurm cluster, see docs/slurm.md)", DefaultValueFactory = _ => "simulated" };
+        var backend = new Option<string>("--backend") { Description = $"Where jobs run: {string.Join(", ", SpotwiseApp.BackendNames)} (aws: EC2, see docs/aws.md; slurm: a Slurm cluster, see docs/slurm.md; kubernetes: Jobs, see docs/kubernetes.md)", DefaultValueFactory = _ => "simulated" };
         var catalog = new Option<string?>("--catalog") { Description = "Catalog CSV to price from (default: the shipped snapshot; with --backend aws, read as --region's prices)" };
         var aws = new AwsFlags();
         var amqp = new Option<string?>("--amqp")
@@ -38,6 +39,7 @@ public static class ServeCommand
         };
         var amqpQueue = new Option<string>("--amqp-queue") { Description = "With --amqp: the queue jobs are taken from", DefaultValueFactory = _ => Spotwise.Intake.RabbitMq.RabbitMqOptions.DefaultQueue };
         var slurm = new SlurmFlags();
+        var kube = new KubernetesFlags();
         var planner = new Option<string>("--planner") { Description = $"Planner: {string.Join(", ", PlannerFactory.Names)} (llm and hybrid ask a model: see docs/llm.md)", DefaultValueFactory = _ => CpSatPlanner.PlannerName };
         var model = new Option<string?>("--model") { Description = "The model llm and hybrid ask (default per provider)" };
         var provider = new Option<string?>("--llm-provider") { Description = "gemini or openai (default: whichever the environment configures)" };
@@ -57,6 +59,7 @@ public static class ServeCommand
             db, store, urls, backend, planner, amqp, amqpQueue, cycle, speed, trace, traceType, model, provider, llmTimeout, catalog, replicaId, leaseSeconds,
             aws.Region, aws.LaunchTemplate, aws.Subnets, aws.InterruptionQueue, aws.AgentCallbackUrl, aws.ManagedBy,
             slurm.SpotPartition, slurm.OnDemandPartition, slurm.Conf, slurm.Bin,
+            kube.Namespace, kube.Kubeconfig, kube.Context, kube.KueueQueue, kube.Image,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -94,6 +97,7 @@ public static class ServeCommand
                 errors.Add("--amqp-queue: empty; name the queue jobs are taken from");
             }
             errors.AddRange(slurm.Check(parse, parse.GetValue(backend)!));
+            errors.AddRange(kube.Check(parse, parse.GetValue(backend)!));
             if (errors.Count > 0)
             {
                 foreach (var e in errors)
@@ -121,6 +125,7 @@ public static class ServeCommand
                 .. Setting("AmqpQueue", parse.GetValue(amqp) is null ? null : parse.GetValue(amqpQueue)),
                 .. aws.Settings(parse),
                 .. slurm.Settings(parse),
+                .. kube.Settings(parse),
             ];
             try
             {
@@ -138,6 +143,12 @@ public static class ServeCommand
                 // The database is not there or refused us: say where we looked, not a stack trace.
                 await stderr.WriteLineAsync($"error: --store: {e.Message}");
                 return ApiAnswers.Unreachable;
+            }
+            catch (KubernetesConfigurationException e)
+            {
+                // No kubeconfig found, or the context is not in it: bad input, said at start.
+                await stderr.WriteLineAsync($"error: --kubeconfig: {e.Message}");
+                return ExitCodes.BadInput;
             }
             catch (OptionsValidationException e)
             {
@@ -334,5 +345,57 @@ public static class ServeCommand
             errors.Add(string.Create(CultureInfo.InvariantCulture, $"--speed: {speed} must be a number greater than 0"));
         }
         return errors;
+    }
+
+    /// <summary>
+    /// The <c>--backend kubernetes</c> flags, each a key of the <c>Spotwise:Kubernetes</c> section. Credentials are no flag:
+    /// the kubeconfig (or the pod's service account) carries them.
+    /// </summary>
+    private sealed class KubernetesFlags
+    {
+        public Option<string?> Namespace { get; } = new("--kube-namespace") { Description = "Namespace the Jobs are made in (default: default) (--backend kubernetes)" };
+        public Option<string?> Kubeconfig { get; } = new("--kubeconfig") { Description = "Kubeconfig file (default: KUBECONFIG, ~/.kube/config, then the in-cluster service account) (--backend kubernetes)" };
+        public Option<string?> Context { get; } = new("--kube-context") { Description = "Kubeconfig context (default: its current context) (--backend kubernetes)" };
+        public Option<string?> KueueQueue { get; } = new("--kueue-queue") { Description = "Kueue LocalQueue: Jobs are made suspended in it and Kueue admits them (--backend kubernetes, optional)" };
+        public Option<string?> Image { get; } = new("--kube-image") { Description = "Container image of a job that names none (default: busybox:1.36) (--backend kubernetes)" };
+
+        private IEnumerable<Option<string?>> All => [Namespace, Kubeconfig, Context, KueueQueue, Image];
+
+        public IEnumerable<string> Check(ParseResult parse, string backend)
+        {
+            if (backend != KubernetesComputeRegistration.Name)
+            {
+                foreach (var flag in All.Where(f => parse.GetValue(f) is not null))
+                {
+                    yield return $"{flag.Name}: only for --backend kubernetes (the backend is {backend})";
+                }
+                yield break;
+            }
+            if (parse.GetValue(Namespace) is { } ns && !KubeNames.IsDnsLabel(ns))
+            {
+                yield return $"--kube-namespace: '{ns}' is not a namespace name (1 to 63 characters of a-z, 0-9 and '-')";
+            }
+            if (parse.GetValue(Kubeconfig) is { } path && !File.Exists(path))
+            {
+                yield return $"--kubeconfig: '{path}' does not exist";
+            }
+            if (parse.GetValue(KueueQueue) is { } queue && !KubeNames.IsDnsLabel(queue))
+            {
+                yield return $"--kueue-queue: '{queue}' is not a LocalQueue name (1 to 63 characters of a-z, 0-9 and '-')";
+            }
+            if (parse.GetValue(Image) is { } image && (image.Length == 0 || image.Any(char.IsWhiteSpace)))
+            {
+                yield return $"--kube-image: '{image}' is not a container image reference";
+            }
+        }
+
+        public IEnumerable<string> Settings(ParseResult parse) =>
+        [
+            .. Setting("Kubernetes:Namespace", parse.GetValue(Namespace)),
+            .. Setting("Kubernetes:Kubeconfig", parse.GetValue(Kubeconfig)),
+            .. Setting("Kubernetes:Context", parse.GetValue(Context)),
+            .. Setting("Kubernetes:KueueQueue", parse.GetValue(KueueQueue)),
+            .. Setting("Kubernetes:Image", parse.GetValue(Image)),
+        ];
     }
 }

@@ -45,6 +45,12 @@ public sealed record Job
 
     public string? Command { get; init; }
 
+    /// <summary>
+    /// The container image the command runs in, where a backend runs containers (Kubernetes: the Job's image); null means
+    /// the backend's default. Backends that run commands on a machine (local, EC2, Slurm) ignore it.
+    /// </summary>
+    public string? Image { get; init; }
+
     /// <summary>This job, depending only on those of its prerequisites that <paramref name="ids"/> holds (itself when all are).</summary>
     public Job WithPrerequisitesAmong(IReadOnlySet<string> ids) =>
         DependsOn.All(ids.Contains) ? this : this with { DependsOn = [.. DependsOn.Where(ids.Contains)] };

@@ -52,6 +52,9 @@ public sealed record LaunchRequest(
     /// launch asked for again from a stored intent (backends find those by their client token anyway).
     /// </summary>
     public DateTimeOffset? Deadline { get; init; }
+
+    /// <summary>The job's container image (<see cref="Job.Image"/>), for backends that run containers; null: the backend's default.</summary>
+    public string? Image { get; init; }
 }
 
 public enum InstanceState
@@ -108,6 +111,12 @@ public sealed record InstanceStatus(
 
     /// <summary>Where the job's output is kept, where the backend writes it to a file (Slurm's <c>--output</c>); null otherwise.</summary>
     public string? OutputPath { get; init; }
+
+    /// <summary>
+    /// Who admitted the instance to run, where a cluster's own queue decides (Kubernetes with Kueue: the LocalQueue); null
+    /// where the backend runs what it is asked at once. The reconciler writes it into the job's running event.
+    /// </summary>
+    public string? Admission { get; init; }
 }
 
 /// <summary>Why a cloud refused a launch: <paramref name="Kind"/>, and the cloud's own code (<c>VcpuLimitExceeded</c>).</summary>

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Spotwise.Compute.Aws;
 using Spotwise.Compute.Aws.Prices;
+using Spotwise.Compute.Kubernetes;
 using Spotwise.Compute.Local;
 using Spotwise.Compute.Simulated;
 using Spotwise.Compute.Slurm;
@@ -221,7 +222,9 @@ public static class SpotwiseApp
         })
         // Credentials: the SDK's default chain, unless something registered its own (a test, for a loopback EC2).
         .AddAwsCompute(sp => Options(sp).Aws.ToComputeOptions(sp.GetService<AWSCredentials>(), inUse: Options(sp).Backend == AwsComputeRegistration.Name))
-        .AddSlurmCompute(sp => Options(sp).Slurm);
+        .AddSlurmCompute(sp => Options(sp).Slurm)
+        // The cluster from the kubeconfig or the in-cluster service account (docs/kubernetes.md).
+        .AddKubernetesCompute(sp => Options(sp).Kubernetes.ToComputeOptions());
 
     /// <summary>
     /// The catalog the planner prices from: <c>Spotwise:Catalog</c> or the shipped snapshot. With the <c>aws</c> backend

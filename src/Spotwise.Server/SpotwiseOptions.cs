@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Spotwise.Compute.Aws;
+using Spotwise.Compute.Kubernetes;
 using Spotwise.Compute.Slurm;
 using Spotwise.Intake.RabbitMq;
 using Spotwise.Planning;
@@ -60,8 +61,8 @@ public sealed class SpotwiseOptions
 
     /// <summary>
     /// Where jobs run, by a registered backend's name: <c>simulated</c> (the simulated cloud), <c>local</c> (each job's
-    /// command, on this machine), <c>aws</c> (EC2, configured by <see cref="Aws"/>) or <c>slurm</c> (a Slurm cluster,
-    /// configured by <see cref="Slurm"/>).
+    /// command, on this machine), <c>aws</c> (EC2, configured by <see cref="Aws"/>), <c>slurm</c> (a Slurm cluster,
+    /// configured by <see cref="Slurm"/>) or <c>kubernetes</c> (Jobs, configured by <see cref="Kubernetes"/>).
     /// </summary>
     public string Backend { get; set; } = "simulated";
 
@@ -70,6 +71,9 @@ public sealed class SpotwiseOptions
 
     /// <summary>Where the <c>slurm</c> backend submits (the <c>Spotwise:Slurm</c> section; docs/slurm.md).</summary>
     public SlurmComputeOptions Slurm { get; set; } = new();
+
+    /// <summary>Where the <c>kubernetes</c> backend makes its Jobs (the <c>Spotwise:Kubernetes</c> section).</summary>
+    public KubernetesSettings Kubernetes { get; set; } = new();
 
     /// <summary>
     /// A catalog CSV (the shipped one's columns; <c>spotwise catalog refresh</c> writes one) instead of the shipped
@@ -183,6 +187,10 @@ public sealed class SpotwiseOptionsValidator(Func<string, string?> env, IReadOnl
         else if (options.Backend == SlurmComputeRegistration.Name)
         {
             errors.AddRange(options.Slurm.Problems().Select(p => $"{SpotwiseOptions.Section}:{p}"));
+        }
+        else if (options.Backend == KubernetesComputeRegistration.Name)
+        {
+            errors.AddRange(options.Kubernetes.Problems());
         }
         if (options.Catalog is { Length: > 0 } catalog && ShippedCatalog.Problem(catalog) is { } badCatalog)
         {

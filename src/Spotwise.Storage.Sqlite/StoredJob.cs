@@ -29,6 +29,10 @@ internal sealed record StoredJob(
     [JsonPropertyName("dataRegion")]
     public string? DataRegion { get; init; }
 
+    /// <summary>The container image (<see cref="Job.Image"/>); absent (null) in rows written before it existed.</summary>
+    [JsonPropertyName("image")]
+    public string? Image { get; init; }
+
     private static readonly JsonSerializerOptions Options = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     public static string Write(Job job)
@@ -40,6 +44,7 @@ internal sealed record StoredJob(
             job.Team, job.Command)
         {
             DataRegion = job.DataRegion,
+            Image = job.Image,
         };
         return JsonSerializer.Serialize(stored, Options);
     }
@@ -73,6 +78,7 @@ internal sealed record StoredJob(
             Team = s.Team,
             Command = s.Command,
             DataRegion = s.DataRegion,
+            Image = s.Image,
         };
     }
 

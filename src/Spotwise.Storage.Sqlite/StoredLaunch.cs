@@ -37,12 +37,16 @@ internal sealed record StoredLaunch(
     [JsonPropertyName("deadline")]
     public DateTimeOffset? Deadline { get; init; }
 
+    /// <summary>The container image of the job (null: the backend's default; rows before it have none).</summary>
+    [JsonPropertyName("image")]
+    public string? Image { get; init; }
+
     private static readonly JsonSerializerOptions Options = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     public static string? Write(LaunchRequest? r) => r is null ? null : JsonSerializer.Serialize(
         new StoredLaunch(r.ClientToken, r.Team, r.JobId, r.Attempt, r.Market.ToWire(), r.InstanceType, r.Zone, r.WorkHours, r.Checkpointable,
             r.CheckpointIntervalHours, r.Command)
-        { Provider = r.Provider, TransferHours = r.TransferHours, Deadline = r.Deadline }, Options);
+        { Provider = r.Provider, TransferHours = r.TransferHours, Deadline = r.Deadline, Image = r.Image }, Options);
 
     public static LaunchRequest Read(string json)
     {
@@ -53,6 +57,6 @@ internal sealed record StoredLaunch(
         }
         return new LaunchRequest(s.ClientToken, s.Team, s.JobId, s.Attempt, market, s.InstanceType, s.Zone, s.WorkHours, s.Checkpointable,
             s.CheckpointIntervalHours, s.Command)
-        { Provider = s.Provider, TransferHours = s.TransferHours, Deadline = s.Deadline };
+        { Provider = s.Provider, TransferHours = s.TransferHours, Deadline = s.Deadline, Image = s.Image };
     }
 }

@@ -3,7 +3,7 @@ namespace Spotwise.Cli.Tests;
 public class ServeCommandTests
 {
     [Theory]
-    [InlineData("--backend", "kubernetes", "--backend: 'kubernetes' is not a backend; choose one of simulated, local")]
+    [InlineData("--backend", "nomad", "--backend: 'nomad' is not a backend; choose one of simulated, local")]
     [InlineData("--planner", "magic", "--planner: 'magic' is not a planner")]
     [InlineData("--speed", "0", "--speed: 0 must be a number greater than 0")]
     [InlineData("--cycle-seconds", "-1", "--cycle-seconds: -1 must be greater than 0")]
@@ -25,6 +25,20 @@ public class ServeCommandTests
     [InlineData("--agent-callback-url: only for --backend aws", "--agent-callback-url", "https://spotwise.example.com")]
     [InlineData("--region: only for --backend aws (the backend is simulated)", "--region", "us-west-2")]
     public void Bad_aws_flags_exit_2_naming_the_flag(string expected, params string[] flags)
+    {
+        var (code, _, err) = CliRunner.Run(["serve", .. flags]);
+
+        Assert.Equal(2, code);
+        Assert.Contains("error: " + expected, err, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--kueue-queue: only for --backend kubernetes (the backend is simulated)", "--kueue-queue", "team-ml")]
+    [InlineData("--kube-namespace: 'Batch_Jobs' is not a namespace name", "--backend", "kubernetes", "--kube-namespace", "Batch_Jobs")]
+    [InlineData("--kubeconfig: '/no/such/kubeconfig' does not exist", "--backend", "kubernetes", "--kubeconfig", "/no/such/kubeconfig")]
+    [InlineData("--kueue-queue: 'Team ML' is not a LocalQueue name", "--backend", "kubernetes", "--kueue-queue", "Team ML")]
+    [InlineData("--kube-image: 'python 3' is not a container image reference", "--backend", "kubernetes", "--kube-image", "python 3")]
+    public void Bad_kubernetes_flags_exit_2_naming_the_flag(string expected, params string[] flags)
     {
         var (code, _, err) = CliRunner.Run(["serve", .. flags]);
 

@@ -94,7 +94,7 @@ public class JobsFileTests
         var plain = ParseSingle(Job("plain"));
         var full = ParseSingle(Job("full", """
             , "earliestStart": "+1h", "checkpointable": true, "checkpointIntervalMinutes": 15, "restartOverheadMinutes": 12,
-            "team": "ml", "command": "python train.py"
+            "team": "ml", "command": "python train.py", "image": "python:3.12-slim"
             """));
 
         Assert.Equal((Spotwise.Core.Job.DefaultPriority, false, Spotwise.Core.Job.DefaultRestartOverheadHours, (double?)null), (plain.Priority, plain.Checkpointable, plain.RestartOverheadHours, plain.CheckpointIntervalHours));
@@ -102,7 +102,8 @@ public class JobsFileTests
         Assert.True(full.Checkpointable);
         Assert.Equal(0.25, full.CheckpointIntervalHours);
         Assert.Equal(0.2, full.RestartOverheadHours, 12);
-        Assert.Equal(("ml", "python train.py"), (full.Team, full.Command));
+        Assert.Equal(("ml", "python train.py", "python:3.12-slim"), (full.Team, full.Command, full.Image));
+        Assert.Null(plain.Image);
     }
 
     [Fact]

@@ -16,6 +16,7 @@ public class JobsFileWriterTests
             Id = "explicit", EarliestStart = Now.AddMinutes(30), Deadline = new DateTimeOffset(2026, 11, 25, 18, 0, 0, TimeSpan.FromHours(1)),
             DurationHours = 0.75, Resources = new ResourceRequest { MinVcpus = 8, MinMemoryGiB = 30.5, MinGpus = 2, GpuModels = ["A10G"] },
             Checkpointable = true, CheckpointIntervalHours = 0.25, RestartOverheadHours = 0.2, DependsOn = ["seed-style"], Team = "ml", Command = "python train.py",
+            Image = "python:3.12-slim",
         },
         new() { Id = "any-gpu", Priority = 1, DurationHours = 1.0 / 3, Resources = new ResourceRequest { MinVcpus = 2, MinMemoryGiB = 4, MinGpus = 1 } },
         new() { Id = "graviton", DurationHours = 2, Resources = ResourceClasses.Presets["cpu_medium"] with { Architecture = Architectures.Arm } },
@@ -64,7 +65,7 @@ public class JobsFileWriterTests
 
         var json = JobsFileWriter.Write([job]);
 
-        foreach (var field in new[] { "earliestStart", "deadline", "inputDataSizeGB", "checkpointable", "checkpointIntervalMinutes", "restartOverheadMinutes", "dependsOn", "team", "command" })
+        foreach (var field in new[] { "earliestStart", "deadline", "inputDataSizeGB", "checkpointable", "checkpointIntervalMinutes", "restartOverheadMinutes", "dependsOn", "team", "command", "image" })
         {
             Assert.DoesNotContain($"\"{field}\"", json, StringComparison.Ordinal);
         }

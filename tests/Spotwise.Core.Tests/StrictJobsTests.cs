@@ -82,6 +82,16 @@ public class StrictJobsTests
     }
 
     [Fact]
+    public void An_image_is_one_word_of_at_most_1024_characters()
+    {
+        var spaced = Refused(Read(With("image", "\"python 3.12\"")));
+        Assert.Equal(("image", true), (spaced.Path, spaced.Message.Contains("'python 3.12'", StringComparison.Ordinal)));
+        Assert.Contains("1 to 1024", Refused(Read(With("image", $"\"{new string('x', 1025)}\""))).Message, StringComparison.Ordinal);
+        Assert.Contains("1 to 1024", Refused(Read(With("image", "\"\""))).Message, StringComparison.Ordinal);
+        Assert.True(Read(With("image", "\"registry.example.com/ml/train@sha256:0123abcd\"")).Ok);
+    }
+
+    [Fact]
     public void A_misspelled_field_is_refused_with_a_suggestion()
     {
         var error = Refused(Read(With("dealine", "\"+6h\"")));

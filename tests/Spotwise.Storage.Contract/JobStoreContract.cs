@@ -125,7 +125,10 @@ public abstract class JobStoreContract : IAsyncLifetime
             DoneHours = 1.0 / 7,
             LastError = "previous attempt: exit 137",
             // The launch intent and the cost mark are stored exactly: a retry asks the backend for this very request.
-            LaunchIntent = new LaunchRequest("ml/j1#1", "ml", "j1", 1, Market.Spot, "g5.xlarge", "us-east-1b", 1.0 / 3, true, 0.1 + 0.2, "run \"x\""),
+            LaunchIntent = new LaunchRequest("ml/j1#1", "ml", "j1", 1, Market.Spot, "g5.xlarge", "us-east-1b", 1.0 / 3, true, 0.1 + 0.2, "run \"x\"")
+            {
+                Image = "python:3.12-slim",
+            },
             CostAccruedAt = new DateTimeOffset(2026, 11, 25, 1, 2, 3, TimeSpan.FromHours(9)).AddTicks(7),
         };
         var again = await Store.TryUpdateAsync(running, "launched", T0.AddHours(1), Ct);

@@ -41,6 +41,7 @@ public static class TestJobs
         DependsOn = ["prep-a", "prep-b"],
         Team = "vision",
         Command = "python train.py --epochs 3 \"quoted\" 'it''s'",
+        Image = "registry.example.com/vision/train:1.2",
     };
 
     public static Job WithInstanceTypes(string id) => new()

@@ -4,6 +4,7 @@ using Amazon.EC2.Model;
 using Amazon.Runtime;
 using Microsoft.Extensions.Logging;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Backends;
 using InstanceStatus = Spotwise.Runtime.InstanceStatus;
 
 namespace Spotwise.Compute.Aws.Cleanup;
@@ -60,27 +61,9 @@ public sealed partial class OrphanSweep(IAmazonEC2 ec2, IJobStore store, AwsComp
         return terminated;
     }
 
-    /// <summary>Every record is read before any instance is judged: a failing store ends the sweep here, with nothing done.</summary>
-    private async Task<List<Orphan>> FindOrphansAsync(List<InstanceStatus> instances, DateTimeOffset now, CancellationToken ct)
-    {
-        var grace = options.OrphanSweep.Grace;
-        var past = instances.Where(i => now - i.LaunchedAt >= grace).ToList();
-        var records = new Dictionary<JobKey, JobRecord?>();
-        foreach (var key in past.Select(i => i.Job).Distinct())
-        {
-            records[key] = await store.GetAsync(key, ct);
-        }
-        // When a job moved to its current attempt matters only for instances of an earlier one: rare, so read then.
-        var since = new Dictionary<JobKey, DateTimeOffset?>();
-        foreach (var key in past.Where(i => records[i.Job] is { } r && i.Attempt < r.Attempt).Select(i => i.Job).Distinct())
-        {
-            since[key] = (await store.EventsAsync(key, ct)).LastOrDefault(e => e.To == JobState.Launching)?.At;
-        }
-        return [.. past
-            .Select(i => (Instance: i, Reason: OrphanRule.Reason(i, records[i.Job], since.GetValueOrDefault(i.Job), now, grace)))
-            .Where(j => j.Reason is not null)
-            .Select(j => new Orphan(j.Instance.InstanceId, j.Instance.Job, j.Instance.Attempt, j.Reason!))];
-    }
+    private async Task<List<Orphan>> FindOrphansAsync(List<InstanceStatus> instances, DateTimeOffset now, CancellationToken ct) =>
+        [.. (await OrphanRule.FindAsync(instances, store, now, options.OrphanSweep.Grace, ct))
+            .Select(o => new Orphan(o.Instance.InstanceId, o.Instance.Job, o.Instance.Attempt, o.Reason))];
 
     /// <summary>This installation's instances that still exist, paged; one without Spotwise's job tags is left alone, and said so.</summary>
     private async Task<List<InstanceStatus>> LiveInstancesAsync(CancellationToken ct)

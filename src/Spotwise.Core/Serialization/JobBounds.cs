@@ -21,6 +21,9 @@ public static class JobBounds
     /// <summary>A command's length in UTF-8 bytes (what a shell, user data or a Slurm script receives).</summary>
     public const int MaxCommandBytes = 64 * 1024;
 
+    /// <summary>A container image reference's length (registry, repository, tag and digest together).</summary>
+    public const int MaxImageLength = 1024;
+
     /// <summary>The most prerequisites one job may name, and the most instance types one request may list.</summary>
     public const int MaxListLength = 1_000;
 

@@ -13,7 +13,7 @@ internal sealed class JobReader(JsonElement e, int number, int? index, DateTimeO
 {
     private static readonly FieldSet JobFields = new(
         "jobId", "priority", "earliestStart", "deadline", "estimatedDurationHours", "resourceRequirements", "requiredResourceType",
-        "inputDataSizeGB", "dataRegion", "checkpointable", "checkpointIntervalMinutes", "restartOverheadMinutes", "dependsOn", "team", "command");
+        "inputDataSizeGB", "dataRegion", "checkpointable", "checkpointIntervalMinutes", "restartOverheadMinutes", "dependsOn", "team", "command", "image");
 
     private static readonly FieldSet ResourceFields = new("type", "instanceTypes", "vcpus", "memoryGiB", "gpus", "gpuModel", "architecture");
 
@@ -54,6 +54,7 @@ internal sealed class JobReader(JsonElement e, int number, int? index, DateTimeO
         var dependsOn = ReadNames(e, "dependsOn", "");
         var team = ReadName("team");
         var command = ReadCommand();
+        var image = ReadImage();
         CheckTimes(earliest, deadline, duration);
         if (errors.Count > before || id is null || duration is null || request is null)
         {
@@ -75,6 +76,7 @@ internal sealed class JobReader(JsonElement e, int number, int? index, DateTimeO
             DependsOn = dependsOn,
             Team = team,
             Command = command,
+            Image = image,
         };
     }
 
@@ -138,6 +140,23 @@ internal sealed class JobReader(JsonElement e, int number, int? index, DateTimeO
             return Fail<string>("command", $"is {bytes} bytes long; at most {JobBounds.MaxCommandBytes} (64 KiB)");
         }
         return command.Contains('\0', StringComparison.Ordinal) ? Fail<string>("command", "holds a NUL character (\\u0000), which no shell can run") : command;
+    }
+
+    /// <summary>A container image reference (<c>python:3.12-slim</c>, <c>registry.example.com/team/train@sha256:...</c>): one word, bounded.</summary>
+    private string? ReadImage()
+    {
+        var image = ReadString(e, "image", "");
+        if (image is null)
+        {
+            return null;
+        }
+        if (image.Length is 0 or > JobBounds.MaxImageLength)
+        {
+            return Fail<string>("image", $"is {image.Length} characters long; a container image reference is 1 to {JobBounds.MaxImageLength}: {Quote(image)}");
+        }
+        return image.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))
+            ? Fail<string>("image", $"holds a space or a control character; a container image reference is one word: {Quote(image)}")
+            : image;
     }
 
     /// <summary>Refuses fields the format does not have: a misspelled deadline must not silently mean "no deadline".</summary>

@@ -73,6 +73,7 @@ public static class JobsFileWriter
         }
         WriteIfSet(w, "team", job.Team);
         WriteIfSet(w, "command", job.Command);
+        WriteIfSet(w, "image", job.Image);
         w.WriteEndObject();
     }
 

@@ -150,7 +150,8 @@ public static class Reconciler
         switch (current.State)
         {
             case InstanceState.Running when job.State == JobState.Launching:
-                actions.Add(new RecordObservation(job.Key, job.Attempt, JobState.Running, current, "the instance is running"));
+                actions.Add(new RecordObservation(job.Key, job.Attempt, JobState.Running, current,
+                    current.Admission is { } admission ? $"the instance is running ({admission})" : "the instance is running"));
                 break;
             case InstanceState.Succeeded:
                 actions.Add(new RecordObservation(job.Key, job.Attempt, JobState.Succeeded, current, "the work finished"));
@@ -313,6 +314,7 @@ public static class Reconciler
             Provider = job.Placement?.Provider,
             TransferHours = transfer,
             Deadline = job.Job.Deadline,
+            Image = job.Job.Image,
         };
     }
 

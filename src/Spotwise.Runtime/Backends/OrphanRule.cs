@@ -1,10 +1,10 @@
 using System.Globalization;
-using Spotwise.Runtime;
 
-namespace Spotwise.Compute.Aws.Cleanup;
+namespace Spotwise.Runtime.Backends;
 
 /// <summary>
-/// Whether a live instance of this installation belongs to no job: the one rule of the sweep, a pure function of the
+/// Whether a live instance of this installation belongs to no job: the one rule of every backend's orphan sweep (EC2
+/// instances, Kubernetes Jobs), a pure function of the
 /// instance, the job's stored record and the moment. An instance is owned while its job is in the store, not finished,
 /// and at the instance's attempt, as the reconciler judges the instances it sees (its <c>TerminateStale</c>). With intent
 /// first (DESIGN.md), a job's attempt and launch request are stored before EC2 is asked, so an instance launched under an
@@ -47,5 +47,32 @@ public static class OrphanRule
             return null;
         }
         return string.Create(CultureInfo.InvariantCulture, $"its job is at attempt {record.Attempt}, not {instance.Attempt}");
+    }
+
+    /// <summary>
+    /// The instances among <paramref name="live"/> that no job owns, each with why. Every record is read before any instance
+    /// is judged, so a failing store ends the sweep here, with nothing done.
+    /// </summary>
+    public static async Task<IReadOnlyList<(InstanceStatus Instance, string Reason)>> FindAsync(IReadOnlyList<InstanceStatus> live, IJobStore store,
+        DateTimeOffset now, TimeSpan grace, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(live);
+        ArgumentNullException.ThrowIfNull(store);
+        var past = live.Where(i => now - i.LaunchedAt >= grace).ToList();
+        var records = new Dictionary<JobKey, JobRecord?>();
+        foreach (var key in past.Select(i => i.Job).Distinct())
+        {
+            records[key] = await store.GetAsync(key, ct).ConfigureAwait(false);
+        }
+        // When a job moved to its current attempt matters only for instances of an earlier one: rare, so read then.
+        var since = new Dictionary<JobKey, DateTimeOffset?>();
+        foreach (var key in past.Where(i => records[i.Job] is { } r && i.Attempt < r.Attempt).Select(i => i.Job).Distinct())
+        {
+            since[key] = (await store.EventsAsync(key, ct).ConfigureAwait(false)).LastOrDefault(e => e.To == JobState.Launching)?.At;
+        }
+        return [.. past
+            .Select(i => (Instance: i, Reason: Reason(i, records[i.Job], since.GetValueOrDefault(i.Job), now, grace)))
+            .Where(j => j.Reason is not null)
+            .Select(j => (j.Instance, j.Reason!))];
     }
 }
