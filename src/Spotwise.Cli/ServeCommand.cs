@@ -37,9 +37,15 @@ public static class ServeCommand
         var speed = new Option<double>("--speed") { Description = "The clock runs N times real time from now (600: an hour in six seconds)", DefaultValueFactory = _ => 1 };
         var trace = new Option<string?>("--trace") { Description = "Spot availability trace the simulated cloud replays from now (e.g. data/traces/aws-v100/us-west-2a_v100_1.json)" };
         var traceType = new Option<string>("--trace-instance-type") { Description = "The instance type the trace is for", DefaultValueFactory = _ => "p3.2xlarge" };
+        var replicaId = new Option<string?>("--replica-id")
+        {
+            Description = "Run as one of several replicas on one store: only the elected leader plans and reconciles (docs/scale-out.md). The value names this replica (default: host name and process id)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var leaseSeconds = new Option<double>("--lease-seconds") { Description = "With --replica-id: how long the leader lease lasts unrenewed (a dead leader is replaced within it and a third)", DefaultValueFactory = _ => 10 };
         var command = new Command("serve", "Run the API, the dashboard (/) and the scheduler (SQLite store, shipped catalog, simulated cloud by default)")
         {
-            db, store, urls, backend, planner, cycle, speed, trace, traceType, model, provider, llmTimeout, catalog,
+            db, store, urls, backend, planner, cycle, speed, trace, traceType, model, provider, llmTimeout, catalog, replicaId, leaseSeconds,
             aws.Region, aws.LaunchTemplate, aws.Subnets, aws.InterruptionQueue, aws.AgentCallbackUrl, aws.ManagedBy,
         };
         command.SetAction(async (parse, ct) =>
@@ -68,6 +74,7 @@ public static class ServeCommand
             {
                 errors.Add(storeError);
             }
+            errors.AddRange(CheckReplica(parse.GetResult(replicaId) is not null, parse.GetValue(replicaId), parse.GetValue(leaseSeconds)));
             if (errors.Count > 0)
             {
                 foreach (var e in errors)
@@ -90,6 +97,7 @@ public static class ServeCommand
                 $"--{SpotwiseOptions.Section}:Model={parse.GetValue(model)}",
                 string.Create(CultureInfo.InvariantCulture, $"--{SpotwiseOptions.Section}:LlmTimeout={TimeSpan.FromSeconds(parse.GetValue(llmTimeout)):c}"),
                 .. Setting("Catalog", parse.GetValue(catalog)),
+                .. Replica(parse.GetResult(replicaId) is not null, parse.GetValue(replicaId), parse.GetValue(leaseSeconds)),
                 .. aws.Settings(parse),
             ];
             try
@@ -145,6 +153,30 @@ public static class ServeCommand
         return PostgresConnection.Problem(connectionString) is { } problem
             ? ([], $"{name}: {problem}")
             : ([$"--{SpotwiseOptions.Section}:Store={connectionString}"], null);
+    }
+
+    /// <summary>
+    /// <c>--replica-id</c> given (with a name, or bare for this host and process) makes the service a replica that takes
+    /// part in the leader election; left out, the service is the only one, as before.
+    /// </summary>
+    private static IEnumerable<string> Replica(bool given, string? id, double leaseSeconds) => given
+        ?
+        [
+            $"--{SpotwiseOptions.Section}:ReplicaId={(string.IsNullOrEmpty(id) ? Spotwise.Runtime.Leadership.LeaderElectionOptions.DefaultReplicaId() : id)}",
+            string.Create(CultureInfo.InvariantCulture, $"--{SpotwiseOptions.Section}:LeaseTtl={TimeSpan.FromSeconds(leaseSeconds):c}"),
+        ]
+        : [];
+
+    private static IEnumerable<string> CheckReplica(bool given, string? id, double leaseSeconds)
+    {
+        if (given && id is not null && (id.Length == 0 || id.Any(char.IsWhiteSpace)))
+        {
+            yield return $"--replica-id: '{id}' must be a name without spaces (or leave the value out for this host and process)";
+        }
+        if (!(leaseSeconds >= 1 && leaseSeconds <= 600))
+        {
+            yield return string.Create(CultureInfo.InvariantCulture, $"--lease-seconds: {leaseSeconds} must be between 1 and 600");
+        }
     }
 
     /// <summary>A <c>Spotwise:</c> setting for a flag the user gave; none for one left out (appsettings.json then applies).</summary>

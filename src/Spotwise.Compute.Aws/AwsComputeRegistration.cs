@@ -44,7 +44,8 @@ public static class AwsComputeRegistration
         {
             var o = sp.GetRequiredService<AwsComputeOptions>();
             return new InterruptionQueueConsumer(() => CreateSqsClient(o), o, sp.GetRequiredService<InstanceNotices>(),
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InterruptionQueueConsumer>>());
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<InterruptionQueueConsumer>>(),
+                sp.GetService<Spotwise.Runtime.Leadership.ILeadership>());
         });
         return services.AddComputeBackend(Name,
             sp =>

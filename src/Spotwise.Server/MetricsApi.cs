@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Leadership;
 
 namespace Spotwise.Server;
 
@@ -18,6 +19,7 @@ public static partial class MetricsApi
     public static IServiceCollection AddSpotwiseMetrics(this IServiceCollection services)
     {
         services.AddSingleton<StoreGauges>();
+        services.AddSingleton(sp => new LeaderGauges(sp.GetService<ILeadership>(), sp.GetRequiredService<IMeterFactory>()));
         services.AddHostedService<StoredPlanFigures>();
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("spotwise"))
@@ -42,6 +44,7 @@ public static partial class MetricsApi
                 configureBranchedPipeline: branch => branch.Use(async (context, next) =>
                 {
                     await context.RequestServices.GetRequiredService<StoreGauges>().RefreshAsync(context.RequestAborted);
+                    context.RequestServices.GetRequiredService<LeaderGauges>();
                     await WithoutEmptyLabelSetsAsync(context, next);
                 }),
                 optionsName: null)
@@ -120,6 +123,23 @@ public sealed class StoreGauges
     private IEnumerable<Measurement<double>> Spend() => Volatile.Read(ref _last) is { } last ? [new(last.SpendUsd)] : [];
 
     private sealed record Figures(IReadOnlyDictionary<JobState, int> Counts, double SpendUsd);
+}
+
+/// <summary>
+/// Whether this replica leads (<c>spotwise_is_leader</c>: 1 on the leader, 0 on a follower) and in which term
+/// (<c>spotwise_leader_epoch</c>: the lease's epoch while it leads, 0 while it follows). The only replica (no election)
+/// leads, with epoch 0: it holds no lease.
+/// </summary>
+public sealed class LeaderGauges
+{
+    public LeaderGauges(ILeadership? leadership, IMeterFactory meters)
+    {
+        var meter = meters.Create(RuntimeCounters.MeterName);
+        meter.CreateObservableGauge("spotwise.is_leader", () => leadership is null || leadership.Current is not null ? 1 : 0, "{leader}",
+            "1 while this replica leads (plans and reconciles), 0 while it follows.");
+        meter.CreateObservableGauge("spotwise.leader_epoch", () => leadership?.Current?.Epoch ?? 0, "{epoch}",
+            "The leader lease's epoch while this replica leads; 0 while it follows or when it is the only replica.");
+    }
 }
 
 /// <summary>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Spotwise.Core.Serialization;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Leadership;
 using Spotwise.Storage.Postgres;
 using Spotwise.Storage.Sqlite;
 
@@ -11,7 +12,7 @@ namespace Spotwise.Server;
 /// service factory that would have to block on it. Everything that holds the store is built before the start; calling it
 /// before the store is open is a bug in the start order, answered with a clear error.
 /// </summary>
-public sealed class OpenedJobStore : IJobStore, IAsyncDisposable
+public sealed class OpenedJobStore : IJobStore, ILeaderLease, IAsyncDisposable
 {
     private IJobStore? _store;
 
@@ -52,6 +53,18 @@ public sealed class OpenedJobStore : IJobStore, IAsyncDisposable
     public Task SavePlanAsync(PlanDocument plan, DateTimeOffset at, CancellationToken cancellationToken) => Store.SavePlanAsync(plan, at, cancellationToken);
 
     public Task<PlanDocument?> LatestPlanAsync(CancellationToken cancellationToken) => Store.LatestPlanAsync(cancellationToken);
+
+    public Task<Lease> TryAcquireAsync(string replicaId, TimeSpan ttl, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Lease.TryAcquireAsync(replicaId, ttl, now, cancellationToken);
+
+    public Task ReleaseAsync(string replicaId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Lease.ReleaseAsync(replicaId, now, cancellationToken);
+
+    public Task<Lease?> CurrentAsync(CancellationToken cancellationToken) => Lease.CurrentAsync(cancellationToken);
+
+    /// <summary>The opened store's lease: every store that replicas can share keeps one.</summary>
+    private ILeaderLease Lease => Store as ILeaderLease
+        ?? throw new InvalidOperationException($"the job store ({Store.GetType().Name}) keeps no leader lease: it cannot be shared by replicas");
 
     public ValueTask DisposeAsync() => Interlocked.Exchange(ref _store, null) is { } store ? DisposeStoreAsync(store) : ValueTask.CompletedTask;
 

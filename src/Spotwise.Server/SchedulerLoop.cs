@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Leadership;
 using Spotwise.Runtime.Reconciliation;
 
 namespace Spotwise.Server;
@@ -15,6 +16,12 @@ namespace Spotwise.Server;
 /// The gap is kept on the real clock (the constructor's <c>pacing</c>, the system clock unless a test passes its own), not the
 /// scheduler's clock: it spares this machine's cores and the store's writer, which do not run faster under
 /// <c>--speed</c>.
+/// <para>
+/// With replicas, cycles run only while this one leads (<see cref="LeaderWork"/>): a follower's signal waits for its
+/// term, and a new leader plans at once. A submission on a follower reaches the leader through the store: the leader
+/// polls the queue's count of queued jobs every <see cref="FollowerWakePoll"/> and plans when it changed (SQLite has no
+/// notification across processes; PostgreSQL's LISTEN/NOTIFY can replace the poll: docs/scale-out.md#two-schedulers).
+/// </para>
 /// </remarks>
 public sealed partial class SchedulerLoop : BackgroundService
 {
@@ -27,10 +34,17 @@ public sealed partial class SchedulerLoop : BackgroundService
     private long? _lastStart;
     private TimeSpan _lastTook;
     private readonly ILogger<SchedulerLoop> _logger;
+    private readonly ILeadership? _leadership;
+    private readonly IJobStore? _store;
+
+    /// <summary>How often a leader among replicas looks for jobs submitted on another replica.</summary>
+    public static TimeSpan FollowerWakePoll { get; } = TimeSpan.FromSeconds(1);
 
     public SchedulerLoop(Scheduler scheduler, ReconcileLoop reconcile, Microsoft.Extensions.Options.IOptions<SpotwiseOptions> options, TimeProvider time,
-        ILogger<SchedulerLoop> logger, TimeProvider? pacing = null)
+        ILogger<SchedulerLoop> logger, TimeProvider? pacing = null, ILeadership? leadership = null, IJobStore? store = null)
     {
+        _leadership = leadership;
+        _store = store;
         _scheduler = scheduler;
         _interval = options.Value.CycleInterval;
         _minGap = options.Value.MinCycleGap;
@@ -46,6 +60,7 @@ public sealed partial class SchedulerLoop : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var ticks = TickAsync(stoppingToken);
+        var polls = _leadership is not null && _store is not null ? PollQueueAsync(_store, stoppingToken) : Task.CompletedTask;
         Signal();
         try
         {
@@ -54,7 +69,7 @@ public sealed partial class SchedulerLoop : BackgroundService
                 await PaceAsync(stoppingToken);
                 try
                 {
-                    await _scheduler.RunCycleAsync(stoppingToken);
+                    await LeaderWork.RunAsync(_leadership, _scheduler.RunCycleAsync, _logger, stoppingToken);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -66,8 +81,44 @@ public sealed partial class SchedulerLoop : BackgroundService
         finally
         {
             await ticks.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await polls.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
+
+    /// <summary>
+    /// Signals a cycle when the number of queued jobs changed since the last look: the cross-process wake for a job
+    /// submitted on a follower. Cheap (one indexed count a second); a change it misses (one job planned, another
+    /// queued between two looks) is planned by the next periodic cycle.
+    /// </summary>
+    private async Task PollQueueAsync(IJobStore store, CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(FollowerWakePoll, _pacing);
+        int? last = null;
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            if (_leadership?.Current is null)
+            {
+                last = null;
+                continue;
+            }
+            try
+            {
+                var queued = (await store.CountByStateAsync(team: null, stoppingToken)).GetValueOrDefault(JobState.Queued);
+                if (last is { } before && before != queued)
+                {
+                    Signal();
+                }
+                last = queued;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogPollFailed(e);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Looking for jobs queued on other replicas failed; the periodic cycle plans them")]
+    private partial void LogPollFailed(Exception exception);
 
     /// <summary>
     /// Waits until <see cref="SpotwiseOptions.MinCycleGap"/> has passed since the last cycle started, and twice what

@@ -13,6 +13,7 @@ using Spotwise.Runtime;
 using Spotwise.Runtime.Attempts;
 using Spotwise.Runtime.Backends;
 using Spotwise.Runtime.Intake;
+using Spotwise.Runtime.Leadership;
 using Spotwise.Runtime.Policy;
 using Spotwise.Runtime.Reconciliation;
 using Spotwise.Runtime.Traces;
@@ -48,6 +49,7 @@ public static class SpotwiseApp
         builder.Services.AddSingleton<OpenedJobStore>();
         builder.Services.AddHostedService<JobStoreOpener>();
         builder.Services.AddSingleton<IJobStore>(sp => new SignallingJobStore(sp.GetRequiredService<OpenedJobStore>(), sp.GetRequiredService<ChangeSignal>()));
+        AddLeadership(builder.Services, builder.Configuration[$"{SpotwiseOptions.Section}:{nameof(SpotwiseOptions.ReplicaId)}"]);
         builder.Services.AddSingleton(sp => LoadCatalog(Options(sp)));
         // Replayed traces are the market the simulated cloud sells: the planner prices spot from them, and the spot
         // policy's history reads their capacity (ISpotPoolFeed), as in `simulate`. Without traces, the catalog's prices.
@@ -78,12 +80,12 @@ public static class SpotwiseApp
             backoff: sp.GetRequiredService<SpotBackoff>(), limits: sp.GetRequiredService<SchedulerOptions>().Limits,
             history: sp.GetRequiredService<SpotAvailabilityHistory>(), launchAllowance: sp.GetRequiredService<SchedulerOptions>().Settings.LaunchAllowance,
             learned: sp.GetRequiredService<LearnedLimits>(),
-            transferGbps: sp.GetRequiredService<SchedulerOptions>().Settings.TransferGbps));
+            transferGbps: sp.GetRequiredService<SchedulerOptions>().Settings.TransferGbps, leadership: sp.GetService<ILeadership>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
         // The real clock paces cycles whatever the scheduler's clock is (SchedulerLoop's remarks).
         builder.Services.AddSingleton(sp => new SchedulerLoop(sp.GetRequiredService<Scheduler>(), sp.GetRequiredService<ReconcileLoop>(),
             sp.GetRequiredService<IOptions<SpotwiseOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SchedulerLoop>>(),
-            pacing: TimeProvider.System));
+            pacing: TimeProvider.System, leadership: sp.GetService<ILeadership>(), store: sp.GetRequiredService<IJobStore>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SchedulerLoop>());
 
         builder.Services.AddSingleton(sp => Keys(sp));
@@ -130,6 +132,26 @@ public static class SpotwiseApp
         app.MapDashboard();
         app.MapRazorComponents<App>();
         return app;
+    }
+
+    /// <summary>
+    /// With <c>Spotwise:ReplicaId</c>, the replicas sharing the store elect one leader through the store's lease, and only
+    /// it plans and reconciles (docs/scale-out.md#two-schedulers); the election starts right after the store opens, before
+    /// the loops. Without it no leadership is registered: the one process leads from the start, with no lease and no wait.
+    /// </summary>
+    private static void AddLeadership(IServiceCollection services, string? replicaId)
+    {
+        if (string.IsNullOrWhiteSpace(replicaId))
+        {
+            return;
+        }
+        // The lease is kept between processes, so on the wall clock they share: each replica's service clock starts
+        // where the replica started, and under --speed two of them disagree by minutes.
+        services.AddSingleton(sp => new LeaderElection(sp.GetRequiredService<OpenedJobStore>(),
+            new LeaderElectionOptions(Options(sp).ReplicaId!, Options(sp).LeaseTtl), TimeProvider.System,
+            sp.GetRequiredService<ILogger<LeaderElection>>()));
+        services.AddSingleton<ILeadership>(sp => sp.GetRequiredService<LeaderElection>());
+        services.AddHostedService(sp => sp.GetRequiredService<LeaderElection>());
     }
 
     /// <summary>

@@ -84,6 +84,16 @@ public sealed class SpotwiseOptions
     public string? SpotTrace { get; set; }
 
     public string SpotTraceInstanceType { get; set; } = "p3.2xlarge";
+
+    /// <summary>
+    /// This replica's id among the <c>serve</c> processes sharing one store (docs/scale-out.md#two-schedulers). Set, the
+    /// service takes part in the leader election and plans and reconciles only while it holds the lease; unset, it is
+    /// the only replica and leads from the start, as it always did.
+    /// </summary>
+    public string? ReplicaId { get; set; }
+
+    /// <summary>How long the leader lease lasts unrenewed: a dead leader is replaced within it plus a third of it.</summary>
+    public TimeSpan LeaseTtl { get; set; } = Spotwise.Runtime.Leadership.LeaderElectionOptions.DefaultTtl;
 }
 
 /// <summary>
@@ -161,6 +171,14 @@ public sealed class SpotwiseOptionsValidator(Func<string, string?> env, IReadOnl
         if (options.SpotTrace is { Length: > 0 } trace && !File.Exists(trace))
         {
             errors.Add($"Spotwise:SpotTrace is '{trace}'; no such file");
+        }
+        if (options.ReplicaId is { } replica && string.IsNullOrWhiteSpace(replica))
+        {
+            errors.Add("Spotwise:ReplicaId is empty; name this replica, or leave it out to run as the only one");
+        }
+        if (options.LeaseTtl < TimeSpan.FromSeconds(1) || options.LeaseTtl > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"Spotwise:LeaseTtl is {options.LeaseTtl}; it must be between 1 second and 10 minutes");
         }
         if (options.LocalSlots < 1)
         {

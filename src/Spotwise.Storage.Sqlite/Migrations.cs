@@ -129,6 +129,17 @@ public static class Migrations
         // A placement names the provider of its offer, so the launch goes to the backend serving it (issue 11). Rows
         // placed before keep NULL: the service's default provider.
         new(5, "ALTER TABLE jobs ADD COLUMN placement_provider TEXT"),
+        // Two schedulers (issue 15): the one leader lease of the store, and its epoch, which fences the leader's writes.
+        // One row at most (id 1); absent until a replica first takes the lease, and then never deleted, so the epoch
+        // only grows.
+        new(6, """
+            CREATE TABLE leader_lease (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                holder TEXT NOT NULL,
+                epoch INTEGER NOT NULL,
+                expires_at TEXT NOT NULL
+            );
+            """),
     ];
 
     public static int Latest(IReadOnlyList<Migration> migrations) => migrations.Count == 0 ? 0 : migrations[^1].Version;

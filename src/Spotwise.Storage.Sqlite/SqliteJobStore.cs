@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using Spotwise.Core;
 using Spotwise.Core.Serialization;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Leadership;
 
 namespace Spotwise.Storage.Sqlite;
 
@@ -12,8 +13,12 @@ namespace Spotwise.Storage.Sqlite;
 /// the log and fsynced before <see cref="SubmitAsync"/> returns. Safe to share between the HTTP handlers and the
 /// control loop: every call takes a pooled connection of its own; readers run alongside the writer (WAL), and writers
 /// take turns on a semaphore (and <c>BEGIN IMMEDIATE</c> plus a busy timeout against other processes).
+/// <para>
+/// It also keeps the leader lease of the replicas that share the file (<see cref="ILeaderLease"/>), and fences the
+/// leader's writes of jobs and plans with its epoch (<see cref="LeaderFence"/>), in the write's own transaction.
+/// </para>
 /// </summary>
-public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
+public sealed class SqliteJobStore : IJobStore, ILeaderLease, IAsyncDisposable, IDisposable
 {
     /// <summary>How many plans are kept, the latest included; older ones are deleted as new ones are saved.</summary>
     public const int PlansKept = 50;
@@ -222,6 +227,7 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
     public Task<JobRecord?> TryUpdateAsync(JobRecord updated, string cause, DateTimeOffset at, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, tx) =>
         {
+            await CheckFenceAsync(connection, tx, cancellationToken);
             await using var updater = new Updater(connection, tx);
             return await updater.TryUpdateAsync(updated, cause, at, cancellationToken);
         }, cancellationToken);
@@ -230,6 +236,7 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
         CancellationToken cancellationToken) =>
         WriteAsync<IReadOnlyList<JobRecord?>>(async (connection, tx) =>
         {
+            await CheckFenceAsync(connection, tx, cancellationToken);
             // One set of statements for the whole batch: preparing three statements per job was most of a cycle's write.
             await using var updater = new Updater(connection, tx);
             var results = new List<JobRecord?>(updates.Count);
@@ -307,6 +314,7 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
         var compressed = PlanBlob.Write(plan, PlanJson);
         await WriteAsync(async (connection, tx) =>
         {
+            await CheckFenceAsync(connection, tx, cancellationToken);
             await using var insert = Command(connection, tx,
                 "INSERT INTO plans (at, document, document_gzip) VALUES (@at, '', @gzip);" +
                 "DELETE FROM plans WHERE id <= last_insert_rowid() - @kept;");
@@ -329,6 +337,55 @@ public sealed class SqliteJobStore : IJobStore, IAsyncDisposable, IDisposable
         return reader.IsDBNull(1)
             ? JsonSerializer.Deserialize<PlanDocument>(reader.GetString(0), PlanJson)
             : PlanBlob.Read(reader.GetStream(1), PlanJson);
+    }
+
+    public Task<Lease> TryAcquireAsync(string replicaId, TimeSpan ttl, DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, tx) =>
+        {
+            var stored = await ReadLeaseAsync(connection, tx, cancellationToken);
+            var next = LeaseRules.Next(stored, replicaId, ttl, now);
+            if (next != stored)
+            {
+                await using var upsert = Command(connection, tx,
+                    "INSERT INTO leader_lease (id, holder, epoch, expires_at) VALUES (1, @holder, @epoch, @expires) " +
+                    "ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, epoch = excluded.epoch, expires_at = excluded.expires_at;");
+                Set(upsert, ("@holder", next.Holder), ("@epoch", next.Epoch), ("@expires", Time(next.ExpiresAt)));
+                await upsert.ExecuteNonQueryAsync(cancellationToken);
+            }
+            return next;
+        }, cancellationToken);
+
+    public Task ReleaseAsync(string replicaId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, tx) =>
+        {
+            await using var release = Command(connection, tx, "UPDATE leader_lease SET expires_at = @now WHERE id = 1 AND holder = @holder AND expires_at > @now;");
+            Set(release, ("@now", Time(now)), ("@holder", replicaId));
+            return await release.ExecuteNonQueryAsync(cancellationToken);
+        }, cancellationToken);
+
+    public async Task<Lease?> CurrentAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        return await ReadLeaseAsync(connection, null, cancellationToken);
+    }
+
+    private static async Task<Lease?> ReadLeaseAsync(SqliteConnection connection, SqliteTransaction? tx, CancellationToken cancellationToken)
+    {
+        await using var read = Command(connection, tx, "SELECT holder, epoch, expires_at FROM leader_lease WHERE id = 1;");
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new Lease(reader.GetString(0), reader.GetInt64(1), Time(reader.GetString(2))) : null;
+    }
+
+    /// <summary>Refuses, inside the write's transaction, leader work under an epoch older than the stored lease's (<see cref="LeaderFence"/>).</summary>
+    private static async Task CheckFenceAsync(SqliteConnection connection, SqliteTransaction tx, CancellationToken cancellationToken)
+    {
+        if (LeaderFence.Epoch is null)
+        {
+            return;
+        }
+        await using var read = Command(connection, tx, "SELECT epoch FROM leader_lease WHERE id = 1;");
+        var stored = await read.ExecuteScalarAsync(cancellationToken);
+        LeaderFence.Check(stored is null or DBNull ? null : Convert.ToInt64(stored, CultureInfo.InvariantCulture));
     }
 
     /// <summary>Folds the write-ahead log into the file and lets go of it (pooled connections are closed).</summary>

@@ -381,3 +381,17 @@ public sealed class SqliteJobStoreTests(ITestOutputHelper output) : JobStoreCont
         return await command.ExecuteScalarAsync();
     }
 }
+
+/// <summary>The lease contract on one SQLite file that each replica opens on its own, as two <c>serve</c> processes on one machine do.</summary>
+public sealed class SqliteLeaseTests : LeaseContract
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("spotwise-lease-").FullName;
+
+    protected override async Task<IJobStore> OpenReplicaAsync() => await SqliteJobStore.OpenAsync(Path.Combine(_folder, "spotwise.db"), Ct);
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Directory.Delete(_folder, recursive: true);
+    }
+}

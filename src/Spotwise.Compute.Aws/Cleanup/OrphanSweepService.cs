@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Spotwise.Runtime;
 using Spotwise.Runtime.Backends;
+using Spotwise.Runtime.Leadership;
 
 namespace Spotwise.Compute.Aws.Cleanup;
 
@@ -10,6 +11,7 @@ namespace Spotwise.Compute.Aws.Cleanup;
 /// Runs the <see cref="OrphanSweep"/> at start and every <see cref="OrphanSweepOptions.Interval"/> on the service's
 /// <see cref="TimeProvider"/>, when EC2 is a backend the service launches on (a route names <c>aws</c>) and a job store
 /// is registered; otherwise it does nothing, and no EC2 client is made. A failed sweep is logged; the next one tries again.
+/// Among replicas only the leader sweeps (<see cref="LeaderWork"/>): a follower's view of which instances jobs own may lag.
 /// </summary>
 internal sealed partial class OrphanSweepService(IServiceProvider services, AwsComputeOptions options, TimeProvider time, ILogger<OrphanSweepService> logger)
     : BackgroundService
@@ -35,7 +37,7 @@ internal sealed partial class OrphanSweepService(IServiceProvider services, AwsC
                 // Made here, inside the guard: the EC2 client resolves credentials when it is made, and a failure must
                 // not stop the service (a BackgroundService that throws stops the host).
                 sweep ??= services.GetRequiredService<OrphanSweep>();
-                await sweep.SweepAsync(stoppingToken);
+                await LeaderWork.RunAsync(services.GetService<ILeadership>(), sweep.SweepAsync, logger, stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -2,6 +2,7 @@ using Amazon.SQS;
 using Amazon.SQS.Model;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Spotwise.Runtime.Leadership;
 
 namespace Spotwise.Compute.Aws.Events;
 
@@ -14,10 +15,12 @@ namespace Spotwise.Compute.Aws.Events;
 /// deleted: it never will be, and left in the queue it would come back after every visibility timeout, forever where
 /// no redrive policy is set. Events of other instances in the account and of other kinds are deleted unrecorded. Errors
 /// back off exponentially (1 s to a minute) on the <see cref="TimeProvider"/>; stopping cancels the long poll. Does
-/// nothing when no queue URL is set.
+/// nothing when no queue URL is set. Among replicas only the leader reads the queue (<see cref="LeaderWork"/>): the notices
+/// are kept in the memory of the process whose reconcile loop acts on them, and a follower would delete them unseen.
 /// </summary>
 public sealed partial class InterruptionQueueConsumer(
-    Func<IAmazonSQS> client, AwsComputeOptions options, InstanceNotices notices, TimeProvider time, ILogger<InterruptionQueueConsumer> logger)
+    Func<IAmazonSQS> client, AwsComputeOptions options, InstanceNotices notices, TimeProvider time, ILogger<InterruptionQueueConsumer> logger,
+    ILeadership? leadership = null)
     : BackgroundService
 {
     /// <summary>SQS's longest long poll: one call per 20 s on an idle queue.</summary>
@@ -47,7 +50,7 @@ public sealed partial class InterruptionQueueConsumer(
             try
             {
                 sqs ??= client();
-                await ReceiveOnceAsync(sqs, queueUrl, stoppingToken).ConfigureAwait(false);
+                await LeaderWork.RunAsync(leadership, ct => ReceiveOnceAsync(sqs, queueUrl, ct), logger, stoppingToken).ConfigureAwait(false);
                 backoff = TimeSpan.Zero;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Spotwise.Core;
 using Spotwise.Runtime.Backends;
+using Spotwise.Runtime.Leadership;
 using Spotwise.Runtime.Policy;
 
 namespace Spotwise.Runtime.Reconciliation;
@@ -10,11 +11,13 @@ namespace Spotwise.Runtime.Reconciliation;
 /// The thin, acting half of the control loop: each tick reads the jobs and what the backend reports, asks
 /// <see cref="Reconciler.Decide"/> what to do, and does it, writing every result through the store. One job's
 /// failure is logged and the loop goes on. <see cref="TickAsync"/> is public so tests (and the simulator) drive it.
+/// With replicas, the loop ticks only while this one leads (<see cref="LeaderWork"/>), and a write the store refuses as
+/// stale (<see cref="StaleEpochException"/>) ends the tick: no further action of a deposed leader reaches the backend.
 /// </summary>
 public sealed partial class ReconcileLoop(
     IJobStore store, ICompute compute, IPriceFeed prices, TimeProvider time, ILogger<ReconcileLoop> logger, TimeSpan? interval = null,
     RuntimeCounters? counters = null, SpotBackoff? backoff = null, CapacityLimits? limits = null, SpotAvailabilityHistory? history = null,
-    TimeSpan? launchAllowance = null, LearnedLimits? learned = null, double? transferGbps = null)
+    TimeSpan? launchAllowance = null, LearnedLimits? learned = null, double? transferGbps = null, ILeadership? leadership = null)
     : BackgroundService
 {
     // The spot policy's memory of the market; a loop given none keeps its own, a sample a minute (or per period, if longer).
@@ -68,7 +71,7 @@ public sealed partial class ReconcileLoop(
                 // Permissions, credentials: no job's fault, and BackendHealth says it; the job waits for the next tick.
                 LogBackendUnavailable(action.Key, e.Message);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (e is not OperationCanceledException and not StaleEpochException)
             {
                 LogActionFailed(e, action.Key);
             }
@@ -99,7 +102,7 @@ public sealed partial class ReconcileLoop(
         {
             try
             {
-                await TickAsync(stoppingToken);
+                await LeaderWork.RunAsync(leadership, TickAsync, logger, stoppingToken);
             }
             catch (BackendUnavailableException e)
             {
