@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Options;
 using Spotwise.Core.Serialization;
 using Spotwise.Runtime;
-using Spotwise.Storage.Postgres;
 using Spotwise.Runtime.Leadership;
+using Spotwise.Storage.Postgres;
 using Spotwise.Storage.Sqlite;
 
 namespace Spotwise.Server;

@@ -69,6 +69,16 @@ public static class Migrations
                 document_gzip bytea NOT NULL
             );
             """),
+        // Two schedulers (issue 15): the one leader lease of the store (SQLite's schema 6), whose epoch fences the leader's
+        // writes. One row at most, absent until a replica first takes it and never deleted, so the epoch only grows.
+        new(2, """
+            CREATE TABLE leader_lease (
+                id integer PRIMARY KEY CHECK (id = 1),
+                holder text NOT NULL,
+                epoch bigint NOT NULL,
+                expires_at text NOT NULL
+            );
+            """),
     ];
 
     public static int Latest(IReadOnlyList<Migration> migrations) => migrations.Count == 0 ? 0 : migrations[^1].Version;
@@ -124,6 +134,9 @@ internal static class LockKeys
 
     /// <summary>Submissions take turns, so `seq` order is commit order (a cursor never passes a job still being committed).</summary>
     public const long Submissions = Base + 2;
+
+    /// <summary>Tries for the leader lease take turns: the first take inserts the row, which no row lock can guard.</summary>
+    public const long Lease = Base + 3;
 }
 
 internal static class Sql

@@ -5,6 +5,7 @@ using NpgsqlTypes;
 using Spotwise.Core;
 using Spotwise.Core.Serialization;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Leadership;
 using Spotwise.Storage.Sqlite;
 
 namespace Spotwise.Storage.Postgres;
@@ -15,8 +16,14 @@ namespace Spotwise.Storage.Postgres;
 /// <see cref="SubmitAsync"/> returns. A batch of submissions is one statement (arrays unnested), under an advisory lock
 /// so submission order (<c>seq</c>) is commit order; a batch of updates is one read and one version-guarded statement.
 /// The rows are SQLite's (docs/storage.md): the same JSON for jobs and launch intents, the same time text.
+/// <para>
+/// It keeps the leader lease of the replicas that share the database (<see cref="ILeaderLease"/>) and fences the
+/// leader's writes of jobs and plans with its epoch (<see cref="LeaderFence"/>) in the write's own transaction: the
+/// lease row is read <c>FOR SHARE</c> there, so a takeover waits for a write in flight and a write after it sees the
+/// new epoch.
+/// </para>
 /// </summary>
-public sealed class PostgresJobStore : IJobStore, IAsyncDisposable, IDisposable
+public sealed class PostgresJobStore : IJobStore, ILeaderLease, IAsyncDisposable, IDisposable
 {
     /// <summary>How many plans are kept, the latest included; older ones are deleted as new ones are saved.</summary>
     public const int PlansKept = 50;
@@ -205,6 +212,7 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable, IDisposable
         }
         return await WriteAsync<IReadOnlyList<JobRecord?>>(null, async (connection, tx) =>
         {
+            await CheckFenceAsync(connection, tx, cancellationToken);
             var results = new List<JobRecord?>(updates.Count);
             // A job named twice must see its first update before its second: the batch goes in runs of distinct jobs.
             foreach (var run in UpdateRuns(updates))
@@ -330,6 +338,7 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable, IDisposable
         var compressed = PlanBlob.Write(plan, PlanJson);
         await WriteAsync(null, async (connection, tx) =>
         {
+            await CheckFenceAsync(connection, tx, cancellationToken);
             await using var insert = new NpgsqlCommand(
                 "WITH added AS (INSERT INTO plans (at, document_gzip) VALUES ($1, $2) RETURNING id) " +
                 "DELETE FROM plans WHERE id <= (SELECT id FROM added) - $3;", connection, tx);
@@ -351,6 +360,66 @@ public sealed class PostgresJobStore : IJobStore, IAsyncDisposable, IDisposable
         }
         await using var stored = reader.GetStream(0);
         return PlanBlob.Read(stored, PlanJson);
+    }
+
+    public Task<Lease> TryAcquireAsync(string replicaId, TimeSpan ttl, DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(LockKeys.Lease, async (connection, tx) =>
+        {
+            var stored = await ReadLeaseAsync(connection, tx, cancellationToken);
+            var next = LeaseRules.Next(stored, replicaId, ttl, now);
+            if (next != stored)
+            {
+                await using var upsert = new NpgsqlCommand(
+                    "INSERT INTO leader_lease (id, holder, epoch, expires_at) VALUES (1, $1, $2, $3) " +
+                    "ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, epoch = excluded.epoch, expires_at = excluded.expires_at;", connection, tx);
+                upsert.Parameters.Add(Text(next.Holder));
+                upsert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = next.Epoch });
+                upsert.Parameters.Add(Text(Time(next.ExpiresAt)));
+                await upsert.ExecuteNonQueryAsync(cancellationToken);
+            }
+            return next;
+        }, cancellationToken);
+
+    public Task ReleaseAsync(string replicaId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        WriteAsync(LockKeys.Lease, async (connection, tx) =>
+        {
+            // The rule is read in C# (times are text with their offsets, compared as instants).
+            if (await ReadLeaseAsync(connection, tx, cancellationToken) is { } stored && stored.IsHeldBy(replicaId, now))
+            {
+                await using var release = new NpgsqlCommand("UPDATE leader_lease SET expires_at = $1 WHERE id = 1;", connection, tx);
+                release.Parameters.Add(Text(Time(now)));
+                await release.ExecuteNonQueryAsync(cancellationToken);
+            }
+            return 0;
+        }, cancellationToken);
+
+    public async Task<Lease?> CurrentAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _data.OpenConnectionAsync(cancellationToken);
+        return await ReadLeaseAsync(connection, null, cancellationToken);
+    }
+
+    private static async Task<Lease?> ReadLeaseAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, CancellationToken cancellationToken)
+    {
+        await using var read = new NpgsqlCommand("SELECT holder, epoch, expires_at FROM leader_lease WHERE id = 1;", connection, tx);
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new Lease(reader.GetString(0), reader.GetInt64(1), Time(reader.GetString(2))) : null;
+    }
+
+    /// <summary>
+    /// Refuses, inside the write's transaction, leader work under an epoch older than the stored lease's. The row is
+    /// locked FOR SHARE until the commit: a takeover's update of it waits for this write, and this write, had it waited on
+    /// a takeover, reads the new epoch.
+    /// </summary>
+    private static async Task CheckFenceAsync(NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken cancellationToken)
+    {
+        if (LeaderFence.Epoch is null)
+        {
+            return;
+        }
+        await using var read = new NpgsqlCommand("SELECT epoch FROM leader_lease WHERE id = 1 FOR SHARE;", connection, tx);
+        var stored = await read.ExecuteScalarAsync(cancellationToken);
+        LeaderFence.Check(stored is null or DBNull ? null : Convert.ToInt64(stored, CultureInfo.InvariantCulture));
     }
 
     /// <summary>Closes the pooled connections.</summary>

@@ -204,3 +204,25 @@ public sealed class PostgresConnectionTests
         Assert.Equal("PostgreSQL at db:5433, database 'jobs', user 'sw'",
             PostgresConnection.Describe(new NpgsqlConnectionStringBuilder("Host=db;Port=5433;Database=jobs;Username=sw;Password=secret").ConnectionString));
 }
+
+/// <summary>The lease contract on one PostgreSQL schema that each replica opens with its own data source, as two <c>serve</c> processes do.</summary>
+[StoreServer("SPOTWISE_STORE")]
+public sealed class PostgresLeaseTests : LeaseContract
+{
+    private TestSchema? _schema;
+
+    protected override async Task<IJobStore> OpenReplicaAsync()
+    {
+        _schema ??= await TestSchema.CreateAsync();
+        return await PostgresJobStore.OpenAsync(_schema.ConnectionString, Ct);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_schema is not null)
+        {
+            await _schema.DisposeAsync();
+        }
+    }
+}

@@ -4,14 +4,14 @@ using Spotwise.Core;
 using Spotwise.Core.Serialization;
 using Spotwise.Runtime;
 using Spotwise.Runtime.Leadership;
-using static Spotwise.Storage.Sqlite.Tests.TestJobs;
+using static Spotwise.Storage.Contract.TestJobs;
 
-namespace Spotwise.Storage.Sqlite.Tests;
+namespace Spotwise.Storage.Contract;
 
 /// <summary>
 /// What every store that replicas share does with its leader lease and the fence on the leader's writes, and what a
 /// <see cref="LeaderElection"/> on it does. An implementation's test class inherits this and says how a replica opens
-/// the one store (SQLite now: another handle on the same file, as another process would; PostgreSQL later).
+/// the one store (SQLite: another handle on the same file, as another process would; PostgreSQL: another data source on the same schema).
 /// </summary>
 public abstract class LeaseContract : IAsyncLifetime
 {
@@ -44,7 +44,7 @@ public abstract class LeaseContract : IAsyncLifetime
         return (store, Assert.IsAssignableFrom<ILeaderLease>(store));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task The_first_replica_to_try_takes_the_lease_at_epoch_1_and_another_leaves_it_alone()
     {
         var (_, a) = await ReplicaAsync();
@@ -59,7 +59,7 @@ public abstract class LeaseContract : IAsyncLifetime
         Assert.Equal(taken, await b.CurrentAsync(Ct));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task The_holder_renews_in_its_own_epoch()
     {
         var (_, a) = await ReplicaAsync();
@@ -70,7 +70,7 @@ public abstract class LeaseContract : IAsyncLifetime
         Assert.Equal(new Lease("a", 1, T0.AddSeconds(9) + Ttl), renewed);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_lapsed_lease_goes_to_the_next_replica_with_the_next_epoch()
     {
         var (_, a) = await ReplicaAsync();
@@ -86,7 +86,7 @@ public abstract class LeaseContract : IAsyncLifetime
         Assert.Equal(lapsed, late);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_released_lease_is_free_at_once_and_only_its_holder_can_release_it()
     {
         var (_, a) = await ReplicaAsync();
@@ -100,7 +100,7 @@ public abstract class LeaseContract : IAsyncLifetime
         Assert.Equal(new Lease("b", 2, T0.AddSeconds(2) + Ttl), await b.TryAcquireAsync("b", Ttl, T0.AddSeconds(2), Ct));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_deposed_leaders_late_plan_and_launch_writes_are_refused_and_change_nothing()
     {
         var (storeA, a) = await ReplicaAsync();
@@ -136,7 +136,7 @@ public abstract class LeaseContract : IAsyncLifetime
         Assert.Equal(eventsBefore.Count, (await storeB.EventsAsync(Key("j1"), Ct)).Count);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task The_current_leader_and_the_api_write_through_the_fence()
     {
         var (store, lease) = await ReplicaAsync();
@@ -154,7 +154,7 @@ public abstract class LeaseContract : IAsyncLifetime
         Assert.NotNull(await store.LatestPlanAsync(Ct));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Of_two_elections_on_one_store_exactly_one_leads()
     {
         var time = new FakeTimeProvider(T0);
@@ -170,7 +170,7 @@ public abstract class LeaseContract : IAsyncLifetime
         Assert.Equal([1, null, null, 1], terms.Select(t => t?.Epoch));
     }
 
-    [Fact]
+    [StoreFact]
     public async Task When_the_leader_stops_renewing_the_other_takes_over_after_the_ttl_with_a_higher_epoch()
     {
         var time = new FakeTimeProvider(T0);
@@ -202,7 +202,7 @@ public abstract class LeaseContract : IAsyncLifetime
         Assert.Null(a.Current);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task A_leader_that_cannot_reach_the_store_steps_down_at_once()
     {
         var time = new FakeTimeProvider(T0);
@@ -222,7 +222,7 @@ public abstract class LeaseContract : IAsyncLifetime
         Assert.True(term.Lost.IsCancellationRequested);
     }
 
-    [Fact]
+    [StoreFact]
     public async Task Work_of_a_lost_term_is_cancelled_and_a_stale_write_deposes_the_writer()
     {
         var time = new FakeTimeProvider(T0);
