@@ -50,10 +50,10 @@ public class StartupTests
     [Fact]
     public async Task An_unknown_backend_stops_the_start_naming_the_setting_and_the_registered_backends()
     {
-        await using var factory = new SpotwiseServerFactory(new Dictionary<string, string> { ["Spotwise:Backend"] = "kubernetes" });
+        await using var factory = new SpotwiseServerFactory(new Dictionary<string, string> { ["Spotwise:Backend"] = "nomad" });
 
         var e = Assert.ThrowsAny<Exception>(() => factory.Services.GetRequiredService<ICompute>());
-        Assert.Contains("Spotwise:Backend is 'kubernetes'; choose one of the registered backends: simulated, local", e.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Spotwise:Backend is 'nomad'; choose one of the registered backends: simulated, local", e.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
