@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
-using RabbitMQ.Client.Exceptions;
 using Spotwise.Runtime;
 
 namespace Spotwise.Intake.RabbitMq;
@@ -58,8 +57,9 @@ public sealed partial class JobEventPublisher(RabbitMqOptions options, Committed
             {
                 return;
             }
-            catch (Exception e) when (e is BrokerUnreachableException or OperationInterruptedException or AlreadyClosedException
-                or PublishException or IOException)
+#pragma warning disable CA1031 // The feed must never stop the service: whatever went wrong (the broker, a store read), log, wait, go on.
+            catch (Exception e)
+#pragma warning restore CA1031
             {
                 Log.Unreachable(logger, _broker, e.Message, unconfirmed.Count, queue.Dropped);
                 try
@@ -128,7 +128,7 @@ public sealed partial class JobEventPublisher(RabbitMqOptions options, Committed
 
     private static partial class Log
     {
-        [LoggerMessage(Level = LogLevel.Warning, Message = "Job events: RabbitMQ at {Broker} is not reachable ({Reason}); {Waiting} events wait, {Dropped} dropped so far")]
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot publish job events to RabbitMQ at {Broker} ({Reason}); {Waiting} events wait, {Dropped} dropped so far")]
         public static partial void Unreachable(ILogger logger, string broker, string reason, int waiting, long dropped);
     }
 }

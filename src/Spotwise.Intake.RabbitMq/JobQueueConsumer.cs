@@ -2,7 +2,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
-using RabbitMQ.Client.Exceptions;
 
 namespace Spotwise.Intake.RabbitMq;
 
@@ -53,7 +52,9 @@ public sealed partial class JobQueueConsumer(RabbitMqOptions options, JobMessage
             {
                 return;
             }
-            catch (Exception e) when (e is BrokerUnreachableException or OperationInterruptedException or AlreadyClosedException or IOException)
+#pragma warning disable CA1031 // A broker that is away or refuses the declaration must not stop the service: log, wait, try again.
+            catch (Exception e)
+#pragma warning restore CA1031
             {
                 Log.Unreachable(logger, _broker, e.Message);
                 await WaitAsync(stoppingToken);
@@ -119,7 +120,7 @@ public sealed partial class JobQueueConsumer(RabbitMqOptions options, JobMessage
         [LoggerMessage(Level = LogLevel.Information, Message = "Taking jobs from queue {Queue} on {Broker}")]
         public static partial void Consuming(ILogger logger, string queue, string broker);
 
-        [LoggerMessage(Level = LogLevel.Warning, Message = "RabbitMQ at {Broker} is not reachable ({Reason}); trying again")]
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot take jobs from RabbitMQ at {Broker} ({Reason}); trying again")]
         public static partial void Unreachable(ILogger logger, string broker, string reason);
 
         [LoggerMessage(Level = LogLevel.Error, Message = "Message {MessageId} could not be stored; it goes back to the queue")]

@@ -91,10 +91,10 @@ public sealed class JobQueueConsumerTests
         rig.Gate.Open(); // the held messages are committed now, but their acknowledgements cannot reach the broker
         await Broker.RunScriptAsync("rabbitmq-up.sh");
 
-        await Broker.WaitUntilAsync(async () => await rig.StoredCountAsync() == count, $"all {count} jobs are stored", seconds: 120);
+        await Broker.WaitUntilAsync(async () => await rig.StoredCountAsync() == count, $"all {count} jobs are stored", seconds: 300);
         // The client reconnected the consumer and the broker redelivered what was never acknowledged: duplicates, stored once.
-        await Broker.WaitUntilAsync(() => Task.FromResult(rig.Gate.Duplicates > 0), "the unacknowledged messages are redelivered", seconds: 120);
-        await Broker.WaitUntilAsync(async () => await QueueIsEmptyAsync(rig), "the queue is drained");
+        await Broker.WaitUntilAsync(() => Task.FromResult(rig.Gate.Duplicates > 0), "the unacknowledged messages are redelivered", seconds: 300);
+        await Broker.WaitUntilAsync(async () => await QueueIsEmptyAsync(rig), "the queue is drained", seconds: 300);
         for (var i = 0; i < count; i++)
         {
             var events = await rig.Sqlite.EventsAsync(new JobKey(Broker.Team, $"r-{i}"), CancellationToken.None);

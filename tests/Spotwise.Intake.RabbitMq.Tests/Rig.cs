@@ -41,12 +41,12 @@ public static class Broker
         })!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(3)).Token);
+        await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(10)).Token);
         Assert.True(process.ExitCode == 0, $"scripts/{name} exited {process.ExitCode}: {await output}{await errors}");
     }
 
     /// <summary>Waits until <paramref name="condition"/> holds, looking again every few milliseconds; fails after <paramref name="seconds"/>.</summary>
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 60)
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 120)
     {
         var clock = Stopwatch.StartNew();
         while (!await condition())
