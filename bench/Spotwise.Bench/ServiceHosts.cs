@@ -29,7 +29,8 @@ public sealed class ChildServer : IServiceHost
 
     public string Describe => $"`spotwise serve` as a child process (pid {_process.Id})";
 
-    public static Task<IServiceHost> StartAsync(string cliDll, string url, string db, TimeSpan cycleInterval)
+    /// <summary>Starts it; <c>more</c> are further <c>serve</c> flags (<c>--replica-id a</c>, <c>--backend local</c>).</summary>
+    public static Task<IServiceHost> StartAsync(string cliDll, string url, string db, TimeSpan cycleInterval, params string[] more)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -37,11 +38,12 @@ public sealed class ChildServer : IServiceHost
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[]
-        {
+        string[] args =
+        [
             cliDll, "serve", "--urls", url, "--db", db, "--planner", "greedy",
-            "--cycle-seconds", cycleInterval.TotalSeconds.ToString(CultureInfo.InvariantCulture),
-        })
+            "--cycle-seconds", cycleInterval.TotalSeconds.ToString(CultureInfo.InvariantCulture), .. more,
+        ];
+        foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
         }
