@@ -1,7 +1,7 @@
 using Spotwise.Bench;
 
 // The bench's commands; each lives in its own class, and this switch is all that dispatches them.
-const string Commands = "commands:\n  " + GenerateCommand.Usage + "\n  " + PlannersCommand.Usage + "\n  " + CycleCommand.Usage + "\n  " + ServiceCommand.Usage + "\n  " + LlmEvalCommand.Usage + "\n  " + QueueSimCommand.Usage + "\n  " + SimulateSweepCommand.Usage + "\n  " + PolicySpeedCommand.Usage + "\n  " + PricesCommand.Usage + "\n  " + AwsLaunchCommand.Usage + "\n  " + IntakeCommand.Usage;
+const string Commands = "commands:\n  " + GenerateCommand.Usage + "\n  " + PlannersCommand.Usage + "\n  " + CycleCommand.Usage + "\n  " + ServiceCommand.Usage + "\n  " + LlmEvalCommand.Usage + "\n  " + QueueSimCommand.Usage + "\n  " + SimulateSweepCommand.Usage + "\n  " + PolicySpeedCommand.Usage + "\n  " + PricesCommand.Usage + "\n  " + AwsLaunchCommand.Usage + "\n  " + IntakeCommand.Usage + "\n  " + FailoverCommand.Usage;
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
@@ -31,6 +31,8 @@ switch (args[0])
         return await PricesCommand.RunAsync(args[1..], Console.Out, Console.Error);
     case "aws-launch":
         return await AwsLaunchCommand.RunAsync(args[1..], Console.Out, Console.Error);
+    case "failover":
+        return await FailoverCommand.RunAsync(args[1..], Console.Out, Console.Error);
     case "llm-eval":
         return await LlmEvalCommand.RunAsync(args[1..], Console.Out, Console.Error);
     default:

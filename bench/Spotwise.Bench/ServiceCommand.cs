@@ -102,7 +102,7 @@ public static class ServiceCommand
         var url = $"http://127.0.0.1:{port}";
         var cycleInterval = TimeSpan.FromHours(24);
         var server = host == "cli"
-            ? await ChildServer.StartAsync(cliDll!, url, store, cycleInterval)
+            ? await ChildServer.StartAsync(cliDll!, url, store.ServeFlags, cycleInterval)
             : await InProcessServer.StartAsync(url, store, cycleInterval);
         try
         {

@@ -29,7 +29,8 @@ public sealed class ChildServer : IServiceHost
 
     public string Describe => $"`spotwise serve` as a child process (pid {_process.Id})";
 
-    public static Task<IServiceHost> StartAsync(string cliDll, string url, BenchStore store, TimeSpan cycleInterval)
+    /// <summary>Starts it on the store <c>storeFlags</c> select (<see cref="BenchStore.ServeFlags"/>, or <c>--db FILE</c>); <c>more</c> are further <c>serve</c> flags (<c>--replica-id a</c>, <c>--backend local</c>).</summary>
+    public static Task<IServiceHost> StartAsync(string cliDll, string url, string[] storeFlags, TimeSpan cycleInterval, params string[] more)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -39,8 +40,8 @@ public sealed class ChildServer : IServiceHost
         };
         string[] args =
         [
-            cliDll, "serve", "--urls", url, .. store.ServeFlags, "--planner", "greedy",
-            "--cycle-seconds", cycleInterval.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+            cliDll, "serve", "--urls", url, .. storeFlags, "--planner", "greedy",
+            "--cycle-seconds", cycleInterval.TotalSeconds.ToString(CultureInfo.InvariantCulture), .. more,
         ];
         foreach (var arg in args)
         {
