@@ -91,6 +91,7 @@ public sealed partial class SlurmCompute : ICompute, IDisposable
             // Read again, so the cancelled copies are reported with the end Slurm gave them.
             jobs = await ListAsync(cancellationToken);
         }
+        ForgetAllBut(jobs);
         List<InstanceStatus> statuses = [.. jobs.Select(Status).OfType<InstanceStatus>()];
         lock (_refused)
         {
@@ -289,6 +290,26 @@ public sealed partial class SlurmCompute : ICompute, IDisposable
         InstanceState.Interrupted when job.Restarts > 0 => started ?? job.SubmittedAt ?? endedAt,
         _ => started ?? (job.StartedAt is { } start && start < endedAt ? start : null),
     };
+
+    /// <summary>Drops what is remembered of jobs Slurm has forgotten (past MinJobAge), so the memory stays as small as the queue.</summary>
+    private void ForgetAllBut(IReadOnlyList<SlurmJob> jobs)
+    {
+        var listed = jobs.Select(j => j.JobId).ToHashSet();
+        lock (_seen)
+        {
+            foreach (var gone in _seen.Keys.Where(id => !listed.Contains(id)).ToList())
+            {
+                _seen.Remove(gone);
+            }
+        }
+        lock (_cancelled)
+        {
+            foreach (var gone in _cancelled.Keys.Where(id => !listed.Contains(id)).ToList())
+            {
+                _cancelled.Remove(gone);
+            }
+        }
+    }
 
     /// <summary>The job's first-seen submit and start times (see <see cref="_seen"/>).</summary>
     private (DateTimeOffset Submitted, DateTimeOffset? Started) Remember(SlurmJob job, InstanceState state)

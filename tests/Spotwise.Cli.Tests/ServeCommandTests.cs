@@ -46,6 +46,29 @@ public class ServeCommandTests
         Assert.Contains("error: " + expected, err, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--slurm-conf: '/no/such/slurm.conf' does not exist", "--backend", "slurm", "--slurm-conf", "/no/such/slurm.conf")]
+    [InlineData("--slurm-bin: '/no/such/bin' is not a folder", "--backend", "slurm", "--slurm-bin", "/no/such/bin")]
+    [InlineData("--slurm-partition-spot: empty", "--backend", "slurm", "--slurm-partition-spot", " ")]
+    [InlineData("--slurm-partition-ondemand: only for --backend slurm (the backend is simulated)", "--slurm-partition-ondemand", "batch")]
+    public void Bad_slurm_flags_exit_2_naming_the_flag(string expected, params string[] flags)
+    {
+        var (code, _, err) = CliRunner.Run(["serve", .. flags]);
+
+        Assert.Equal(2, code);
+        Assert.Contains("error: " + expected, err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_slurm_backend_is_listed_beside_the_others()
+    {
+        var (code, _, err) = CliRunner.Run("serve", "--backend", "hpc");
+
+        Assert.Equal(2, code);
+        Assert.Contains("choose one of simulated, local, aws", err, StringComparison.Ordinal);
+        Assert.Contains(", slurm", err, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_aws_backend_is_listed_beside_the_others()
     {
