@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Spotwise.Runtime;
-using Spotwise.Runtime.Backends;
 
 namespace Spotwise.Compute.Aws.Cleanup;
 
@@ -52,7 +51,7 @@ internal sealed partial class OrphanSweepService(IServiceProvider services, AwsC
         {
             return "it is turned off";
         }
-        if (!services.GetServices<ComputeRoute>().Any(r => string.Equals(r.Backend, AwsComputeRegistration.Name, StringComparison.Ordinal)))
+        if (!AwsComputeRegistration.IsRouted(services))
         {
             return "the aws backend is not the one the service launches on";
         }
