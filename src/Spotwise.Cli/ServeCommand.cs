@@ -116,7 +116,7 @@ public static class ServeCommand
     private sealed class AwsFlags
     {
         public Option<string[]> Region { get; } = new("--region") { Description = "AWS region for --backend aws (default: the SDK's, AWS_REGION or the profile's); the catalog's prices are read as this region's. Repeat it for several regions in one service, the first being home (--region us-east-1 --region us-west-2)" };
-        public Option<string?> LaunchTemplate { get; } = new("--launch-template") { Description = "Launch template id (lt-...) the instances start from: image, security groups, instance profile, user data (--backend aws)" };
+        public Option<string?> LaunchTemplate { get; } = new("--launch-template") { Description = "Launch template id (lt-...) or name the instances start from: image, security groups, instance profile, user data (--backend aws; with several --region, the name, created in each region)" };
         public Option<string?> Subnets { get; } = new("--subnets") { Description = "Subnets to launch into, comma-separated, one per availability zone; their zones are asked of EC2 at start (--backend aws)" };
         public Option<string?> InterruptionQueue { get; } = new("--interruption-queue") { Description = "SQS queue URL that EventBridge feeds with spot interruption warnings (--backend aws, optional)" };
         public Option<string?> AgentCallbackUrl { get; } = new("--agent-callback-url") { Description = "The Spotwise URL instances reach: each job's command then runs under the agent, which reports start, heartbeats, notices and exit (--backend aws, optional; docs/aws.md)" };
@@ -144,6 +144,10 @@ public static class ServeCommand
             if (string.IsNullOrWhiteSpace(parse.GetValue(LaunchTemplate)))
             {
                 yield return "--launch-template: required with --backend aws (the launch template id, lt-...)";
+            }
+            else if (Regions(parse).Length > 1 && Ec2LaunchTemplates.IsId(parse.GetValue(LaunchTemplate)!))
+            {
+                yield return $"--launch-template: '{parse.GetValue(LaunchTemplate)}' is one region's template id; with several --region give the template's name, created under that name in each region";
             }
             if (parse.GetValue(Subnets) is not { } subnets || AwsSettings.Split(subnets).Count == 0)
             {

@@ -39,7 +39,10 @@ public sealed class AwsComputeOptions
     /// </summary>
     public AWSCredentials? Credentials { get; init; }
 
-    /// <summary>The launch template (lt-...) that carries the image, security groups, instance profile and user data.</summary>
+    /// <summary>
+    /// The launch template that carries the image, security groups, instance profile and user data: its id (lt-...), or
+    /// its name (<see cref="Ec2LaunchTemplates"/>), which several regions need: an id is one region's.
+    /// </summary>
     public required string LaunchTemplateId { get; init; }
 
     /// <summary>

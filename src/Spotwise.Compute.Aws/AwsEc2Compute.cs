@@ -322,7 +322,7 @@ public sealed partial class AwsEc2Compute : ICompute
             ClientToken = Ec2ClientTokens.For(request.ClientToken),
             InstanceType = Amazon.EC2.InstanceType.FindValue(request.InstanceType),
             SubnetId = subnet,
-            LaunchTemplate = new LaunchTemplateSpecification { LaunchTemplateId = _options.LaunchTemplateId },
+            LaunchTemplate = Ec2LaunchTemplates.For(_options.LaunchTemplateId),
             // The agent ends an attempt with `shutdown -h now`: that must end the instance (and its bill), not stop it.
             InstanceInitiatedShutdownBehavior = ShutdownBehavior.Terminate,
             UserData = _options.AgentCallbackUrl is { } callback ? Ec2UserData.Build(request, callback, _secrets!.For(request.ClientToken)) : null,

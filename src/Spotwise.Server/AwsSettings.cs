@@ -157,6 +157,10 @@ public sealed class AwsSettings
         {
             yield return $"{At}ManagedBy is empty; it names this installation on every instance it launches";
         }
+        if (AllRegions().Count > 1 && LaunchTemplate is { } template && Ec2LaunchTemplates.IsId(template))
+        {
+            yield return $"{At}LaunchTemplate is '{template}', one region's template id; with several regions give the template's name, created under that name in each region";
+        }
         if (Regions.Any(string.IsNullOrWhiteSpace))
         {
             yield return $"{At}Regions has an empty entry; name each region (us-east-1)";

@@ -68,7 +68,7 @@ public sealed class ServeAwsTests : IAsyncLifetime
     {
         // One endpoint answers as both regions here (AWS_ENDPOINT_URL_EC2): the subnet both lack is named with both.
         using var serve = ServeProcess.Start(Path.Combine(_dir, "regions.db"), Environment, "--backend", "aws", "--region", "us-west-2", "--region", "us-east-1",
-            "--launch-template", "lt-0abc", "--subnets", "subnet-aaaa,subnet-zzzz");
+            "--launch-template", "spotwise-batch", "--subnets", "subnet-aaaa,subnet-zzzz");
 
         var code = await serve.ExitCodeAsync(TimeSpan.FromSeconds(30));
 

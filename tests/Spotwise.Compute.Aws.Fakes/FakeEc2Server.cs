@@ -188,7 +188,10 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
         {
             throw new Ec2Error(400, "InvalidParameterValue", "this fake launches one instance per call");
         }
-        Required(q, "LaunchTemplate.LaunchTemplateId");
+        if (!q.ContainsKey("LaunchTemplate.LaunchTemplateName"))
+        {
+            Required(q, "LaunchTemplate.LaunchTemplateId");
+        }
         var token = q.GetValueOrDefault("ClientToken");
         var fingerprint = string.Join("&", q.Where(p => p.Key != "Version").OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
         if (token is not null && _byToken.TryGetValue(token, out var existing))
