@@ -74,7 +74,7 @@ public static class AwsLaunchCommand
         FakeEc2Server.StartAsync(new FixedTime(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero)),
             Subnets.ToDictionary(p => p.Value, p => p.Key, StringComparer.Ordinal));
 
-    /// <summary>The backend as the service makes it (<see cref="AwsComputeRegistration.CreateClient"/>), with dummy credentials for loopback.</summary>
+    /// <summary>The backend as the service makes it (<see cref="AwsComputeRegistration.CreateClient(AwsComputeOptions)"/>), with dummy credentials for loopback.</summary>
     private static AmazonEC2Client Client(FakeEc2Server ec2, out AwsEc2Compute backend)
     {
         var options = new AwsComputeOptions

@@ -225,8 +225,8 @@ public static class ServeCommand
     /// </summary>
     private sealed class AwsFlags
     {
-        public Option<string?> Region { get; } = new("--region") { Description = "AWS region for --backend aws (default: the SDK's, AWS_REGION or the profile's); the catalog's prices are read as this region's" };
-        public Option<string?> LaunchTemplate { get; } = new("--launch-template") { Description = "Launch template id (lt-...) the instances start from: image, security groups, instance profile, user data (--backend aws)" };
+        public Option<string[]> Region { get; } = new("--region") { Description = "AWS region for --backend aws (default: the SDK's, AWS_REGION or the profile's); the catalog's prices are read as this region's. Repeat it for several regions in one service, the first being home (--region us-east-1 --region us-west-2)" };
+        public Option<string?> LaunchTemplate { get; } = new("--launch-template") { Description = "Launch template id (lt-...) or name the instances start from: image, security groups, instance profile, user data (--backend aws; with several --region, the name, created in each region)" };
         public Option<string?> Subnets { get; } = new("--subnets") { Description = "Subnets to launch into, comma-separated, one per availability zone; their zones are asked of EC2 at start (--backend aws)" };
         public Option<string?> InterruptionQueue { get; } = new("--interruption-queue") { Description = "SQS queue URL that EventBridge feeds with spot interruption warnings (--backend aws, optional)" };
         public Option<string?> AgentCallbackUrl { get; } = new("--agent-callback-url") { Description = "The Spotwise URL instances reach: each job's command then runs under the agent, which reports start, heartbeats, notices and exit (--backend aws, optional; docs/aws.md)" };
@@ -236,15 +236,28 @@ public static class ServeCommand
         {
             if (backend != AwsComputeRegistration.Name)
             {
-                foreach (var flag in new[] { Region, LaunchTemplate, Subnets, InterruptionQueue, AgentCallbackUrl, ManagedBy }.Where(f => parse.GetValue(f) is not null))
+                var given = new[] { LaunchTemplate, Subnets, InterruptionQueue, AgentCallbackUrl, ManagedBy }.Where(f => parse.GetValue(f) is not null).Select(f => f.Name);
+                foreach (var flag in (Regions(parse).Length > 0 ? [Region.Name] : Array.Empty<string>()).Concat(given))
                 {
-                    yield return $"{flag.Name}: only for --backend aws (the backend is {backend})";
+                    yield return $"{flag}: only for --backend aws (the backend is {backend})";
                 }
                 yield break;
+            }
+            foreach (var region in Regions(parse).Where(r => string.IsNullOrWhiteSpace(r) || Amazon.RegionEndpoint.GetBySystemName(r).DisplayName == "Unknown"))
+            {
+                yield return $"--region: '{region}' is not an AWS region";
+            }
+            if (Regions(parse).GroupBy(r => r, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            {
+                yield return $"--region: '{twice.Key}' is given twice";
             }
             if (string.IsNullOrWhiteSpace(parse.GetValue(LaunchTemplate)))
             {
                 yield return "--launch-template: required with --backend aws (the launch template id, lt-...)";
+            }
+            else if (Regions(parse).Length > 1 && Ec2LaunchTemplates.IsId(parse.GetValue(LaunchTemplate)!))
+            {
+                yield return $"--launch-template: '{parse.GetValue(LaunchTemplate)}' is one region's template id; with several --region give the template's name, created under that name in each region";
             }
             if (parse.GetValue(Subnets) is not { } subnets || AwsSettings.Split(subnets).Count == 0)
             {
@@ -268,9 +281,20 @@ public static class ServeCommand
             }
         }
 
+        /// <summary>The regions given, in order (none: the SDK's own).</summary>
+        public string[] Regions(ParseResult parse) => parse.GetValue(Region) ?? [];
+
+        /// <summary>One <c>--region</c> is <c>Aws:Region</c>, as always; several are <c>Aws:Regions:0</c>, <c>:1</c>, ... too, the first home.</summary>
+        private IEnumerable<string> RegionSettings(ParseResult parse)
+        {
+            var regions = Regions(parse);
+            return regions.Length == 0 ? []
+                : [.. Setting("Aws:Region", regions[0]), .. regions.Length == 1 ? [] : regions.SelectMany((r, i) => Setting(string.Create(CultureInfo.InvariantCulture, $"Aws:Regions:{i}"), r))];
+        }
+
         public IEnumerable<string> Settings(ParseResult parse) =>
         [
-            .. Setting("Aws:Region", parse.GetValue(Region)),
+            .. RegionSettings(parse),
             .. Setting("Aws:LaunchTemplate", parse.GetValue(LaunchTemplate)),
             .. Setting("Aws:Subnets", parse.GetValue(Subnets)),
             .. Setting("Aws:InterruptionQueueUrl", parse.GetValue(InterruptionQueue)),

@@ -3,11 +3,29 @@ using RetryPolicy = Spotwise.Core.RetryPolicy;
 
 namespace Spotwise.Compute.Aws;
 
-/// <summary>Where and how the EC2 backend launches: one region, a launch template, a subnet per planned zone.</summary>
+/// <summary>Where and how the EC2 backend launches: its regions, a launch template, a subnet per planned zone.</summary>
 public sealed class AwsComputeOptions
 {
     /// <summary>The region (us-east-1); null leaves it to the SDK's default chain (AWS_REGION, profile, instance metadata).</summary>
     public string? Region { get; init; }
+
+    /// <summary>
+    /// Every region the backend launches in, the home region (<see cref="Region"/>) first (<c>--region a --region b</c>);
+    /// empty: <see cref="Region"/> alone. Each region has its own EC2 client: EC2 is one endpoint per region.
+    /// </summary>
+    public IReadOnlyList<string> Regions { get; init; } = [];
+
+    /// <summary>The regions the backend has a client for, home first: <see cref="Regions"/>, or <see cref="Region"/> alone (null: the SDK's).</summary>
+    public IReadOnlyList<string?> LaunchRegions => Regions.Count > 0 ? [.. Regions] : [Region];
+
+    /// <summary>
+    /// An EC2-compatible endpoint per region (a loopback EC2 per region in tests); a region not here takes
+    /// <see cref="ServiceUrl"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, Uri> ServiceUrls { get; init; } = new Dictionary<string, Uri>(StringComparer.Ordinal);
+
+    /// <summary>The endpoint override of one region's client: its own, else <see cref="ServiceUrl"/>, else none (the SDK's).</summary>
+    public Uri? ServiceUrlFor(string? region) => region is not null && ServiceUrls.TryGetValue(region, out var url) ? url : ServiceUrl;
 
     /// <summary>
     /// An EC2-compatible endpoint (a loopback test server, LocalStack); null leaves it to the SDK, which also honours
@@ -21,7 +39,10 @@ public sealed class AwsComputeOptions
     /// </summary>
     public AWSCredentials? Credentials { get; init; }
 
-    /// <summary>The launch template (lt-...) that carries the image, security groups, instance profile and user data.</summary>
+    /// <summary>
+    /// The launch template that carries the image, security groups, instance profile and user data: its id (lt-...), or
+    /// its name (<see cref="Ec2LaunchTemplates"/>), which several regions need: an id is one region's.
+    /// </summary>
     public required string LaunchTemplateId { get; init; }
 
     /// <summary>

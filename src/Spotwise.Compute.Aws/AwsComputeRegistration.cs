@@ -52,19 +52,26 @@ public static class AwsComputeRegistration
             {
                 var o = sp.GetRequiredService<AwsComputeOptions>();
                 // The agent's reports and secrets are the service's (its endpoint writes and checks them); needed only with AgentCallbackUrl.
-                return new AwsEc2Compute(() => CreateClient(o), o, sp.GetRequiredService<TimeProvider>(),
+                return new AwsEc2Compute(region => CreateClient(o, region), o, sp.GetRequiredService<TimeProvider>(),
                     sp.GetService<ILoggerFactory>()?.CreateLogger<AwsEc2Compute>(), sp.GetRequiredService<BackendHealth>(), sp.GetService<IMeterFactory>(),
                     notices: sp.GetRequiredService<InstanceNotices>(), reports: sp.GetService<AttemptReports>(), secrets: sp.GetService<AttemptSecrets>());
             },
             sp => sp.GetRequiredService<AwsComputeOptions>().LaunchAllowance);
     }
 
+    /// <summary>
+    /// The service launches on EC2: a route names backend <c>aws</c>. The one question the backend's hosted services
+    /// (start, orphan sweep) ask before they make anything AWS.
+    /// </summary>
+    public static bool IsRouted(IServiceProvider services) =>
+        services.GetServices<ComputeRoute>().Any(r => string.Equals(r.Backend, Name, StringComparison.Ordinal));
+
     /// <summary>The sweep, with a client of its own: made only when the sweep runs, so an idle registration resolves no credentials.</summary>
     private static OrphanSweep CreateOrphanSweep(IServiceProvider sp)
     {
         var o = sp.GetRequiredService<AwsComputeOptions>();
         var logger = sp.GetService<ILoggerFactory>()?.CreateLogger<OrphanSweep>() ?? NullLogger<OrphanSweep>.Instance;
-        return new OrphanSweep(CreateClient(o), sp.GetRequiredService<IJobStore>(), o, sp.GetRequiredService<TimeProvider>(), logger)
+        return new OrphanSweep([.. o.LaunchRegions.Select(region => CreateClient(o, region))], sp.GetRequiredService<IJobStore>(), o, sp.GetRequiredService<TimeProvider>(), logger)
             .WithMetrics(sp.GetService<IMeterFactory>());
     }
 
@@ -80,20 +87,26 @@ public static class AwsComputeRegistration
     /// An EC2 client with the SDK's default credential chain (profile, environment, SSO, instance role) unless the options
     /// carry credentials. The SDK resolves the chain here: without credentials this throws, naming the providers it tried.
     /// </summary>
-    public static IAmazonEC2 CreateClient(AwsComputeOptions options) =>
-        options.Credentials is { } credentials ? new AmazonEC2Client(credentials, Config(options)) : new AmazonEC2Client(Config(options));
+    public static IAmazonEC2 CreateClient(AwsComputeOptions options) => CreateClient(options, options?.Region);
+
+    /// <summary>The client of one of the options' regions (<see cref="AwsComputeOptions.LaunchRegions"/>), with that region's endpoint.</summary>
+    public static IAmazonEC2 CreateClient(AwsComputeOptions options, string? region) =>
+        options?.Credentials is { } credentials ? new AmazonEC2Client(credentials, Config(options, region)) : new AmazonEC2Client(Config(options!, region));
 
     /// <summary>The client's configuration: region and endpoint from the options where given, else the SDK's own resolution.</summary>
-    public static AmazonEC2Config Config(AwsComputeOptions options)
+    public static AmazonEC2Config Config(AwsComputeOptions options) => Config(options, options?.Region);
+
+    /// <summary>One region's client configuration (<see cref="Config(AwsComputeOptions)"/>).</summary>
+    public static AmazonEC2Config Config(AwsComputeOptions options, string? region)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Configure(new AmazonEC2Config
+        return Ec2Clients.Configure(new AmazonEC2Config
         {
             // All retrying is the backend's (Ec2Calls): the SDK's waits run on the wall clock, not the service's, and it
             // would send a capacity error (a server error to EC2) three times before the backend saw it.
             RetryMode = RequestRetryMode.Standard,
             MaxErrorRetry = 0,
-        }, options, options.ServiceUrl);
+        }, region, options.ServiceUrlFor(region));
     }
 
     /// <summary>Region and endpoint from the options where given; otherwise the SDK resolves them (environment, profile).</summary>
@@ -111,7 +124,7 @@ internal sealed partial class AwsComputeStart(IServiceProvider services) : IHost
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!services.GetServices<ComputeRoute>().Any(r => r.Backend == AwsComputeRegistration.Name))
+        if (!AwsComputeRegistration.IsRouted(services))
         {
             return;
         }

@@ -36,24 +36,33 @@ public sealed partial class AwsEc2Compute : ICompute
     private readonly AwsComputeOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Ec2Calls _calls;
+    private readonly Ec2Regions _regions;
     private readonly InstanceNotices? _notices;
     private readonly AttemptSecrets? _secrets;
     private readonly AgentWatch? _agents;
     private long _mismatches;
 
-    /// <summary>The backend on a client already made (tests: the loopback endpoint).</summary>
+    /// <summary>The backend on a client already made, for one region (tests: the loopback endpoint).</summary>
     public AwsEc2Compute(IAmazonEC2 ec2, AwsComputeOptions options, TimeProvider time, ILogger? logger = null, BackendHealth? health = null,
         InstanceNotices? notices = null, AttemptReports? reports = null, AttemptSecrets? secrets = null)
         : this(() => ec2, options, time, logger, health, notices: notices, reports: reports, secrets: secrets)
     {
     }
 
+    /// <summary>The backend of one region on a client made at its first call (the constructor below).</summary>
+    public AwsEc2Compute(Func<IAmazonEC2> createClient, AwsComputeOptions options, TimeProvider time, ILogger? logger = null,
+        BackendHealth? health = null, IMeterFactory? meters = null, Random? random = null, InstanceNotices? notices = null,
+        AttemptReports? reports = null, AttemptSecrets? secrets = null)
+        : this(_ => createClient(), options, time, logger, health, meters, random, notices, reports, secrets)
+    {
+    }
+
     /// <summary>
-    /// The backend on a client made at its first call (<paramref name="createClient"/>: the SDK resolves credentials then;
-    /// without any, the backend's health says so and the call is tried again next time).
+    /// The backend on a client per region (<see cref="AwsComputeOptions.LaunchRegions"/>), each made at its first call
+    /// (<paramref name="clientFor"/>: the SDK resolves credentials then; without any, the backend's health says so and the
+    /// call is tried again next time).
     /// </summary>
-    /// <param name="createClient">Makes the EC2 client (<see cref="AwsComputeRegistration.CreateClient"/>).</param>
+    /// <param name="clientFor">Makes a region's EC2 client (<see cref="AwsComputeRegistration.CreateClient(AwsComputeOptions, string?)"/>).</param>
     /// <param name="options">Region, template, subnets, retries.</param>
     /// <param name="time">The service's clock: retries wait on it.</param>
     /// <param name="logger">Where retries, mismatches and missing permissions are logged.</param>
@@ -63,7 +72,7 @@ public sealed partial class AwsEc2Compute : ICompute
     /// <param name="notices">The interruption queue's record: warnings become <see cref="InstanceStatus.InterruptionNoticeAt"/>.</param>
     /// <param name="reports">What the agents said (the service's endpoint writes it); needed with an agent callback URL.</param>
     /// <param name="secrets">The attempts' secrets, passed to each agent in its user data; needed with an agent callback URL.</param>
-    public AwsEc2Compute(Func<IAmazonEC2> createClient, AwsComputeOptions options, TimeProvider time, ILogger? logger = null,
+    public AwsEc2Compute(Func<string?, IAmazonEC2> clientFor, AwsComputeOptions options, TimeProvider time, ILogger? logger = null,
         BackendHealth? health = null, IMeterFactory? meters = null, Random? random = null, InstanceNotices? notices = null,
         AttemptReports? reports = null, AttemptSecrets? secrets = null)
     {
@@ -78,7 +87,8 @@ public sealed partial class AwsEc2Compute : ICompute
         _subnetsByZone = options.Subnets.Count == 0 ? options.SubnetsByZone : null;
         _time = time;
         _logger = logger ?? NullLogger.Instance;
-        _calls = new Ec2Calls(createClient, options.Retry, time, _logger, health, random ?? Random.Shared);
+        var jitter = random ?? Random.Shared;
+        _regions = new Ec2Regions(options.LaunchRegions, region => new Ec2Calls(() => clientFor(region), options.Retry, time, _logger, health, jitter));
         meters?.Create(RuntimeCounters.MeterName).CreateObservableCounter("spotwise.aws.idempotent_parameter_mismatches", () => Mismatches,
             "{mismatch}", "EC2 launches refused with IdempotentParameterMismatch since start: a client token reused for another request (a bug).");
     }
@@ -101,29 +111,70 @@ public sealed partial class AwsEc2Compute : ICompute
     /// <summary>The zone -> subnet map launches go to: the options', or learnt from EC2 by <see cref="StartAsync"/>.</summary>
     private IReadOnlyDictionary<string, string>? _subnetsByZone;
 
+    /// <summary>Each learnt subnet zone's region (several regions); a zone not here is the home region's.</summary>
+    private Dictionary<string, string> _regionOfZone = new(StringComparer.Ordinal);
+
     /// <summary>
     /// Learns the zone of each subnet in <see cref="AwsComputeOptions.Subnets"/> (DescribeSubnets), once. The service calls
     /// it at start, so a subnet that does not exist stops the start (<see cref="AwsConfigurationException"/>, naming it);
-    /// a launch calls it too. Nothing to do when the options carry the map.
+    /// a launch calls it too. Nothing to do when the options carry the map. With several regions each is asked which of
+    /// the subnets it holds (<see cref="Ec2Subnets.ZonesInRegionAsync"/>).
     /// </summary>
-    public async Task StartAsync(CancellationToken cancellationToken) =>
-        _subnetsByZone ??= await _calls.SendAsync("DescribeSubnets", (ec2, ct) => Ec2Subnets.LearnAsync(ec2, _options.Subnets, ct), cancellationToken)
-            .ConfigureAwait(false);
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (_subnetsByZone is not null)
+        {
+            return;
+        }
+        if (_regions.Count == 1)
+        {
+            _subnetsByZone = await _regions.In(_regions.Home).SendAsync("DescribeSubnets", (ec2, ct) => Ec2Subnets.LearnAsync(ec2, _options.Subnets, ct),
+                cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var zoneOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        var regionOfZone = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (region, calls) in _regions.All)
+        {
+            var held = await calls.SendAsync("DescribeSubnets", (ec2, ct) => Ec2Subnets.ZonesInRegionAsync(ec2, _options.Subnets, ct), cancellationToken)
+                .ConfigureAwait(false);
+            foreach (var (subnet, zone) in held)
+            {
+                zoneOf[subnet] = zone;
+                regionOfZone[zone] = region!;
+            }
+        }
+        var byZone = Ec2Subnets.ByZone(_options.Subnets, zoneOf, $" in {string.Join(", ", _regions.Names)}");
+        _regionOfZone = regionOfZone;
+        _subnetsByZone = byZone;
+    }
+
+    /// <summary>
+    /// The region a placement's zone is in: a subnet's zone is in the region that listed the subnet; a region is its own
+    /// zone (on-demand and regional spot placements); anything else is the home region's (its launch is refused naming the zone).
+    /// </summary>
+    private string? RegionOf(string zone) =>
+        _regionOfZone.TryGetValue(zone, out var region) ? region
+        : _regions.Names.Contains(zone, StringComparer.Ordinal) ? zone
+        : _regions.Home;
 
     public async Task<InstanceStatus> LaunchAsync(LaunchRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         await StartAsync(cancellationToken).ConfigureAwait(false);
         var run = RunRequest(request);
+        var region = RegionOf(request.Zone);
+        var calls = _regions.In(region);
         if (_refused.TryGetValue(request.ClientToken, out var refused))
         {
             return refused;
         }
         try
         {
-            var response = await _calls.SendAsync("RunInstances", (ec2, ct) => ec2.RunInstancesAsync(run, ct), cancellationToken).ConfigureAwait(false);
+            var response = await calls.SendAsync("RunInstances", (ec2, ct) => ec2.RunInstancesAsync(run, ct), cancellationToken).ConfigureAwait(false);
             var instance = response.Reservation?.Instances?.FirstOrDefault()
                 ?? throw new InvalidOperationException($"RunInstances for client token '{request.ClientToken}' returned no instance");
+            _regions.Remember(instance.InstanceId, region);
             _notices?.Launched(instance.InstanceId, _time.GetUtcNow());
             return Ec2InstanceStatuses.From(instance)
                 ?? throw new InvalidOperationException($"instance {instance.InstanceId} came back without Spotwise's tags");
@@ -140,7 +191,7 @@ public sealed partial class AwsEc2Compute : ICompute
         {
             // A bug: this token was sent before with another request. The job waits (the loop goes on); a human looks.
             Interlocked.Increment(ref _mismatches);
-            var theirs = await HeldUnderAsync(run.ClientToken, cancellationToken).ConfigureAwait(false);
+            var theirs = await HeldUnderAsync(calls, run.ClientToken, cancellationToken).ConfigureAwait(false);
             var ours = Ec2Requests.Describe(run);
             LogMismatch(e, request.ClientToken, run.ClientToken, ours, theirs);
             throw;
@@ -148,11 +199,11 @@ public sealed partial class AwsEc2Compute : ICompute
     }
 
     /// <summary>What EC2 holds under a client token, for the mismatch's log line; "unknown" when it cannot say.</summary>
-    private async Task<string> HeldUnderAsync(string ec2Token, CancellationToken cancellationToken)
+    private static async Task<string> HeldUnderAsync(Ec2Calls calls, string ec2Token, CancellationToken cancellationToken)
     {
         try
         {
-            var found = await _calls.SendAsync("DescribeInstances", (ec2, ct) => ec2.DescribeInstancesAsync(new DescribeInstancesRequest
+            var found = await calls.SendAsync("DescribeInstances", (ec2, ct) => ec2.DescribeInstancesAsync(new DescribeInstancesRequest
             {
                 Filters = [new Filter("client-token", [ec2Token])],
             }, ct), cancellationToken).ConfigureAwait(false);
@@ -168,6 +219,25 @@ public sealed partial class AwsEc2Compute : ICompute
     public async Task<IReadOnlyList<InstanceStatus>> DescribeAsync(CancellationToken cancellationToken)
     {
         var statuses = new List<InstanceStatus>();
+        foreach (var (region, calls) in _regions.All)
+        {
+            var found = await DescribeInAsync(calls, cancellationToken).ConfigureAwait(false);
+            foreach (var status in found)
+            {
+                _regions.Remember(status.InstanceId, region);
+            }
+            statuses.AddRange(found);
+        }
+        _notices?.Seen(statuses.Select(s => s.InstanceId), _time.GetUtcNow());
+        var noticed = statuses.Select(WithNotice).ToList();
+        var judged = _agents is null ? noticed : await JudgedAsync(_agents, noticed, cancellationToken).ConfigureAwait(false);
+        return [.. judged, .. RecentRefusals()];
+    }
+
+    /// <summary>One region's instances of this installation, paged.</summary>
+    private async Task<List<InstanceStatus>> DescribeInAsync(Ec2Calls calls, CancellationToken cancellationToken)
+    {
+        var statuses = new List<InstanceStatus>();
         string? next = null;
         do
         {
@@ -177,15 +247,12 @@ public sealed partial class AwsEc2Compute : ICompute
                 MaxResults = _options.DescribePageSize,
                 NextToken = next,
             };
-            var page = await _calls.SendAsync("DescribeInstances", (ec2, ct) => ec2.DescribeInstancesAsync(request, ct), cancellationToken).ConfigureAwait(false);
+            var page = await calls.SendAsync("DescribeInstances", (ec2, ct) => ec2.DescribeInstancesAsync(request, ct), cancellationToken).ConfigureAwait(false);
             statuses.AddRange((page.Reservations ?? []).SelectMany(r => r.Instances ?? []).Select(Ec2InstanceStatuses.From).OfType<InstanceStatus>());
             next = page.NextToken;
         }
         while (!string.IsNullOrEmpty(next));
-        _notices?.Seen(statuses.Select(s => s.InstanceId), _time.GetUtcNow());
-        var noticed = statuses.Select(WithNotice).ToList();
-        var judged = _agents is null ? noticed : await JudgedAsync(_agents, noticed, cancellationToken).ConfigureAwait(false);
-        return [.. judged, .. RecentRefusals()];
+        return statuses;
     }
 
     /// <summary>The statuses as the agents' reports complete them; an instance whose agent fell silent is terminated.</summary>
@@ -210,14 +277,18 @@ public sealed partial class AwsEc2Compute : ICompute
         {
             return; // Nothing was made.
         }
-        try
+        foreach (var calls in _regions.Holding(instanceId))
         {
-            await _calls.SendAsync("TerminateInstances",
-                (ec2, ct) => ec2.TerminateInstancesAsync(new TerminateInstancesRequest { InstanceIds = [instanceId] }, ct), cancellationToken).ConfigureAwait(false);
-        }
-        catch (AmazonEC2Exception e) when (Ec2ErrorCodes.IsUnknownInstance(e.ErrorCode))
-        {
-            // Unknown or malformed id: nothing of ours is running under it (the contract: not an error).
+            try
+            {
+                await calls.SendAsync("TerminateInstances",
+                    (ec2, ct) => ec2.TerminateInstancesAsync(new TerminateInstancesRequest { InstanceIds = [instanceId] }, ct), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (AmazonEC2Exception e) when (Ec2ErrorCodes.IsUnknownInstance(e.ErrorCode))
+            {
+                // Unknown or malformed id in this region: nothing of ours is running under it here (the contract: not an error).
+            }
         }
     }
 
@@ -235,7 +306,8 @@ public sealed partial class AwsEc2Compute : ICompute
     internal RunInstancesRequest RunRequest(LaunchRequest request)
     {
         var byZone = _subnetsByZone ?? throw new InvalidOperationException("the AWS backend has not learnt its subnets' zones yet (StartAsync)");
-        var subnet = Ec2Subnets.ForZone(byZone, request.Zone, Region, RegionalSubnet(byZone));
+        var region = RegionOf(request.Zone);
+        var subnet = Ec2Subnets.ForZone(byZone, request.Zone, region, RegionalSubnet(byZone, region));
         var tags = new List<Tag>
         {
             new(Ec2Tags.Job, request.JobId),
@@ -250,7 +322,7 @@ public sealed partial class AwsEc2Compute : ICompute
             ClientToken = Ec2ClientTokens.For(request.ClientToken),
             InstanceType = Amazon.EC2.InstanceType.FindValue(request.InstanceType),
             SubnetId = subnet,
-            LaunchTemplate = new LaunchTemplateSpecification { LaunchTemplateId = _options.LaunchTemplateId },
+            LaunchTemplate = Ec2LaunchTemplates.For(_options.LaunchTemplateId),
             // The agent ends an attempt with `shutdown -h now`: that must end the instance (and its bill), not stop it.
             InstanceInitiatedShutdownBehavior = ShutdownBehavior.Terminate,
             UserData = _options.AgentCallbackUrl is { } callback ? Ec2UserData.Build(request, callback, _secrets!.For(request.ClientToken)) : null,
@@ -263,12 +335,17 @@ public sealed partial class AwsEc2Compute : ICompute
         };
     }
 
-    /// <summary>The region launches go to (<c>serve</c> always sets it: the flag's or the SDK's); null: no regional placements.</summary>
-    private string? Region => _options.Region;
+    /// <summary>
+    /// Where a placement in <paramref name="region"/> itself goes: the first subnet listed in that region
+    /// (<see cref="Ec2Subnets.ForZone"/> says why). One region: the first subnet listed.
+    /// </summary>
+    private string? RegionalSubnet(IReadOnlyDictionary<string, string> byZone, string? region)
+    {
+        var listed = _options.Subnets.Count > 0 ? _options.Subnets : [.. byZone.OrderBy(z => z.Key, StringComparer.Ordinal).Select(z => z.Value)];
+        return listed.FirstOrDefault(subnet => string.Equals(RegionOf(ZoneOf(byZone, subnet)), region, StringComparison.Ordinal));
+    }
 
-    /// <summary>Where a placement in the region itself goes: the first subnet listed (<see cref="Ec2Subnets.ForZone"/> says why).</summary>
-    private string? RegionalSubnet(IReadOnlyDictionary<string, string> byZone) =>
-        _options.Subnets.Count > 0 ? _options.Subnets[0] : byZone.OrderBy(z => z.Key, StringComparer.Ordinal).Select(z => z.Value).FirstOrDefault();
+    private static string ZoneOf(IReadOnlyDictionary<string, string> byZone, string subnet) => byZone.First(z => z.Value == subnet).Key;
 
     /// <summary>A one-time spot request that ends with the instance: an interruption is a terminate, never a stop.</summary>
     private static InstanceMarketOptionsRequest SpotOneTimeTerminate() => new()

@@ -19,40 +19,60 @@ public static class Ec2Subnets
     /// <exception cref="AwsConfigurationException">A subnet does not exist or shares its zone (other EC2 errors pass: throttling is retried, auth is the backend's health).</exception>
     public static async Task<IReadOnlyDictionary<string, string>> LearnAsync(IAmazonEC2 ec2, IReadOnlyList<string> subnetIds, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(ec2);
         ArgumentNullException.ThrowIfNull(subnetIds);
-        var zoneOf = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
-            string? next = null;
-            do
-            {
-                var page = await ec2.DescribeSubnetsAsync(new DescribeSubnetsRequest { SubnetIds = [.. subnetIds], NextToken = next }, cancellationToken)
-                    .ConfigureAwait(false);
-                foreach (var subnet in page.Subnets ?? [])
-                {
-                    zoneOf[subnet.SubnetId] = subnet.AvailabilityZone;
-                }
-                next = page.NextToken;
-            }
-            while (!string.IsNullOrEmpty(next));
+            var zoneOf = await ZonesAsync(ec2, () => new DescribeSubnetsRequest { SubnetIds = [.. subnetIds] }, cancellationToken).ConfigureAwait(false);
+            return ByZone(subnetIds, zoneOf, "");
         }
         catch (AmazonEC2Exception e) when (e.ErrorCode is not null && e.ErrorCode.StartsWith("InvalidSubnetID.", StringComparison.Ordinal))
         {
             // EC2's message names the subnet: "The subnet ID 'subnet-0abc' does not exist".
             throw new AwsConfigurationException(SubnetsSetting, $"{e.Message} ({e.ErrorCode}); the subnets given: {string.Join(",", subnetIds)}", e);
         }
-        return ByZone(subnetIds, zoneOf);
     }
 
-    private static Dictionary<string, string> ByZone(IReadOnlyList<string> subnetIds, Dictionary<string, string> zoneOf)
+    /// <summary>
+    /// Subnet -> zone for those of <paramref name="subnetIds"/> that are in the client's region, for a backend of several
+    /// regions. A subnet id belongs to exactly one region, and the ids are given without theirs: each region is asked with
+    /// the <c>subnet-id</c> filter, which lists the ones it holds and, unlike <c>SubnetId.N</c>, does not fail on the others.
+    /// </summary>
+    public static Task<Dictionary<string, string>> ZonesInRegionAsync(IAmazonEC2 ec2, IReadOnlyList<string> subnetIds, CancellationToken cancellationToken) =>
+        ZonesAsync(ec2, () => new DescribeSubnetsRequest { Filters = [new Filter("subnet-id", [.. subnetIds])] }, cancellationToken);
+
+    private static async Task<Dictionary<string, string>> ZonesAsync(IAmazonEC2 ec2, Func<DescribeSubnetsRequest> request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ec2);
+        var zoneOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? next = null;
+        do
+        {
+            var ask = request();
+            ask.NextToken = next;
+            var page = await ec2.DescribeSubnetsAsync(ask, cancellationToken).ConfigureAwait(false);
+            foreach (var subnet in page.Subnets ?? [])
+            {
+                zoneOf[subnet.SubnetId] = subnet.AvailabilityZone;
+            }
+            next = page.NextToken;
+        }
+        while (!string.IsNullOrEmpty(next));
+        return zoneOf;
+    }
+
+    /// <summary>
+    /// Zone -> subnet in the order given. A subnet no answer listed, or two in one zone, is a configuration error naming it.
+    /// <paramref name="where"/> says where EC2 was asked (" in us-east-1, us-west-2"; empty for one region).
+    /// </summary>
+    /// <exception cref="AwsConfigurationException">A subnet not listed, or two subnets in one zone.</exception>
+    public static Dictionary<string, string> ByZone(IReadOnlyList<string> subnetIds, IReadOnlyDictionary<string, string> zoneOf, string where)
     {
         var byZone = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var id in subnetIds)
         {
             if (!zoneOf.TryGetValue(id, out var zone))
             {
-                throw new AwsConfigurationException(SubnetsSetting, $"subnet '{id}' does not exist (DescribeSubnets did not list it)");
+                throw new AwsConfigurationException(SubnetsSetting, $"subnet '{id}' does not exist{where} (DescribeSubnets did not list it)");
             }
             if (!byZone.TryAdd(zone, id))
             {

@@ -1,17 +1,36 @@
+using System.Globalization;
 using Amazon.Runtime;
 using Spotwise.Compute.Aws;
+using Spotwise.Compute.Aws.Prices;
+using Spotwise.Core;
 
 namespace Spotwise.Server;
 
 /// <summary>
 /// The <c>Spotwise:Aws</c> section: where the <c>aws</c> backend launches (<c>spotwise serve --backend aws</c>'s flags
-/// <c>--region</c>, <c>--launch-template</c>, <c>--subnets</c>, <c>--interruption-queue</c>, <c>--managed-by</c>).
+/// <c>--region</c>, <c>--launch-template</c>, <c>--subnets</c>, <c>--interruption-queue</c>, <c>--managed-by</c>) and
+/// what its live prices watch. The one reader of the section: the backend's options and the price feeds' come from here.
 /// Credentials are never here: the AWS SDK's default chain finds them (profile, environment, SSO, instance role).
 /// </summary>
 public sealed class AwsSettings
 {
     /// <summary>The region (us-east-1); unset: the SDK's own (AWS_REGION, AWS_DEFAULT_REGION, the profile's).</summary>
     public string? Region { get; set; }
+
+    /// <summary>
+    /// Several regions in one service (<c>--region a --region b</c>; <c>Spotwise:Aws:Regions:0</c>, <c>:1</c>, ...), the home
+    /// region first (<see cref="Region"/>, when set, is home and need not be repeated); empty: <see cref="Region"/> alone.
+    /// </summary>
+    public List<string> Regions { get; set; } = [];
+
+    /// <summary>An EC2-compatible endpoint per region (<c>Spotwise:Aws:ServiceUrls:us-west-2</c>); a region not here takes <see cref="ServiceUrl"/>.</summary>
+    public Dictionary<string, string> ServiceUrls { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The instance types the live price feed watches, a comma list; unset: every catalog type.</summary>
+    public string? PriceTypes { get; set; }
+
+    /// <summary>How long live spot prices are kept before EC2 is asked again (a time span; unset: 00:05:00).</summary>
+    public string? PriceTtl { get; set; }
 
     /// <summary>The launch template (lt-...) that carries the image, security groups, instance profile and user data.</summary>
     public string? LaunchTemplate { get; set; }
@@ -47,8 +66,56 @@ public sealed class AwsSettings
     public static IReadOnlyList<string> Split(string? subnets) =>
         [.. (subnets ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)];
 
-    /// <summary>The configured region, else the one the SDK's chain finds (environment, profile); null when neither says.</summary>
-    public string? ResolvedRegion() => Region is { Length: > 0 } region ? region : FallbackRegionFactory.GetRegionEndpoint()?.SystemName;
+    /// <summary>The home region: <see cref="Region"/>, else the first of <see cref="Regions"/>, else the SDK's (environment, profile); null when none says.</summary>
+    public string? ResolvedRegion() =>
+        Region is { Length: > 0 } region ? region
+        : Regions.FirstOrDefault(r => r.Length > 0) ?? FallbackRegionFactory.GetRegionEndpoint()?.SystemName;
+
+    /// <summary>Every region the service launches in and prices, home first, each once; empty when no region is known.</summary>
+    public IReadOnlyList<string> AllRegions() => ResolvedRegion() is { } home
+        ? [home, .. Regions.Where(r => r.Length > 0 && r != home).Distinct(StringComparer.Ordinal)]
+        : [];
+
+    private Uri? ServiceUrlFor(string region) => ServiceUrls.GetValueOrDefault(region) is { Length: > 0 } own ? new Uri(own)
+        : ServiceUrl is { Length: > 0 } url ? new Uri(url) : null;
+
+    /// <summary>
+    /// One region's live price feed: <paramref name="catalog"/> is that region's; a bad <see cref="PriceTypes"/> or
+    /// <see cref="PriceTtl"/> throws naming its key.
+    /// </summary>
+    public AwsPriceFeedOptions PriceFeedOptions(Catalog catalog, AWSCredentials? credentials)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new AwsPriceFeedOptions
+        {
+            Region = catalog.Region,
+            Catalog = catalog,
+            InstanceTypes = Types(catalog),
+            Ttl = Ttl(),
+            ServiceUrl = ServiceUrlFor(catalog.Region),
+            Credentials = credentials,
+        };
+    }
+
+    private const string At = SpotwiseOptions.Section + ":Aws:";
+
+    private string[]? Types(Catalog catalog)
+    {
+        if (string.IsNullOrWhiteSpace(PriceTypes))
+        {
+            return null;
+        }
+        var types = PriceTypes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var unknown = types.Where(t => catalog.Find(t) is null).ToList();
+        return unknown.Count == 0
+            ? types
+            : throw new InvalidOperationException($"{At}PriceTypes names {string.Join(", ", unknown.Select(t => $"'{t}'"))}, not in the catalog");
+    }
+
+    private TimeSpan Ttl() =>
+        PriceTtl is null ? AwsPriceFeedOptions.DefaultTtl
+        : TimeSpan.TryParse(PriceTtl, CultureInfo.InvariantCulture, out var ttl) && ttl > TimeSpan.Zero ? ttl
+        : throw new InvalidOperationException($"{At}PriceTtl is '{PriceTtl}'; give a time span greater than zero, such as 00:05:00");
 
     /// <summary>
     /// The backend's options. <paramref name="credentials"/>: null in the product (the SDK's chain); a test registers its
@@ -59,7 +126,9 @@ public sealed class AwsSettings
     public AwsComputeOptions ToComputeOptions(AWSCredentials? credentials, bool inUse) => new()
     {
         Region = inUse ? ResolvedRegion() : Region,
+        Regions = inUse && AllRegions() is { Count: > 1 } all ? all : [],
         ServiceUrl = ServiceUrl is { Length: > 0 } url ? new Uri(url) : null,
+        ServiceUrls = ServiceUrls.Where(u => IsHttpUrl(u.Value)).ToDictionary(u => u.Key, u => new Uri(u.Value), StringComparer.Ordinal),
         SqsServiceUrl = SqsServiceUrl is { Length: > 0 } sqs ? new Uri(sqs) : null,
         Credentials = credentials,
         LaunchTemplateId = LaunchTemplate ?? "",
@@ -72,7 +141,6 @@ public sealed class AwsSettings
     /// <summary>What is wrong with the section for the <c>aws</c> backend, one line per problem naming the setting.</summary>
     public IEnumerable<string> Problems()
     {
-        const string At = SpotwiseOptions.Section + ":Aws:";
         if (string.IsNullOrWhiteSpace(LaunchTemplate))
         {
             yield return $"{At}LaunchTemplate is empty; the aws backend launches from a launch template (lt-...)";
@@ -89,7 +157,17 @@ public sealed class AwsSettings
         {
             yield return $"{At}ManagedBy is empty; it names this installation on every instance it launches";
         }
-        foreach (var (name, value) in new[] { ("ServiceUrl", ServiceUrl), ("SqsServiceUrl", SqsServiceUrl), ("InterruptionQueueUrl", InterruptionQueueUrl), ("AgentCallbackUrl", AgentCallbackUrl) })
+        if (AllRegions().Count > 1 && LaunchTemplate is { } template && Ec2LaunchTemplates.IsId(template))
+        {
+            yield return $"{At}LaunchTemplate is '{template}', one region's template id; with several regions give the template's name, created under that name in each region";
+        }
+        if (Regions.Any(string.IsNullOrWhiteSpace))
+        {
+            yield return $"{At}Regions has an empty entry; name each region (us-east-1)";
+        }
+        var urls = new[] { ("ServiceUrl", ServiceUrl), ("SqsServiceUrl", SqsServiceUrl), ("InterruptionQueueUrl", InterruptionQueueUrl), ("AgentCallbackUrl", AgentCallbackUrl) }
+            .Concat(ServiceUrls.Select(u => ($"ServiceUrls:{u.Key}", (string?)u.Value)));
+        foreach (var (name, value) in urls)
         {
             if (value is { Length: > 0 } && !IsHttpUrl(value))
             {

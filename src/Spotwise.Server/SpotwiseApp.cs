@@ -55,10 +55,11 @@ public static class SpotwiseApp
         builder.Services.AddSingleton<IJobStore>(sp => RabbitMqRegistration.WrapStore(sp,
             new SignallingJobStore(sp.GetRequiredService<OpenedJobStore>(), sp.GetRequiredService<ChangeSignal>())));
         AddLeadership(builder.Services, builder.Configuration[$"{SpotwiseOptions.Section}:{nameof(SpotwiseOptions.ReplicaId)}"]);
-        builder.Services.AddSingleton(sp => LoadCatalog(Options(sp)));
+        builder.Services.AddSingleton(sp => LoadCatalogs(Options(sp)));
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<RegionCatalogs>().Combined);
         // Replayed traces are the market the simulated cloud sells: the planner prices spot from them, and the spot
         // policy's history reads their capacity (ISpotPoolFeed), as in `simulate`. Without traces, the catalog's prices.
-        AddPriceFeed(builder.Services, builder.Configuration);
+        AddPriceFeed(builder.Services);
         builder.Services.AddSingleton(Planner);
         // Backends by name; Spotwise:Backend names the one that launches the catalog's offers, and the scheduler plans
         // with its launch allowance (local processes start at once, the simulated cloud boots).
@@ -168,13 +169,21 @@ public static class SpotwiseApp
 
     /// <summary>
     /// The market the planner prices: on EC2 (<c>Spotwise:Backend</c> = <c>aws</c>) live, each zone's spot price from EC2
-    /// cached with a TTL (<c>Spotwise:Aws</c>, docs/aws.md); otherwise the catalog's, or the replayed traces'.
+    /// cached with a TTL (<c>Spotwise:Aws</c>, docs/aws.md), one feed per region combined into one catalog; otherwise the
+    /// catalog's, or the replayed traces'.
     /// </summary>
-    public static IServiceCollection AddPriceFeed(IServiceCollection services, IConfiguration configuration) => AwsPrices.Wanted(configuration)
-        ? services.AddAwsPriceFeed(sp => AwsPrices.Options(configuration, sp.GetRequiredService<Catalog>(), sp.GetService<AWSCredentials>()))
-        : services.AddSingleton<IPriceFeed>(sp => sp.GetRequiredService<ReplayedTraces>().Traces is { Count: > 0 } traces
-            ? new TracePriceFeed(sp.GetRequiredService<Catalog>(), traces)
-            : new CatalogPriceFeed(sp.GetRequiredService<Catalog>()));
+    public static IServiceCollection AddPriceFeed(IServiceCollection services) => services.AddSingleton<IPriceFeed>(sp =>
+        Options(sp).OnAws ? AwsPriceFeeds(sp)
+        : sp.GetRequiredService<ReplayedTraces>().Traces is { Count: > 0 } traces ? new TracePriceFeed(sp.GetRequiredService<Catalog>(), traces)
+        : new CatalogPriceFeed(sp.GetRequiredService<Catalog>()));
+
+    /// <summary>A live feed per region (credentials: a registered <see cref="AWSCredentials"/>, else the SDK's chain), combined when several.</summary>
+    private static IPriceFeed AwsPriceFeeds(IServiceProvider sp)
+    {
+        var catalogs = sp.GetRequiredService<RegionCatalogs>().ByRegion;
+        var feeds = catalogs.Select(c => AwsPriceFeedRegistration.Create(sp, Options(sp).Aws.PriceFeedOptions(c, sp.GetService<AWSCredentials>()))).ToList();
+        return feeds.Count == 1 ? feeds[0] : new CombinedPriceFeed(feeds, catalogs[0].Transfer);
+    }
 
     /// <summary>
     /// How the scheduler plans: with the launch allowance of the backend that launches (local processes start at once,
@@ -221,19 +230,19 @@ public static class SpotwiseApp
             LogDirectory = System.IO.Path.GetFullPath(Options(sp).Db) + ".logs",
         })
         // Credentials: the SDK's default chain, unless something registered its own (a test, for a loopback EC2).
-        .AddAwsCompute(sp => Options(sp).Aws.ToComputeOptions(sp.GetService<AWSCredentials>(), inUse: Options(sp).Backend == AwsComputeRegistration.Name))
+        .AddAwsCompute(sp => Options(sp).Aws.ToComputeOptions(sp.GetService<AWSCredentials>(), inUse: Options(sp).OnAws))
         .AddSlurmCompute(sp => Options(sp).Slurm)
         // The cluster from the kubeconfig or the in-cluster service account (docs/kubernetes.md).
         .AddKubernetesCompute(sp => Options(sp).Kubernetes.ToComputeOptions());
 
     /// <summary>
-    /// The catalog the planner prices from: <c>Spotwise:Catalog</c> or the shipped snapshot. With the <c>aws</c> backend
-    /// it is the configured region's (the snapshot's us-east-1 prices stand in for another region's until a refreshed
-    /// catalog is given), so offers, placements and zones name the region EC2 launches in.
+    /// The catalogs the planner prices from: <c>Spotwise:Catalog</c> or the shipped snapshot. With the <c>aws</c> backend
+    /// it is read as each configured region's (the snapshot's us-east-1 prices stand in for another region's until a
+    /// refreshed catalog is given), so offers, placements and zones name the regions EC2 launches in.
     /// </summary>
-    private static Catalog LoadCatalog(SpotwiseOptions options) => ShippedCatalog.Load(
+    private static RegionCatalogs LoadCatalogs(SpotwiseOptions options) => RegionCatalogs.Load(
         options.Catalog is { Length: > 0 } path ? path : ShippedCatalog.Path,
-        options.Backend == AwsComputeRegistration.Name ? options.Aws.ResolvedRegion() ?? ShippedCatalog.Region : ShippedCatalog.Region);
+        options.OnAws && options.Aws.AllRegions() is { Count: > 0 } regions ? regions : [ShippedCatalog.Region]);
 
     /// <summary>The names of the backends the service registers (<c>Spotwise:Backend</c>, <c>--backend</c>), in one place.</summary>
     public static IReadOnlyList<string> BackendNames { get; } = ComputeBackends.Names(AddBackends(new ServiceCollection()));

@@ -66,6 +66,9 @@ public sealed class SpotwiseOptions
     /// </summary>
     public string Backend { get; set; } = "simulated";
 
+    /// <summary>The service launches on EC2: the one place that asks (catalog regions, price feed, backend options).</summary>
+    public bool OnAws => Backend == AwsComputeRegistration.Name;
+
     /// <summary>Where the <c>aws</c> backend launches (the <c>Spotwise:Aws</c> section).</summary>
     public AwsSettings Aws { get; set; } = new();
 
@@ -180,7 +183,7 @@ public sealed class SpotwiseOptionsValidator(Func<string, string?> env, IReadOnl
         {
             errors.Add($"Spotwise:Backend is '{options.Backend}'; choose one of the registered backends: {string.Join(", ", backends)}");
         }
-        else if (options.Backend == AwsComputeRegistration.Name)
+        else if (options.OnAws)
         {
             errors.AddRange(options.Aws.Problems());
         }

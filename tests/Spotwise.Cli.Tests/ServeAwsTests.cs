@@ -62,4 +62,19 @@ public sealed class ServeAwsTests : IAsyncLifetime
         Assert.True(code == 2, $"exit {code}:\n{serve.RecentOutput}");
         Assert.Contains("error: --subnets: The subnet ID 'subnet-zzzz' does not exist (InvalidSubnetID.NotFound)", serve.RecentOutput, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Repeated_regions_each_ask_ec2_for_the_subnets_and_one_no_region_holds_stops_serve_naming_the_regions()
+    {
+        // One endpoint answers as both regions here (AWS_ENDPOINT_URL_EC2): the subnet both lack is named with both.
+        using var serve = ServeProcess.Start(Path.Combine(_dir, "regions.db"), Environment, "--backend", "aws", "--region", "us-west-2", "--region", "us-east-1",
+            "--launch-template", "spotwise-batch", "--subnets", "subnet-aaaa,subnet-zzzz");
+
+        var code = await serve.ExitCodeAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(code == 2, $"exit {code}:\n{serve.RecentOutput}");
+        Assert.Contains("error: --subnets: subnet 'subnet-zzzz' does not exist in us-west-2, us-east-1 (DescribeSubnets did not list it)", serve.RecentOutput,
+            StringComparison.Ordinal);
+        Assert.Equal(2, _ec2.CallsOf("DescribeSubnets"));
+    }
 }

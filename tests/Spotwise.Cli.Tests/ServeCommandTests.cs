@@ -24,6 +24,9 @@ public class ServeCommandTests
     [InlineData("--agent-callback-url: 'spotwise.local' is not an absolute http(s) URL", "--backend", "aws", "--launch-template", "lt-0abc", "--subnets", "subnet-a", "--agent-callback-url", "spotwise.local")]
     [InlineData("--agent-callback-url: only for --backend aws", "--agent-callback-url", "https://spotwise.example.com")]
     [InlineData("--region: only for --backend aws (the backend is simulated)", "--region", "us-west-2")]
+    [InlineData("--region: 'mars-1' is not an AWS region", "--backend", "aws", "--region", "us-east-1", "--region", "mars-1", "--launch-template", "lt-0abc", "--subnets", "subnet-a")]
+    [InlineData("--launch-template: 'lt-0abc' is one region's template id; with several --region give the template's name", "--backend", "aws", "--region", "us-east-1", "--region", "us-west-2", "--launch-template", "lt-0abc", "--subnets", "subnet-a")]
+    [InlineData("--region: 'us-east-1' is given twice", "--backend", "aws", "--region", "us-east-1", "--region", "us-east-1", "--launch-template", "lt-0abc", "--subnets", "subnet-a")]
     public void Bad_aws_flags_exit_2_naming_the_flag(string expected, params string[] flags)
     {
         var (code, _, err) = CliRunner.Run(["serve", .. flags]);

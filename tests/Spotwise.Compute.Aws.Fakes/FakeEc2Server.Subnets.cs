@@ -6,7 +6,8 @@ namespace Spotwise.Compute.Aws.Fakes;
 /// <summary>
 /// DescribeSubnets over the subnets the server was started with (subnet -> zone), as the EC2 API reference shows it
 /// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSubnets.html): <c>SubnetId.N</c> asks for those
-/// subnets (one EC2 does not know fails the whole call with <c>InvalidSubnetID.NotFound</c>, naming it), an answer of
+/// subnets (one EC2 does not know fails the whole call with <c>InvalidSubnetID.NotFound</c>, naming it); the filter
+/// <c>subnet-id</c> lists those of the given ids this region holds and never fails on the others; an answer of
 /// <c>subnetSet</c> items with each subnet's <c>availabilityZone</c>.
 /// </summary>
 public sealed partial class FakeEc2Server
@@ -20,6 +21,10 @@ public sealed partial class FakeEc2Server
             throw new Ec2Error(400, "InvalidSubnetID.NotFound", $"The subnet ID '{missing}' does not exist");
         }
         var subnets = asked.Count > 0 ? asked : [.. _zoneBySubnet.Keys];
+        foreach (var (_, values) in Filters(q, name => name == "subnet-id"))
+        {
+            subnets = [.. subnets.Where(values.Contains)];
+        }
         return new XElement(Ns + "DescribeSubnetsResponse",
             new XElement(Ns + "requestId", Guid.NewGuid()),
             new XElement(Ns + "subnetSet", subnets.Select((id, n) => Subnet(id, _zoneBySubnet[id], n))));

@@ -35,12 +35,24 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
     private readonly Dictionary<string, FakeEc2Instance> _byToken = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Zone, string Type), (string Code, bool SpotOnly)> _capacityErrors = [];
 
-    private FakeEc2Server(WebApplication app, TimeProvider time, IReadOnlyDictionary<string, string> zoneBySubnet)
+    private FakeEc2Server(WebApplication app, TimeProvider time, IReadOnlyDictionary<string, string> zoneBySubnet, string? region)
     {
         _app = app;
         _time = time;
         _zoneBySubnet = zoneBySubnet;
+        Region = region;
+        // Instance ids are unique across regions on EC2: each region's fake numbers its instances in a range of its own.
+        _idBase = region is null ? 0 : (long)(Fnv(region) & 0xFFFFF) << 40;
     }
+
+    private readonly long _idBase;
+
+    /// <summary>
+    /// The region this endpoint is (EC2 is one endpoint per region: ec2.us-east-1.amazonaws.com); null answers requests
+    /// signed for any region. Set, a request whose SigV4 credential scope names another region is refused as EC2 refuses
+    /// it (401 <c>AuthFailure</c>), so a test sees a client sent to the wrong region's endpoint.
+    /// </summary>
+    public string? Region { get; }
 
     public Uri BaseUri { get; private set; } = null!;
 
@@ -53,13 +65,14 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
     /// <summary>Every call's Action, in order (a test counts retries with it).</summary>
     public ConcurrentQueue<string> Actions { get; } = new();
 
-    public static async Task<FakeEc2Server> StartAsync(TimeProvider time, IReadOnlyDictionary<string, string> zoneBySubnet)
+    /// <summary>Starts the endpoint of <paramref name="region"/> (null: any region's) holding the subnets <paramref name="zoneBySubnet"/>.</summary>
+    public static async Task<FakeEc2Server> StartAsync(TimeProvider time, IReadOnlyDictionary<string, string> zoneBySubnet, string? region = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var server = new FakeEc2Server(app, time, zoneBySubnet);
+        var server = new FakeEc2Server(app, time, zoneBySubnet, region);
         app.MapPost("/", (Delegate)server.HandleAsync);
         await app.StartAsync();
         server.BaseUri = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
@@ -111,6 +124,10 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
         var query = form.ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
         var action = query.GetValueOrDefault("Action") ?? "";
         Actions.Enqueue(action);
+        if (SignedElsewhere(context.Request.Headers.Authorization.ToString()) is { } scope)
+        {
+            return Xml(401, ErrorDocument(new Ec2Error(401, "AuthFailure", $"Credential should be scoped to a valid region, not '{scope}'. ")));
+        }
         if (AuthorizeOrDryRun(action, query) is { } answer)
         {
             return answer;
@@ -139,6 +156,26 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
         }
     }
 
+    /// <summary>The region a request was signed for when it is not this endpoint's (<c>Credential=AKID/20260302/us-west-2/ec2/aws4_request</c>).</summary>
+    private string? SignedElsewhere(string authorization)
+    {
+        var scope = SigningRegion().Match(authorization);
+        return Region is not null && scope.Success && scope.Groups[1].Value != Region ? scope.Groups[1].Value : null;
+    }
+
+    [GeneratedRegex(@"Credential=[^/]+/\d{8}/([^/]+)/")]
+    private static partial Regex SigningRegion();
+
+    private static uint Fnv(string text)
+    {
+        var hash = 2166136261;
+        foreach (var c in text)
+        {
+            hash = (hash ^ c) * 16777619;
+        }
+        return hash;
+    }
+
     private XElement RunInstances(Dictionary<string, string> q)
     {
         var type = Required(q, "InstanceType");
@@ -151,7 +188,10 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
         {
             throw new Ec2Error(400, "InvalidParameterValue", "this fake launches one instance per call");
         }
-        Required(q, "LaunchTemplate.LaunchTemplateId");
+        if (!q.ContainsKey("LaunchTemplate.LaunchTemplateName"))
+        {
+            Required(q, "LaunchTemplate.LaunchTemplateId");
+        }
         var token = q.GetValueOrDefault("ClientToken");
         var fingerprint = string.Join("&", q.Where(p => p.Key != "Version").OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
         if (token is not null && _byToken.TryGetValue(token, out var existing))
@@ -169,7 +209,7 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
         }
 
         var spot = IsSpot(q);
-        var instance = new FakeEc2Instance(string.Create(CultureInfo.InvariantCulture, $"i-{_instances.Count + 1:x17}"), token ?? "", fingerprint,
+        var instance = new FakeEc2Instance(string.Create(CultureInfo.InvariantCulture, $"i-{_idBase + _instances.Count + 1:x17}"), token ?? "", fingerprint,
             type, zone, subnet, spot, InstanceTags(q), _time.GetUtcNow(), Boot, Run);
         _instances.Add(instance);
         if (token is not null)
@@ -299,12 +339,14 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
         return [];
     }
 
-    private static List<(string Name, List<string> Values)> Filters(Dictionary<string, string> q)
+    /// <summary>The request's filters; a name <paramref name="known"/> refuses (default: DescribeInstances' filters) is EC2's error.</summary>
+    private static List<(string Name, List<string> Values)> Filters(Dictionary<string, string> q, Func<string, bool>? known = null)
     {
+        known ??= name => name.StartsWith("tag:", StringComparison.Ordinal) || name is "instance-state-name" or "client-token";
         var filters = new List<(string, List<string>)>();
         for (var n = 1; q.TryGetValue($"Filter.{n}.Name", out var name); n++)
         {
-            if (!name.StartsWith("tag:", StringComparison.Ordinal) && name is not ("instance-state-name" or "client-token"))
+            if (!known(name))
             {
                 throw new Ec2Error(400, "InvalidParameterValue", $"The filter '{name}' is invalid");
             }

@@ -417,6 +417,24 @@ public class ReconcilerTests
     }
 
     [Fact]
+    public void A_noticed_spot_attempt_is_not_moved_to_a_cheaper_spot_pool_in_another_region_than_its_data_and_plan()
+    {
+        // us-east-1 and us-west-2 in one catalog; the job's 500 GB live in us-east-1, where the plan put it.
+        var catalog = Catalog.Combine([Catalog, new Catalog(Catalog.Provider, "us-west-2", Catalog.Entries)], Catalog.Transfer);
+        var job = Job("a", JobState.Running, hours: 4, deadlineHours: 12, checkpointable: true, attempt: 1) with { DoneHours = 1 };
+        job = job with { Job = job.Job with { InputDataSizeGB = 500, DataRegion = "us-east-1" } };
+        var history = new SpotAvailabilityHistory(TimeSpan.FromMinutes(1));
+        history.Record(Now, [new SpotPoolReading("us-east-1", "p3.2xlarge", 1, 0.6), new SpotPoolReading("us-west-2", "p3.2xlarge", 1, 0.3)]);
+
+        var actions = Reconciler.Decide([job], [Noticed(Instance(job, InstanceState.Running, saved: 0.5))], Now, catalog, market: history.At(Now));
+
+        // The only spot pool with capacity is the other region's: the policy stays in the planned region (on-demand
+        // there, or waiting); a move across regions is the planner's, which prices the transfer.
+        Assert.DoesNotContain(actions, a => a is Launch { Request.Zone: "us-west-2" });
+        Assert.All(actions.OfType<Launch>(), l => Assert.Equal((Market.OnDemand, "us-east-1"), (l.Request.Market, catalog.RegionOfZone(l.Request.Zone))));
+    }
+
+    [Fact]
     public void Without_a_notice_the_same_spot_attempt_stays_where_it_runs()
     {
         var job = Job("a", JobState.Running, hours: 4, deadlineHours: 12, checkpointable: true, attempt: 1) with { DoneHours = 1 };

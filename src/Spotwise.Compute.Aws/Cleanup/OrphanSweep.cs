@@ -17,10 +17,17 @@ public sealed record Orphan(string InstanceId, JobKey Job, int Attempt, string R
 /// a launch and its record, by a job deleted from the store, by a terminate that was lost. It lists only instances
 /// carrying <c>spotwise:managed-by</c> = <see cref="AwsComputeOptions.ManagedBy"/> (EC2 filters them), so nothing launched
 /// by hand or by another installation is ever touched. One sweep reads EC2, then the store, then acts: a store that
-/// fails stops the sweep before anything is terminated. <see cref="SweepAsync"/> is public so tests drive it.
+/// fails stops the sweep before anything is terminated. <see cref="SweepAsync"/> is public so tests drive it. With several
+/// regions it is given a client per region, lists each, and terminates an orphan in the region that listed it.
 /// </summary>
-public sealed partial class OrphanSweep(IAmazonEC2 ec2, IJobStore store, AwsComputeOptions options, TimeProvider time, ILogger<OrphanSweep> logger)
+public sealed partial class OrphanSweep(IReadOnlyList<IAmazonEC2> regions, IJobStore store, AwsComputeOptions options, TimeProvider time, ILogger<OrphanSweep> logger)
 {
+    /// <summary>The sweep of one region's client.</summary>
+    public OrphanSweep(IAmazonEC2 ec2, IJobStore store, AwsComputeOptions options, TimeProvider time, ILogger<OrphanSweep> logger)
+        : this([ec2], store, options, time, logger)
+    {
+    }
+
     /// <summary>EC2 states of an instance that still exists and may cost money (stopped ones keep their volumes).</summary>
     private static readonly List<string> Live = ["pending", "running", "stopping", "stopped"];
 
@@ -47,12 +54,13 @@ public sealed partial class OrphanSweep(IAmazonEC2 ec2, IJobStore store, AwsComp
     {
         // EC2 before the store: an instance listed here was launched under an intent already stored, so the record
         // read afterwards knows its attempt.
-        var instances = await LiveInstancesAsync(cancellationToken);
+        var listedBy = new Dictionary<string, IAmazonEC2>(StringComparer.Ordinal);
+        var instances = await LiveInstancesAsync(listedBy, cancellationToken);
         var orphans = await FindOrphansAsync(instances, time.GetUtcNow(), cancellationToken);
         var terminated = new List<Orphan>();
         foreach (var orphan in orphans)
         {
-            if (await TerminateAsync(orphan, cancellationToken))
+            if (await TerminateAsync(listedBy[orphan.InstanceId], orphan, cancellationToken))
             {
                 terminated.Add(orphan);
             }
@@ -66,7 +74,23 @@ public sealed partial class OrphanSweep(IAmazonEC2 ec2, IJobStore store, AwsComp
             .Select(o => new Orphan(o.Instance.InstanceId, o.Instance.Job, o.Instance.Attempt, o.Reason))];
 
     /// <summary>This installation's instances that still exist, paged; one without Spotwise's job tags is left alone, and said so.</summary>
-    private async Task<List<InstanceStatus>> LiveInstancesAsync(CancellationToken ct)
+    /// <param name="listedBy">Filled with the client of the region that listed each instance: an instance id is known only in its region.</param>
+    /// <param name="ct">Cancels the listing.</param>
+    private async Task<List<InstanceStatus>> LiveInstancesAsync(Dictionary<string, IAmazonEC2> listedBy, CancellationToken ct)
+    {
+        var found = new List<InstanceStatus>();
+        foreach (var ec2 in regions)
+        {
+            foreach (var status in await LiveInstancesAsync(ec2, ct))
+            {
+                listedBy[status.InstanceId] = ec2;
+                found.Add(status);
+            }
+        }
+        return found;
+    }
+
+    private async Task<List<InstanceStatus>> LiveInstancesAsync(IAmazonEC2 ec2, CancellationToken ct)
     {
         var found = new List<InstanceStatus>();
         string? next = null;
@@ -97,7 +121,7 @@ public sealed partial class OrphanSweep(IAmazonEC2 ec2, IJobStore store, AwsComp
     }
 
     /// <summary>True when EC2 took the terminate (or the instance is gone); a refusal is logged and the sweep goes on.</summary>
-    private async Task<bool> TerminateAsync(Orphan orphan, CancellationToken ct)
+    private async Task<bool> TerminateAsync(IAmazonEC2 ec2, Orphan orphan, CancellationToken ct)
     {
         try
         {

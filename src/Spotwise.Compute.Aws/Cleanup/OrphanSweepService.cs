@@ -54,7 +54,7 @@ internal sealed partial class OrphanSweepService(IServiceProvider services, AwsC
         {
             return "it is turned off";
         }
-        if (!services.GetServices<ComputeRoute>().Any(r => string.Equals(r.Backend, AwsComputeRegistration.Name, StringComparison.Ordinal)))
+        if (!AwsComputeRegistration.IsRouted(services))
         {
             return "the aws backend is not the one the service launches on";
         }

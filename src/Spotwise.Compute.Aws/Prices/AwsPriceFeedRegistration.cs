@@ -12,11 +12,14 @@ public static class AwsPriceFeedRegistration
     /// default credential chain (or the options' credentials) for the options' region and endpoint override.
     /// </summary>
     public static IServiceCollection AddAwsPriceFeed(this IServiceCollection services, Func<IServiceProvider, AwsPriceFeedOptions> options) =>
-        services.AddSingleton(sp =>
-            {
-                var o = options(sp);
-                return new AwsPriceFeed(Ec2Clients.Create(o.Region, o.ServiceUrl, o.Credentials), o, sp.GetRequiredService<TimeProvider>(),
-                    sp.GetService<ILogger<AwsPriceFeed>>());
-            })
+        services.AddSingleton(sp => Create(sp, options(sp)))
             .AddSingleton<IPriceFeed>(sp => sp.GetRequiredService<AwsPriceFeed>());
+
+    /// <summary>One region's feed on the service's clock and logger (a service of several regions makes one per region).</summary>
+    public static AwsPriceFeed Create(IServiceProvider services, AwsPriceFeedOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new AwsPriceFeed(Ec2Clients.Create(options.Region, options.ServiceUrl, options.Credentials), options,
+            services.GetRequiredService<TimeProvider>(), services.GetService<ILogger<AwsPriceFeed>>());
+    }
 }

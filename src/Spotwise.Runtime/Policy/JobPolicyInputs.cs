@@ -34,7 +34,10 @@ public sealed class JobPolicyInputs : IPolicyInputs
         InstanceType = placement.InstanceType;
         _market = market;
         _catalogSpotPrice = catalog.Find(InstanceType)?.SpotPricePerHourUsd ?? placement.PricePerHourUsd;
-        var pools = market.PoolsOf(InstanceType).ToList();
+        // The policy moves spot within the planned region only: a move to another region would move the job's input
+        // (time and $/GB the policy does not weigh); going there is the planner's call, which prices the transfer.
+        var region = catalog.RegionOfZone(placement.Zone) ?? catalog.Region;
+        var pools = market.PoolsOf(InstanceType).Where(p => catalog.RegionOfZone(p.Zone) is not { } other || other == region).ToList();
         if (pools.Count == 0)
         {
             pools.Add(new SpotPoolState(placement.Zone, true, null));
