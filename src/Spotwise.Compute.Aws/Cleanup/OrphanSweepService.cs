@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Spotwise.Runtime;
-using Spotwise.Runtime.Backends;
 using Spotwise.Runtime.Leadership;
 
 namespace Spotwise.Compute.Aws.Cleanup;
