@@ -104,7 +104,8 @@ public sealed partial class SchedulerLoop : BackgroundService
             try
             {
                 var queued = (await store.CountByStateAsync(team: null, stoppingToken)).GetValueOrDefault(JobState.Queued);
-                if (last is { } before && before != queued)
+                // The first look as leader counts too: a job queued on a follower before it is still waiting.
+                if (last is { } before ? before != queued : queued > 0)
                 {
                     Signal();
                 }

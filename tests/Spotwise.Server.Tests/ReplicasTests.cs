@@ -18,7 +18,7 @@ public sealed class ReplicasTests : IAsyncDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("spotwise-replicas-").FullName;
     private readonly List<SpotwiseServerFactory> _replicas = [];
 
-    [Fact(Skip = "Open bug (closing note of 2026-12-01): since the merge with the other issue-15 branches the leader does not plan a job submitted to the follower within 2 minutes; to be found and fixed first next session")]
+    [Fact]
     public async Task Of_two_replicas_on_one_store_only_the_leader_plans_and_it_plans_what_the_follower_took()
     {
         var (leader, follower) = await StartTwoAsync();
