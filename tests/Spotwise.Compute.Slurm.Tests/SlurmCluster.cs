@@ -20,6 +20,20 @@ internal sealed class SlurmCluster : IDisposable
     /// <summary>A bound on any wait for the cluster, never a pause: every wait ends as soon as its condition holds.</summary>
     public static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// The bound on a wait for a preemption: Slurm preempts within seconds of the on-demand job's submission when the node
+    /// holds only spot jobs, and at its next scheduling pass (every 5 s) after an on-demand job of another test project
+    /// leaves; this leaves room for a loaded machine.
+    /// </summary>
+    public static readonly TimeSpan PreemptionPatience = TimeSpan.FromMinutes(4);
+
+    /// <summary>
+    /// A spot job's command that only a preemption ends: on the spot partition it sleeps far longer than any wait (the test
+    /// cancels it), so a preemption that comes late is waited for instead of being missed because the job finished; on
+    /// the on-demand partition (a fallback) it ends in seconds.
+    /// </summary>
+    public const string RunsOnSpotUntilPreempted = "if [ \"$SLURM_JOB_PARTITION\" = ondemand ]; then sleep 5; else sleep 1800; fi";
+
     public string Prefix { get; } = $"t{Guid.NewGuid():N}"[..9] + ":";
 
     public string Output { get; } = Path.Combine(Path.GetTempPath(), $"spotwise-slurm-{Guid.NewGuid():N}");
@@ -46,18 +60,34 @@ internal sealed class SlurmCluster : IDisposable
         long.Parse((await Commands.AskAsync("sbatch", ["--parsable", $"--job-name={Prefix}hand", $"--output={Output}/hand-%j.out", .. arguments], CancellationToken.None)).Trim().Split(';')[0],
             System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// Submits, as another user would, an on-demand job that needs the whole node (<c>--exclusive</c>): Slurm can start it
+    /// only by preempting the spot jobs on the node, and does so as soon as nothing unpreemptable (an on-demand job of
+    /// another test project) holds a CPU there.
+    /// </summary>
+    public Task<long> SubmitNodeHogAsync(int seconds) =>
+        SubmitAsync("--partition=ondemand", "--exclusive", "--time=1", $"--wrap=sleep {seconds}");
+
+    /// <summary>What the cluster holds now, a job a line with its partition, state and reason: why a wait ended empty.</summary>
+    public async Task<string> QueueAsync() =>
+        await Commands.AskAsync("squeue", ["--noheader", "--format=%i %j %P %T %r"], CancellationToken.None);
+
     /// <summary>Cancels a job; one that has ended already is no error.</summary>
     public Task CancelAsync(long jobId) => Commands.RunAsync("scancel", [jobId.ToString(System.Globalization.CultureInfo.InvariantCulture)], CancellationToken.None);
 
     /// <summary>Waits until <paramref name="condition"/> holds, asking again every 200 ms, failing with <paramref name="what"/> after <see cref="Patience"/>.</summary>
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? limit = null)
+    public static Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? limit = null) =>
+        UntilAsync(condition, () => Task.FromResult(what), limit);
+
+    /// <summary>As <see cref="UntilAsync(Func{Task{bool}}, string, TimeSpan?)"/>, the failure's words read only when it fails (what the cluster holds then).</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, Func<Task<string>> what, TimeSpan? limit = null)
     {
         var end = TimeProvider.System.GetUtcNow() + (limit ?? Patience);
         while (!await condition())
         {
             if (TimeProvider.System.GetUtcNow() > end)
             {
-                Assert.Fail($"waited {limit ?? Patience} for {what}");
+                Assert.Fail($"waited {limit ?? Patience} for {await what()}");
             }
             await Task.Delay(TimeSpan.FromMilliseconds(200), TimeProvider.System);
         }

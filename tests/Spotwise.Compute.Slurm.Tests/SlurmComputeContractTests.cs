@@ -1,12 +1,15 @@
+using Spotwise.Compute.Slurm.Tests;
 using Spotwise.Core;
 using Spotwise.Runtime;
+
+// The contract's facts need the cluster: skipped without it on a laptop, failing under scripts/test.sh.
+[assembly: ContractServer(SlurmCluster.Variable)]
 
 namespace Spotwise.Compute.Slurm.Tests;
 
 /// <summary>
 /// The backend contract against the real local cluster (scripts/slurm-up.sh): each launch is a real sbatch job running
-/// <c>sleep</c> on the node, each describe a real squeue. The contract's facts are plain [Fact]s: without the cluster they
-/// fail with how to start it (ServiceEnvironment.Require) instead of skipping.
+/// <c>sleep</c> on the node, each describe a real squeue.
 /// </summary>
 [Collection(OneSlurmCluster.Name)]
 public sealed class SlurmComputeContractTests : ComputeBackendContract, IDisposable

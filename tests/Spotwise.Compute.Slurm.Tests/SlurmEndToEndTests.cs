@@ -80,18 +80,18 @@ public sealed class SlurmEndToEndTests : IAsyncLifetime, IDisposable
     }
 
     /// <summary>Steps the service (real seconds pass, the runtime's clock stands) until the job's record satisfies <paramref name="done"/>.</summary>
-    private async Task StepUntilAsync((Scheduler, ReconcileLoop, SlurmCompute) service, string id, Func<JobRecord, bool> done, string what) =>
+    private async Task StepUntilAsync((Scheduler, ReconcileLoop, SlurmCompute) service, string id, Func<JobRecord, bool> done, string what, TimeSpan? limit = null) =>
         await SlurmCluster.UntilAsync(async () =>
         {
             await StepAsync(service);
             return done(await JobAsync(id));
-        }, $"{id} to be {what}: {await StoryAsync(id)}");
+        }, async () => $"{id} to be {what}: {await StoryAsync(id)}; the cluster holds:\n{await _cluster.QueueAsync()}", limit);
 
-    [ServiceFact(SlurmCluster.Variable, Skip = "Flaky under a loaded CI machine (closing note of 2026-12-01): in one of three full runs Slurm did not preempt the spot job within its 2 minutes; passes alone. Run with --filter preempted; to be made robust next session")]
+    [ServiceFact(SlurmCluster.Variable)]
     public async Task A_spot_job_preempted_by_an_on_demand_job_falls_back_to_on_demand_and_meets_its_deadline()
     {
         var service = Service();
-        await _store.SubmitAsync([new Submission(TrainJob("train", slackHours: 2, "sleep 30"), Team, "train")], _clock.GetUtcNow(), Ct);
+        await _store.SubmitAsync([new Submission(TrainJob("train", slackHours: 2, SlurmCluster.RunsOnSpotUntilPreempted), Team, "train")], _clock.GetUtcNow(), Ct);
 
         await service.Scheduler.RunCycleAsync(Ct);
         var planned = await JobAsync("train");
@@ -106,8 +106,8 @@ public sealed class SlurmEndToEndTests : IAsyncLifetime, IDisposable
         // Five virtual minutes in, another user's on-demand job needs the whole node: Slurm preempts the spot job.
         _clock.Advance(TimeSpan.FromMinutes(5));
         await StepAsync(service);
-        await _cluster.SubmitAsync("--partition=ondemand", "--exclusive", "--time=1", "--wrap=sleep 5");
-        await StepUntilAsync(service, "train", j => j.State != JobState.Running || j.Attempt > 1, "interrupted");
+        await _cluster.SubmitNodeHogAsync(seconds: 5);
+        await StepUntilAsync(service, "train", j => j.State != JobState.Running || j.Attempt > 1, "interrupted", SlurmCluster.PreemptionPatience);
 
         // The policy decides from here, five virtual minutes at a time: by the safety net's moment at the latest, on-demand.
         while ((await JobAsync("train")) is not { Placement.Market: Market.OnDemand, State: JobState.Launching or JobState.Running or JobState.Succeeded })

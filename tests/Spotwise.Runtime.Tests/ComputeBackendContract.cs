@@ -1,3 +1,4 @@
+using System.Reflection;
 using Spotwise.Core;
 
 namespace Spotwise.Runtime.Tests;
@@ -21,7 +22,7 @@ public abstract class ComputeBackendContract
 
     protected static CancellationToken Ct => CancellationToken.None;
 
-    [Fact]
+    [ContractFact]
     public async Task Launching_the_same_client_token_twice_gives_the_same_instance()
     {
         var request = OnDemandRequest("job-1");
@@ -32,7 +33,7 @@ public abstract class ComputeBackendContract
         Assert.Single(await Backend.DescribeAsync(Ct));
     }
 
-    [Fact]
+    [ContractFact]
     public async Task A_retry_after_time_has_passed_still_finds_the_first_instance()
     {
         var request = OnDemandRequest("job-1");
@@ -44,7 +45,7 @@ public abstract class ComputeBackendContract
         Assert.Single(await Backend.DescribeAsync(Ct));
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Each_attempt_of_a_job_is_its_own_instance()
     {
         var first = await Backend.LaunchAsync(OnDemandRequest("job-1", attempt: 1), Ct);
@@ -54,7 +55,7 @@ public abstract class ComputeBackendContract
         Assert.Equal(2, (await Backend.DescribeAsync(Ct)).Count);
     }
 
-    [Fact]
+    [ContractFact]
     public async Task The_same_job_id_of_two_teams_is_two_instances_each_reported_with_its_team()
     {
         var mine = OnDemandRequest("job-1");
@@ -68,7 +69,7 @@ public abstract class ComputeBackendContract
         Assert.Equal(["ml/job-1", "other/job-1"], (await Backend.DescribeAsync(Ct)).Select(s => s.Job.ToString()).Order(StringComparer.Ordinal));
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Describe_lists_every_launched_instance_as_it_was_asked_for()
     {
         var a = OnDemandRequest("job-a");
@@ -91,7 +92,7 @@ public abstract class ComputeBackendContract
         Assert.Equal(2, statuses.Select(s => s.InstanceId).Distinct().Count());
     }
 
-    [Fact]
+    [ContractFact]
     public async Task An_on_demand_instance_runs_to_success()
     {
         var launched = await Backend.LaunchAsync(OnDemandRequest("job-1"), Ct);
@@ -109,7 +110,7 @@ public abstract class ComputeBackendContract
         Assert.Null(status.Error);
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Terminate_stops_an_instance_and_is_idempotent()
     {
         var launched = await Backend.LaunchAsync(OnDemandRequest("job-1"), Ct);
@@ -124,7 +125,7 @@ public abstract class ComputeBackendContract
         Assert.Equal(once.EndedAt, twice.EndedAt);
     }
 
-    [Fact]
+    [ContractFact]
     public async Task A_terminated_instance_stays_terminated_as_time_passes()
     {
         var launched = await Backend.LaunchAsync(OnDemandRequest("job-1"), Ct);
@@ -135,7 +136,7 @@ public abstract class ComputeBackendContract
         Assert.Equal(InstanceState.Terminated, Assert.Single(await Backend.DescribeAsync(Ct)).State);
     }
 
-    [Fact]
+    [ContractFact]
     public async Task Terminating_a_finished_or_unknown_instance_is_not_an_error()
     {
         var launched = await Backend.LaunchAsync(OnDemandRequest("job-1"), Ct);
@@ -147,7 +148,7 @@ public abstract class ComputeBackendContract
         Assert.Equal(InstanceState.Succeeded, Assert.Single(await Backend.DescribeAsync(Ct)).State);
     }
 
-    [Fact]
+    [ContractFact]
     public async Task A_new_backend_knows_no_instances() => Assert.Empty(await Backend.DescribeAsync(Ct));
 
     /// <summary>The team the contract's jobs belong to unless a test says otherwise.</summary>
@@ -162,4 +163,29 @@ public abstract class ComputeBackendContract
     /// <summary>The same request for another team's job of the same id (its own client token, as the reconciler makes it).</summary>
     protected static LaunchRequest ForTeam(LaunchRequest request, string team) =>
         request with { Team = team, ClientToken = ClientTokens.For(new JobKey(team, request.JobId), request.Attempt) };
+}
+
+/// <summary>
+/// A contract fact: plain for a backend that needs nothing, and for one on a real server the rule of tests/Shared's
+/// <c>ServiceFact</c> (skipped with how to start it when the variable is unset on a laptop, run and failing under
+/// scripts/test.sh). The contract's file is compiled into each backend's test project, so this attribute's type is that
+/// project's own: the project names its server once, with <see cref="ContractServerAttribute"/> on its assembly.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class ContractFactAttribute : FactAttribute
+{
+    public ContractFactAttribute()
+    {
+        if (typeof(ContractFactAttribute).Assembly.GetCustomAttribute<ContractServerAttribute>() is { } server)
+        {
+            Skip = ServiceEnvironment.SkipReason(server.Variable);
+        }
+    }
+}
+
+/// <summary>The backend under contract in this test project runs on the server an up script announced in <see cref="Variable"/>.</summary>
+[AttributeUsage(AttributeTargets.Assembly)]
+public sealed class ContractServerAttribute(string variable) : Attribute
+{
+    public string Variable { get; } = variable;
 }
