@@ -30,6 +30,9 @@ public enum ViolationKind
 
     /// <summary>An assignment of a job no plan may hold: numbers beyond the planning model, or dependencies that cannot be met.</summary>
     Unplannable,
+
+    /// <summary>A team's assignments cost more than its budget has left (<see cref="PlanningProblem.Budgets"/>).</summary>
+    OverBudget,
 }
 
 /// <summary>One way a plan breaks the rules, naming the job where there is one.</summary>
@@ -80,6 +83,7 @@ public static class PlanValidator
         CheckEveryJobAccountedFor(plan, problem, placed, violations);
         CheckDependencies(jobs, placed, violations);
         CheckCapacity(placed.Values, problem.Reservations, problem.Limits, violations);
+        CheckBudgets(placed, jobs, problem, violations);
         CheckTotals(plan, placed.Values, violations);
         return violations;
     }
@@ -249,6 +253,30 @@ public static class PlanValidator
                 {
                     violations.Add(new(ViolationKind.OverCapacity, e.JobId,
                         $"pool {pool.Key.Id} holds {inUse} at {Fmt(e.Time)}, over its capacity of {pool.Key.Capacity}"));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Each budgeted team's assignments, most urgent first (priority, then deadline), may add up to what it has left; every
+    /// assignment past that point is named, so a repair drops the least urgent ones and keeps the rest.
+    /// </summary>
+    private static void CheckBudgets(Dictionary<string, Assignment> placed, Dictionary<string, Job> jobs, PlanningProblem problem, List<Violation> violations)
+    {
+        foreach (var budget in problem.Budgets)
+        {
+            var taken = 0L;
+            var ofTeam = placed.Values.Where(a => jobs.TryGetValue(a.JobId, out var j) && string.Equals(j.Team, budget.Team, StringComparison.Ordinal))
+                .OrderByDescending(a => jobs[a.JobId].Priority).ThenBy(a => jobs[a.JobId].Deadline ?? DateTimeOffset.MaxValue)
+                .ThenBy(a => a.JobId, StringComparer.Ordinal);
+            foreach (var a in ofTeam)
+            {
+                taken += TeamBudget.Units(a.ExpectedCostUsd);
+                if (taken > budget.LeftUnits)
+                {
+                    violations.Add(new(ViolationKind.OverBudget, a.JobId, FormattableString.Invariant(
+                        $"team {budget.Team} has {budget.LeftUsd:0.00} USD left {budget.Period}; with this job its assignments cost {taken / TeamBudget.UnitsPerUsd:0.00} USD")));
                 }
             }
         }

@@ -17,6 +17,13 @@ public sealed record PlanningProblem(
 
     /// <summary>Capacity already held when planning starts (jobs running now): every planner and the validator count it.</summary>
     public ImmutableArray<CapacityReservation> Reservations { get; init; } = [];
+
+    /// <summary>What each team with a dollar budget may still spend on this problem's jobs; a team not listed has no limit.</summary>
+    public ImmutableArray<TeamBudget> Budgets { get; init; } = [];
+
+    /// <summary>The budget that binds <paramref name="job"/> (by its team), or null.</summary>
+    public TeamBudget? BudgetOf(Job job) =>
+        Budgets.IsDefaultOrEmpty || job.Team is not { } team ? null : Budgets.FirstOrDefault(b => string.Equals(b.Team, team, StringComparison.Ordinal));
 }
 
 /// <summary>Capacity held outside the plan: a running job's instance, from now until it is expected to end.</summary>

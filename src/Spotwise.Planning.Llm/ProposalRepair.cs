@@ -73,7 +73,13 @@ public static class ProposalRepair
             return j with { EarliestStart = earliest, DependsOn = [.. j.DependsOn.Where(d => !kept.ContainsKey(d))] };
         });
         var held = kept.Values.Select(a => new CapacityReservation(a.JobId, a.Offer, a.Start, a.End));
-        return problem with { Jobs = [.. jobs], Reservations = [.. problem.Reservations, .. held] };
+        // The kept assignments are paid from their teams' budgets (the validator kept only what fits): the rest gets what is left.
+        var teamOf = problem.Jobs.ToDictionary(j => j.Id, j => j.Team, StringComparer.Ordinal);
+        var budgets = problem.Budgets.Select(b => b with
+        {
+            LeftUsd = b.LeftUsd - kept.Values.Where(a => string.Equals(teamOf[a.JobId], b.Team, StringComparison.Ordinal)).Sum(a => a.ExpectedCostUsd),
+        });
+        return problem with { Jobs = [.. jobs], Reservations = [.. problem.Reservations, .. held], Budgets = [.. budgets] };
     }
 
     private static Plan Merge(string planner, PlanningProblem problem, IReadOnlyList<JobOptions> options, Dictionary<string, Assignment> kept, Plan? sub)

@@ -1,4 +1,5 @@
 using Google.OrTools.Sat;
+using Spotwise.Core;
 
 namespace Spotwise.Planning;
 
@@ -59,6 +60,7 @@ public sealed class CpSatModel
             cp._model.AddCumulative(capacity).AddDemands(intervals, demands);
         }
         cp.AddDependencies();
+        cp.AddBudgets();
         cp.AddObjective();
         cp.AddHints();
         return cp;
@@ -260,6 +262,31 @@ public sealed class CpSatModel
     }
 
     /// <summary>
+    /// Each budgeted team's chosen options cost at most what it has left less what its jobs outside this model take in
+    /// the hint (they keep their places): the sum of the team's chosen costs stays within its budget, in budget units.
+    /// With the coverage objective the most priority weight that fits wins, so a budget leaves out the least urgent jobs.
+    /// </summary>
+    private void AddBudgets()
+    {
+        var inModel = _jobs.ToHashSet();
+        var outside = BudgetLedger.Of(_grid, _hint, Enumerable.Range(0, _grid.Options.Count).Where(j => !inModel.Contains(j)));
+        foreach (var team in _jobs.Where(j => outside.BudgetOf(j) is not null).GroupBy(j => outside.BudgetOf(j)!.Team, StringComparer.Ordinal))
+        {
+            var first = team.First();
+            var spend = LinearExpr.NewBuilder();
+            foreach (var j in team)
+            {
+                var options = _grid.GridOptions[j];
+                for (var o = 0; o < options.Length; o++)
+                {
+                    spend.AddTerm(_choice[j][o], TeamBudget.Units(options[o].Option.ExpectedCostUsd));
+                }
+            }
+            _model.Add(spend <= Math.Max(0, outside.BudgetOf(first)!.LeftUnits - outside.Taken(first)));
+        }
+    }
+
+    /// <summary>
     /// Cost in hundredths of a cent, or (coverage) the planned priority weight, 2^(priority-1) per job, so a job
     /// outweighs any one job of lower priority.
     /// </summary>
@@ -305,11 +332,14 @@ public sealed class CpSatModel
         }
         // Why a job was left out, once every placement is known: a prerequisite that is not planned says more
         // than capacity does.
+        var whole = _hint.Copy();
+        whole.CopyFrom(result, _jobs);
+        var budgets = BudgetLedger.Of(_grid, whole);
         foreach (var j in _jobs.Where(j => !result.IsPlaced(j)))
         {
             var blockedBy = Prerequisites(j).FirstOrDefault(d => !result.IsPlaced(d) && !_fixedStart.ContainsKey(d), -1);
             result.Refuse(j, blockedBy >= 0 ? $"depends on '{_grid.JobAt(blockedBy).Id}', which could not be planned"
-                : _hint.Refusals.GetValueOrDefault(j, "capacity went to jobs of higher priority or earlier deadline"));
+                : budgets.WhyNot(j) ?? _hint.Refusals.GetValueOrDefault(j, "capacity went to jobs of higher priority or earlier deadline"));
         }
         return result;
     }

@@ -37,6 +37,7 @@ public sealed class GreedyPlanner : IPlanner
     {
         var placement = start?.Copy() ?? new Placement(model.Options.Count);
         var pools = PoolTimelines.For(model);
+        var budgets = BudgetLedger.Of(model, placement);
         for (var j = 0; j < model.Options.Count; j++)
         {
             if (placement.IsPlaced(j))
@@ -53,7 +54,7 @@ public sealed class GreedyPlanner : IPlanner
             }
             if (NotBefore(model, placement, j) is { } notBefore)
             {
-                PlaceOne(model, pools, placement, j, notBefore);
+                PlaceOne(model, pools, budgets, placement, j, notBefore);
             }
         }
         return placement;
@@ -75,18 +76,34 @@ public sealed class GreedyPlanner : IPlanner
         return notBefore;
     }
 
-    private static void PlaceOne(GridModel model, PoolTimelines pools, Placement placement, int j, int notBefore)
+    /// <summary>
+    /// The cheapest option that fits its pool and its team's budget. Jobs come in priority order, so when a budget bites
+    /// the jobs that find it spent are the least urgent ones.
+    /// </summary>
+    private static void PlaceOne(GridModel model, PoolTimelines pools, BudgetLedger budgets, Placement placement, int j, int notBefore)
     {
         var options = model.GridOptions[j];
+        var overBudget = false;
         for (var o = 0; o < options.Length; o++)
         {
+            if (!budgets.Affords(j, options[o].Option))
+            {
+                overBudget = true;
+                continue;
+            }
             var start = pools.EarliestFit(options[o], notBefore);
             if (start >= 0)
             {
                 pools.Reserve(options[o], start);
                 placement.Place(j, o, start);
+                budgets.Charge(j, options[o].Option);
                 return;
             }
+        }
+        if (overBudget && budgets.WhyNot(j) is { } why)
+        {
+            placement.Refuse(j, why);
+            return;
         }
         placement.Refuse(j, options.Length == 0
             ? "no start on the planning grid fits the job's window"

@@ -41,7 +41,7 @@ public sealed record SchedulerOptions
 /// </remarks>
 public sealed partial class Scheduler(
     IJobStore store, IPriceFeed prices, IPlanner planner, SchedulerOptions options, TimeProvider time, ILogger<Scheduler> logger,
-    RuntimeCounters? counters = null, SpotBackoff? backoff = null, LearnedLimits? learned = null)
+    RuntimeCounters? counters = null, SpotBackoff? backoff = null, LearnedLimits? learned = null, Budgeting.Budgets? budgets = null)
 {
     private static readonly JobState[] Unlaunched = [JobState.Queued, JobState.Planned];
     private static readonly JobState[] Launched = [JobState.Launching, JobState.Running];
@@ -79,6 +79,11 @@ public sealed partial class Scheduler(
             return null;
         }
         var problem = Problem(now, catalog, open, [.. launched, .. due]);
+        if (budgets is not null)
+        {
+            // Each team's budget binds what this cycle plans, after what has run and what launched jobs still commit.
+            problem = problem with { Budgets = await budgets.ForPlanningAsync([.. launched, .. due], now, cancellationToken) };
+        }
         var (plan, quarantined) = await ContainedPlanning.SolveAsync(planner, problem, options.Solve, cancellationToken);
         if (quarantined.Count > 0)
         {
@@ -180,6 +185,8 @@ public sealed partial class Scheduler(
         return r.Job with
         {
             Id = PlanningId(r),
+            // The planner binds each team's budget by the job's team.
+            Team = r.Team,
             DurationHours = Math.Max(r.RemainingHours, 1.0 / 60),
             EarliestStart = earliest,
             DependsOn = [.. prerequisites.Where(openKeys.Contains).Select(k => k.ToString())],

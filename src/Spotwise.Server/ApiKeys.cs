@@ -85,13 +85,65 @@ public sealed class ApiKeyRing(IReadOnlyDictionary<string, string> teamByKey)
 }
 
 /// <summary>
+/// The installation's admin key, from <see cref="EnvironmentVariable"/>: it may set teams' budgets
+/// (<c>PUT /api/teams/{team}/budget</c>) and read any team's. It signs in as no team, so it reaches no team's jobs
+/// (the default policy wants a team). Without the variable there is no admin, and admin endpoints answer 403 to every key.
+/// </summary>
+public sealed class AdminKey(string? key)
+{
+    public const string EnvironmentVariable = "SPOTWISE_ADMIN_KEY";
+
+    /// <summary>The claim an admin principal carries (value <c>true</c>).</summary>
+    public const string Claim = "admin";
+
+    /// <summary>The authorization policy of admin-only endpoints: <c>.RequireAuthorization(AdminKey.Policy)</c>.</summary>
+    public const string Policy = "Admin";
+
+    private readonly byte[]? _key = string.IsNullOrEmpty(key) ? null : System.Text.Encoding.UTF8.GetBytes(key.Trim());
+
+    public bool IsSet => _key is not null;
+
+    /// <summary>Whether <paramref name="candidate"/> is the admin key, compared in constant time.</summary>
+    public bool Matches(string candidate) => _key is not null
+        && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(_key, System.Text.Encoding.UTF8.GetBytes(candidate));
+
+    /// <summary>The admin's principal: the admin claim and the key's identity (for the rate limiter), no team.</summary>
+    public static ClaimsPrincipal SignIn(string key, string scheme) => new(new ClaimsIdentity(
+        [new Claim(Claim, "true"), new Claim(ApiKeyAuthenticationHandler.KeyIdClaim, ApiKeyRing.IdOf(key))], scheme));
+
+    /// <summary>
+    /// The default policy (every team endpoint) wants a team, so the admin key is 403 there rather than a handler's
+    /// missing-claim error; <see cref="Policy"/> wants the admin claim, so a team key is 403 there.
+    /// </summary>
+    public static void AddPolicies(Microsoft.AspNetCore.Authorization.AuthorizationOptions options)
+    {
+        options.DefaultPolicy = new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder()
+            .RequireAuthenticatedUser().RequireClaim(ApiKeyAuthenticationHandler.TeamClaim).Build();
+        options.AddPolicy(Policy, policy => policy.RequireAuthenticatedUser().RequireClaim(Claim, "true"));
+        options.AddPolicy(AdminOrTeamPolicy, policy => policy.RequireAuthenticatedUser());
+    }
+
+    /// <summary>Endpoints any key may reach, whose handler decides (an admin, or the team the route names).</summary>
+    public const string AdminOrTeamPolicy = "AdminOrTeam";
+}
+
+public static class AdminPrincipal
+{
+    public static bool IsAdmin(this ClaimsPrincipal user) => user.HasClaim(AdminKey.Claim, "true");
+
+    /// <summary>Whether the signed-in key may read <paramref name="team"/>'s figures: the admin, or that team's own key.</summary>
+    public static bool MayRead(this ClaimsPrincipal user, string team) =>
+        user.IsAdmin() || string.Equals(user.FindFirst(ApiKeyAuthenticationHandler.TeamClaim)?.Value, team, StringComparison.Ordinal);
+}
+
+/// <summary>
 /// Bearer API keys: <c>Authorization: Bearer KEY</c>, the scheme in any case and any whitespace around the key (RFC 9110
 /// auth-schemes are case-insensitive). A known key signs in as its team (claim <see cref="TeamClaim"/>) and its identity
 /// (<see cref="KeyIdClaim"/>); no key or an unknown key is 401. Authorisation by team is the handlers' job (another team's
 /// job is 404).
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyRing keys)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyRing keys, AdminKey admin)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -103,6 +155,10 @@ public sealed class ApiKeyAuthenticationHandler(
         if (Request.Headers.Authorization.Count != 1 || BearerKey(Request.Headers.Authorization.ToString()) is not { } key)
         {
             return Task.FromResult(AuthenticateResult.NoResult());
+        }
+        if (admin.Matches(key))
+        {
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(AdminKey.SignIn(key, SchemeName), SchemeName)));
         }
         return Task.FromResult(keys.SignIn(key, SchemeName) is { } user
             ? AuthenticateResult.Success(new AuthenticationTicket(user, SchemeName))

@@ -47,6 +47,10 @@ public static class JobsApi
         }
         var team = user.Team();
         var result = await services.Intake.SubmitAsync(body, team, cancellationToken);
+        if (result.OverBudget is { } overBudget)
+        {
+            return TypedResults.Conflict(OverBudget(overBudget));
+        }
         if (!result.Ok)
         {
             return TypedResults.ValidationProblem(JobInput.Errors(result.Errors), title: "The jobs have errors; nothing was stored");
@@ -165,6 +169,32 @@ public static class JobsApi
             Status = StatusCodes.Status409Conflict,
             Detail = $"job '{id}' kept changing while it was cancelled; try again",
         });
+    }
+
+    /// <summary>
+    /// 409, not 402: 402 Payment Required is reserved by RFC 9110 with no defined use, and the refusal is a conflict with
+    /// the state of the team's budget, which a later period or a larger limit resolves (docs/teams.md#budgets).
+    /// </summary>
+    public static ProblemDetails OverBudget(Spotwise.Runtime.Budgeting.BudgetRefusal refusal)
+    {
+        var b = refusal.Budget;
+        return new ProblemDetails
+        {
+            Title = "Over budget",
+            Status = StatusCodes.Status409Conflict,
+            Detail = refusal.Message + "; nothing was stored",
+            Extensions =
+            {
+                ["team"] = b.Team,
+                ["period"] = Spotwise.Runtime.Budgeting.BudgetPeriods.ToWire(b.Period),
+                ["limitUsd"] = b.LimitUsd,
+                ["spentUsd"] = b.SpentUsd,
+                ["committedUsd"] = b.CommittedUsd,
+                ["leftUsd"] = b.LeftUsd,
+                ["neededUsd"] = refusal.NeededUsd,
+                ["jobs"] = refusal.Jobs.Select(j => new { jobId = j.JobId, neededUsd = j.CheapestUsd }).ToList(),
+            },
+        };
     }
 
     private static NotFound<ProblemDetails> NotFound(string id) => TypedResults.NotFound(new ProblemDetails

@@ -19,6 +19,7 @@ public static partial class MetricsApi
     public static IServiceCollection AddSpotwiseMetrics(this IServiceCollection services)
     {
         services.AddSingleton<StoreGauges>();
+        services.AddSingleton(sp => new BudgetGauges(sp.GetService<Spotwise.Runtime.Budgeting.Budgets>(), sp.GetRequiredService<IMeterFactory>()));
         services.AddSingleton(sp => new LeaderGauges(sp.GetService<ILeadership>(), sp.GetRequiredService<IMeterFactory>()));
         services.AddHostedService<StoredPlanFigures>();
         services.AddOpenTelemetry()
@@ -44,6 +45,7 @@ public static partial class MetricsApi
                 configureBranchedPipeline: branch => branch.Use(async (context, next) =>
                 {
                     await context.RequestServices.GetRequiredService<StoreGauges>().RefreshAsync(context.RequestAborted);
+                    await context.RequestServices.GetRequiredService<BudgetGauges>().RefreshAsync(context.RequestAborted);
                     context.RequestServices.GetRequiredService<LeaderGauges>();
                     await WithoutEmptyLabelSetsAsync(context, next);
                 }),
@@ -123,6 +125,41 @@ public sealed class StoreGauges
     private IEnumerable<Measurement<double>> Spend() => Volatile.Read(ref _last) is { } last ? [new(last.SpendUsd)] : [];
 
     private sealed record Figures(IReadOnlyDictionary<JobState, int> Counts, double SpendUsd);
+}
+
+/// <summary>
+/// Each budgeted team's figures (<see cref="Spotwise.Runtime.Budgeting.BudgetStatus"/>), labelled by team:
+/// <c>spotwise_team_budget_limit_usd</c>, <c>_spent_usd</c>, <c>_committed_usd</c> and <c>_left_usd</c>. Read before the
+/// scrape, like <see cref="StoreGauges"/>; no series before the first scrape or without budgets.
+/// </summary>
+public sealed class BudgetGauges
+{
+    private readonly Spotwise.Runtime.Budgeting.Budgets? _budgets;
+    private IReadOnlyList<Spotwise.Runtime.Budgeting.BudgetStatus> _last = [];
+
+    public BudgetGauges(Spotwise.Runtime.Budgeting.Budgets? budgets, IMeterFactory meters)
+    {
+        _budgets = budgets;
+        var meter = meters.Create(RuntimeCounters.MeterName);
+        // Named with their unit, as spotwise.spend_usd: "{USD}" is an annotation the exporter drops.
+        meter.CreateObservableGauge("spotwise.team_budget_limit_usd", () => Each(s => s.LimitUsd), "{USD}", "Each team's budget for the period running, in USD.");
+        meter.CreateObservableGauge("spotwise.team_budget_spent_usd", () => Each(s => s.SpentUsd), "{USD}", "What each team's jobs have cost in the period running, in USD.");
+        meter.CreateObservableGauge("spotwise.team_budget_committed_usd", () => Each(s => s.CommittedUsd), "{USD}",
+            "What each team's planned and running jobs are still expected to cost in the period, in USD.");
+        meter.CreateObservableGauge("spotwise.team_budget_left_usd", () => Each(s => s.LeftUsd), "{USD}",
+            "Each team's budget less spent and committed, in USD (below 0 when overspent).");
+    }
+
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        if (_budgets is not null)
+        {
+            Volatile.Write(ref _last, await _budgets.AllAsync(cancellationToken));
+        }
+    }
+
+    private IEnumerable<Measurement<double>> Each(Func<Spotwise.Runtime.Budgeting.BudgetStatus, double> figure) =>
+        Volatile.Read(ref _last).Select(s => new Measurement<double>(figure(s), new KeyValuePair<string, object?>("team", s.Team)));
 }
 
 /// <summary>

@@ -67,16 +67,7 @@ public static class Money
         return [.. Enumerable.Range(0, SpendPoints).Select(i => first + (step * i)).Select(at => new SpendPoint(at, Round(paid.Sum(j => SpentBy(j, at, now)))))];
     }
 
-    private static double SpentBy(JobRecord j, DateTimeOffset at, DateTimeOffset now)
-    {
-        var end = j.FinishedAt ?? now;
-        var start = j.StartedAt ?? end;
-        if (at >= end)
-        {
-            return j.CostSoFarUsd;
-        }
-        return at <= start ? 0 : j.CostSoFarUsd * ((at - start) / (end - start));
-    }
+    private static double SpentBy(JobRecord j, DateTimeOffset at, DateTimeOffset now) => Spotwise.Runtime.Budgeting.JobSpend.SpentBy(j, at, now);
 
     private static double Round(double usd) => Math.Round(usd, 4);
 }

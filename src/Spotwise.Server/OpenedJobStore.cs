@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Spotwise.Core.Serialization;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Budgeting;
 using Spotwise.Runtime.Leadership;
 using Spotwise.Storage.Postgres;
 using Spotwise.Storage.Sqlite;
@@ -12,7 +13,7 @@ namespace Spotwise.Server;
 /// service factory that would have to block on it. Everything that holds the store is built before the start; calling it
 /// before the store is open is a bug in the start order, answered with a clear error.
 /// </summary>
-public sealed class OpenedJobStore : IJobStore, ILeaderLease, IAsyncDisposable
+public sealed class OpenedJobStore : IJobStore, ILeaderLease, IBudgetStore, IAsyncDisposable
 {
     private IJobStore? _store;
 
@@ -65,6 +66,15 @@ public sealed class OpenedJobStore : IJobStore, ILeaderLease, IAsyncDisposable
     /// <summary>The opened store's lease: every store that replicas can share keeps one.</summary>
     private ILeaderLease Lease => Store as ILeaderLease
         ?? throw new InvalidOperationException($"the job store ({Store.GetType().Name}) keeps no leader lease: it cannot be shared by replicas");
+
+    public Task<IReadOnlyDictionary<string, BudgetLimit>> BudgetLimitsAsync(CancellationToken cancellationToken) => BudgetStore.BudgetLimitsAsync(cancellationToken);
+
+    public Task SetBudgetLimitAsync(string team, BudgetLimit limit, DateTimeOffset at, CancellationToken cancellationToken) =>
+        BudgetStore.SetBudgetLimitAsync(team, limit, at, cancellationToken);
+
+    /// <summary>The opened store's budgets: SQLite and PostgreSQL keep them.</summary>
+    private IBudgetStore BudgetStore => Store as IBudgetStore
+        ?? throw new InvalidOperationException($"the job store ({Store.GetType().Name}) keeps no budgets");
 
     public ValueTask DisposeAsync() => Interlocked.Exchange(ref _store, null) is { } store ? DisposeStoreAsync(store) : ValueTask.CompletedTask;
 

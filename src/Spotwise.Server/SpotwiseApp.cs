@@ -15,6 +15,7 @@ using Spotwise.Planning.Llm;
 using Spotwise.Runtime;
 using Spotwise.Runtime.Attempts;
 using Spotwise.Runtime.Backends;
+using Spotwise.Runtime.Budgeting;
 using Spotwise.Runtime.Intake;
 using Spotwise.Runtime.Leadership;
 using Spotwise.Runtime.Policy;
@@ -75,10 +76,16 @@ public static class SpotwiseApp
         builder.Services.TryAddSingleton<BackendHealth>();
         // The spot policy's memory of the market (what the price feed and the backend say of each pool), one per service.
         builder.Services.AddSingleton(new SpotAvailabilityHistory());
+        // Teams' dollar budgets: the configuration's, overridden by those the admin API keeps in the store (docs/teams.md#budgets).
+        builder.Services.AddSingleton(sp => new Budgets(sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<OpenedJobStore>(),
+            Options(sp).ConfiguredBudgets(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(sp => new BudgetGate(sp.GetRequiredService<Budgets>(), sp.GetRequiredService<IPriceFeed>(),
+            sp.GetRequiredService<SchedulerOptions>(), sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(new AdminKey(builder.Configuration[AdminKey.EnvironmentVariable]));
         builder.Services.AddSingleton<Scheduler>();
         // The one door for jobs; a new job wakes the scheduler.
         builder.Services.AddSingleton(sp => new JobIntake(sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<Catalog>(),
-            sp.GetRequiredService<TimeProvider>(), () => sp.GetRequiredService<SchedulerLoop>().Signal()));
+            sp.GetRequiredService<TimeProvider>(), () => sp.GetRequiredService<SchedulerLoop>().Signal(), sp.GetRequiredService<BudgetGate>()));
         builder.Services.AddSingleton(sp => ReplayedTraces.From(sp.GetRequiredService<IOptions<SpotwiseOptions>>().Value, sp));
         builder.Services.AddSingleton(sp => new ReconcileLoop(
             sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<ICompute>(), sp.GetRequiredService<IPriceFeed>(),
@@ -110,7 +117,7 @@ public static class SpotwiseApp
             .AddScheme<AuthenticationSchemeOptions, DashboardCookieHandler>(DashboardCookieHandler.SchemeName, null);
         builder.Services.AddRazorComponents();
         builder.Services.AddScoped<DashboardData>();
-        builder.Services.AddAuthorization();
+        builder.Services.AddAuthorization(AdminKey.AddPolicies);
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
         builder.Services.AddSpotwiseRateLimits();
@@ -142,6 +149,7 @@ public static class SpotwiseApp
         api.MapPlanApi();
         api.MapMarketApi();
         api.MapMoneyApi();
+        api.MapBudgetsApi();
         app.MapDashboard();
         app.MapRazorComponents<App>();
         return app;

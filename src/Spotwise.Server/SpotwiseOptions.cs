@@ -1,3 +1,4 @@
+using Spotwise.Runtime.Budgeting;
 using Microsoft.Extensions.Options;
 using Spotwise.Compute.Aws;
 using Spotwise.Compute.Kubernetes;
@@ -117,6 +118,17 @@ public sealed class SpotwiseOptions
     /// <summary>The queue jobs are taken from (with <see cref="Amqp"/>).</summary>
     public string AmqpQueue { get; set; } = RabbitMqOptions.DefaultQueue;
 
+    /// <summary>
+    /// Dollar budgets by team: <c>Spotwise:Budgets:ml:Period</c> = <c>week</c>, <c>Spotwise:Budgets:ml:LimitUsd</c> = <c>100</c>
+    /// (docs/teams.md#budgets). A budget set through <c>PUT /api/teams/{team}/budget</c> overrides the team's entry.
+    /// </summary>
+    public Dictionary<string, BudgetSettings> Budgets { get; set; } = [];
+
+    /// <summary>The configured budgets, read (the validator has refused bad ones at start).</summary>
+    public IReadOnlyDictionary<string, BudgetLimit> ConfiguredBudgets() => Budgets
+        .Where(b => b.Value.Problem(b.Key) is null)
+        .ToDictionary(b => b.Key, b => b.Value.ToLimit(), StringComparer.Ordinal);
+
     /// <summary>The broker settings, when <see cref="Amqp"/> names a valid broker URL.</summary>
     public RabbitMqOptions? RabbitMq() => Amqp is { Length: > 0 } text && RabbitMqOptions.Problem(text) is null
         ? new RabbitMqOptions { Uri = new Uri(text), Queue = AmqpQueue }
@@ -231,10 +243,37 @@ public sealed class SpotwiseOptionsValidator(Func<string, string?> env, IReadOnl
         {
             errors.Add("Spotwise:AmqpQueue is empty; name the queue jobs are taken from");
         }
+        errors.AddRange(options.Budgets.Select(b => b.Value.Problem(b.Key)).OfType<string>());
         if (!ApiKeyRing.TryParse(options.ApiKeys, out _, out var why))
         {
             errors.Add($"Spotwise:ApiKeys: {why}");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
+}
+
+/// <summary>One team's budget in the configuration (<c>Spotwise:Budgets:&lt;team&gt;</c>).</summary>
+public sealed class BudgetSettings
+{
+    /// <summary><c>day</c>, <c>week</c> or <c>month</c> (UTC; a week starts on Monday).</summary>
+    public string? Period { get; set; }
+
+    public double? LimitUsd { get; set; }
+
+    /// <summary>Why the entry is not a budget, naming the setting and its value; null when it is one.</summary>
+    public string? Problem(string team)
+    {
+        var at = $"{SpotwiseOptions.Section}:Budgets:{team}";
+        if (!BudgetPeriods.TryParse(Period, out _))
+        {
+            return $"{at}:Period is '{Period}'; use one of {string.Join(", ", BudgetPeriods.Names)}";
+        }
+        if (LimitUsd is not { } limit)
+        {
+            return $"{at}:LimitUsd is missing; give the limit in USD";
+        }
+        return BudgetLimit.WhyNot(limit) is { } why ? $"{at}:LimitUsd: {why}" : null;
+    }
+
+    public BudgetLimit ToLimit() => new(BudgetPeriods.TryParse(Period, out var period) ? period : BudgetPeriod.Month, LimitUsd ?? 0);
 }

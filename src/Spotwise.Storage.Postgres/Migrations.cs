@@ -79,6 +79,15 @@ public static class Migrations
                 expires_at text NOT NULL
             );
             """),
+        // Dollar budgets (issue 16, SQLite's schema 7): a team's budget set through the admin API, over the configuration's.
+        new(3, """
+            CREATE TABLE team_budgets (
+                team text PRIMARY KEY,
+                period text NOT NULL,
+                limit_usd double precision NOT NULL,
+                updated_at text NOT NULL
+            );
+            """),
     ];
 
     public static int Latest(IReadOnlyList<Migration> migrations) => migrations.Count == 0 ? 0 : migrations[^1].Version;

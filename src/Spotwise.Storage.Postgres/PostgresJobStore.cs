@@ -5,6 +5,7 @@ using NpgsqlTypes;
 using Spotwise.Core;
 using Spotwise.Core.Serialization;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Budgeting;
 using Spotwise.Runtime.Leadership;
 using Spotwise.Storage.Sqlite;
 
@@ -22,8 +23,9 @@ namespace Spotwise.Storage.Postgres;
 /// lease row is read <c>FOR SHARE</c> there, so a takeover waits for a write in flight and a write after it sees the
 /// new epoch.
 /// </para>
+/// <para>And the teams' budgets set through the API (<see cref="IBudgetStore"/>).</para>
 /// </summary>
-public sealed class PostgresJobStore : IJobStore, ILeaderLease, IAsyncDisposable, IDisposable
+public sealed class PostgresJobStore : IJobStore, ILeaderLease, IBudgetStore, IAsyncDisposable, IDisposable
 {
     /// <summary>How many plans are kept, the latest included; older ones are deleted as new ones are saved.</summary>
     public const int PlansKept = 50;
@@ -392,6 +394,32 @@ public sealed class PostgresJobStore : IJobStore, ILeaderLease, IAsyncDisposable
             }
             return 0;
         }, cancellationToken);
+
+    public async Task<IReadOnlyDictionary<string, BudgetLimit>> BudgetLimitsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _data.CreateCommand("SELECT team, period, limit_usd FROM team_budgets;");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var budgets = new Dictionary<string, BudgetLimit>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            budgets[reader.GetString(0)] = BudgetPeriods.TryParse(reader.GetString(1), out var period)
+                ? new BudgetLimit(period, reader.GetDouble(2))
+                : throw new InvalidOperationException($"team_budgets: team '{reader.GetString(0)}' has period '{reader.GetString(1)}'");
+        }
+        return budgets;
+    }
+
+    public async Task SetBudgetLimitAsync(string team, BudgetLimit limit, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var command = _data.CreateCommand(
+            "INSERT INTO team_budgets (team, period, limit_usd, updated_at) VALUES ($1, $2, $3, $4) " +
+            "ON CONFLICT (team) DO UPDATE SET period = excluded.period, limit_usd = excluded.limit_usd, updated_at = excluded.updated_at;");
+        command.Parameters.Add(Text(team));
+        command.Parameters.Add(Text(limit.Period.ToWire()));
+        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = limit.LimitUsd });
+        command.Parameters.Add(Text(Time(at)));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     public async Task<Lease?> CurrentAsync(CancellationToken cancellationToken)
     {

@@ -140,6 +140,16 @@ public static class Migrations
                 expires_at TEXT NOT NULL
             );
             """),
+        // Dollar budgets (issue 16): a team's budget set through the admin API, over the configuration's. One row per team,
+        // replaced by the next PUT; `period` is the wire word (day, week, month).
+        new(7, """
+            CREATE TABLE team_budgets (
+                team TEXT NOT NULL PRIMARY KEY,
+                period TEXT NOT NULL,
+                limit_usd REAL NOT NULL,
+                updated_at TEXT NOT NULL
+            );
+            """),
     ];
 
     public static int Latest(IReadOnlyList<Migration> migrations) => migrations.Count == 0 ? 0 : migrations[^1].Version;

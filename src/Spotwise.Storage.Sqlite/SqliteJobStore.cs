@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using Spotwise.Core;
 using Spotwise.Core.Serialization;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Budgeting;
 using Spotwise.Runtime.Leadership;
 
 namespace Spotwise.Storage.Sqlite;
@@ -17,8 +18,9 @@ namespace Spotwise.Storage.Sqlite;
 /// It also keeps the leader lease of the replicas that share the file (<see cref="ILeaderLease"/>), and fences the
 /// leader's writes of jobs and plans with its epoch (<see cref="LeaderFence"/>), in the write's own transaction.
 /// </para>
+/// <para>And the teams' budgets set through the API (<see cref="IBudgetStore"/>).</para>
 /// </summary>
-public sealed class SqliteJobStore : IJobStore, ILeaderLease, IAsyncDisposable, IDisposable
+public sealed class SqliteJobStore : IJobStore, ILeaderLease, IBudgetStore, IAsyncDisposable, IDisposable
 {
     /// <summary>How many plans are kept, the latest included; older ones are deleted as new ones are saved.</summary>
     public const int PlansKept = 50;
@@ -375,6 +377,32 @@ public sealed class SqliteJobStore : IJobStore, ILeaderLease, IAsyncDisposable, 
         await using var reader = await read.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? new Lease(reader.GetString(0), reader.GetInt64(1), Time(reader.GetString(2))) : null;
     }
+
+    public async Task<IReadOnlyDictionary<string, BudgetLimit>> BudgetLimitsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var read = Command(connection, null, "SELECT team, period, limit_usd FROM team_budgets;");
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        var budgets = new Dictionary<string, BudgetLimit>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            // Only the API writes rows, with a period it parsed: a word it cannot read back is a broken file.
+            budgets[reader.GetString(0)] = BudgetPeriods.TryParse(reader.GetString(1), out var period)
+                ? new BudgetLimit(period, reader.GetDouble(2))
+                : throw new InvalidOperationException($"team_budgets: team '{reader.GetString(0)}' has period '{reader.GetString(1)}'");
+        }
+        return budgets;
+    }
+
+    public Task SetBudgetLimitAsync(string team, BudgetLimit limit, DateTimeOffset at, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, tx) =>
+        {
+            await using var upsert = Command(connection, tx,
+                "INSERT INTO team_budgets (team, period, limit_usd, updated_at) VALUES (@team, @period, @limit, @at) " +
+                "ON CONFLICT (team) DO UPDATE SET period = excluded.period, limit_usd = excluded.limit_usd, updated_at = excluded.updated_at;");
+            Set(upsert, ("@team", team), ("@period", limit.Period.ToWire()), ("@limit", limit.LimitUsd), ("@at", Time(at)));
+            return await upsert.ExecuteNonQueryAsync(cancellationToken);
+        }, cancellationToken);
 
     /// <summary>Refuses, inside the write's transaction, leader work under an epoch older than the stored lease's (<see cref="LeaderFence"/>).</summary>
     private static async Task CheckFenceAsync(SqliteConnection connection, SqliteTransaction tx, CancellationToken cancellationToken)

@@ -122,6 +122,35 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task Each_budgeted_team_has_its_limit_spent_committed_and_left_labelled_by_team()
+    {
+        await using var factory = new SpotwiseServerFactory(new Dictionary<string, string>
+        {
+            [AdminKey.EnvironmentVariable] = "admin",
+            ["Spotwise:Budgets:team-b:Period"] = "day",
+            ["Spotwise:Budgets:team-b:LimitUsd"] = "5",
+        });
+        using var admin = factory.ClientFor("admin");
+        using var client = factory.ClientFor("k1");
+        using var scraper = factory.CreateClient();
+        await admin.PutAsync("/api/teams/team-a/budget", Json("""{"period": "week", "limitUsd": 100}"""));
+        await client.PostAsync("/api/jobs", Json(Job1));
+        var store = factory.Services.GetRequiredService<IJobStore>();
+        var job = (await store.GetAsync(new JobKey("team-a", "job-1"), default))!;
+        await store.TryUpdateAsync(job with { CostSoFarUsd = 1.25 }, "test: cost accrued", factory.Time.GetUtcNow(), default);
+        await client.DeleteAsync("/api/jobs/job-1");
+
+        var scrape = Scrape.Parse(await scraper.GetStringAsync("/metrics"));
+
+        Assert.Equal(100, scrape.Values["spotwise_team_budget_limit_usd{team=\"team-a\"}"]);
+        Assert.Equal(1.25, scrape.Values["spotwise_team_budget_spent_usd{team=\"team-a\"}"], 6);
+        Assert.Equal(0, scrape.Values["spotwise_team_budget_committed_usd{team=\"team-a\"}"]);
+        Assert.Equal(98.75, scrape.Values["spotwise_team_budget_left_usd{team=\"team-a\"}"], 6);
+        Assert.Equal(5, scrape.Values["spotwise_team_budget_limit_usd{team=\"team-b\"}"]);
+        Assert.Equal("gauge", scrape.Types["spotwise_team_budget_left_usd"]);
+    }
+
+    [Fact]
     public async Task Each_scrape_reads_jobs_and_spend_afresh_from_the_store()
     {
         await using var factory = new SpotwiseServerFactory();

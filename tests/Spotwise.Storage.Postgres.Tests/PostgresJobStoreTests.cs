@@ -226,3 +226,25 @@ public sealed class PostgresLeaseTests : LeaseContract
         }
     }
 }
+
+/// <summary>The budget contract on one PostgreSQL schema, each handle with its own data source.</summary>
+[StoreServer("SPOTWISE_STORE")]
+public sealed class PostgresBudgetTests : BudgetContract
+{
+    private TestSchema? _schema;
+
+    protected override async Task<IJobStore> OpenAsync()
+    {
+        _schema ??= await TestSchema.CreateAsync();
+        return await PostgresJobStore.OpenAsync(_schema.ConnectionString, Ct);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_schema is not null)
+        {
+            await _schema.DisposeAsync();
+        }
+    }
+}

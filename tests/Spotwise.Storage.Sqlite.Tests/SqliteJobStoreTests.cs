@@ -395,3 +395,17 @@ public sealed class SqliteLeaseTests : LeaseContract
         Directory.Delete(_folder, recursive: true);
     }
 }
+
+/// <summary>The budget contract on one SQLite file, each handle opened on its own, as two <c>serve</c> processes would.</summary>
+public sealed class SqliteBudgetTests : BudgetContract
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("spotwise-budgets-").FullName;
+
+    protected override async Task<IJobStore> OpenAsync() => await SqliteJobStore.OpenAsync(Path.Combine(_folder, "spotwise.db"), Ct);
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Directory.Delete(_folder, recursive: true);
+    }
+}

@@ -1,5 +1,6 @@
 using Spotwise.Core;
 using Spotwise.Core.Serialization;
+using Spotwise.Runtime.Budgeting;
 
 namespace Spotwise.Runtime.Intake;
 
@@ -13,7 +14,7 @@ namespace Spotwise.Runtime.Intake;
 /// Cycles cannot pass through stored jobs: a stored job's prerequisites all existed when it was stored, and a new job
 /// is stored after them, so only the request's own jobs can close a cycle, and <see cref="QueueChecks"/> finds those.
 /// </remarks>
-public sealed class JobIntake(IJobStore store, Catalog catalog, TimeProvider time, Action? created = null)
+public sealed class JobIntake(IJobStore store, Catalog catalog, TimeProvider time, Action? created = null, BudgetGate? budget = null)
 {
     /// <summary>The most jobs one request may hold.</summary>
     public const int MaxJobsPerRequest = 1_000;
@@ -54,6 +55,11 @@ public sealed class JobIntake(IJobStore store, Catalog catalog, TimeProvider tim
             return new IntakeResult(doc.IsBatch, dependencyErrors, []);
         }
         var batch = doc.Jobs.Select(j => new Submission(j.Job with { Team = team }, team, j.CanonicalBody)).ToList();
+        // Like any refusal, all or nothing: a batch whose jobs together need more than the budget has left stores none.
+        if (budget is not null && await budget.CheckAsync(team, [.. batch.Select(s => s.Job)], cancellationToken) is { } overBudget)
+        {
+            return new IntakeResult(doc.IsBatch, [new InputError($"team '{team}'", "budget", overBudget.Message) { Path = "budget" }], []) { OverBudget = overBudget };
+        }
         var results = await store.SubmitAsync(batch, now, cancellationToken);
         if (results.Any(r => r.Outcome == SubmitOutcome.Created))
         {
@@ -104,5 +110,8 @@ public sealed class JobIntake(IJobStore store, Catalog catalog, TimeProvider tim
 /// <summary>What the intake did with a request: refused it (every reason), or stored it (each job's outcome, in order).</summary>
 public sealed record IntakeResult(bool IsBatch, IReadOnlyList<InputError> Errors, IReadOnlyList<SubmitResult> Results)
 {
+    /// <summary>Set when the request was refused because its jobs' cheapest safe plan exceeds what the team's budget has left.</summary>
+    public BudgetRefusal? OverBudget { get; init; }
+
     public bool Ok => Errors.Count == 0;
 }

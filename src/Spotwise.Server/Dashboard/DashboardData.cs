@@ -20,7 +20,11 @@ public sealed record Overview(
     TimelineScale Window,
     IReadOnlyList<Series> Prices,
     IReadOnlyList<Series> Availability,
-    RuntimeCounters Counters);
+    RuntimeCounters Counters)
+{
+    /// <summary>The team's dollar budget now, when it has one (read through <see cref="BudgetsApi"/>).</summary>
+    public BudgetView? Budget { get; init; }
+}
 
 /// <summary>A named line of (time, value) points for a chart: <see cref="Css"/> says spot (solid) or on-demand (dashed),
 /// <see cref="Color"/> which instance type.</summary>
@@ -32,7 +36,7 @@ public sealed record Series(string Name, string Css, IReadOnlyList<(DateTimeOffs
 /// </summary>
 public sealed class DashboardData(
     IJobStore store, TimeProvider time, JobIntake intake, IPriceFeed prices, ICompute compute,
-    RuntimeCounters counters, ReplayedTraces traces)
+    RuntimeCounters counters, ReplayedTraces traces, Spotwise.Runtime.Budgeting.Budgets? budgets = null)
 {
     /// <summary>The timeline draws at most this many jobs (the soonest); the table lists them all.</summary>
     public const int TimelineRows = 40;
@@ -65,8 +69,15 @@ public sealed class DashboardData(
         var inUse = all.Where(j => j.InstanceType is not null && !IsFinal(j)).Select(j => j.InstanceType!).Distinct(StringComparer.Ordinal).Take(ChartedTypes).ToList();
         return new Overview(
             team, now, await store.CountByStateAsync(team, ct), jobs, errors, await MoneyApi.ForTeamAsync(team, Market, ct),
-            await PlanApi.TeamPlanAsync(store, team, ct), timeline, window, await PriceSeriesAsync(inUse, window, ct), AvailabilitySeries(window), counters);
+            await PlanApi.TeamPlanAsync(store, team, ct), timeline, window, await PriceSeriesAsync(inUse, window, ct), AvailabilitySeries(window), counters)
+        {
+            Budget = await BudgetAsync(user, team, ct),
+        };
     }
+
+    /// <summary>The team's budget as <c>GET /api/teams/{team}/budget</c> answers it; null without one.</summary>
+    private async Task<BudgetView?> BudgetAsync(ClaimsPrincipal user, string team, CancellationToken ct) =>
+        budgets is not null && (await BudgetsApi.GetAsync(team, user, new BudgetServices(budgets), ct)).Result is Ok<BudgetView> ok ? ok.Value : null;
 
     /// <summary>One job with its events, or null when the team has no such job (another team's job is not found, as in the API).</summary>
     public async Task<JobView?> JobAsync(ClaimsPrincipal user, string id, CancellationToken ct) =>
