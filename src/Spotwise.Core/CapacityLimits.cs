@@ -27,6 +27,9 @@ public sealed record CapacityLimits
     /// </summary>
     public ImmutableDictionary<SpotPoolKey, int> ZoneSpotPoolSizes { get; init; } = ImmutableDictionary<SpotPoolKey, int>.Empty;
 
+    /// <summary>Reserved instances and a savings plan (docs/limits.md): they add pools of their own and cheaper offers.</summary>
+    public Commitments Commitments { get; init; } = Commitments.None;
+
     public static CapacityLimits None { get; } = new();
 
     /// <summary>
@@ -48,11 +51,31 @@ public sealed record CapacityLimits
         && OnDemandVcpuQuotas.Values.All(v => v == Unlimited) && SpotPoolSizes.Values.All(v => v == Unlimited)
         && ZoneSpotPoolSizes.Values.All(v => v == Unlimited);
 
-    /// <summary>The pool an offer draws from and how much of it one instance uses.</summary>
-    public PoolUse PoolOf(Offer offer) => offer.Market == Market.Spot
+    /// <summary>
+    /// The pool an offer draws from and how much of it one instance uses. An offer on reserved instances draws on their
+    /// pool only: the instances are already bought and reserved in their zone.
+    /// </summary>
+    public PoolUse PoolOf(Offer offer) => offer.Commitment is { } c && c != SavingsPlan.Name
+        ? new PoolUse(ReservedPool(offer), 1)
+        : offer.Market == Market.Spot
         ? new PoolUse(new Pool($"spot:{offer.Zone}:{offer.InstanceType.Name}", SpotPoolSize(new SpotPoolKey(offer.Zone, offer.InstanceType.Name))), 1)
         : new PoolUse(new Pool($"on-demand:{offer.Region}:{offer.InstanceType.QuotaClass}",
             OnDemandVcpuQuotas.GetValueOrDefault(offer.InstanceType.QuotaClass, DefaultOnDemandVcpuQuota)), offer.InstanceType.Vcpus);
+
+    /// <summary>
+    /// The second pool an offer draws from, if any: an offer on the savings plan draws its discounted $/h on the plan's
+    /// commitment as well as its vCPUs on the on-demand quota.
+    /// </summary>
+    public PoolUse? CommitmentPoolOf(Offer offer) =>
+        offer.Commitment == SavingsPlan.Name && Commitments.SavingsPlan is { } plan ? plan.UseOf(offer) : null;
+
+    /// <summary>Every pool an offer draws from: <see cref="PoolOf"/>, then <see cref="CommitmentPoolOf"/>.</summary>
+    public IEnumerable<PoolUse> PoolsOf(Offer offer) =>
+        CommitmentPoolOf(offer) is { } commitment ? [PoolOf(offer), commitment] : [PoolOf(offer)];
+
+    /// <summary>A reserved offer's pool: the declared count, or none when the limits declare no such reservation.</summary>
+    private Pool ReservedPool(Offer offer) =>
+        Commitments.ReservedFor(offer.InstanceType.Name, offer.Zone)?.Pool ?? new Pool($"reserved:{offer.Zone}:{offer.InstanceType.Name}", 0);
 
     /// <summary>
     /// The limits with each zone's spot pool no larger than what the catalog says its market holds now

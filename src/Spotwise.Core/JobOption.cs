@@ -18,6 +18,15 @@ public sealed record JobOption(
     /// </summary>
     public double TransferHours { get; init; }
 
+    /// <summary>
+    /// A second pool the option draws on, besides <see cref="Pool"/>: the savings plan's commitment
+    /// (<see cref="CapacityLimits.CommitmentPoolOf"/>); null for most options.
+    /// </summary>
+    public PoolUse? CommitmentPool { get; init; }
+
+    /// <summary>Every pool the option draws on: <see cref="Pool"/>, then <see cref="CommitmentPool"/>.</summary>
+    public IEnumerable<PoolUse> Pools => CommitmentPool is { } c ? [Pool, c] : [Pool];
+
     /// <summary>How long the run holds its instance: the job as planned (work and launch allowance), plus the transfer.</summary>
     public double RunHours => Job.DurationHours + TransferHours;
 

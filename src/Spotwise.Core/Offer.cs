@@ -11,4 +11,11 @@ public sealed record Offer(
     InstanceType InstanceType,
     Market Market,
     double PricePerHourUsd,
-    double InterruptionRatePerHour);
+    double InterruptionRatePerHour)
+{
+    /// <summary>
+    /// The commitment the offer is bought under (<see cref="Commitments"/>): <c>reserved:TYPE@ZONE</c> (price 0: the fee is
+    /// sunk), <c>savings-plan</c> (the discounted price), or null for the market's own price.
+    /// </summary>
+    public string? Commitment { get; init; }
+}

@@ -46,7 +46,8 @@ public static class OptionBuilder
         }
         var options = new List<JobOption>(2 * problem.Settings.OptionsPerMarket);
         var untransferable = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var offer in candidates.OnDemand)
+        // On-demand at the market's price, then under the commitments: reserved capacity at 0 $/h and the savings plan's discount.
+        foreach (var offer in candidates.OnDemand.Concat(candidates.Committed))
         {
             if (Transfer(problem, job, offer, untransferable) is not { } move)
             {
@@ -56,7 +57,11 @@ public static class OptionBuilder
             if (latest is null || latest >= ready)
             {
                 var cost = (offer.PricePerHourUsd * (job.DurationHours + move.Hours)) + move.CostUsd;
-                options.Add(new JobOption(job, offer, cost, ready, latest, problem.Limits.PoolOf(offer)) { TransferHours = move.Hours });
+                options.Add(new JobOption(job, offer, cost, ready, latest, problem.Limits.PoolOf(offer))
+                {
+                    TransferHours = move.Hours,
+                    CommitmentPool = problem.Limits.CommitmentPoolOf(offer),
+                });
             }
         }
         foreach (var (offer, cost, move) in CheapestSpot(problem, job, candidates, fallbackPrice, untransferable))
@@ -172,6 +177,7 @@ internal sealed class RequestCandidates
         var onDemand = fits.SelectMany(catalog.OnDemandOffersFor).ToList();
         OnDemand = [.. catalog.Regions.SelectMany(region => PruneOnDemand(onDemand.Where(o => string.Equals(o.Region, region, StringComparison.Ordinal)),
             problem.Limits, problem.Settings.OptionsPerMarket))];
+        Committed = [.. CommittedOffers(problem, fits)];
         // A pool with no capacity (a zone cooling down after a refusal) can hold no job: it must not take a kept place.
         Spot = [.. fits.SelectMany(e => catalog.SpotOffersFor(e)
             .Where(o => o.PricePerHourUsd < e.OnDemandByRegion.GetValueOrDefault(o.Region, e.OnDemandPricePerHourUsd) && problem.Limits.PoolOf(o).Pool.Capacity > 0)
@@ -180,6 +186,12 @@ internal sealed class RequestCandidates
 
     public double? CheapestOnDemandPricePerHourUsd { get; }
 
+    /// <summary>
+    /// Offers under the limits' commitments: every reserved instance the request fits (0 $/h, its own pool), and each kept
+    /// on-demand offer again at the savings plan's price where one instance fits the commitment at all.
+    /// </summary>
+    public IReadOnlyList<Offer> Committed { get; }
+
     public IReadOnlyList<Offer> OnDemand { get; }
 
     /// <summary>
@@ -187,6 +199,26 @@ internal sealed class RequestCandidates
     /// price-free cost terms).
     /// </summary>
     public IReadOnlyList<(Offer Offer, int Band)> Spot { get; }
+
+    private IEnumerable<Offer> CommittedOffers(PlanningProblem problem, List<CatalogEntry> fits)
+    {
+        var commitments = problem.Limits.Commitments;
+        foreach (var reserved in commitments.ReservedInstances.IsDefault ? [] : commitments.ReservedInstances)
+        {
+            if (fits.Find(e => string.Equals(e.Type.Name, reserved.InstanceType, StringComparison.Ordinal)) is { } entry
+                && reserved.Apply(problem.Catalog, entry) is { } offer)
+            {
+                yield return offer;
+            }
+        }
+        if (commitments.SavingsPlan is { } plan)
+        {
+            foreach (var discounted in OnDemand.Select(plan.Apply).Where(o => plan.UseOf(o).Demand <= plan.Pool.Capacity))
+            {
+                yield return discounted;
+            }
+        }
+    }
 
     /// <summary>
     /// On-demand cost is price × duration for every job, so the order is the job's business only through its

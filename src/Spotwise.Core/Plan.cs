@@ -28,6 +28,9 @@ public sealed record Assignment(
     string Reason)
 {
     public Market Market => Offer.Market;
+
+    /// <summary>The commitment the job runs under (<see cref="Offer.Commitment"/>): a reserved instance, the savings plan, or null.</summary>
+    public string? Commitment => Offer.Commitment;
 }
 
 /// <summary>A job the plan could not place, and why.</summary>

@@ -84,7 +84,11 @@ public static class PlanBuilder
     private static string Reason(JobOption option, JobOptions jobOptions)
     {
         var cheapest = jobOptions.Cheapest!;
-        var why = option.Offer.Market == Market.Spot
+        var why = option.Offer.Commitment is { } commitment
+            ? commitment == SavingsPlan.Name
+                ? "on-demand on the savings plan: discounted within its hourly commitment"
+                : $"reserved instance ({commitment}): its fee is already paid, so it costs nothing more to run"
+            : option.Offer.Market == Market.Spot
             ? "spot: slack absorbs an on-demand fallback"
             : option.Job.Deadline is not null && CostModel.LatestSafeSpotStart(option.RunJob) < option.EarliestStart
                 ? "on-demand: too little slack for a spot fallback"

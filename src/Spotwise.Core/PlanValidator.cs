@@ -33,6 +33,8 @@ public enum ViolationKind
 
     /// <summary>A team's assignments cost more than its budget has left (<see cref="PlanningProblem.Budgets"/>).</summary>
     OverBudget,
+    /// <summary>An assignment under a commitment the limits do not declare or that does not cover it (spot on the savings plan).</summary>
+    UnknownCommitment,
 }
 
 /// <summary>One way a plan breaks the rules, naming the job where there is one.</summary>
@@ -115,12 +117,8 @@ public static class PlanValidator
             violations.Add(new(ViolationKind.ResourceMismatch, a.JobId,
                 $"instance type '{entry.Type.Name}' does not satisfy {job.Resources.Describe()}"));
         }
-        if (problem.Catalog.OfferFor(entry, a.Market, a.Offer.Zone) is not { } offer)
+        if (ExpectedOffer(a, entry, problem, violations) is not { } offer)
         {
-            var zones = string.Join(", ", (a.Market == Market.Spot ? problem.Catalog.SpotOffersFor(entry) : problem.Catalog.OnDemandOffersFor(entry))
-                .Select(o => $"'{o.Zone}'"));
-            violations.Add(new(ViolationKind.UnknownZone, a.JobId,
-                $"zone '{a.Offer.Zone}' does not offer {entry.Type.Name} on {a.Market.ToWire()}; the catalog's: {zones}"));
             return;
         }
         if (DataTransfer.For(job, offer, problem.Catalog, problem.Settings) is not { } move)
@@ -167,6 +165,32 @@ public static class PlanValidator
         {
             violations.Add(new(ViolationKind.FallbackOnOnDemand, a.JobId, "an on-demand assignment has nothing to fall back from, yet carries a fallbackAt"));
         }
+    }
+
+    /// <summary>
+    /// The offer the assignment must match: the catalog's in its zone, or, under a commitment, the commitment's (reserved
+    /// at 0 $/h in its zone, the savings plan at its discount), as the option builder made it. Null (and why) when none.
+    /// </summary>
+    private static Offer? ExpectedOffer(Assignment a, CatalogEntry entry, PlanningProblem problem, List<Violation> violations)
+    {
+        if (a.Commitment is { } commitment)
+        {
+            var committed = problem.Limits.Commitments.OfferFor(problem.Catalog, entry, a.Market, a.Offer.Zone, commitment);
+            if (committed.Offer is null)
+            {
+                violations.Add(new(ViolationKind.UnknownCommitment, a.JobId, committed.WhyNone!));
+            }
+            return committed.Offer;
+        }
+        if (problem.Catalog.OfferFor(entry, a.Market, a.Offer.Zone) is { } offer)
+        {
+            return offer;
+        }
+        var zones = string.Join(", ", (a.Market == Market.Spot ? problem.Catalog.SpotOffersFor(entry) : problem.Catalog.OnDemandOffersFor(entry))
+            .Select(o => $"'{o.Zone}'"));
+        violations.Add(new(ViolationKind.UnknownZone, a.JobId,
+            $"zone '{a.Offer.Zone}' does not offer {entry.Type.Name} on {a.Market.ToWire()}; the catalog's: {zones}"));
+        return null;
     }
 
     private static void CheckSpotSafety(Assignment a, Job job, List<Violation> violations)
@@ -233,26 +257,27 @@ public static class PlanValidator
     private static void CheckCapacity(IEnumerable<Assignment> assignments, IEnumerable<CapacityReservation> reservations, CapacityLimits limits,
         List<Violation> violations)
     {
+        // Every pool an instance draws on: reserved instances and the savings plan's commitment are pools too.
         var holds = assignments.Select(a => (a.JobId, a.Offer, From: a.Start, To: a.End, Planned: true))
-            .Concat(reservations.Select(r => (r.JobId, r.Offer, r.From, r.To, Planned: false)));
-        foreach (var pool in holds.GroupBy(h => limits.PoolOf(h.Offer).Pool))
+            .Concat(reservations.Select(r => (r.JobId, r.Offer, r.From, r.To, Planned: false)))
+            .SelectMany(h => limits.PoolsOf(h.Offer).Select(use => (h.JobId, Use: use, h.From, h.To, h.Planned)));
+        foreach (var pool in holds.GroupBy(h => h.Use.Pool))
         {
             if (pool.Key.IsUnlimited || !pool.Any(h => h.Planned))
             {
                 continue;
             }
             var events = pool
-                .SelectMany(h => new[] { (Time: h.From, Delta: limits.PoolOf(h.Offer).Demand, h.JobId, h.Planned), (Time: h.To, Delta: -limits.PoolOf(h.Offer).Demand, h.JobId, h.Planned) })
+                .SelectMany(h => new[] { (Time: h.From, Delta: h.Use.Demand, h.JobId, h.Planned), (Time: h.To, Delta: -h.Use.Demand, h.JobId, h.Planned) })
                 .OrderBy(e => e.Time).ThenBy(e => e.Delta)
                 .ToList();
-            var inUse = 0;
+            var inUse = 0L;
             foreach (var e in events)
             {
                 inUse += e.Delta;
                 if (e.Delta > 0 && e.Planned && inUse > pool.Key.Capacity)
                 {
-                    violations.Add(new(ViolationKind.OverCapacity, e.JobId,
-                        $"pool {pool.Key.Id} holds {inUse} at {Fmt(e.Time)}, over its capacity of {pool.Key.Capacity}"));
+                    violations.Add(new(ViolationKind.OverCapacity, e.JobId, OverCapacity(pool.Key, inUse, e.Time)));
                 }
             }
         }
@@ -281,6 +306,13 @@ public static class PlanValidator
             }
         }
     }
+
+    private static string OverCapacity(Pool pool, long inUse, DateTimeOffset at) => pool.Id == SavingsPlan.Name
+        ? FormattableString.Invariant(
+            $"the savings plan covers {inUse / SavingsPlan.UnitsPerUsdPerHour:0.####} $/h at {Fmt(at)}, over its commitment of {pool.Capacity / SavingsPlan.UnitsPerUsdPerHour:0.####} $/h")
+        : pool.Id.StartsWith("reserved:", StringComparison.Ordinal)
+            ? $"{inUse} jobs use reserved pool {pool.Id} at {Fmt(at)}, but only {pool.Capacity} instances are reserved"
+            : $"pool {pool.Id} holds {inUse} at {Fmt(at)}, over its capacity of {pool.Capacity}";
 
     private static void CheckTotals(Plan plan, IEnumerable<Assignment> placed, List<Violation> violations)
     {

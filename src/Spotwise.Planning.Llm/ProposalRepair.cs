@@ -91,7 +91,11 @@ public static class ProposalRepair
             var job = byId[a.JobId].Job;
             // The run moves the job's data first where the offer's region is not the data's: the end must count it.
             var transfer = DataTransfer.For(job, a.Offer, problem.Catalog, problem.Settings)?.Hours ?? 0;
-            chosen[a.JobId] = (new JobOption(job, a.Offer, a.ExpectedCostUsd, a.Start, null, problem.Limits.PoolOf(a.Offer)) { TransferHours = transfer }, a.Start);
+            chosen[a.JobId] = (new JobOption(job, a.Offer, a.ExpectedCostUsd, a.Start, null, problem.Limits.PoolOf(a.Offer))
+            {
+                TransferHours = transfer,
+                CommitmentPool = problem.Limits.CommitmentPoolOf(a.Offer),
+            }, a.Start);
         }
         var reasons = (sub?.Unplanned ?? []).ToDictionary(u => u.JobId, u => u.Reason, StringComparer.Ordinal);
         var status = sub is null ? PlanStatus.Feasible : sub.Status == PlanStatus.Optimal && kept.Count > 0 ? PlanStatus.Feasible : sub.Status;

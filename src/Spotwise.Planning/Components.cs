@@ -61,13 +61,14 @@ public static class Components
         var byPool = new Dictionary<string, List<(int From, int To, int Job)>>(StringComparer.Ordinal);
         foreach (var j in jobs)
         {
-            foreach (var g in model.GridOptions[j].Where(g => contended.Contains(g.Option.Pool.Pool.Id)).GroupBy(g => g.Option.Pool.Pool.Id))
+            var uses = model.GridOptions[j].SelectMany(g => g.Option.Pools.Where(p => contended.Contains(p.Pool.Id)).Select(p => (Grid: g, Pool: p.Pool.Id)));
+            foreach (var g in uses.GroupBy(u => u.Pool))
             {
                 if (!byPool.TryGetValue(g.Key, out var list))
                 {
                     byPool[g.Key] = list = [];
                 }
-                list.Add((g.Min(o => o.EarliestStep), g.Max(o => o.LatestStep + o.DurationSteps), j));
+                list.Add((g.Min(o => o.Grid.EarliestStep), g.Max(o => o.Grid.LatestStep + o.Grid.DurationSteps), j));
             }
         }
         return byPool;

@@ -14,12 +14,13 @@ public static class Contention
         var capacity = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var options in model.GridOptions)
         {
-            foreach (var byPool in options.Where(g => !g.Option.Pool.Pool.IsUnlimited).GroupBy(g => g.Option.Pool.Pool.Id))
+            var uses = options.SelectMany(g => g.Option.Pools.Where(p => !p.Pool.IsUnlimited).Select(p => (Grid: g, Use: p)));
+            foreach (var byPool in uses.GroupBy(u => u.Use.Pool.Id))
             {
-                var from = byPool.Min(g => g.EarliestStep);
-                var to = byPool.Max(g => g.LatestStep + g.DurationSteps);
-                var demand = byPool.Max(g => g.Option.Pool.Demand);
-                capacity[byPool.Key] = byPool.First().Option.Pool.Pool.Capacity;
+                var from = byPool.Min(u => u.Grid.EarliestStep);
+                var to = byPool.Max(u => u.Grid.LatestStep + u.Grid.DurationSteps);
+                var demand = byPool.Max(u => u.Use.Demand);
+                capacity[byPool.Key] = byPool.First().Use.Pool.Capacity;
                 if (!windows.TryGetValue(byPool.Key, out var list))
                 {
                     windows[byPool.Key] = list = [];

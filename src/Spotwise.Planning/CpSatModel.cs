@@ -112,14 +112,17 @@ public sealed class CpSatModel
                 choice[o] = _model.NewBoolVar($"x{j}_{o}");
                 _model.Add(start >= g.EarliestStep).OnlyEnforceIf(choice[o]);
                 _model.Add(start <= g.LatestStep).OnlyEnforceIf(choice[o]);
-                var pool = g.Option.Pool;
-                if (contended.Contains(pool.Pool.Id))
+                // One interval per option, in the cumulative of every contended pool it draws on (the savings plan's
+                // commitment as well as the on-demand quota).
+                IntervalVar? interval = null;
+                foreach (var pool in g.Option.Pools.Where(p => contended.Contains(p.Pool.Id)))
                 {
                     if (!byPool.TryGetValue(pool.Pool.Id, out var entry))
                     {
                         byPool[pool.Pool.Id] = entry = (pool.Pool.Capacity, [], []);
                     }
-                    entry.Intervals.Add(_model.NewOptionalFixedSizeIntervalVar(start, g.DurationSteps, choice[o], $"i{j}_{o}"));
+                    interval ??= _model.NewOptionalFixedSizeIntervalVar(start, g.DurationSteps, choice[o], $"i{j}_{o}");
+                    entry.Intervals.Add(interval);
                     entry.Demands.Add(pool.Demand);
                 }
             }
@@ -160,11 +163,14 @@ public sealed class CpSatModel
         {
             var g = _grid.GridOptions[j][_hint.OptionIndex[j]];
             var start = _hint.StartStep[j];
-            if (start < to && start + g.DurationSteps > from && pools.TryGetValue(g.Option.Pool.Pool.Id, out var entry))
+            foreach (var pool in g.Option.Pools)
             {
-                entry.Intervals.Add(_model.NewFixedSizeIntervalVar(start, g.DurationSteps, $"f{j}"));
-                entry.Demands.Add(g.Option.Pool.Demand);
-                any = true;
+                if (start < to && start + g.DurationSteps > from && pools.TryGetValue(pool.Pool.Id, out var entry))
+                {
+                    entry.Intervals.Add(_model.NewFixedSizeIntervalVar(start, g.DurationSteps, $"f{j}"));
+                    entry.Demands.Add(pool.Demand);
+                    any = true;
+                }
             }
             _fixedStart[j] = start;
         }

@@ -230,7 +230,7 @@ public sealed class CpSatPlanner : IPlanner
             }
         }
         return [.. Enumerable.Range(0, model.Options.Count).Where(j => model.GridOptions[j].Length > 0
-            && (linked.Contains(j) || contended.Contains(model.GridOptions[j][0].Option.Pool.Pool.Id)))];
+            && (linked.Contains(j) || model.GridOptions[j][0].Option.Pools.Any(p => contended.Contains(p.Pool.Id))))];
     }
 
     private static double CheapestUsd(GridModel model, Placement placement, IEnumerable<int> jobs) =>

@@ -21,7 +21,8 @@ public static class PlanPlacement
             }
             var o = Array.FindIndex(model.GridOptions[j], g => g.Option.Offer.Market == a.Market
                 && string.Equals(g.Option.Offer.InstanceType.Name, a.Offer.InstanceType.Name, StringComparison.Ordinal)
-                && string.Equals(g.Option.Offer.Zone, a.Offer.Zone, StringComparison.Ordinal));
+                && string.Equals(g.Option.Offer.Zone, a.Offer.Zone, StringComparison.Ordinal)
+                && string.Equals(g.Option.Offer.Commitment, a.Commitment, StringComparison.Ordinal));
             if (o < 0 || NotBefore(model, placement, j) is not { } notBefore)
             {
                 continue;

@@ -18,22 +18,39 @@ public sealed class PoolTimelines(int horizon)
         return pools;
     }
 
-    /// <summary>The earliest start in the option's window from <paramref name="notBefore"/> where it fits, or -1.</summary>
+    /// <summary>
+    /// The earliest start in the option's window from <paramref name="notBefore"/> where it fits every pool it draws on,
+    /// or -1. With two pools (on the savings plan) each pool's earliest fit from the other's is taken in turn until they
+    /// agree: each only moves later, so it ends.
+    /// </summary>
     public int EarliestFit(GridOption g, int notBefore)
     {
         var lo = Math.Max(g.EarliestStep, notBefore);
-        if (lo > g.LatestStep)
+        var pools = g.Option.Pools.Where(p => !p.Pool.IsUnlimited).ToList();
+        while (lo <= g.LatestStep)
         {
-            return -1;
+            var agreed = true;
+            foreach (var pool in pools)
+            {
+                var fit = TimelineOf(pool.Pool).EarliestFit(lo, g.LatestStep, g.DurationSteps, pool.Demand);
+                if (fit < 0)
+                {
+                    return -1;
+                }
+                agreed &= fit == lo;
+                lo = fit;
+            }
+            if (agreed)
+            {
+                return lo;
+            }
         }
-        var pool = g.Option.Pool;
-        return pool.Pool.IsUnlimited ? lo : TimelineOf(pool.Pool).EarliestFit(lo, g.LatestStep, g.DurationSteps, pool.Demand);
+        return -1;
     }
 
     public void Reserve(GridOption g, int start)
     {
-        var pool = g.Option.Pool;
-        if (!pool.Pool.IsUnlimited)
+        foreach (var pool in g.Option.Pools.Where(p => !p.Pool.IsUnlimited))
         {
             TimelineOf(pool.Pool).Add(start, start + g.DurationSteps, pool.Demand);
         }

@@ -79,19 +79,21 @@ public sealed class GridModel
             }).Where(g => g.IsOpen)];
             Horizon = Math.Max(Horizon, GridOptions[j].Select(g => g.LatestStep + g.DurationSteps + 1).DefaultIfEmpty(0).Max());
         }
-        Reserved = [.. problem.Reservations.Where(r => r.To > problem.Now && !problem.Limits.PoolOf(r.Offer).Pool.IsUnlimited)
-            .Select(r => ReservedOnGrid(r, Horizon)).Where(r => r.From < Horizon)];
+        // A held instance on the savings plan holds its share of the commitment too: one entry per pool it draws on.
+        Reserved = [.. problem.Reservations.Where(r => r.To > problem.Now)
+            .SelectMany(r => problem.Limits.PoolsOf(r.Offer).Where(p => !p.Pool.IsUnlimited).Select(p => ReservedOnGrid(r, p, Horizon)))
+            .Where(r => r.From < Horizon)];
     }
 
     /// <summary>
     /// Held capacity on the grid, cut at <paramref name="reach"/> (one past the last step any option holds): beyond it
     /// no job can feel it, and a reservation reaching years ahead must not stretch the timelines or leave the int range.
     /// </summary>
-    private ReservedSteps ReservedOnGrid(CapacityReservation r, int reach)
+    private ReservedSteps ReservedOnGrid(CapacityReservation r, PoolUse pool, int reach)
     {
         var from = (int)Math.Min(reach, Math.Floor(Math.Max(0, (r.From - Problem.Now).TotalMinutes) / Grid.StepMinutes + 1e-9));
         var to = (int)Math.Min(reach, Math.Ceiling((r.To - Problem.Now).TotalMinutes / Grid.StepMinutes - 1e-9));
-        return new ReservedSteps(Problem.Limits.PoolOf(r.Offer), from, Math.Max(from + 1, to));
+        return new ReservedSteps(pool, from, Math.Max(from + 1, to));
     }
 
     /// <summary>Capacity held before planning (running jobs), as the global steps it covers.</summary>

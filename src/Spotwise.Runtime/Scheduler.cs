@@ -153,10 +153,12 @@ public sealed partial class Scheduler(
         var openKeys = open.Select(j => j.Key).ToHashSet();
         var holdingEnds = holding.ToDictionary(j => j.Key, j => ExpectedEnd(j, now, options.Settings.LaunchAllowance));
         var jobs = open.Select(r => ForPlanning(r, openKeys, holdingEnds)).ToImmutableArray();
-        // A held spot instance draws on its own zone's pool, whatever the zone sells now.
+        // A held spot instance draws on its own zone's pool, whatever the zone sells now; a held on-demand instance on a
+        // commitment (known by the price it was placed at) holds its reserved instance or its share of the savings plan.
         var reservations = holding.Where(j => j.Placement is not null && catalog.Find(j.Placement.InstanceType) is not null)
-            .Select(j => new CapacityReservation(PlanningId(j),
-                catalog.OfferFor(catalog.Find(j.Placement!.InstanceType)!, j.Placement.Market) with { Zone = j.Placement.Zone }, now, holdingEnds[j.Key]))
+            .Select(j => new CapacityReservation(PlanningId(j), options.Limits.Commitments.Recognise(
+                catalog.OfferFor(catalog.Find(j.Placement!.InstanceType)!, j.Placement.Market) with { Zone = j.Placement.Zone }, j.Placement.PricePerHourUsd),
+                now, holdingEnds[j.Key]))
             .ToImmutableArray();
         // What the feed says each spot zone holds now bounds its pool; a zone that just refused holds nothing, and a
         // quota class the cloud refused for holds what ran in it then.

@@ -10,7 +10,8 @@ namespace Spotwise.Core.Serialization;
 ///   "spotPoolSizes": { "p3.2xlarge": 8 }, "defaultSpotPoolSize": 32 }
 /// </code>
 /// A number may be replaced by "unlimited". Fields left out keep the built-in defaults, and so do the quota
-/// classes a quota map leaves out.
+/// classes a quota map leaves out. <c>reservedInstances</c> and <c>savingsPlan</c> declare commitments
+/// (<see cref="CommitmentsSection"/>).
 /// </summary>
 public static class LimitsFile
 {
@@ -34,6 +35,7 @@ public static class LimitsFile
                 SpotPoolSizes = ReadMap(root, "spotPoolSizes", d.SpotPoolSizes, key =>
                     catalog is null || catalog.Find(key) is not null ? null : $"'{key}' is not an instance type of the catalog", errors),
                 DefaultSpotPoolSize = ReadCount(root, "defaultSpotPoolSize", d.DefaultSpotPoolSize, errors),
+                Commitments = CommitmentsSection.Read(root, catalog, errors),
             };
             return new(errors.Count == 0 ? limits : null, errors);
         }

@@ -31,7 +31,7 @@ public sealed record PlanDocument(
         new TotalsView(plan.Totals.ExpectedCostUsd, plan.Totals.OnDemandCostUsd, plan.Totals.SavingsPct, plan.Totals.LowerBoundUsd,
             plan.Totals.GapPct, plan.Totals.SolveSeconds, plan.Totals.JobsPlanned, plan.Totals.JobsUnplanned, plan.Totals.DeadlinesAtRisk),
         [.. plan.Schedule.Select(a => new AssignmentView(a.JobId, a.Market.ToWire(), a.Offer.InstanceType.Name, a.Offer.Zone, a.Start, a.End,
-            a.Offer.PricePerHourUsd, a.ExpectedCostUsd, a.FallbackAt, a.Reason))],
+            a.Offer.PricePerHourUsd, a.ExpectedCostUsd, a.FallbackAt, a.Reason) { Commitment = a.Commitment })],
         [.. plan.Unplanned.Select(u => new UnplannedView(u.JobId, u.Reason))])
     {
         Llm = plan.Llm is { } llm ? LlmView.From(llm) : null,
@@ -73,7 +73,14 @@ public sealed record PlanDocument(
 
     public sealed record AssignmentView(
         string JobId, string Market, string InstanceType, string Zone, DateTimeOffset StartTime, DateTimeOffset EndTime,
-        double PricePerHourUsd, double ExpectedCostUsd, DateTimeOffset? FallbackAt, string Reason);
+        double PricePerHourUsd, double ExpectedCostUsd, DateTimeOffset? FallbackAt, string Reason)
+    {
+        /// <summary>
+        /// The commitment the job uses: <c>reserved:TYPE@ZONE</c> or <c>savings-plan</c>; absent when it pays the market's
+        /// price. <see cref="PricePerHourUsd"/> is then what it pays: 0 on a reserved instance (the fee is sunk), the discounted price on the plan.
+        /// </summary>
+        public string? Commitment { get; init; }
+    }
 
     public sealed record UnplannedView(string JobId, string Reason);
 
