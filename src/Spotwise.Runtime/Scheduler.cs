@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Spotwise.Core;
 using Spotwise.Core.Serialization;
 using Spotwise.Planning;
+using Spotwise.Runtime.Alerting;
 
 namespace Spotwise.Runtime;
 
@@ -41,7 +42,8 @@ public sealed record SchedulerOptions
 /// </remarks>
 public sealed partial class Scheduler(
     IJobStore store, IPriceFeed prices, IPlanner planner, SchedulerOptions options, TimeProvider time, ILogger<Scheduler> logger,
-    RuntimeCounters? counters = null, SpotBackoff? backoff = null, LearnedLimits? learned = null, Budgeting.Budgets? budgets = null)
+    RuntimeCounters? counters = null, SpotBackoff? backoff = null, LearnedLimits? learned = null, Budgeting.Budgets? budgets = null,
+    Alerts? alerts = null)
 {
     private static readonly JobState[] Unlaunched = [JobState.Queued, JobState.Planned];
     private static readonly JobState[] Launched = [JobState.Launching, JobState.Running];
@@ -104,6 +106,7 @@ public sealed partial class Scheduler(
         }
         await store.SavePlanAsync(PlanDocument.From(plan), now, cancellationToken);
         counters?.PlanStored(plan.Totals);
+        alerts?.PlanStored(plan, problem);
         await ApplyAsync(plan, open, now, cancellationToken);
         LogCycle(plan.Planner, plan.Status, plan.Totals.JobsPlanned, plan.Totals.JobsUnplanned, plan.Totals.ExpectedCostUsd, plan.Totals.SolveSeconds);
         return plan;
@@ -160,12 +163,18 @@ public sealed partial class Scheduler(
                 catalog.OfferFor(catalog.Find(j.Placement!.InstanceType)!, j.Placement.Market) with { Zone = j.Placement.Zone }, j.Placement.PricePerHourUsd),
                 now, holdingEnds[j.Key]))
             .ToImmutableArray();
-        // What the feed says each spot zone holds now bounds its pool; a zone that just refused holds nothing, and a
-        // quota class the cloud refused for holds what ran in it then.
+        return new PlanningProblem(now, jobs, catalog, LimitsAt(catalog, now), options.Settings) { Reservations = reservations };
+    }
+
+    /// <summary>
+    /// The limits a cycle plans with at <paramref name="now"/>: what the feed says each spot zone holds bounds its pool; a
+    /// zone that just refused holds nothing, and a quota class the cloud refused for holds what ran in it then.
+    /// </summary>
+    public CapacityLimits LimitsAt(Catalog catalog, DateTimeOffset now)
+    {
         var available = options.Limits.WithSpotAvailable(catalog);
         var backedOff = backoff?.Apply(available, now) ?? available;
-        var limits = learned?.Apply(backedOff, catalog, now) ?? backedOff;
-        return new PlanningProblem(now, jobs, catalog, limits, options.Settings) { Reservations = reservations };
+        return learned?.Apply(backedOff, catalog, now) ?? backedOff;
     }
 
     /// <summary>The id a job has in the planning problem and the plan: its key's text, unique across teams.</summary>
@@ -189,14 +198,17 @@ public sealed partial class Scheduler(
             Id = PlanningId(r),
             // The planner binds each team's budget by the job's team.
             Team = r.Team,
-            DurationHours = Math.Max(r.RemainingHours, 1.0 / 60),
+            DurationHours = WorkLeftHours(r),
             EarliestStart = earliest,
             DependsOn = [.. prerequisites.Where(openKeys.Contains).Select(k => k.ToString())],
         };
     }
 
+    /// <summary>The work a job is planned with: what is left of it, at least a minute (a job is never planned as done).</summary>
+    public static double WorkLeftHours(JobRecord r) => Math.Max(r.RemainingHours, 1.0 / 60);
+
     /// <summary>When a launched or due job is expected to free its capacity: one not yet running boots first (the allowance), as planned.</summary>
-    private static DateTimeOffset ExpectedEnd(JobRecord j, DateTimeOffset now, TimeSpan launchAllowance)
+    public static DateTimeOffset ExpectedEnd(JobRecord j, DateTimeOffset now, TimeSpan launchAllowance)
     {
         var start = j.StartedAt ?? (j.Placement?.PlannedStart ?? now) + launchAllowance;
         var hours = j.RemainingHours - (j.StartedAt is { } s && s < now ? (now - s).TotalHours : 0);

@@ -27,6 +27,11 @@ public sealed class SpotBackoff(TimeSpan coolDown)
     public IReadOnlyList<SpotPoolKey> BlockedAt(DateTimeOffset now) =>
         [.. _blockedUntil.Where(kv => kv.Value > now).Select(kv => kv.Key).OrderBy(k => k.InstanceType, StringComparer.Ordinal).ThenBy(k => k.Zone, StringComparer.Ordinal)];
 
+    /// <summary>The pools cooling down now, each with the moment it plans again with its configured size.</summary>
+    public IReadOnlyList<(SpotPoolKey Pool, DateTimeOffset Until)> BlockedUntil(DateTimeOffset now) =>
+        [.. _blockedUntil.Where(kv => kv.Value > now).Select(kv => (kv.Key, kv.Value))
+            .OrderBy(p => p.Key.InstanceType, StringComparer.Ordinal).ThenBy(p => p.Key.Zone, StringComparer.Ordinal)];
+
     /// <summary>The limits to plan with now: blocked spot pools hold nothing; the same type's other zones keep their size.</summary>
     public CapacityLimits Apply(CapacityLimits limits, DateTimeOffset now)
     {

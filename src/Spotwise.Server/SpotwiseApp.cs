@@ -13,6 +13,7 @@ using Spotwise.Intake.RabbitMq;
 using Spotwise.Planning;
 using Spotwise.Planning.Llm;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Alerting;
 using Spotwise.Runtime.Attempts;
 using Spotwise.Runtime.Backends;
 using Spotwise.Runtime.Budgeting;
@@ -21,8 +22,10 @@ using Spotwise.Runtime.Leadership;
 using Spotwise.Runtime.Policy;
 using Spotwise.Runtime.Reconciliation;
 using Spotwise.Runtime.Traces;
+using Spotwise.Server.Alerting;
 using Spotwise.Server.Components;
 using Spotwise.Server.Dashboard;
+using Spotwise.Server.Why;
 
 namespace Spotwise.Server;
 
@@ -82,7 +85,11 @@ public static class SpotwiseApp
         builder.Services.AddSingleton(sp => new BudgetGate(sp.GetRequiredService<Budgets>(), sp.GetRequiredService<IPriceFeed>(),
             sp.GetRequiredService<SchedulerOptions>(), sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(new AdminKey(builder.Configuration[AdminKey.EnvironmentVariable]));
+        // Alerts (Spotwise:Alerts): raised by the scheduler and the reconcile loop, sent to webhooks in the background.
+        builder.Services.AddSpotwiseAlerts(builder.Configuration);
         builder.Services.AddSingleton<Scheduler>();
+        // Why a job is where it is, or waits: the why endpoint and the job page ask the same explainer.
+        builder.Services.AddSingleton<WhyExplainer>();
         // The one door for jobs; a new job wakes the scheduler.
         builder.Services.AddSingleton(sp => new JobIntake(sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<Catalog>(),
             sp.GetRequiredService<TimeProvider>(), () => sp.GetRequiredService<SchedulerLoop>().Signal(), sp.GetRequiredService<BudgetGate>()));
@@ -93,7 +100,8 @@ public static class SpotwiseApp
             backoff: sp.GetRequiredService<SpotBackoff>(), limits: sp.GetRequiredService<SchedulerOptions>().Limits,
             history: sp.GetRequiredService<SpotAvailabilityHistory>(), launchAllowance: sp.GetRequiredService<SchedulerOptions>().Settings.LaunchAllowance,
             learned: sp.GetRequiredService<LearnedLimits>(),
-            transferGbps: sp.GetRequiredService<SchedulerOptions>().Settings.TransferGbps, leadership: sp.GetService<ILeadership>()));
+            transferGbps: sp.GetRequiredService<SchedulerOptions>().Settings.TransferGbps, leadership: sp.GetService<ILeadership>(),
+            alerts: sp.GetService<Alerts>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReconcileLoop>());
         // The real clock paces cycles whatever the scheduler's clock is (SchedulerLoop's remarks).
         builder.Services.AddSingleton(sp => new SchedulerLoop(sp.GetRequiredService<Scheduler>(), sp.GetRequiredService<ReconcileLoop>(),
@@ -150,6 +158,7 @@ public static class SpotwiseApp
         api.MapMarketApi();
         api.MapMoneyApi();
         api.MapBudgetsApi();
+        api.MapWhyApi();
         app.MapDashboard();
         app.MapRazorComponents<App>();
         return app;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Spotwise.Core;
+using Spotwise.Runtime.Alerting;
 using Spotwise.Runtime.Backends;
 using Spotwise.Runtime.Leadership;
 using Spotwise.Runtime.Policy;
@@ -17,7 +18,8 @@ namespace Spotwise.Runtime.Reconciliation;
 public sealed partial class ReconcileLoop(
     IJobStore store, ICompute compute, IPriceFeed prices, TimeProvider time, ILogger<ReconcileLoop> logger, TimeSpan? interval = null,
     RuntimeCounters? counters = null, SpotBackoff? backoff = null, CapacityLimits? limits = null, SpotAvailabilityHistory? history = null,
-    TimeSpan? launchAllowance = null, LearnedLimits? learned = null, double? transferGbps = null, ILeadership? leadership = null)
+    TimeSpan? launchAllowance = null, LearnedLimits? learned = null, double? transferGbps = null, ILeadership? leadership = null,
+    Alerts? alerts = null)
     : BackgroundService
 {
     // The spot policy's memory of the market; a loop given none keeps its own, a sample a minute (or per period, if longer).
@@ -153,7 +155,7 @@ public sealed partial class ReconcileLoop(
                         where, l.SavedHours);
                 if (await LaunchAsync(job, intent, r, tick, ct))
                 {
-                    ActedOnNotice(l.Noticed, now);
+                    await ActedOnNoticeAsync(job.Key, l.Noticed, now, ct);
                 }
                 return false;
             case SwitchToOnDemand s when job is not null:
@@ -167,7 +169,7 @@ public sealed partial class ReconcileLoop(
                 if (await LaunchAsync(job, fallback, s.Request, tick, ct, stopFirst: s.SpotInstanceId))
                 {
                     counters?.FellBack();
-                    ActedOnNotice(s.Noticed, now);
+                    await ActedOnNoticeAsync(job.Key, s.Noticed, now, ct);
                 }
                 return false;
             case RecordObservation o when job is not null:
@@ -187,6 +189,7 @@ public sealed partial class ReconcileLoop(
                 else if (o.NewState == JobState.Interrupted)
                 {
                     counters?.Interrupted();
+                    await AlertInterruptedAsync(job.Key, o.Instance, ct);
                 }
                 return o.NewState == JobState.Interrupted;
             case MarkFailed f when job is not null:
@@ -215,14 +218,17 @@ public sealed partial class ReconcileLoop(
     private static JobRecord WithNoticeTail(JobRecord job, InstanceStatus? noticed, Catalog catalog, DateTimeOffset now) =>
         noticed is null ? job : job with { CostSoFarUsd = job.CostSoFarUsd + CostAccrual.UntilReclaimed(job, noticed, catalog, now) };
 
+    /// <summary>The words a launch's cause holds when it moves a job on ahead of an interruption notice (<see cref="InterruptionCount"/> reads them).</summary>
+    public const string NoticePhrase = " ahead of the interruption of ";
+
     private static string NoticeCause(InstanceStatus? noticed) => noticed is null ? "" : FormattableString.Invariant(
-        $" ahead of the interruption of {noticed.InstanceId} (notice at {noticed.InterruptionNoticeAt:u}; it checkpoints until taken back)");
+        $"{NoticePhrase}{noticed.InstanceId} (notice at {noticed.InterruptionNoticeAt:u}; it checkpoints until taken back)");
 
     /// <summary>
     /// A notice acted on: counted (it is an interruption too: the noticed attempt's end is never recorded, the job has
     /// moved on), and the pool cools down for the planner as after an interruption.
     /// </summary>
-    private void ActedOnNotice(InstanceStatus? noticed, DateTimeOffset now)
+    private async Task ActedOnNoticeAsync(JobKey job, InstanceStatus? noticed, DateTimeOffset now, CancellationToken ct)
     {
         if (noticed is null)
         {
@@ -231,6 +237,28 @@ public sealed partial class ReconcileLoop(
         counters?.Noticed();
         counters?.Interrupted();
         backoff?.Refused(noticed.Zone, noticed.InstanceType, now);
+        await AlertInterruptedAsync(job, noticed, ct);
+    }
+
+    /// <summary>
+    /// An attempt that ran was interrupted (or moved on ahead of its notice): the alerts hear the job's count, read from
+    /// its events. An alert is news, not work: a failure here is logged and the tick goes on.
+    /// </summary>
+    private async Task AlertInterruptedAsync(JobKey job, InstanceStatus instance, CancellationToken ct)
+    {
+        if (alerts is null)
+        {
+            return;
+        }
+        try
+        {
+            var count = InterruptionCount.Of(await store.EventsAsync(job, ct));
+            alerts.JobInterrupted(job, count, $"{instance.Market.ToWire()} {instance.InstanceType} in {instance.Zone}");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogAlertFailed(e, job.ToString());
+        }
     }
 
     /// <summary>
@@ -303,6 +331,9 @@ public sealed partial class ReconcileLoop(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of team {Team} was refused for a quota; planning within it from now: {Quota}")]
     private partial void LogQuotaLearned(string team, string jobId, string quota);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Counting the interruptions of {Job} for its alert failed; the tick goes on")]
+    private partial void LogAlertFailed(Exception exception, string job);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A reconcile tick failed; the loop goes on")]
     private partial void LogTickFailed(Exception exception);
