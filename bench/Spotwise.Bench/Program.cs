@@ -1,7 +1,7 @@
 using Spotwise.Bench;
 
 // The bench's commands; each lives in its own class, and this switch is all that dispatches them.
-const string Commands = "commands:\n  " + GenerateCommand.Usage + "\n  " + PlannersCommand.Usage + "\n  " + CycleCommand.Usage + "\n  " + ServiceCommand.Usage + "\n  " + LlmEvalCommand.Usage + "\n  " + QueueSimCommand.Usage + "\n  " + SimulateSweepCommand.Usage + "\n  " + PricesCommand.Usage + "\n  " + AwsLaunchCommand.Usage + "\n  " + IntakeCommand.Usage + "\n  " + FailoverCommand.Usage;
+const string Commands = "commands:\n  " + GenerateCommand.Usage + "\n  " + PlannersCommand.Usage + "\n  " + CycleCommand.Usage + "\n  " + ServiceCommand.Usage + "\n  " + LlmEvalCommand.Usage + "\n  " + QueueSimCommand.Usage + "\n  " + SimulateSweepCommand.Usage + "\n  " + PolicySpeedCommand.Usage + "\n  " + PricesCommand.Usage + "\n  " + AwsLaunchCommand.Usage + "\n  " + IntakeCommand.Usage + "\n  " + FailoverCommand.Usage;
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
@@ -23,6 +23,8 @@ switch (args[0])
         return await QueueSimCommand.RunAsync(args[1..], Console.Out, Console.Error);
     case "simulate-sweep":
         return SimulateSweepCommand.Run(args[1..], Console.Out, Console.Error);
+    case "policy-speed":
+        return PolicySpeedCommand.Run(args[1..], Console.Out, Console.Error);
     case "planners":
         return await PlannersCommand.RunAsync(args[1..], Console.Out, Console.Error);
     case "prices":

@@ -445,9 +445,10 @@ public class ReconcilerTests
     [Fact]
     public void A_noticed_spot_attempt_whose_only_pool_is_going_moves_to_on_demand_now_without_stopping_the_instance()
     {
-        // 4 h of work due in 4.5 h, nothing saved: spot can keep it a while yet, but waiting for spot once the pool is
-        // gone would spend the slack; the move is made at the notice, not two minutes later.
-        var job = Job("a", JobState.Running, hours: 4, deadlineHours: 4.5, attempt: 1);
+        // 4 h of work due in 4.3 h, nothing saved: spot can keep it a while yet, but with under 5% of the time left as
+        // slack the policy has no patience to wait for spot once the pool is gone (SpotPolicy.PatienceFloor); the move
+        // is made at the notice, not two minutes later.
+        var job = Job("a", JobState.Running, hours: 4, deadlineHours: 4.3, attempt: 1);
         Assert.Empty(Decide([job], Instance(job, InstanceState.Running)));
 
         var sw = Assert.IsType<SwitchToOnDemand>(Assert.Single(Decide([job], Noticed(Instance(job, InstanceState.Running)))));
