@@ -12,7 +12,7 @@ namespace Spotwise.Server;
 /// service factory that would have to block on it. Everything that holds the store is built before the start; calling it
 /// before the store is open is a bug in the start order, answered with a clear error.
 /// </summary>
-public sealed class OpenedJobStore : IJobStore, ILeaderLease, IAsyncDisposable
+public sealed class OpenedJobStore : IJobStore, ILeaderLease, ISubmissionNotifications, IAsyncDisposable
 {
     private IJobStore? _store;
 
@@ -65,6 +65,12 @@ public sealed class OpenedJobStore : IJobStore, ILeaderLease, IAsyncDisposable
     /// <summary>The opened store's lease: every store that replicas can share keeps one.</summary>
     private ILeaderLease Lease => Store as ILeaderLease
         ?? throw new InvalidOperationException($"the job store ({Store.GetType().Name}) keeps no leader lease: it cannot be shared by replicas");
+
+    /// <summary>The opened store's notification of queued jobs (PostgreSQL's); only composed where the store has one.</summary>
+    public Task ListenAsync(Action listening, Action queued, CancellationToken cancellationToken) =>
+        (Store as ISubmissionNotifications
+            ?? throw new InvalidOperationException($"the job store ({Store.GetType().Name}) sends no notification of queued jobs"))
+        .ListenAsync(listening, queued, cancellationToken);
 
     public ValueTask DisposeAsync() => Interlocked.Exchange(ref _store, null) is { } store ? DisposeStoreAsync(store) : ValueTask.CompletedTask;
 
