@@ -50,10 +50,10 @@ public static class ServeCommand
         var traceType = new Option<string>("--trace-instance-type") { Description = "The instance type the trace is for", DefaultValueFactory = _ => "p3.2xlarge" };
         var replicaId = new Option<string?>("--replica-id")
         {
-            Description = "Run as one of several replicas on one store: only the elected leader plans and reconciles (docs/scale-out.md). The value names this replica (default: host name and process id)",
+            Description = "Run as one of several replicas on one store: only the elected leader plans and reconciles (docs/scale-out.md). The value names this replica (default: host name, process id and a random suffix). With --store (PostgreSQL) the service takes part in the election even without it, under the default id, so two replicas started by accident never both plan; on SQLite without it the service is the only one and keeps no lease",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var leaseSeconds = new Option<double>("--lease-seconds") { Description = "With --replica-id: how long the leader lease lasts unrenewed (a dead leader is replaced within it and a third)", DefaultValueFactory = _ => 10 };
+        var leaseSeconds = new Option<double>("--lease-seconds") { Description = "With --replica-id or --store: how long the leader lease lasts unrenewed (a dead leader is replaced within it and a third)", DefaultValueFactory = _ => 10 };
         var command = new Command("serve", "Run the API, the dashboard (/) and the scheduler (SQLite store, shipped catalog, simulated cloud by default)")
         {
             db, store, urls, backend, planner, amqp, amqpQueue, cycle, speed, trace, traceType, model, provider, llmTimeout, catalog, replicaId, leaseSeconds,
@@ -190,15 +190,17 @@ public static class ServeCommand
 
     /// <summary>
     /// <c>--replica-id</c> given (with a name, or bare for this host and process) makes the service a replica that takes
-    /// part in the leader election; left out, the service is the only one, as before.
+    /// part in the leader election; left out, the service on SQLite is the only one, as before, and on PostgreSQL still
+    /// takes the lease under this host and process's id (the service decides that: <c>SpotwiseApp</c>). The lease's TTL
+    /// is passed either way; only a service that takes part reads it.
     /// </summary>
-    private static IEnumerable<string> Replica(bool given, string? id, double leaseSeconds) => given
-        ?
-        [
-            $"--{SpotwiseOptions.Section}:ReplicaId={(string.IsNullOrEmpty(id) ? Spotwise.Runtime.Leadership.LeaderElectionOptions.DefaultReplicaId() : id)}",
-            string.Create(CultureInfo.InvariantCulture, $"--{SpotwiseOptions.Section}:LeaseTtl={TimeSpan.FromSeconds(leaseSeconds):c}"),
-        ]
-        : [];
+    private static IEnumerable<string> Replica(bool given, string? id, double leaseSeconds) =>
+    [
+        .. given
+            ? [$"--{SpotwiseOptions.Section}:ReplicaId={(string.IsNullOrEmpty(id) ? Spotwise.Runtime.Leadership.LeaderElectionOptions.DefaultReplicaId() : id)}"]
+            : Array.Empty<string>(),
+        string.Create(CultureInfo.InvariantCulture, $"--{SpotwiseOptions.Section}:LeaseTtl={TimeSpan.FromSeconds(leaseSeconds):c}"),
+    ];
 
     private static IEnumerable<string> CheckReplica(bool given, string? id, double leaseSeconds)
     {

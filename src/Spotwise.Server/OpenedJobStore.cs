@@ -13,7 +13,7 @@ namespace Spotwise.Server;
 /// service factory that would have to block on it. Everything that holds the store is built before the start; calling it
 /// before the store is open is a bug in the start order, answered with a clear error.
 /// </summary>
-public sealed class OpenedJobStore : IJobStore, ILeaderLease, IBudgetStore, IAsyncDisposable
+public sealed class OpenedJobStore : IJobStore, ILeaderLease, IBudgetStore, ISubmissionNotifications, IAsyncDisposable
 {
     private IJobStore? _store;
 
@@ -75,6 +75,12 @@ public sealed class OpenedJobStore : IJobStore, ILeaderLease, IBudgetStore, IAsy
     /// <summary>The opened store's budgets: SQLite and PostgreSQL keep them.</summary>
     private IBudgetStore BudgetStore => Store as IBudgetStore
         ?? throw new InvalidOperationException($"the job store ({Store.GetType().Name}) keeps no budgets");
+
+    /// <summary>The opened store's notification of queued jobs (PostgreSQL's); only composed where the store has one.</summary>
+    public Task ListenAsync(Action listening, Action queued, CancellationToken cancellationToken) =>
+        (Store as ISubmissionNotifications
+            ?? throw new InvalidOperationException($"the job store ({Store.GetType().Name}) sends no notification of queued jobs"))
+        .ListenAsync(listening, queued, cancellationToken);
 
     public ValueTask DisposeAsync() => Interlocked.Exchange(ref _store, null) is { } store ? DisposeStoreAsync(store) : ValueTask.CompletedTask;
 

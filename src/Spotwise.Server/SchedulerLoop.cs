@@ -18,9 +18,10 @@ namespace Spotwise.Server;
 /// <c>--speed</c>.
 /// <para>
 /// With replicas, cycles run only while this one leads (<see cref="LeaderWork"/>): a follower's signal waits for its
-/// term, and a new leader plans at once. A submission on a follower reaches the leader through the store: the leader
-/// polls the queue's count of queued jobs every <see cref="FollowerWakePoll"/> and plans when it changed (SQLite has no
-/// notification across processes; PostgreSQL's LISTEN/NOTIFY can replace the poll: docs/scale-out.md#two-schedulers).
+/// term, and a new leader plans at once. A submission on a follower reaches the leader through the store: on
+/// PostgreSQL at once, by the store's notification (<see cref="ISubmissionNotifications"/>: LISTEN/NOTIFY); on every
+/// store, as the safety net, the leader polls the queue's count of queued jobs every
+/// <see cref="SpotwiseOptions.FollowerWakePoll"/> and plans when it changed (docs/scale-out.md#waking-the-leader).
 /// </para>
 /// </remarks>
 public sealed partial class SchedulerLoop : BackgroundService
@@ -36,15 +37,21 @@ public sealed partial class SchedulerLoop : BackgroundService
     private readonly ILogger<SchedulerLoop> _logger;
     private readonly ILeadership? _leadership;
     private readonly IJobStore? _store;
+    private readonly ISubmissionNotifications? _notifications;
+    private readonly TimeSpan _followerWakePoll;
+    private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>How often a leader among replicas looks for jobs submitted on another replica.</summary>
-    public static TimeSpan FollowerWakePoll { get; } = TimeSpan.FromSeconds(1);
+    /// <summary>How long a broken listen waits before it listens again (the poll covers the gap).</summary>
+    public static TimeSpan ListenRetry { get; } = TimeSpan.FromSeconds(2);
 
     public SchedulerLoop(Scheduler scheduler, ReconcileLoop reconcile, Microsoft.Extensions.Options.IOptions<SpotwiseOptions> options, TimeProvider time,
-        ILogger<SchedulerLoop> logger, TimeProvider? pacing = null, ILeadership? leadership = null, IJobStore? store = null)
+        ILogger<SchedulerLoop> logger, TimeProvider? pacing = null, ILeadership? leadership = null, IJobStore? store = null,
+        ISubmissionNotifications? notifications = null)
     {
         _leadership = leadership;
         _store = store;
+        _notifications = notifications;
+        _followerWakePoll = options.Value.FollowerWakePoll;
         _scheduler = scheduler;
         _interval = options.Value.CycleInterval;
         _minGap = options.Value.MinCycleGap;
@@ -57,10 +64,14 @@ public sealed partial class SchedulerLoop : BackgroundService
     /// <summary>Asks for a cycle soon; cheap and never blocks.</summary>
     public void Signal() => _wake.Writer.TryWrite(true);
 
+    /// <summary>Completes once this loop first hears of jobs queued on other replicas through the store's notification.</summary>
+    public Task Listening => _listening.Task;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var ticks = TickAsync(stoppingToken);
         var polls = _leadership is not null && _store is not null ? PollQueueAsync(_store, stoppingToken) : Task.CompletedTask;
+        var listens = _leadership is not null && _notifications is not null ? ListenAsync(_notifications, stoppingToken) : Task.CompletedTask;
         Signal();
         try
         {
@@ -82,17 +93,49 @@ public sealed partial class SchedulerLoop : BackgroundService
         {
             await ticks.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             await polls.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await listens.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
     /// <summary>
+    /// Signals a cycle whenever the store says jobs were queued on another replica; listens again after a break. A
+    /// listen re-established after a break signals too: what was queued meanwhile was not notified.
+    /// </summary>
+    private async Task ListenAsync(ISubmissionNotifications notifications, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await notifications.ListenAsync(() =>
+                {
+                    if (!_listening.TrySetResult())
+                    {
+                        Signal();
+                    }
+                }, Signal, stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                LogListenFailed(e, ListenRetry.TotalSeconds);
+            }
+            await Task.Delay(ListenRetry, _pacing, stoppingToken);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Listening for jobs queued on other replicas failed; listening again in {RetrySeconds} s (the poll finds them meanwhile)")]
+    private partial void LogListenFailed(Exception exception, double retrySeconds);
+
+    /// <summary>
     /// Signals a cycle when the number of queued jobs changed since the last look: the cross-process wake for a job
-    /// submitted on a follower. Cheap (one indexed count a second); a change it misses (one job planned, another
-    /// queued between two looks) is planned by the next periodic cycle.
+    /// submitted on a follower where the store cannot notify (SQLite), and the safety net where it can. Cheap (one indexed
+    /// count a second); a change it misses (one job planned, another queued between two looks) is planned by the next
+    /// periodic cycle.
     /// </summary>
     private async Task PollQueueAsync(IJobStore store, CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(FollowerWakePoll, _pacing);
+        using var timer = new PeriodicTimer(_followerWakePoll, _pacing);
         int? last = null;
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {

@@ -58,7 +58,8 @@ public static class SpotwiseApp
         // With a broker (Spotwise:Amqp), every committed write is also handed to the job event publisher.
         builder.Services.AddSingleton<IJobStore>(sp => RabbitMqRegistration.WrapStore(sp,
             new SignallingJobStore(sp.GetRequiredService<OpenedJobStore>(), sp.GetRequiredService<ChangeSignal>())));
-        AddLeadership(builder.Services, builder.Configuration[$"{SpotwiseOptions.Section}:{nameof(SpotwiseOptions.ReplicaId)}"]);
+        AddLeadership(builder.Services, builder.Configuration[$"{SpotwiseOptions.Section}:{nameof(SpotwiseOptions.ReplicaId)}"],
+            builder.Configuration[$"{SpotwiseOptions.Section}:{nameof(SpotwiseOptions.Store)}"]);
         builder.Services.AddSingleton(sp => LoadCatalogs(Options(sp)));
         builder.Services.AddSingleton(sp => sp.GetRequiredService<RegionCatalogs>().Combined);
         // Replayed traces are the market the simulated cloud sells: the planner prices spot from them, and the spot
@@ -106,7 +107,8 @@ public static class SpotwiseApp
         // The real clock paces cycles whatever the scheduler's clock is (SchedulerLoop's remarks).
         builder.Services.AddSingleton(sp => new SchedulerLoop(sp.GetRequiredService<Scheduler>(), sp.GetRequiredService<ReconcileLoop>(),
             sp.GetRequiredService<IOptions<SpotwiseOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SchedulerLoop>>(),
-            pacing: TimeProvider.System, leadership: sp.GetService<ILeadership>(), store: sp.GetRequiredService<IJobStore>()));
+            pacing: TimeProvider.System, leadership: sp.GetService<ILeadership>(), store: sp.GetRequiredService<IJobStore>(),
+            notifications: Options(sp).Store is { Length: > 0 } ? sp.GetRequiredService<OpenedJobStore>() : null));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SchedulerLoop>());
         // Jobs from RabbitMQ through the same intake, and job events to it (docs/scale-out.md); after the store's opener.
         var amqp = new SpotwiseOptions { Amqp = builder.Configuration[$"{SpotwiseOptions.Section}:Amqp"] };
@@ -167,18 +169,21 @@ public static class SpotwiseApp
     /// <summary>
     /// With <c>Spotwise:ReplicaId</c>, the replicas sharing the store elect one leader through the store's lease, and only
     /// it plans and reconciles (docs/scale-out.md#two-schedulers); the election starts right after the store opens, before
-    /// the loops. Without it no leadership is registered: the one process leads from the start, with no lease and no wait.
+    /// the loops. On PostgreSQL (<c>Spotwise:Store</c>) the service takes part without a replica id too, under this host
+    /// and process's id: a database is easily shared by accident, and two services that both planned would launch every
+    /// job twice. On SQLite without one no leadership is registered: the one process leads from the start, with no lease
+    /// and no wait.
     /// </summary>
-    private static void AddLeadership(IServiceCollection services, string? replicaId)
+    private static void AddLeadership(IServiceCollection services, string? replicaId, string? store)
     {
-        if (string.IsNullOrWhiteSpace(replicaId))
+        if (string.IsNullOrWhiteSpace(replicaId) && string.IsNullOrWhiteSpace(store))
         {
             return;
         }
         // The lease is kept between processes, so on the wall clock they share: each replica's service clock starts
         // where the replica started, and under --speed two of them disagree by minutes.
         services.AddSingleton(sp => new LeaderElection(sp.GetRequiredService<OpenedJobStore>(),
-            new LeaderElectionOptions(Options(sp).ReplicaId!, Options(sp).LeaseTtl), TimeProvider.System,
+            new LeaderElectionOptions(Options(sp).ReplicaId ?? LeaderElectionOptions.DefaultReplicaId(), Options(sp).LeaseTtl), TimeProvider.System,
             sp.GetRequiredService<ILogger<LeaderElection>>()));
         services.AddSingleton<ILeadership>(sp => sp.GetRequiredService<LeaderElection>());
         services.AddHostedService(sp => sp.GetRequiredService<LeaderElection>());

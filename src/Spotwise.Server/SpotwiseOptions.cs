@@ -34,6 +34,12 @@ public sealed class SpotwiseOptions
     /// </summary>
     public TimeSpan MinCycleGap { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// With replicas, how often the leader counts the queued jobs to find those submitted on another replica (real time).
+    /// On PostgreSQL a submission also wakes the leader at once (LISTEN/NOTIFY) and this poll is only the safety net.
+    /// </summary>
+    public TimeSpan FollowerWakePoll { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The planner by the name users type (<see cref="PlannerFactory.Names"/>).</summary>
     public string Planner { get; set; } = CpSatPlanner.PlannerName;
 
@@ -101,8 +107,9 @@ public sealed class SpotwiseOptions
 
     /// <summary>
     /// This replica's id among the <c>serve</c> processes sharing one store (docs/scale-out.md#two-schedulers). Set, the
-    /// service takes part in the leader election and plans and reconciles only while it holds the lease; unset, it is
-    /// the only replica and leads from the start, as it always did.
+    /// service takes part in the leader election and plans and reconciles only while it holds the lease. Unset, on
+    /// PostgreSQL (<see cref="Store"/>) it still takes part, under host name, process id and a random suffix; on SQLite it is the only
+    /// replica and leads from the start, as it always did.
     /// </summary>
     public string? ReplicaId { get; set; }
 
@@ -162,6 +169,10 @@ public sealed class SpotwiseOptionsValidator(Func<string, string?> env, IReadOnl
         if (options.MinCycleGap < TimeSpan.Zero || options.MinCycleGap > TimeSpan.FromMinutes(10))
         {
             errors.Add($"Spotwise:MinCycleGap is {options.MinCycleGap}; it must be between 0 and 10 minutes");
+        }
+        if (options.FollowerWakePoll < TimeSpan.FromMilliseconds(100) || options.FollowerWakePoll > TimeSpan.FromDays(1))
+        {
+            errors.Add($"Spotwise:FollowerWakePoll is {options.FollowerWakePoll}; it must be between 0.1 s and a day");
         }
         if (!PlannerFactory.IsKnown(options.Planner))
         {

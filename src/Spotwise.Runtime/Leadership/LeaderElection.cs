@@ -12,8 +12,11 @@ public sealed record LeaderElectionOptions(string ReplicaId, TimeSpan Ttl)
     /// <summary>How often the lease is renewed by its holder and tried by the others: a third of the TTL, so two renewals may fail before it lapses.</summary>
     public TimeSpan TryEvery => Ttl / 3;
 
-    /// <summary>The default replica id: this host and process, unique among replicas on one machine and across machines.</summary>
-    public static string DefaultReplicaId() => $"{Environment.MachineName}-{Environment.ProcessId}";
+    /// <summary>
+    /// The default replica id: this host and process, and a random suffix, so it is unique among replicas across
+    /// machines and also between services that share one process (tests and benches host two in one).
+    /// </summary>
+    public static string DefaultReplicaId() => $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
 }
 
 /// <summary>
