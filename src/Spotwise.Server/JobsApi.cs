@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Spotwise.Core;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Budgeting;
 using Spotwise.Runtime.Intake;
 
 namespace Spotwise.Server;
@@ -175,7 +176,7 @@ public static class JobsApi
     /// 409, not 402: 402 Payment Required is reserved by RFC 9110 with no defined use, and the refusal is a conflict with
     /// the state of the team's budget, which a later period or a larger limit resolves (docs/teams.md#budgets).
     /// </summary>
-    public static ProblemDetails OverBudget(Spotwise.Runtime.Budgeting.BudgetRefusal refusal)
+    public static ProblemDetails OverBudget(BudgetRefusal refusal)
     {
         var b = refusal.Budget;
         return new ProblemDetails
@@ -186,7 +187,7 @@ public static class JobsApi
             Extensions =
             {
                 ["team"] = b.Team,
-                ["period"] = Spotwise.Runtime.Budgeting.BudgetPeriods.ToWire(b.Period),
+                ["period"] = b.Period.ToWire(),
                 ["limitUsd"] = b.LimitUsd,
                 ["spentUsd"] = b.SpentUsd,
                 ["committedUsd"] = b.CommittedUsd,

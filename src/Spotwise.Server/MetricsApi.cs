@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Budgeting;
 using Spotwise.Runtime.Leadership;
 
 namespace Spotwise.Server;
@@ -19,7 +20,7 @@ public static partial class MetricsApi
     public static IServiceCollection AddSpotwiseMetrics(this IServiceCollection services)
     {
         services.AddSingleton<StoreGauges>();
-        services.AddSingleton(sp => new BudgetGauges(sp.GetService<Spotwise.Runtime.Budgeting.Budgets>(), sp.GetRequiredService<IMeterFactory>()));
+        services.AddSingleton(sp => new BudgetGauges(sp.GetService<Budgets>(), sp.GetRequiredService<IMeterFactory>()));
         services.AddSingleton(sp => new LeaderGauges(sp.GetService<ILeadership>(), sp.GetRequiredService<IMeterFactory>()));
         services.AddHostedService<StoredPlanFigures>();
         services.AddOpenTelemetry()
@@ -128,16 +129,16 @@ public sealed class StoreGauges
 }
 
 /// <summary>
-/// Each budgeted team's figures (<see cref="Spotwise.Runtime.Budgeting.BudgetStatus"/>), labelled by team:
+/// Each budgeted team's figures (<see cref="BudgetStatus"/>), labelled by team:
 /// <c>spotwise_team_budget_limit_usd</c>, <c>_spent_usd</c>, <c>_committed_usd</c> and <c>_left_usd</c>. Read before the
 /// scrape, like <see cref="StoreGauges"/>; no series before the first scrape or without budgets.
 /// </summary>
 public sealed class BudgetGauges
 {
-    private readonly Spotwise.Runtime.Budgeting.Budgets? _budgets;
-    private IReadOnlyList<Spotwise.Runtime.Budgeting.BudgetStatus> _last = [];
+    private readonly Budgets? _budgets;
+    private IReadOnlyList<BudgetStatus> _last = [];
 
-    public BudgetGauges(Spotwise.Runtime.Budgeting.Budgets? budgets, IMeterFactory meters)
+    public BudgetGauges(Budgets? budgets, IMeterFactory meters)
     {
         _budgets = budgets;
         var meter = meters.Create(RuntimeCounters.MeterName);
@@ -158,7 +159,7 @@ public sealed class BudgetGauges
         }
     }
 
-    private IEnumerable<Measurement<double>> Each(Func<Spotwise.Runtime.Budgeting.BudgetStatus, double> figure) =>
+    private IEnumerable<Measurement<double>> Each(Func<BudgetStatus, double> figure) =>
         Volatile.Read(ref _last).Select(s => new Measurement<double>(figure(s), new KeyValuePair<string, object?>("team", s.Team)));
 }
 

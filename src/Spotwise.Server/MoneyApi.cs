@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Spotwise.Core;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Budgeting;
 
 namespace Spotwise.Server;
 
@@ -67,7 +68,7 @@ public static class Money
         return [.. Enumerable.Range(0, SpendPoints).Select(i => first + (step * i)).Select(at => new SpendPoint(at, Round(paid.Sum(j => SpentBy(j, at, now)))))];
     }
 
-    private static double SpentBy(JobRecord j, DateTimeOffset at, DateTimeOffset now) => Spotwise.Runtime.Budgeting.JobSpend.SpentBy(j, at, now);
+    private static double SpentBy(JobRecord j, DateTimeOffset at, DateTimeOffset now) => JobSpend.SpentBy(j, at, now);
 
     private static double Round(double usd) => Math.Round(usd, 4);
 }

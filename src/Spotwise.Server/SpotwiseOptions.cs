@@ -1,4 +1,3 @@
-using Spotwise.Runtime.Budgeting;
 using Microsoft.Extensions.Options;
 using Spotwise.Compute.Aws;
 using Spotwise.Compute.Kubernetes;
@@ -6,6 +5,7 @@ using Spotwise.Compute.Slurm;
 using Spotwise.Intake.RabbitMq;
 using Spotwise.Planning;
 using Spotwise.Planning.Llm;
+using Spotwise.Runtime.Budgeting;
 using Spotwise.Storage.Postgres;
 
 namespace Spotwise.Server;

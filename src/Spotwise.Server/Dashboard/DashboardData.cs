@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Spotwise.Core;
 using Spotwise.Core.Serialization;
 using Spotwise.Runtime;
+using Spotwise.Runtime.Budgeting;
 using Spotwise.Runtime.Intake;
 
 namespace Spotwise.Server.Dashboard;
@@ -36,7 +37,7 @@ public sealed record Series(string Name, string Css, IReadOnlyList<(DateTimeOffs
 /// </summary>
 public sealed class DashboardData(
     IJobStore store, TimeProvider time, JobIntake intake, IPriceFeed prices, ICompute compute,
-    RuntimeCounters counters, ReplayedTraces traces, Spotwise.Runtime.Budgeting.Budgets? budgets = null)
+    RuntimeCounters counters, ReplayedTraces traces, Budgets? budgets = null)
 {
     /// <summary>The timeline draws at most this many jobs (the soonest); the table lists them all.</summary>
     public const int TimelineRows = 40;
