@@ -1,4 +1,9 @@
+using System.Collections.Immutable;
+
 namespace Spotwise.Core;
+
+/// <summary>Starts from <paramref name="From"/> to <paramref name="To"/>, both included.</summary>
+public readonly record struct StartRange(DateTimeOffset From, DateTimeOffset To);
 
 /// <summary>
 /// One way to run a job: an offer, what it is expected to cost, the window its start must fall in, and the pool
@@ -17,6 +22,13 @@ public sealed record JobOption(
     /// 0 when the data is where the offer is. The run holds its instance for <see cref="RunHours"/>.
     /// </summary>
     public double TransferHours { get; init; }
+
+    /// <summary>
+    /// Where the job has scheduling windows (<see cref="Job.Windows"/>), the ranges its start may take, each inside
+    /// [<see cref="EarliestStart"/>, <see cref="LatestStart"/>] and such that the whole run ends inside the same allowed
+    /// interval; empty means the whole window from earliest to latest start.
+    /// </summary>
+    public ImmutableArray<StartRange> StartRanges { get; init; } = [];
 
     /// <summary>How long the run holds its instance: the job as planned (work and launch allowance), plus the transfer.</summary>
     public double RunHours => Job.DurationHours + TransferHours;

@@ -28,6 +28,9 @@ public enum ViolationKind
     /// </summary>
     MalformedAssignment,
 
+    /// <summary>An assignment whose run does not lie inside one allowed interval of the job's scheduling windows.</summary>
+    OutsideWindow,
+
     /// <summary>An assignment of a job no plan may hold: numbers beyond the planning model, or dependencies that cannot be met.</summary>
     Unplannable,
 }
@@ -155,6 +158,7 @@ public static class PlanValidator
         {
             violations.Add(new(ViolationKind.MissesDeadline, a.JobId, $"ends {Fmt(a.End)}, after its deadline {Fmt(deadline)}"));
         }
+        CheckWindows(a, job, violations);
         if (a.Market == Market.Spot)
         {
             CheckSpotSafety(a, run, violations);
@@ -162,6 +166,24 @@ public static class PlanValidator
         else if (a.FallbackAt is not null)
         {
             violations.Add(new(ViolationKind.FallbackOnOnDemand, a.JobId, "an on-demand assignment has nothing to fall back from, yet carries a fallbackAt"));
+        }
+    }
+
+    /// <summary>A job with scheduling windows starts inside one allowed interval and runs to its end inside the same one.</summary>
+    private static void CheckWindows(Assignment a, Job job, List<Violation> violations)
+    {
+        if (job.Windows.IsDefaultOrEmpty)
+        {
+            return;
+        }
+        var (windows, errors) = ScheduleWindows.Parse(job.Windows);
+        if (windows is null)
+        {
+            violations.Add(new(ViolationKind.OutsideWindow, a.JobId, $"its windows cannot be read: {string.Join("; ", errors.Select(e => $"{e.Field} {e.Message}"))}"));
+        }
+        else if (!windows.Holds(a.Start + TimeTolerance, a.End - TimeTolerance))
+        {
+            violations.Add(new(ViolationKind.OutsideWindow, a.JobId, $"runs {Fmt(a.Start)} to {Fmt(a.End)}, not inside one allowed interval of its windows {windows}"));
         }
     }
 

@@ -17,6 +17,12 @@ public sealed record PlanningProblem(
 
     /// <summary>Capacity already held when planning starts (jobs running now): every planner and the validator count it.</summary>
     public ImmutableArray<CapacityReservation> Reservations { get; init; } = [];
+
+    /// <summary>
+    /// How contested capacity is shared between teams (<see cref="Core.FairShare"/>), by each job's <see cref="Job.Team"/>;
+    /// null plans without fair share (one team, <c>plan</c>).
+    /// </summary>
+    public FairShare? FairShare { get; init; }
 }
 
 /// <summary>Capacity held outside the plan: a running job's instance, from now until it is expected to end.</summary>

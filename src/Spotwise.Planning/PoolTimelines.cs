@@ -21,13 +21,22 @@ public sealed class PoolTimelines(int horizon)
     /// <summary>The earliest start in the option's window from <paramref name="notBefore"/> where it fits, or -1.</summary>
     public int EarliestFit(GridOption g, int notBefore)
     {
-        var lo = Math.Max(g.EarliestStep, notBefore);
-        if (lo > g.LatestStep)
+        // A job with scheduling windows has several ranges; the rest have one.
+        foreach (var range in g.StartRanges)
         {
-            return -1;
+            var lo = Math.Max(range.From, notBefore);
+            if (lo > range.To)
+            {
+                continue;
+            }
+            var pool = g.Option.Pool;
+            var fit = pool.Pool.IsUnlimited ? lo : TimelineOf(pool.Pool).EarliestFit(lo, range.To, g.DurationSteps, pool.Demand);
+            if (fit >= 0)
+            {
+                return fit;
+            }
         }
-        var pool = g.Option.Pool;
-        return pool.Pool.IsUnlimited ? lo : TimelineOf(pool.Pool).EarliestFit(lo, g.LatestStep, g.DurationSteps, pool.Demand);
+        return -1;
     }
 
     public void Reserve(GridOption g, int start)
