@@ -51,6 +51,12 @@ public sealed record Job
     /// </summary>
     public string? Image { get; init; }
 
+    /// <summary>
+    /// When the job may run (<see cref="ScheduleWindows"/>: <c>"Mon-Fri 20:00-06:00"</c>, <c>"Sat-Sun Europe/Berlin"</c>), as
+    /// written; empty means any time. The job must start in an allowed interval and run entirely inside it.
+    /// </summary>
+    public ImmutableArray<string> Windows { get; init; } = [];
+
     /// <summary>This job, depending only on those of its prerequisites that <paramref name="ids"/> holds (itself when all are).</summary>
     public Job WithPrerequisitesAmong(IReadOnlySet<string> ids) =>
         DependsOn.All(ids.Contains) ? this : this with { DependsOn = [.. DependsOn.Where(ids.Contains)] };

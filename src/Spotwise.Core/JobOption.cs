@@ -1,4 +1,9 @@
+using System.Collections.Immutable;
+
 namespace Spotwise.Core;
+
+/// <summary>Starts from <paramref name="From"/> to <paramref name="To"/>, both included.</summary>
+public readonly record struct StartRange(DateTimeOffset From, DateTimeOffset To);
 
 /// <summary>
 /// One way to run a job: an offer, what it is expected to cost, the window its start must fall in, and the pool
@@ -26,6 +31,13 @@ public sealed record JobOption(
 
     /// <summary>Every pool the option draws on: <see cref="Pool"/>, then <see cref="CommitmentPool"/>.</summary>
     public IEnumerable<PoolUse> Pools => CommitmentPool is { } c ? [Pool, c] : [Pool];
+
+    /// <summary>
+    /// Where the job has scheduling windows (<see cref="Job.Windows"/>), the ranges its start may take, each inside
+    /// [<see cref="EarliestStart"/>, <see cref="LatestStart"/>] and such that the whole run ends inside the same allowed
+    /// interval; empty means the whole window from earliest to latest start.
+    /// </summary>
+    public ImmutableArray<StartRange> StartRanges { get; init; } = [];
 
     /// <summary>How long the run holds its instance: the job as planned (work and launch allowance), plus the transfer.</summary>
     public double RunHours => Job.DurationHours + TransferHours;

@@ -1,3 +1,6 @@
+using System.Collections.Immutable;
+using Spotwise.Core.Serialization;
+
 namespace Spotwise.Core;
 
 /// <summary>
@@ -77,8 +80,54 @@ public static class OptionBuilder
             return new JobOptions(job, [], WhyNoneAfterTransfer(problem, job, ready, untransferable), allOnDemandCost);
         }
         options.Sort(CheapestFirst);
-        return new JobOptions(job, options, null, allOnDemandCost);
+        return job.Windows.IsDefaultOrEmpty ? new JobOptions(job, options, null, allOnDemandCost)
+            : WithinWindows(problem, job, ready, options, allOnDemandCost);
     }
+
+    /// <summary>
+    /// Each option cut to the starts whose whole run lies inside one allowed interval of the job's windows; an option
+    /// with none is dropped, and a job left with none is reported with the reason and the next window.
+    /// </summary>
+    private static JobOptions WithinWindows(PlanningProblem problem, Job job, DateTimeOffset ready, List<JobOption> options, double allOnDemandCost)
+    {
+        var (windows, errors) = ScheduleWindows.Parse(job.Windows);
+        if (windows is null)
+        {
+            return new JobOptions(job, [], "window: " + string.Join("; ", errors.Select(e => $"{e.Field} {e.Message}")), allOnDemandCost);
+        }
+        var openLatest = ready + problem.Settings.OpenHorizon;
+        var reach = options.Max(o => (o.LatestStart ?? openLatest).AddHours(o.RunHours));
+        var intervals = windows.Between(ready, reach);
+        var kept = new List<JobOption>(options.Count);
+        foreach (var o in options)
+        {
+            var latest = o.LatestStart ?? openLatest;
+            var ranges = intervals.Select(i => new StartRange(i.Start > ready ? i.Start : ready, Min(i.End.AddHours(-o.RunHours), latest)))
+                .Where(r => r.From <= r.To).ToImmutableArray();
+            if (ranges.Length > 0)
+            {
+                kept.Add(o with { EarliestStart = ranges[0].From, LatestStart = o.LatestStart is null ? null : ranges[^1].To, StartRanges = ranges });
+            }
+        }
+        return kept.Count > 0 ? new JobOptions(job, kept, null, allOnDemandCost)
+            : new JobOptions(job, [], WhyNoWindowFits(job, windows, ready, options.Min(o => o.RunHours)), allOnDemandCost);
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    /// <summary>Why no window holds the job: its run, its deadline, and the next window it could have had.</summary>
+    private static string WhyNoWindowFits(Job job, ScheduleWindows windows, DateTimeOffset ready, double runHours)
+    {
+        var next = windows.Next(ready, JobBounds.Horizon);
+        var nextText = next is { } n
+            ? FormattableString.Invariant($"the next window is {Fmt(n.Start)} to {Fmt(n.End)} ({(n.End - n.Start).TotalHours:0.##} h)")
+            : "no window opens within a year";
+        var by = job.Deadline is { } d ? $" before its deadline {Fmt(d)}" : "";
+        return FormattableString.Invariant(
+            $"window: no allowed interval of {windows} holds the job's {runHours:0.##} h run from {Fmt(ready)}{by}; {nextText}");
+    }
+
+    private static string Fmt(DateTimeOffset t) => t.ToString("yyyy-MM-ddTHH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The move the job needs to run on the offer; null (and the region noted) when the transfer table has no price for it.</summary>
     private static DataTransfer? Transfer(PlanningProblem problem, Job job, Offer offer, SortedSet<string> untransferable)

@@ -68,4 +68,7 @@ public sealed record Plan(
     /// start is its launch, and its work begins this much later, so its end is start + allowance + work.
     /// </summary>
     public TimeSpan LaunchAllowance { get; init; }
+
+    /// <summary>The fair-share figures the plan was made with (<see cref="PlanningProblem.FairShare"/>), for the "why"; null without.</summary>
+    public FairShare? FairShare { get; init; }
 }

@@ -64,6 +64,7 @@ public static class PlanBuilder
         return new Plan(planner, problem.Now, status, schedule.ToImmutable(), unplanned.ToImmutable(), totals)
         {
             LaunchAllowance = problem.Settings.LaunchAllowance,
+            FairShare = problem.FairShare,
         };
     }
 

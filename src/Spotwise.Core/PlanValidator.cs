@@ -28,6 +28,9 @@ public enum ViolationKind
     /// </summary>
     MalformedAssignment,
 
+    /// <summary>An assignment whose run does not lie inside one allowed interval of the job's scheduling windows.</summary>
+    OutsideWindow,
+
     /// <summary>An assignment of a job no plan may hold: numbers beyond the planning model, or dependencies that cannot be met.</summary>
     Unplannable,
 
@@ -157,6 +160,7 @@ public static class PlanValidator
         {
             violations.Add(new(ViolationKind.MissesDeadline, a.JobId, $"ends {Fmt(a.End)}, after its deadline {Fmt(deadline)}"));
         }
+        CheckWindows(a, job, violations);
         if (a.Market == Market.Spot)
         {
             CheckSpotSafety(a, run, violations);
@@ -191,6 +195,24 @@ public static class PlanValidator
         violations.Add(new(ViolationKind.UnknownZone, a.JobId,
             $"zone '{a.Offer.Zone}' does not offer {entry.Type.Name} on {a.Market.ToWire()}; the catalog's: {zones}"));
         return null;
+    }
+
+    /// <summary>A job with scheduling windows starts inside one allowed interval and runs to its end inside the same one.</summary>
+    private static void CheckWindows(Assignment a, Job job, List<Violation> violations)
+    {
+        if (job.Windows.IsDefaultOrEmpty)
+        {
+            return;
+        }
+        var (windows, errors) = ScheduleWindows.Parse(job.Windows);
+        if (windows is null)
+        {
+            violations.Add(new(ViolationKind.OutsideWindow, a.JobId, $"its windows cannot be read: {string.Join("; ", errors.Select(e => $"{e.Field} {e.Message}"))}"));
+        }
+        else if (!windows.Holds(a.Start + TimeTolerance, a.End - TimeTolerance))
+        {
+            violations.Add(new(ViolationKind.OutsideWindow, a.JobId, $"runs {Fmt(a.Start)} to {Fmt(a.End)}, not inside one allowed interval of its windows {windows}"));
+        }
     }
 
     private static void CheckSpotSafety(Assignment a, Job job, List<Violation> violations)

@@ -24,6 +24,12 @@ public sealed record PlanningProblem(
     /// <summary>The budget that binds <paramref name="job"/> (by its team), or null.</summary>
     public TeamBudget? BudgetOf(Job job) =>
         Budgets.IsDefaultOrEmpty || job.Team is not { } team ? null : Budgets.FirstOrDefault(b => string.Equals(b.Team, team, StringComparison.Ordinal));
+
+    /// <summary>
+    /// How contested capacity is shared between teams (<see cref="Core.FairShare"/>), by each job's <see cref="Job.Team"/>;
+    /// null plans without fair share (one team, <c>plan</c>).
+    /// </summary>
+    public FairShare? FairShare { get; init; }
 }
 
 /// <summary>Capacity held outside the plan: a running job's instance, from now until it is expected to end.</summary>

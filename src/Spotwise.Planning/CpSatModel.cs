@@ -1,4 +1,5 @@
 using Google.OrTools.Sat;
+using Google.OrTools.Util;
 using Spotwise.Core;
 
 namespace Spotwise.Planning;
@@ -84,16 +85,45 @@ public sealed class CpSatModel
             return new CpSatOutcome(status, null, null);
         }
         var placement = ReadBack(solver);
-        // A cost model's bound is a bound on these jobs' cost; a coverage model's says nothing about cost.
-        return new CpSatOutcome(status, placement, _allMandatory ? solver.BestObjectiveBound / UnitsPerUsd : null);
+        // A cost model's bound is a bound on these jobs' cost (not with a fair-share term in it); a coverage model's says nothing about cost.
+        return new CpSatOutcome(status, placement, _allMandatory && !FairShareApplies ? solver.BestObjectiveBound / UnitsPerUsd : null);
     }
 
-    /// <summary>Over this group's jobs: more priority-weighted jobs planned wins; then the cheaper plan.</summary>
+    /// <summary>
+    /// Over this group's jobs: more priority-weighted jobs planned wins; then (fair share) more of the deprived teams'
+    /// jobs planned, and those started sooner; then the cheaper plan.
+    /// </summary>
     public bool IsBetter(Placement candidate, Placement incumbent)
     {
         var (a, b) = (PlannedWeight(candidate), PlannedWeight(incumbent));
-        return a != b ? a > b : candidate.CostUsd(_grid, _jobs) < incumbent.CostUsd(_grid, _jobs) - 1e-9;
+        if (a != b)
+        {
+            return a > b;
+        }
+        if (FairShareApplies)
+        {
+            var (fa, fb) = (FairPlanned(candidate), FairPlanned(incumbent));
+            if (fa != fb)
+            {
+                return fa > fb;
+            }
+            var (sa, sb) = (FairDelay(candidate), FairDelay(incumbent));
+            if (sa != sb)
+            {
+                return sa < sb;
+            }
+        }
+        return candidate.CostUsd(_grid, _jobs) < incumbent.CostUsd(_grid, _jobs) - 1e-9;
     }
+
+    /// <summary>Whether teams of this group's jobs stand in different fair-share bands (<see cref="GridModel.FairRank"/>).</summary>
+    private bool FairShareApplies => _jobs.Any(j => _grid.FairRank[j] > 0);
+
+    /// <summary>The fair-share rank of the jobs planned: more is fairer at equal priority weight.</summary>
+    private long FairPlanned(Placement p) => _jobs.Where(p.IsPlaced).Sum(j => (long)_grid.FairRank[j]);
+
+    /// <summary>Each planned job's start weighted by its team's rank: less means the deprived teams run sooner.</summary>
+    private long FairDelay(Placement p) => _jobs.Where(p.IsPlaced).Sum(j => (long)_grid.FairRank[j] * p.StartStep[j]);
 
     /// <summary>True when fixed jobs constrain the model: its bound then holds only with them where they are.</summary>
     public bool HasFixedJobs { get; private set; }
@@ -112,6 +142,12 @@ public sealed class CpSatModel
                 choice[o] = _model.NewBoolVar($"x{j}_{o}");
                 _model.Add(start >= g.EarliestStep).OnlyEnforceIf(choice[o]);
                 _model.Add(start <= g.LatestStep).OnlyEnforceIf(choice[o]);
+                if (!g.Ranges.IsDefaultOrEmpty)
+                {
+                    // Scheduling windows: the start lies in one of the option's ranges, the run inside its interval.
+                    var flat = g.Ranges.SelectMany(r => new long[] { r.From, r.To }).ToArray();
+                    _model.AddLinearExpressionInDomain(start, Domain.FromFlatIntervals(flat)).OnlyEnforceIf(choice[o]);
+                }
                 // One interval per option, in the cumulative of every contended pool it draws on (the savings plan's
                 // commitment as well as the on-demand quota).
                 IntervalVar? interval = null;
@@ -294,17 +330,29 @@ public sealed class CpSatModel
 
     /// <summary>
     /// Cost in hundredths of a cent, or (coverage) the planned priority weight, 2^(priority-1) per job, so a job
-    /// outweighs any one job of lower priority.
+    /// outweighs any one job of lower priority. With fair share (teams in different bands) a lexicographic term sits
+    /// between them: coverage counts each job's rank below one unit of priority weight (scaled above every rank
+    /// together), and cost adds each job's start times its rank, scaled above the whole cost range of the group, so
+    /// the deprived teams' jobs go first at any cost and cost decides among equally fair plans.
     /// </summary>
     private void AddObjective()
     {
         var objective = LinearExpr.NewBuilder();
+        var fair = FairShareApplies;
+        var rankScale = 1 + _jobs.Sum(j => (long)_grid.FairRank[j]);
+        var costRange = 1 + _jobs.Sum(j => Units(_grid.GridOptions[j].Max(g => g.Option.ExpectedCostUsd)) - Units(_grid.GridOptions[j].Min(g => g.Option.ExpectedCostUsd)));
         foreach (var j in _jobs)
         {
             var options = _grid.GridOptions[j];
+            var rank = _grid.FairRank[j];
             for (var o = 0; o < options.Length; o++)
             {
-                objective.AddTerm(_choice[j][o], _allMandatory ? Units(options[o].Option.ExpectedCostUsd) : -PriorityWeight(_grid.JobAt(j).Priority));
+                var weight = fair ? (PriorityWeight(_grid.JobAt(j).Priority) * rankScale) + rank : PriorityWeight(_grid.JobAt(j).Priority);
+                objective.AddTerm(_choice[j][o], _allMandatory ? Units(options[o].Option.ExpectedCostUsd) : -weight);
+            }
+            if (fair && _allMandatory && rank > 0)
+            {
+                objective.AddTerm(_start[j], costRange * rank);
             }
         }
         _model.Minimize(objective);

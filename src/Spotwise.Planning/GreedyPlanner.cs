@@ -105,8 +105,28 @@ public sealed class GreedyPlanner : IPlanner
             placement.Refuse(j, why);
             return;
         }
+        var full = "every eligible pool is full until the deadline: " + string.Join(", ", options.Select(g => g.Option.Pool.Pool.Id).Distinct());
         placement.Refuse(j, options.Length == 0
-            ? "no start on the planning grid fits the job's window"
-            : "every eligible pool is full until the deadline: " + string.Join(", ", options.Select(g => g.Option.Pool.Pool.Id).Distinct()));
+            ? model.JobAt(j).Windows.IsDefaultOrEmpty ? "no start on the planning grid fits the job's window"
+                : "window: no start on the planning grid (every " + model.Grid.StepMinutes + " min) falls where the run fits inside the job's windows"
+            : WhyFairShare(model, placement, j, full) ?? full);
+    }
+
+    /// <summary>
+    /// The reason of a job left out while jobs of its priority from teams further behind their share were planned:
+    /// capacity went to them first, and the figures say why.
+    /// </summary>
+    public static string? WhyFairShare(GridModel model, Placement placement, int j, string full)
+    {
+        if (model.Problem.FairShare is not { } fair || !model.HasFairShare)
+        {
+            return null;
+        }
+        var job = model.JobAt(j);
+        var ahead = Enumerable.Range(0, model.Options.Count)
+            .Count(k => placement.IsPlaced(k) && model.FairRank[k] > model.FairRank[j] && model.JobAt(k).Priority == job.Priority);
+        // Other teams are counted, not named: a team sees its own figures only.
+        return ahead == 0 ? null
+            : $"fair share: {full}; capacity went first to {ahead} job(s) of equal priority from teams further behind their share; {fair.Describe(job.Team)}";
     }
 }

@@ -1,7 +1,8 @@
 namespace Spotwise.Planning;
 
 /// <summary>
-/// The order the greedy planner places jobs in: highest priority first, then earliest deadline, and never a job
+/// The order the greedy planner places jobs in: highest priority first, then the team furthest behind its fair share
+/// (<see cref="GridModel.FairRank"/>), then earliest deadline, and never a job
 /// before the jobs it depends on. A prerequisite inherits the urgency of the most urgent job waiting on it, so an
 /// urgent job is not starved by its own low-priority prerequisite. Jobs whose dependencies can never be met are left
 /// out (they have no options and say why). Both walks are loops over the dependency graph, never recursion.
@@ -13,8 +14,9 @@ public static class JobOrder
         var graph = model.Dependencies;
         var (priority, deadline) = InheritedUrgency(model);
         var waitingOn = new int[graph.Count];
-        var ready = new PriorityQueue<int, (int, DateTimeOffset, string)>();
-        void Enqueue(int j) => ready.Enqueue(j, (-priority[j], deadline[j], model.JobAt(j).Id));
+        var ready = new PriorityQueue<int, (int, int, DateTimeOffset, string)>();
+        // Among equal priorities, the team furthest behind its fair share first (all ranks 0 without fair share).
+        void Enqueue(int j) => ready.Enqueue(j, (-priority[j], -model.FairRank[j], deadline[j], model.JobAt(j).Id));
         foreach (var j in graph.Order)
         {
             waitingOn[j] = graph.PrerequisitesOf(j).Count;

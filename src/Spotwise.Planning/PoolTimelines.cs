@@ -25,14 +25,28 @@ public sealed class PoolTimelines(int horizon)
     /// </summary>
     public int EarliestFit(GridOption g, int notBefore)
     {
-        var lo = Math.Max(g.EarliestStep, notBefore);
+        // A job with scheduling windows has several ranges; the rest have one.
+        foreach (var range in g.StartRanges)
+        {
+            var fit = EarliestFitIn(g, Math.Max(range.From, notBefore), range.To);
+            if (fit >= 0)
+            {
+                return fit;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>The earliest start in [<paramref name="lo"/>, <paramref name="hi"/>] where the option fits every pool it draws on, or -1.</summary>
+    private int EarliestFitIn(GridOption g, int lo, int hi)
+    {
         var pools = g.Option.Pools.Where(p => !p.Pool.IsUnlimited).ToList();
-        while (lo <= g.LatestStep)
+        while (lo <= hi)
         {
             var agreed = true;
             foreach (var pool in pools)
             {
-                var fit = TimelineOf(pool.Pool).EarliestFit(lo, g.LatestStep, g.DurationSteps, pool.Demand);
+                var fit = TimelineOf(pool.Pool).EarliestFit(lo, hi, g.DurationSteps, pool.Demand);
                 if (fit < 0)
                 {
                     return -1;

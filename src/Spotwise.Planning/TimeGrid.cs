@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Spotwise.Core;
 
 namespace Spotwise.Planning;
@@ -32,12 +33,27 @@ public sealed class TimeGrid(DateTimeOffset now, int stepMinutes)
     public int StepsHeld(double hours, double offsetMinutes) => Math.Max(1, (int)Math.Ceiling((offsetMinutes + hours * 60) / StepMinutes - 1e-9));
 
     public DateTimeOffset TimeOf(int step, double offsetMinutes) => Now.AddMinutes((double)step * StepMinutes + offsetMinutes);
+
+    /// <summary>The first step whose shifted start is not before <paramref name="t"/>.</summary>
+    public int FirstStepAtOrAfter(DateTimeOffset t, double offsetMinutes) =>
+        (int)Math.Ceiling(((t - Now).TotalMinutes - offsetMinutes) / StepMinutes - 1e-9);
 }
 
-/// <summary>An option placed on the grid: the window its start step may take and the global steps it holds.</summary>
+/// <summary>Start steps from <paramref name="From"/> to <paramref name="To"/>, both included.</summary>
+public readonly record struct StepRange(int From, int To);
+
+/// <summary>
+/// An option placed on the grid: the window its start step may take and the global steps it holds. A job with
+/// scheduling windows may start only in <see cref="Ranges"/> (inside [EarliestStep, LatestStep]); empty means anywhere.
+/// </summary>
 public readonly record struct GridOption(JobOption Option, int EarliestStep, int LatestStep, int DurationSteps)
 {
     public bool IsOpen => EarliestStep <= LatestStep;
+
+    public ImmutableArray<StepRange> Ranges { get; init; } = [];
+
+    /// <summary>The ranges its start may take: <see cref="Ranges"/>, or the one window.</summary>
+    public IEnumerable<StepRange> StartRanges => Ranges.IsDefaultOrEmpty ? [new StepRange(EarliestStep, LatestStep)] : Ranges;
 }
 
 /// <summary>A reservation on the grid: a pool's demand held over global steps [From, To).</summary>
@@ -75,14 +91,28 @@ public sealed class GridModel
             GridOptions[j] = [.. options[j].Options.Select(o =>
             {
                 var last = o.LatestStart is { } latest ? Grid.LastStepAtOrBefore(latest, offset) : first + openSteps;
-                return new GridOption(o, first, last, Grid.StepsHeld(o.RunHours, offset));
+                var option = new GridOption(o, first, last, Grid.StepsHeld(o.RunHours, offset));
+                return o.StartRanges.IsDefaultOrEmpty ? option : InWindows(option, offset);
             }).Where(g => g.IsOpen)];
             Horizon = Math.Max(Horizon, GridOptions[j].Select(g => g.LatestStep + g.DurationSteps + 1).DefaultIfEmpty(0).Max());
         }
+        FairRank = FairShare.Ranks(problem.FairShare, [.. options.Select(o => o.Job.Team)]);
         // A held instance on the savings plan holds its share of the commitment too: one entry per pool it draws on.
         Reserved = [.. problem.Reservations.Where(r => r.To > problem.Now)
             .SelectMany(r => problem.Limits.PoolsOf(r.Offer).Where(p => !p.Pool.IsUnlimited).Select(p => ReservedOnGrid(r, p, Horizon)))
             .Where(r => r.From < Horizon)];
+    }
+
+    /// <summary>
+    /// An option of a job with scheduling windows: its start steps cut to the grid steps inside its start ranges (a
+    /// range narrower than a step may hold none); closed when none is left.
+    /// </summary>
+    private GridOption InWindows(GridOption g, double offset)
+    {
+        var ranges = g.Option.StartRanges
+            .Select(r => new StepRange(Math.Max(g.EarliestStep, Grid.FirstStepAtOrAfter(r.From, offset)), Math.Min(g.LatestStep, Grid.LastStepAtOrBefore(r.To, offset))))
+            .Where(r => r.From <= r.To).ToImmutableArray();
+        return ranges.IsEmpty ? g with { LatestStep = g.EarliestStep - 1 } : g with { EarliestStep = ranges[0].From, LatestStep = ranges[^1].To, Ranges = ranges };
     }
 
     /// <summary>
@@ -115,6 +145,15 @@ public sealed class GridModel
     /// may be missing) and never by recursion (a chain may be 10,000 deep).
     /// </summary>
     public DependencyGraph Dependencies { get; }
+
+    /// <summary>
+    /// Per job, how many fair-share bands its team stands above the least deprived team waiting (<see cref="FairShare.Ranks"/>):
+    /// among jobs of equal priority the higher rank is served first. All 0 without fair share.
+    /// </summary>
+    public int[] FairRank { get; }
+
+    /// <summary>Whether fair share orders anything in this model: teams stand in different bands.</summary>
+    public bool HasFairShare => FairRank.Any(r => r > 0);
 
     /// <summary>One past the last step any option can hold.</summary>
     public int Horizon { get; }

@@ -21,6 +21,9 @@ public sealed record SchedulerOptions
     public PlanningSettings Settings { get; init; } = PlanningSettings.Default with { LaunchAllowance = PlanningSettings.CloudLaunchAllowance };
 
     public SolveOptions Solve { get; init; } = SolveOptions.Default with { TimeLimit = TimeSpan.FromSeconds(5) };
+
+    /// <summary>How contested capacity is shared between teams; null plans without fair share.</summary>
+    public FairShareSettings? FairShare { get; init; } = new();
 }
 
 /// <summary>
@@ -47,6 +50,7 @@ public sealed partial class Scheduler(
 {
     private static readonly JobState[] Unlaunched = [JobState.Queued, JobState.Planned];
     private static readonly JobState[] Launched = [JobState.Launching, JobState.Running];
+    private static readonly JobState[] Finished = [JobState.Succeeded, JobState.Failed, JobState.Cancelled, JobState.Interrupted];
 
     /// <summary>The most placements written in one store transaction.</summary>
     public const int ApplyChunkSize = 100;
@@ -80,7 +84,8 @@ public sealed partial class Scheduler(
         {
             return null;
         }
-        var problem = Problem(now, catalog, open, [.. launched, .. due]);
+        var fairShare = await FairShareAsync(now, open, launched, cancellationToken);
+        var problem = Problem(now, catalog, open, [.. launched, .. due]) with { FairShare = fairShare };
         if (budgets is not null)
         {
             // Each team's budget binds what this cycle plans, after what has run and what launched jobs still commit.
@@ -110,6 +115,21 @@ public sealed partial class Scheduler(
         await ApplyAsync(plan, open, now, cancellationToken);
         LogCycle(plan.Planner, plan.Status, plan.Totals.JobsPlanned, plan.Totals.JobsUnplanned, plan.Totals.ExpectedCostUsd, plan.Totals.SolveSeconds);
         return plan;
+    }
+
+    /// <summary>
+    /// The fair-share figures of this cycle: the use of the window is read only when two teams or more wait, since one
+    /// team alone has nobody to share with (and reading finished jobs costs a scan of them).
+    /// </summary>
+    private async Task<FairShare?> FairShareAsync(DateTimeOffset now, List<JobRecord> open, IReadOnlyList<JobRecord> launched, CancellationToken cancellationToken)
+    {
+        if (options.FairShare is not { } settings || open.Select(j => j.Team).Distinct(StringComparer.Ordinal).Count() < 2)
+        {
+            return null;
+        }
+        var finished = await store.ListAsync(new JobQuery(States: Finished), cancellationToken);
+        var used = TeamUsage.Measure([.. launched, .. finished], now, TimeSpan.FromHours(settings.WindowHours));
+        return TeamUsage.For(settings, open.Select(j => j.Team), used);
     }
 
     /// <summary>

@@ -38,6 +38,10 @@ public sealed record JobView(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<EventView>? Events { get; init; }
 
+    /// <summary>The job's scheduling windows as submitted (<see cref="Job.Windows"/>); absent when it has none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Windows { get; init; }
+
     public static JobView From(JobRecord r, IReadOnlyList<JobEvent>? events = null) => new(
         r.Id,
         r.Team,
@@ -61,6 +65,7 @@ public sealed record JobView(
         Events = events?.Select(e => new EventView(e.At, e.From?.ToWire(), e.To.ToWire(), e.Cause)).ToList(),
         PlannedEnd = r.Placement?.PlannedStart.AddHours(r.RemainingHours),
         ExpectedCostUsd = r.Placement?.ExpectedCostUsd,
+        Windows = r.Job.Windows.IsDefaultOrEmpty ? null : r.Job.Windows,
     };
 }
 

@@ -218,6 +218,7 @@ public static class SpotwiseApp
         {
             Settings = defaults.Settings with { LaunchAllowance = launchAllowance },
             Solve = PlannerFactory.NeedsModel(options.Planner) ? defaults.Solve with { TimeLimit = options.LlmTimeout } : defaults.Solve,
+            FairShare = options.FairShare.ToSettings(),
         };
     }
 

@@ -1,9 +1,11 @@
+using System.Collections.Immutable;
 using Microsoft.Extensions.Options;
 using Spotwise.Compute.Aws;
 using Spotwise.Compute.Kubernetes;
 using Spotwise.Compute.Slurm;
 using Spotwise.Intake.RabbitMq;
 using Spotwise.Planning;
+using Spotwise.Runtime;
 using Spotwise.Planning.Llm;
 using Spotwise.Runtime.Budgeting;
 using Spotwise.Storage.Postgres;
@@ -122,6 +124,9 @@ public sealed class SpotwiseOptions
     /// </summary>
     public string? Amqp { get; set; }
 
+    /// <summary>How contested capacity is shared between teams (the <c>Spotwise:FairShare</c> section; docs/teams.md#fair-share).</summary>
+    public FairShareOptions FairShare { get; set; } = new();
+
     /// <summary>The queue jobs are taken from (with <see cref="Amqp"/>).</summary>
     public string AmqpQueue { get; set; } = RabbitMqOptions.DefaultQueue;
 
@@ -140,6 +145,43 @@ public sealed class SpotwiseOptions
     public RabbitMqOptions? RabbitMq() => Amqp is { Length: > 0 } text && RabbitMqOptions.Problem(text) is null
         ? new RabbitMqOptions { Uri = new Uri(text), Queue = AmqpQueue }
         : null;
+}
+
+/// <summary>
+/// Fair share as configured: <c>Spotwise:FairShare:Weights:&lt;team&gt;</c> (1 for a team not named),
+/// <c>Spotwise:FairShare:WindowHours</c> (24) and <c>Spotwise:FairShare:BandPct</c> (5, the damping band).
+/// </summary>
+public sealed class FairShareOptions
+{
+    public Dictionary<string, double> Weights { get; set; } = new(StringComparer.Ordinal);
+
+    public double WindowHours { get; set; } = 24;
+
+    public double BandPct { get; set; } = Core.FairShare.DefaultBandPct;
+
+    public FairShareSettings ToSettings() => new()
+    {
+        Weights = Weights.ToImmutableDictionary(StringComparer.Ordinal),
+        WindowHours = WindowHours,
+        BandPct = BandPct,
+    };
+
+    /// <summary>Each setting that cannot work, named with its value.</summary>
+    public IEnumerable<string> Problems()
+    {
+        foreach (var (team, weight) in Weights.Where(w => !(w.Value > 0) || !double.IsFinite(w.Value)))
+        {
+            yield return FormattableString.Invariant($"Spotwise:FairShare:Weights:{team} is {weight}; a team's weight must be a number > 0");
+        }
+        if (!(WindowHours > 0) || WindowHours > 24 * 366)
+        {
+            yield return FormattableString.Invariant($"Spotwise:FairShare:WindowHours is {WindowHours}; it must be > 0 and at most 8784 (a year)");
+        }
+        if (!(BandPct > 0) || BandPct > 100)
+        {
+            yield return FormattableString.Invariant($"Spotwise:FairShare:BandPct is {BandPct}; it must be > 0 and at most 100");
+        }
+    }
 }
 
 /// <summary>
@@ -202,6 +244,7 @@ public sealed class SpotwiseOptionsValidator(Func<string, string?> env, IReadOnl
         {
             errors.Add($"Spotwise:LoginWindow is {options.LoginWindow}; it must be > 0");
         }
+        errors.AddRange(options.FairShare.Problems());
         if (!backends.Contains(options.Backend))
         {
             errors.Add($"Spotwise:Backend is '{options.Backend}'; choose one of the registered backends: {string.Join(", ", backends)}");

@@ -33,6 +33,10 @@ internal sealed record StoredJob(
     [JsonPropertyName("image")]
     public string? Image { get; init; }
 
+    /// <summary>The scheduling windows as written (<see cref="Job.Windows"/>); absent (null) when none, and in rows written before they existed.</summary>
+    [JsonPropertyName("windows")]
+    public IReadOnlyList<string>? Windows { get; init; }
+
     private static readonly JsonSerializerOptions Options = new() { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     public static string Write(Job job)
@@ -45,6 +49,7 @@ internal sealed record StoredJob(
         {
             DataRegion = job.DataRegion,
             Image = job.Image,
+            Windows = job.Windows.IsDefaultOrEmpty ? null : [.. job.Windows],
         };
         return JsonSerializer.Serialize(stored, Options);
     }
@@ -79,6 +84,7 @@ internal sealed record StoredJob(
             Command = s.Command,
             DataRegion = s.DataRegion,
             Image = s.Image,
+            Windows = [.. s.Windows ?? []],
         };
     }
 

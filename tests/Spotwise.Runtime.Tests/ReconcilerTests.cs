@@ -488,4 +488,39 @@ public class ReconcilerTests
         Assert.Equal(first, second);
         Assert.Equal(["ml/a#1:Launch", "ml/b#1:RecordObservation", "ml/c#2:Launch", "ml/d#1:Terminate"], first);
     }
+
+    /// <summary>A planned job with scheduling windows (issue 16); <see cref="Now"/> is Tuesday 12:00 UTC.</summary>
+    private static JobRecord Windowed(JobRecord job, params string[] windows) => job with { Job = job.Job with { Windows = [.. windows] } };
+
+    [Theory]
+    [InlineData(Market.Spot)]
+    [InlineData(Market.OnDemand)]
+    public void A_planned_job_whose_run_fits_its_window_is_launched(Market market)
+    {
+        var job = Windowed(Job("a", JobState.Planned, market, hours: 4), "Tue 09:00-17:00");
+
+        Assert.IsType<Launch>(Assert.Single(Decide([job])));
+    }
+
+    [Theory]
+    [InlineData(Market.Spot)]
+    [InlineData(Market.OnDemand)]
+    public void A_late_launch_that_would_run_past_its_window_goes_back_to_the_planner(Market market)
+    {
+        // Planned to start inside the window, but 6 h from 12:00 ends at 18:00, after the window closes at 17:00.
+        var job = Windowed(Job("a", JobState.Planned, market, hours: 6), "Tue 09:00-17:00");
+
+        var replan = Assert.IsType<Replan>(Assert.Single(Decide([job])));
+
+        Assert.StartsWith("window: ", replan.Why, StringComparison.Ordinal);
+        Assert.Contains("'Tue 09:00-17:00'", replan.Why, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_planned_job_is_not_launched_outside_its_window()
+    {
+        var job = Windowed(Job("a", JobState.Planned, Market.OnDemand, hours: 1), "Wed");
+
+        Assert.IsType<Replan>(Assert.Single(Decide([job])));
+    }
 }

@@ -108,6 +108,27 @@ public sealed class JobsApiTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_bad_scheduling_window_is_a_400_naming_windows_and_the_value()
+    {
+        var response = await _teamA.PostAsync("/api/jobs", Json("""{"jobId":"job-9","estimatedDurationHours":1,"resourceRequirements":{"type":"cpu_small"},"windows":["Sat-Sun","Mon-Fry 20:00-06:00"]}"""));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<HttpValidationProblemDetails>();
+        Assert.Contains("Mon-Fry", Assert.Single(problem!.Errors["windows[1]"]), StringComparison.Ordinal);
+        Assert.Empty(await Store.ListAsync(new JobQuery(), default));
+    }
+
+    [Fact]
+    public async Task A_job_with_scheduling_windows_is_stored_and_shown_with_them()
+    {
+        var response = await _teamA.PostAsync("/api/jobs", Json("""{"jobId":"job-9","estimatedDurationHours":1,"resourceRequirements":{"type":"cpu_small"},"windows":["Mon-Fri 20:00-06:00 Europe/Berlin","Sat-Sun"]}"""));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var view = await _teamA.GetFromJsonAsync<JobView>("/api/jobs/job-9");
+        Assert.Equal(["Mon-Fri 20:00-06:00 Europe/Berlin", "Sat-Sun"], view!.Windows);
+    }
+
+    [Fact]
     public async Task A_batch_answers_each_job_with_its_outcome()
     {
         await _teamA.PostAsync("/api/jobs", Json(Job1));

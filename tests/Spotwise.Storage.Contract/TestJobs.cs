@@ -42,6 +42,7 @@ public static class TestJobs
         Team = "vision",
         Command = "python train.py --epochs 3 \"quoted\" 'it''s'",
         Image = "registry.example.com/vision/train:1.2",
+        Windows = ["Mon-Fri 20:00-06:00 Europe/Berlin", "Sat-Sun"],
     };
 
     public static Job WithInstanceTypes(string id) => new()
@@ -72,6 +73,7 @@ public static class TestJobs
     {
         Assert.Equal(Flat(expected), Flat(actual));
         Assert.Equal(Items(expected.DependsOn), Items(actual.DependsOn));
+        Assert.Equal(Items(expected.Windows), Items(actual.Windows));
         Assert.Equal(Items(expected.Resources.GpuModels), Items(actual.Resources.GpuModels));
         Assert.Equal(Items(expected.Resources.InstanceTypes), Items(actual.Resources.InstanceTypes));
         Assert.Equal(expected.EarliestStart?.Offset, actual.EarliestStart?.Offset);
@@ -92,6 +94,7 @@ public static class TestJobs
     private static Job Flat(Job job) => job with
     {
         DependsOn = default,
+        Windows = default,
         Resources = job.Resources with { GpuModels = default, InstanceTypes = default },
     };
 }

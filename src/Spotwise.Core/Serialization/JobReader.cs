@@ -13,7 +13,7 @@ internal sealed class JobReader(JsonElement e, int number, int? index, DateTimeO
 {
     private static readonly FieldSet JobFields = new(
         "jobId", "priority", "earliestStart", "deadline", "estimatedDurationHours", "resourceRequirements", "requiredResourceType",
-        "inputDataSizeGB", "dataRegion", "checkpointable", "checkpointIntervalMinutes", "restartOverheadMinutes", "dependsOn", "team", "command", "image");
+        "inputDataSizeGB", "dataRegion", "checkpointable", "checkpointIntervalMinutes", "restartOverheadMinutes", "dependsOn", "team", "command", "image", "windows");
 
     private static readonly FieldSet ResourceFields = new("type", "instanceTypes", "vcpus", "memoryGiB", "gpus", "gpuModel", "architecture");
 
@@ -55,6 +55,7 @@ internal sealed class JobReader(JsonElement e, int number, int? index, DateTimeO
         var team = ReadName("team");
         var command = ReadCommand();
         var image = ReadImage();
+        var windows = ReadWindows();
         CheckTimes(earliest, deadline, duration);
         if (errors.Count > before || id is null || duration is null || request is null)
         {
@@ -77,7 +78,24 @@ internal sealed class JobReader(JsonElement e, int number, int? index, DateTimeO
             Team = team,
             Command = command,
             Image = image,
+            Windows = windows,
         };
+    }
+
+    /// <summary>Scheduling windows (<see cref="ScheduleWindows"/>): each text is checked here, so the planner never meets a bad one.</summary>
+    private ImmutableArray<string> ReadWindows()
+    {
+        var before = errors.Count;
+        var texts = ReadStrings(e, "windows", "");
+        if (errors.Count > before)
+        {
+            return [];
+        }
+        foreach (var error in ScheduleWindows.Parse(texts).Errors)
+        {
+            Error(error.Field, error.Message);
+        }
+        return texts;
     }
 
     private string? ReadId()

@@ -74,6 +74,15 @@ public static class JobsFileWriter
         WriteIfSet(w, "team", job.Team);
         WriteIfSet(w, "command", job.Command);
         WriteIfSet(w, "image", job.Image);
+        if (!job.Windows.IsDefaultOrEmpty)
+        {
+            w.WriteStartArray("windows");
+            foreach (var window in job.Windows)
+            {
+                w.WriteStringValue(window);
+            }
+            w.WriteEndArray();
+        }
         w.WriteEndObject();
     }
 

@@ -89,6 +89,9 @@ public static class Reconciler
             case JobState.Planned when job.Placement is { } due && due.PlannedStart <= now && HoldFor(job, findPrerequisite) is { } hold:
                 actions.Add(hold);
                 break;
+            case JobState.Planned when job.Placement is { } due && due.PlannedStart <= now && OutsideWindow(job, due.Zone, now, market) is { } late:
+                actions.Add(late);
+                break;
             case JobState.Planned when job.Placement is { Market: Market.Spot } p && p.PlannedStart <= now:
                 // The plan chose spot and the moment: from here the policy owns market and zone (it may wait for spot).
                 FollowPolicy(job, null, now, catalog, market, actions);
@@ -134,6 +137,23 @@ public static class Reconciler
             }
         }
         return null;
+    }
+
+    /// <summary>
+    /// A job with scheduling windows launches only while its whole run still fits inside one allowed interval: the plan
+    /// put its start inside, but a launch delayed past that (the loop was down, a prerequisite was late) goes back to the
+    /// planner for the next window instead of running outside.
+    /// </summary>
+    private static Replan? OutsideWindow(JobRecord job, string zone, DateTimeOffset now, PolicyContext context)
+    {
+        if (ScheduleWindows.Of(job.Job) is not { } windows)
+        {
+            return null;
+        }
+        var hours = JobProgress.LaunchWorkHours(job.Job, job.Attempt + 1, job.DoneHours) + context.TransferHours(job.Job, zone) + context.LaunchAllowance.TotalHours;
+        var end = now.AddHours(hours);
+        return windows.Holds(now, end) ? null : new Replan(job.Key, job.Attempt, job.DoneHours, FormattableString.Invariant(
+            $"window: a launch now would run to {end:yyyy-MM-ddTHH:mm:sszzz}, outside its windows {windows}; back to the planner for the next window"));
     }
 
     /// <summary>A launched attempt: follow what the backend says, then ask the policy whether to stay, move or fall back.</summary>
