@@ -31,6 +31,7 @@ public static class ServeCommand
         var urls = new Option<string>("--urls") { Description = "Where to listen", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
         var backend = new Option<string>("--backend") { Description = $"Where jobs run: {string.Join(", ", SpotwiseApp.BackendNames)} (aws: EC2, see docs/aws.md; slurm: a Slurm cluster, see docs/slurm.md; kubernetes: Jobs, see docs/kubernetes.md)", DefaultValueFactory = _ => "simulated" };
         var catalog = new Option<string?>("--catalog") { Description = "Catalog CSV to price from (default: the shipped snapshot; with --backend aws, read as --region's prices)" };
+        var limits = new Option<string?>("--limits") { Description = "Limits file: quotas, spot pools, reserved instances and a savings plan (docs/limits.md; default: the built-in limits, no commitments)" };
         var aws = new AwsFlags();
         var amqp = new Option<string?>("--amqp")
         {
@@ -56,7 +57,7 @@ public static class ServeCommand
         var leaseSeconds = new Option<double>("--lease-seconds") { Description = "With --replica-id or --store: how long the leader lease lasts unrenewed (a dead leader is replaced within it and a third)", DefaultValueFactory = _ => 10 };
         var command = new Command("serve", "Run the API, the dashboard (/) and the scheduler (SQLite store, shipped catalog, simulated cloud by default)")
         {
-            db, store, urls, backend, planner, amqp, amqpQueue, cycle, speed, trace, traceType, model, provider, llmTimeout, catalog, replicaId, leaseSeconds,
+            db, store, urls, backend, planner, amqp, amqpQueue, cycle, speed, trace, traceType, model, provider, llmTimeout, catalog, limits, replicaId, leaseSeconds,
             aws.Region, aws.LaunchTemplate, aws.Subnets, aws.InterruptionQueue, aws.AgentCallbackUrl, aws.ManagedBy,
             slurm.SpotPartition, slurm.OnDemandPartition, slurm.Conf, slurm.Bin,
             kube.Namespace, kube.Kubeconfig, kube.Context, kube.KueueQueue, kube.Image,
@@ -80,6 +81,10 @@ public static class ServeCommand
             if (parse.GetValue(catalog) is { } c && ShippedCatalog.Problem(c) is { } badCatalog)
             {
                 errors.Add($"--catalog: {badCatalog}");
+            }
+            if (parse.GetValue(limits) is { } l && SpotwiseOptionsValidator.LimitsProblem(l) is { } badLimits)
+            {
+                errors.Add($"--limits: {badLimits}");
             }
             errors.AddRange(aws.Check(parse, parse.GetValue(backend)!));
             var (storeSettings, storeError) = StoreSettings(parse, db, store, env);
@@ -120,6 +125,7 @@ public static class ServeCommand
                 $"--{SpotwiseOptions.Section}:Model={parse.GetValue(model)}",
                 string.Create(CultureInfo.InvariantCulture, $"--{SpotwiseOptions.Section}:LlmTimeout={TimeSpan.FromSeconds(parse.GetValue(llmTimeout)):c}"),
                 .. Setting("Catalog", parse.GetValue(catalog)),
+                .. Setting("Limits", parse.GetValue(limits)),
                 .. Replica(parse.GetResult(replicaId) is not null, parse.GetValue(replicaId), parse.GetValue(leaseSeconds)),
                 .. Setting("Amqp", parse.GetValue(amqp)),
                 .. Setting("AmqpQueue", parse.GetValue(amqp) is null ? null : parse.GetValue(amqpQueue)),

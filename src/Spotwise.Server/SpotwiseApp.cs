@@ -70,7 +70,7 @@ public static class SpotwiseApp
         // with its launch allowance (local processes start at once, the simulated cloud boots).
         AddBackends(builder.Services);
         builder.Services.AddComputeRoute(sp => new ComputeRoute(sp.GetRequiredService<Catalog>().Provider, Options(sp).Backend));
-        builder.Services.AddSingleton(sp => Scheduling(Options(sp), ComputeBackends.Named(sp, Options(sp).Backend).LaunchAllowance(sp)));
+        builder.Services.AddSingleton(sp => Scheduling(Options(sp), ComputeBackends.Named(sp, Options(sp).Backend).LaunchAllowance(sp), sp.GetRequiredService<Catalog>()));
         builder.Services.AddSingleton<RuntimeCounters>();
         builder.Services.AddSpotwiseMetrics();
         builder.Services.AddSingleton(new SpotBackoff());
@@ -211,16 +211,26 @@ public static class SpotwiseApp
     /// How the scheduler plans: with the launch allowance of the backend that launches (local processes start at once,
     /// the simulated cloud boots for its launch delay). A model-backed planner's cycle may last the model's timeout: the cycle's limit bounds the model's time.
     /// </summary>
-    private static SchedulerOptions Scheduling(SpotwiseOptions options, TimeSpan launchAllowance)
+    private static SchedulerOptions Scheduling(SpotwiseOptions options, TimeSpan launchAllowance, Catalog catalog)
     {
         var defaults = new SchedulerOptions();
         return defaults with
         {
+            Limits = options.Limits is { Length: > 0 } path ? Limits(path, catalog) : defaults.Limits,
             Settings = defaults.Settings with { LaunchAllowance = launchAllowance },
             Solve = PlannerFactory.NeedsModel(options.Planner) ? defaults.Solve with { TimeLimit = options.LlmTimeout } : defaults.Solve,
             FairShare = options.FairShare.ToSettings(),
         };
     }
+
+    /// <summary>
+    /// The limits file against the catalog (the options validator has read it alone already): an instance type the
+    /// catalog does not sell stops the start, naming the field.
+    /// </summary>
+    private static CapacityLimits Limits(string path, Catalog catalog) =>
+        Spotwise.Core.Serialization.LimitsFile.Parse(File.ReadAllText(path), catalog) is { Ok: true, Value: { } limits } ? limits
+            : throw new InvalidOperationException($"{SpotwiseOptions.Section}:Limits '{path}': "
+                + string.Join("; ", Spotwise.Core.Serialization.LimitsFile.Parse(File.ReadAllText(path), catalog).Errors));
 
     /// <summary>
     /// The configured planner. A model-backed one reads its provider and key from the configuration (the environment

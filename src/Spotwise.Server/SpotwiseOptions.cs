@@ -93,6 +93,12 @@ public sealed class SpotwiseOptions
     /// </summary>
     public string? Catalog { get; set; }
 
+    /// <summary>
+    /// A limits file (docs/limits.md): quotas, spot pool sizes, reserved instances and a savings plan. Unset: the
+    /// default limits and no commitments.
+    /// </summary>
+    public string? Limits { get; set; }
+
     /// <summary>The clock runs this many times real time, starting from the real time at start-up (1 = real time).</summary>
     public double Speed { get; set; } = 1;
 
@@ -265,6 +271,10 @@ public sealed class SpotwiseOptionsValidator(Func<string, string?> env, IReadOnl
         {
             errors.Add($"Spotwise:Catalog: {badCatalog}");
         }
+        if (options.Limits is { Length: > 0 } limitsFile && LimitsProblem(limitsFile) is { } badLimits)
+        {
+            errors.Add($"Spotwise:Limits: {badLimits}");
+        }
         if (!(options.Speed > 0) || !double.IsFinite(options.Speed))
         {
             errors.Add($"Spotwise:Speed is {options.Speed}; it must be a number > 0");
@@ -304,6 +314,11 @@ public sealed class SpotwiseOptionsValidator(Func<string, string?> env, IReadOnl
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
+
+    /// <summary>What is wrong with a limits file on its own (the catalog's names are checked when the catalog is loaded).</summary>
+    public static string? LimitsProblem(string path) => !File.Exists(path) ? $"'{path}' does not exist"
+        : Spotwise.Core.Serialization.LimitsFile.Parse(File.ReadAllText(path)) is { Ok: false } parsed ? string.Join("; ", parsed.Errors)
+        : null;
 }
 
 /// <summary>One team's budget in the configuration (<c>Spotwise:Budgets:&lt;team&gt;</c>).</summary>

@@ -1,3 +1,4 @@
+using CsCheck;
 using Spotwise.Core;
 using Spotwise.Core.Serialization;
 using static Spotwise.Planning.Tests.Fixtures;
@@ -177,5 +178,36 @@ public class CommitmentTests
             .Select(a => a.TryGetProperty("commitment", out var c) ? c.GetString() : null).Order(StringComparer.Ordinal);
         Assert.Equal([null, Reserved, SavingsPlan.Name], commitments);
         Assert.Contains("\"commitment\": \"reserved:c5.large@us-east-1a\"", json, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Random medium queues on the real catalog under tight quotas, with a few reservations of types the queue would buy
+    /// and a savings plan: both planners' plans pass the validator (reserved counts and the commitment included), and
+    /// CP-SAT plans no less priority weight than greedy, and then costs no more.
+    /// </summary>
+    [Fact]
+    public void Plans_with_commitments_respect_every_pool_and_cp_sat_is_never_worse_than_greedy()
+    {
+        Gen.Select(Gen.Int[0, 1_000_000], Gen.Int[1, 30]).Sample((seed, count) =>
+        {
+            var random = new Random(seed);
+            var queue = RandomQueues.Medium(random, count);
+            var plain = new PlanningProblem(Now, queue, RealCatalog, new CapacityLimits { DefaultOnDemandVcpuQuota = 16 * random.Next(1, 4), DefaultSpotPoolSize = 2 });
+            var bought = OptionBuilder.Build(plain).SelectMany(o => o.Options).Where(o => o.Offer.Market == Market.OnDemand)
+                .Select(o => o.Offer.InstanceType.Name).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Take(3).ToList();
+            var commitments = new Commitments
+            {
+                ReservedInstances = [.. bought.Select((type, i) => new ReservedInstance(type, i % 2 == 0 ? "us-east-1a" : "us-east-1b", random.Next(1, 3), 0.05))],
+                SavingsPlan = new SavingsPlan(0.5 + random.NextDouble() * 2, 0.2 + random.NextDouble() * 0.2),
+            };
+            var problem = plain with { Limits = plain.Limits with { Commitments = commitments } };
+
+            var greedy = PlanWith(new GreedyPlanner(), problem, Solve(seconds: 1));
+            var cpsat = PlanWith(new CpSatPlanner(), problem, Solve(seconds: 1));
+
+            var (gw, cw) = (PlannedWeight(greedy, problem), PlannedWeight(cpsat, problem));
+            Assert.True(cw > gw || (cw == gw && cpsat.Totals.ExpectedCostUsd <= greedy.Totals.ExpectedCostUsd + 1e-6),
+                $"seed {seed}: CP-SAT plans weight {cw} at {cpsat.Totals.ExpectedCostUsd} USD, greedy {gw} at {greedy.Totals.ExpectedCostUsd} USD");
+        }, iter: 20, threads: 1);
     }
 }

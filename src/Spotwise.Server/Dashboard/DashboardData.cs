@@ -37,7 +37,7 @@ public sealed record Series(string Name, string Css, IReadOnlyList<(DateTimeOffs
 /// </summary>
 public sealed class DashboardData(
     IJobStore store, TimeProvider time, JobIntake intake, IPriceFeed prices, ICompute compute,
-    RuntimeCounters counters, ReplayedTraces traces, Budgets? budgets = null)
+    RuntimeCounters counters, ReplayedTraces traces, SchedulerOptions scheduling, Budgets? budgets = null)
 {
     /// <summary>The timeline draws at most this many jobs (the soonest); the table lists them all.</summary>
     public const int TimelineRows = 40;
@@ -69,7 +69,7 @@ public sealed class DashboardData(
         var window = TimelineScale.Around(now, timeline.SelectMany(j => new[] { j.PlannedEnd, j.Deadline }).OfType<DateTimeOffset>(), 0, 1);
         var inUse = all.Where(j => j.InstanceType is not null && !IsFinal(j)).Select(j => j.InstanceType!).Distinct(StringComparer.Ordinal).Take(ChartedTypes).ToList();
         return new Overview(
-            team, now, await store.CountByStateAsync(team, ct), jobs, errors, await MoneyApi.ForTeamAsync(team, Market, ct),
+            team, now, await store.CountByStateAsync(team, ct), jobs, errors, await MoneyApi.ForTeamAsync(team, Market, ct, scheduling.Limits.Commitments),
             await PlanApi.TeamPlanAsync(store, team, ct), timeline, window, await PriceSeriesAsync(inUse, window, ct), AvailabilitySeries(window), counters)
         {
             Budget = await BudgetAsync(user, team, ct),
