@@ -117,7 +117,7 @@ public sealed class WhyExplainer(
             waiting.AddRange(await PrerequisitesAsync(r, c.Now, ct));
             waiting.AddRange(r.State switch
             {
-                JobState.Queued => Queued(c, UnplannedReason(plan, r)),
+                JobState.Queued => Queued(c, UnplannedReason(plan, r) ?? StoredReason(r)),
                 JobState.Planned => Later(c),
                 _ => [],
             });
@@ -256,6 +256,13 @@ public sealed class WhyExplainer(
     /// <summary>The latest plan's reason for leaving the job out, as its team reads it.</summary>
     private static string? UnplannedReason(PlanDocument? plan, JobRecord r) =>
         plan?.Unplanned.FirstOrDefault(u => u.JobId == Scheduler.PlanningId(r)) is { } u ? JobKey.ForTeam(u.Reason, r.Team) : null;
+
+    /// <summary>
+    /// The reason the last plan that saw the job wrote into it (<c>JobTransitions.Unplan</c>), when it is one a planner
+    /// gives: a cycle that did not see the job yet may have stored the latest plan after the one that left it out.
+    /// </summary>
+    private static string? StoredReason(JobRecord r) =>
+        r.LastError is { } e && (WaitingKinds.OfTag(e) is not null || IsCapacity(e)) ? e : null;
 
     /// <summary>Why the job was last placed, as its events tell (the scheduler's cause is the plan's reason).</summary>
     private static string LastPlannedCause(IReadOnlyList<JobEvent> events) =>
