@@ -10,19 +10,21 @@ namespace Spotwise.Bench;
 /// <c>simulate-sweep</c>: the target sweep of issue 4. Every AWS V100 zone alone (single-zone), a 48 h job, each
 /// deadline × overhead, N random starts, every policy; then the GCP H100 zones together (multi-zone) against
 /// single-zone Uniform Progress. Prints the tables, the share of the UP→omniscient gap spotwise closes, and wall time.
+/// <c>--multi-aws</c> adds the multi-zone table over the AWS zones with their per-tick prices (the price file beside
+/// them); <c>--skip-single</c> leaves out the single-zone sweep.
 /// </summary>
 public static class SimulateSweepCommand
 {
     public const string Usage =
         "simulate-sweep [--aws-dir data/traces/aws-v100] [--gcp-dir data/traces/gcp-h100] [--starts 300] [--seed 1] " +
-        "[--job-hours 48] [--deadlines 52,70] [--overheads 0.02,0.05,0.1] [--policies all] [--skip-gcp] [--check-bound]";
+        "[--job-hours 48] [--deadlines 52,70] [--overheads 0.02,0.05,0.1] [--policies all] [--skip-gcp] [--check-bound] [--multi-aws] [--skip-single]";
 
     private static readonly string[] ValueOptions =
         ["--aws-dir", "--gcp-dir", "--starts", "--seed", "--job-hours", "--deadlines", "--overheads", "--policies"];
 
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
-        var reader = new ArgReader(args, ValueOptions, ["--skip-gcp", "--check-bound"]);
+        var reader = new ArgReader(args, ValueOptions, ["--skip-gcp", "--check-bound", "--multi-aws", "--skip-single"]);
         var awsDir = reader.Text("--aws-dir") ?? RepoRoot.PathTo("data/traces/aws-v100", out _) ?? "data/traces/aws-v100";
         var gcpDir = reader.Text("--gcp-dir") ?? RepoRoot.PathTo("data/traces/gcp-h100", out _) ?? "data/traces/gcp-h100";
         var starts = reader.WholeNumber("--starts", 1, 100_000) ?? 300;
@@ -42,17 +44,25 @@ public static class SimulateSweepCommand
         }
         var catalog = LoadCatalog();
 
-        var wall = Stopwatch.StartNew();
-        var cells = SingleZone(awsDir, catalog, starts, seed, jobHours, deadlines, overheads, policies, reader.Has("--check-bound"), stdout, stderr);
-        if (cells is null)
+        if (!reader.Has("--skip-single"))
         {
-            return 2;
+            var cells = SingleZone(awsDir, catalog, starts, seed, jobHours, deadlines, overheads, policies, reader.Has("--check-bound"), stdout, stderr);
+            if (cells is null)
+            {
+                return 2;
+            }
+            stdout.WriteLine(Inv($"single-zone sweep: {cells.Sum(c => c.Runs)} runs per policy, {policies.Count} policies"));
         }
-        stdout.WriteLine(Inv($"single-zone sweep: {cells.Sum(c => c.Runs)} runs per policy, {policies.Count} policies"));
+        if (reader.Has("--multi-aws"))
+        {
+            var awsWall = Stopwatch.StartNew();
+            MultiZone(awsDir, new MarketSource(Runtime.Traces.TraceFormat.Counts), "AWS", catalog, starts, seed, jobHours, deadlines, overheads, stdout, stderr);
+            stdout.WriteLine(Inv($"multi-zone comparison: wall {awsWall.Elapsed.TotalSeconds:0.0} s"));
+        }
         if (!reader.Has("--skip-gcp"))
         {
             var gcpWall = Stopwatch.StartNew();
-            MultiZone(gcpDir, catalog, starts, seed, jobHours, deadlines, overheads, stdout, stderr);
+            MultiZone(gcpDir, new MarketSource(Runtime.Traces.TraceFormat.Preempted), "GCP", catalog, starts, seed, jobHours, deadlines, overheads, stdout, stderr);
             stdout.WriteLine(Inv($"multi-zone comparison: wall {gcpWall.Elapsed.TotalSeconds:0.0} s"));
         }
         return 0;
@@ -133,20 +143,22 @@ public static class SimulateSweepCommand
 
     private const int BoundSample = 5;
 
-    // The GCP H100 traces mark 1 = unavailable (the preempted format).
+    // The GCP H100 traces mark 1 = unavailable (the preempted format); the AWS ones count instances, priced per tick by
+    // the price file beside them.
     private static void MultiZone(
-        string dir, Catalog catalog, int starts, int seed, double jobHours, double[] deadlines, double[] overheads, TextWriter stdout, TextWriter stderr)
+        string dir, MarketSource source, string cloud, Catalog catalog, int starts, int seed, double jobHours, double[] deadlines, double[] overheads,
+        TextWriter stdout, TextWriter stderr)
     {
         var errors = new List<string>();
-        var market = MarketLoader.FromDirectory(dir, new MarketSource(Runtime.Traces.TraceFormat.Preempted), catalog, errors);
-        var zones = MarketLoader.TraceFiles(dir).Select(f => MarketLoader.FromFile(f, new MarketSource(Runtime.Traces.TraceFormat.Preempted), catalog, errors)).ToList();
+        var market = MarketLoader.FromDirectory(dir, source, catalog, errors);
+        var zones = MarketLoader.TraceFiles(dir).Select(f => MarketLoader.FromFile(f, source, catalog, errors)).ToList();
         if (market is null || zones.Any(z => z is null))
         {
             errors.ForEach(e => stderr.WriteLine($"error: {e}"));
             return;
         }
         stdout.WriteLine();
-        stdout.WriteLine(Inv($"Multi-zone ({market.ZoneCount} GCP H100 zones, on-demand ${market.OnDemandPricePerHourUsd:0.00}/h in {market.OnDemandZone}): mean cost $ per job"));
+        stdout.WriteLine(Inv($"Multi-zone ({market.ZoneCount} {cloud} {market.InstanceType.Name} zones, on-demand ${market.OnDemandPricePerHourUsd:0.00}/h in {market.OnDemandZone}): mean cost $ per job"));
         stdout.WriteLine();
         stdout.WriteLine("deadline  overhead  UP single zone (mean of zones / best zone)  spotwise multi  UP multi  greedy multi  omniscient multi  spotwise/omniscient");
         foreach (var deadline in deadlines)

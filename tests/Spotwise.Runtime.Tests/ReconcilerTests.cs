@@ -445,15 +445,30 @@ public class ReconcilerTests
     [Fact]
     public void A_noticed_spot_attempt_whose_only_pool_is_going_moves_to_on_demand_now_without_stopping_the_instance()
     {
-        // 4 h of work due in 4.3 h, nothing saved: spot can keep it a while yet, but with under 5% of the time left as
-        // slack the policy has no patience to wait for spot once the pool is gone (SpotPolicy.PatienceFloor); the move
-        // is made at the notice, not two minutes later.
-        var job = Job("a", JobState.Running, hours: 4, deadlineHours: 4.3, attempt: 1);
+        // 4 h of work due in 4.5 h, nothing saved: spot can keep it a while yet, but waiting for spot once the pool is
+        // gone would spend the slack; the move is made at the notice, not two minutes later.
+        var job = Job("a", JobState.Running, hours: 4, deadlineHours: 4.5, attempt: 1);
         Assert.Empty(Decide([job], Instance(job, InstanceState.Running)));
 
         var sw = Assert.IsType<SwitchToOnDemand>(Assert.Single(Decide([job], Noticed(Instance(job, InstanceState.Running)))));
 
         Assert.Equal((2, Market.OnDemand, (string?)null, "i-a-1"), (sw.Attempt, sw.Request.Market, sw.SpotInstanceId, sw.Noticed?.InstanceId));
+    }
+
+    [Fact]
+    public void A_noticed_spot_attempt_with_long_slack_moves_to_on_demand_at_the_notice_where_an_interrupted_one_waits_for_spot()
+    {
+        // 4 h of work due in 12 h, no spot anywhere: an outage the policy only forecasts it may wait out (patience), but
+        // a notice is the cloud saying the pool is going, so the noticed job is covered at once.
+        var job = Job("a", JobState.Running, hours: 4, deadlineHours: 12, attempt: 1);
+        var noSpot = NoSpot("p3.2xlarge", "g5.4xlarge");
+
+        var noticed = Reconciler.Decide([job], [Noticed(Instance(job, InstanceState.Running))], Now, Catalog, market: noSpot);
+        var interrupted = Reconciler.Decide([job], [Instance(job, InstanceState.Interrupted)], Now, Catalog, market: noSpot);
+
+        var sw = Assert.IsType<SwitchToOnDemand>(Assert.Single(noticed));
+        Assert.Equal((Market.OnDemand, "i-a-1"), (sw.Request.Market, sw.Noticed?.InstanceId));
+        Assert.Equal(JobState.Interrupted, Assert.IsType<RecordObservation>(Assert.Single(interrupted)).NewState);
     }
 
     [Fact]

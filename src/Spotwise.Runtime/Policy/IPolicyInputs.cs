@@ -38,6 +38,12 @@ public interface IPolicyInputs
     /// </summary>
     bool ContinuousCheckpoints { get; }
 
+    /// <summary>
+    /// Whether the job's spot instance has its interruption notice (<see cref="SpotNotice"/>): the instance is shown as
+    /// ending (the current choice is idle, its pool has no capacity), and that pool's outage is certain, not a forecast.
+    /// </summary>
+    bool UnderNotice { get; }
+
     /// <summary>How many spot pools (zones) the job can use.</summary>
     int ZoneCount { get; }
 
@@ -45,6 +51,9 @@ public interface IPolicyInputs
     bool SpotAvailable(int zone);
 
     double SpotPrice(int zone);
+
+    /// <summary>What an hour of on-demand costs the job ($/h): the price of buying back time a changeover took from the slack.</summary>
+    double OnDemandPricePerHourUsd { get; }
 
     /// <summary>
     /// How spot did over the last <paramref name="ticks"/> ticks up to and including now, in any of the job's zones

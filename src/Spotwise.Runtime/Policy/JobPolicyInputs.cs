@@ -34,6 +34,7 @@ public sealed class JobPolicyInputs : IPolicyInputs
         InstanceType = placement.InstanceType;
         _market = market;
         _catalogSpotPrice = catalog.Find(InstanceType)?.SpotPricePerHourUsd ?? placement.PricePerHourUsd;
+        OnDemandPricePerHourUsd = catalog.Find(InstanceType)?.OnDemandPricePerHourUsd ?? placement.PricePerHourUsd;
         // The policy moves spot within the planned region only: a move to another region would move the job's input
         // (time and $/GB the policy does not weigh); going there is the planner's call, which prices the transfer.
         var region = catalog.RegionOfZone(placement.Zone) ?? catalog.Region;
@@ -90,6 +91,8 @@ public sealed class JobPolicyInputs : IPolicyInputs
     /// <summary>The job's spot instance under an interruption notice, shown to the policy as ending; null when there is none.</summary>
     public InstanceStatus? Noticed { get; }
 
+    public bool UnderNotice => Noticed is not null;
+
     public double WorkHours { get; }
 
     public double DeadlineHours { get; }
@@ -107,6 +110,8 @@ public sealed class JobPolicyInputs : IPolicyInputs
     public double RemainingOverheadHours { get; }
 
     public bool ContinuousCheckpoints { get; }
+
+    public double OnDemandPricePerHourUsd { get; }
 
     public int ZoneCount => _pools.Count;
 

@@ -17,7 +17,9 @@ namespace Spotwise.Runtime.Policy;
 /// deficit) spends the deficit in expectation; the slack decides how patient to be (with little of it an outage
 /// waited through may be the one that leaves no room, so θ shrinks to 0 and the policy covers every outage from its
 /// start, behind the uniform-progress line). On-demand in an outage is also only chosen when behind that line, so a
-/// job ahead of a steady pace never pays for it. Every choice passes <see cref="SafetyNet"/>.
+/// job ahead of a steady pace never pays for it. An interruption notice (<see cref="IPolicyInputs.UnderNotice"/>) is
+/// not such a forecast but the cloud saying the job's pool is going: a job with a deadline covers it at once, patience or
+/// not, by spot in another pool with capacity, else on-demand. Every choice passes <see cref="SafetyNet"/>.
 /// </para>
 /// Stateless: everything it needs is in the <see cref="IPolicyInputs"/>, so a service that restarts decides as before,
 /// and what it sees is the present and the past alone (a test scrambles the future and checks the decisions up to it).
@@ -64,6 +66,12 @@ public static class SpotPolicy
         {
             wish = Choice.Spot(z);
         }
+        else if (view.UnderNotice)
+        {
+            // EC2 has said it takes the pool back: a certain outage, not a forecast one the job could wait out, so it is
+            // covered now, while the instance has its last minutes to checkpoint (another pool with spot came first).
+            wish = Choice.OnDemand;
+        }
         else
         {
             wish = CoversOutage(view, model) ? Choice.OnDemand : Choice.Idle;
@@ -94,7 +102,9 @@ public static class SpotPolicy
     }
 
     // Where to run spot: the current zone while it lasts, unless another is cheaper by enough to repay the changeover
-    // a move costs (and the one it may cost to come back) within the work left; else the cheapest available.
+    // a move costs (and the one it may cost to come back) within the work left; else the cheapest available. A
+    // changeover is paid at spot and takes its hours from the slack, which the job may have to buy back on on-demand:
+    // priced at on-demand, a cent's difference between two cheap pools no longer moves the job every time prices tick.
     private static int? Zone(IPolicyInputs view)
     {
         int? cheapest = null;
@@ -111,7 +121,7 @@ public static class SpotPolicy
         }
         var here = view.Current.Zone;
         var saving = (view.SpotPrice(here) - view.SpotPrice(best)) * view.RemainingWorkHours();
-        var cost = 2 * view.OverheadHours * view.SpotPrice(best);
+        var cost = 2 * view.OverheadHours * view.OnDemandPricePerHourUsd;
         return saving > cost ? best : here;
     }
 

@@ -55,6 +55,12 @@ public sealed class PolicyView : IPolicyInputs
     /// <summary>A scenario's job checkpoints continuously: a preemption keeps all the work done.</summary>
     public bool ContinuousCheckpoints => true;
 
+    /// <summary>
+    /// Never: the engine's cloud takes spot back without a warning (its InterruptionNotice is zero), as the recorded traces
+    /// show a preemption only at the tick after it; the policy learns of it at the next boundary, as idle.
+    /// </summary>
+    public bool UnderNotice => false;
+
     /// <summary>Whether spot capacity can be had in <paramref name="zone"/> now.</summary>
     public bool SpotAvailable(int zone) => _market.Available(zone, Scenario.StartTick + Tick);
 
