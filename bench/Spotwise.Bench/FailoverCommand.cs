@@ -8,24 +8,35 @@ using System.Text.Json;
 namespace Spotwise.Bench;
 
 /// <summary>
-/// <c>failover</c>: two built <c>spotwise serve --replica-id</c> processes on one SQLite file (local backend), jobs
+/// <c>failover</c>: two built <c>spotwise serve --replica-id</c> processes on one store (a SQLite file; with
+/// <c>--store postgres</c> a fresh PostgreSQL schema) with the local backend, jobs
 /// running, the leader killed with SIGKILL (its whole process tree, as a lost machine). Measures, from the kill, when the
 /// follower says it leads (<c>/healthz</c>) and when it has acted: its first planning cycle done
 /// (<c>spotwise_cycles_total</c> &gt; 0) and every job finished. Target (issue 15): a new leader acting within 15 s.
 /// </summary>
 public static class FailoverCommand
 {
-    public const string Usage = "failover [--runs 3] [--jobs 12] [--lease-seconds 10]";
+    public const string Usage = "failover [--store sqlite|postgres] [--postgres CONNECTION (default $SPOTWISE_STORE)] [--runs 3] [--jobs 12] [--lease-seconds 10]";
 
     private const string CliDll = "src/Spotwise.Cli/bin/Release/net10.0/spotwise.dll";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
-        var a = new ArgReader(args, ["--runs", "--jobs", "--lease-seconds"], []);
+        var a = new ArgReader(args, ["--store", "--postgres", "--runs", "--jobs", "--lease-seconds"], []);
         var runs = a.WholeNumber("--runs", 1, 100) ?? 3;
         var jobs = a.WholeNumber("--jobs", 1, 1000) ?? 12;
         var lease = a.PositiveNumber("--lease-seconds") ?? 10;
+        var server = a.Text("--postgres") ?? Environment.GetEnvironmentVariable(BenchStore.Variable);
+        var (stores, storeError) = BenchStore.Parse(a.Text("--store") ?? "sqlite", server);
+        if (storeError is not null)
+        {
+            a.AddError(storeError);
+        }
+        else if (stores.Length != 1)
+        {
+            a.AddError("--store: the failover bench runs on one store; choose sqlite or postgres");
+        }
         var cliDll = RepoRoot.PathTo(CliDll, out var whyCli);
         if (cliDll is null)
         {
@@ -36,11 +47,12 @@ public static class FailoverCommand
             return ArgReader.Refuse(a.Errors, Usage, stderr);
         }
         await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"failover: {runs} run(s), two `spotwise serve --replica-id` on one SQLite file, {jobs} local jobs (sleep 2), lease {lease} s"));
+            $"failover: {runs} run(s), two `spotwise serve --replica-id` on one {(stores[0] == "sqlite" ? "SQLite file" : "PostgreSQL schema")}, {jobs} local jobs (sleep 2), lease {lease} s"));
         var results = new List<Run>();
         for (var i = 0; i < runs; i++)
         {
-            var run = await OneRunAsync(cliDll!, jobs, lease);
+            await using var store = await BenchStore.CreateAsync(stores[0], server, "failover");
+            var run = await OneRunAsync(cliDll!, store, jobs, lease);
             results.Add(run);
             await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"  run {i + 1}: leads after {run.Leads.TotalSeconds:F1} s, first cycle done after {run.Acts.TotalSeconds:F1} s, all {jobs} jobs done after {run.AllDone.TotalSeconds:F1} s"));
@@ -52,10 +64,8 @@ public static class FailoverCommand
 
     private sealed record Run(TimeSpan Leads, TimeSpan Acts, TimeSpan AllDone);
 
-    private static async Task<Run> OneRunAsync(string cliDll, int jobs, double leaseSeconds)
+    private static async Task<Run> OneRunAsync(string cliDll, BenchStore store, int jobs, double leaseSeconds)
     {
-        var dir = Directory.CreateTempSubdirectory("spotwise-failover-").FullName;
-        var db = Path.Combine(dir, "spotwise.db");
         var lease = leaseSeconds.ToString(CultureInfo.InvariantCulture);
         var urlA = $"http://127.0.0.1:{FreePort()}";
         var urlB = $"http://127.0.0.1:{FreePort()}";
@@ -64,12 +74,12 @@ public static class FailoverCommand
         using var patience = new CancellationTokenSource(Patience);
         var ct = patience.Token;
         // a first, leading before b starts, so the one killed is the leader.
-        var a = await ChildServer.StartAsync(cliDll, urlA, ["--db", db], TimeSpan.FromSeconds(10), "--backend", "local", "--replica-id", "a", "--lease-seconds", lease);
+        var a = await ChildServer.StartAsync(cliDll, urlA, store.ServeFlags, TimeSpan.FromSeconds(10), "--backend", "local", "--replica-id", "a", "--lease-seconds", lease);
         IServiceHost? b = null;
         try
         {
             await UntilAsync(async () => (await HealthAsync(http, urlA, ct)).Contains("leader", StringComparison.Ordinal), ct);
-            b = await ChildServer.StartAsync(cliDll, urlB, ["--db", db], TimeSpan.FromSeconds(10), "--backend", "local", "--replica-id", "b", "--lease-seconds", lease);
+            b = await ChildServer.StartAsync(cliDll, urlB, store.ServeFlags, TimeSpan.FromSeconds(10), "--backend", "local", "--replica-id", "b", "--lease-seconds", lease);
             await UntilAsync(async () => (await HealthAsync(http, urlB, ct)).Contains("follower", StringComparison.Ordinal), ct);
             for (var i = 0; i < jobs; i++)
             {
@@ -97,8 +107,6 @@ public static class FailoverCommand
             {
                 await b.DisposeAsync();
             }
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(dir, recursive: true);
         }
     }
 

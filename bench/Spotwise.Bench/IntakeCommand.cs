@@ -17,19 +17,31 @@ namespace Spotwise.Bench;
 /// (<see cref="SpotwiseApp.Build"/> with <c>Spotwise:Amqp</c>, as <c>serve --amqp</c> composes it) over a temporary SQLite
 /// file. HTTP: batches POSTed by concurrent senders, counted when answered (stored durably). RabbitMQ: the same batches
 /// published with publisher confirms by concurrent publishers, counted when the service has stored every job (the
-/// consumer acknowledges after the commit): from the first publish to the last job stored.
+/// consumer acknowledges after the commit): from the first publish to the last job stored. <c>--store postgres</c> keeps
+/// the queue in a fresh schema on PostgreSQL instead (<see cref="BenchStore"/>).
 /// </summary>
 public static class IntakeCommand
 {
-    public const string Usage = "intake [--amqp amqp://user:password@host:port/ (default: SPOTWISE_AMQP)] [--jobs 20000] [--batch 100] [--senders 4]";
+    public const string Usage =
+        "intake [--amqp amqp://user:password@host:port/ (default: SPOTWISE_AMQP)] [--store sqlite|postgres] [--postgres CONNECTION (default $SPOTWISE_STORE)] [--jobs 20000] [--batch 100] [--senders 4]";
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
-        var a = new ArgReader(args, ["--amqp", "--jobs", "--batch", "--senders"], []);
+        var a = new ArgReader(args, ["--amqp", "--store", "--postgres", "--jobs", "--batch", "--senders"], []);
         var amqp = a.Text("--amqp") ?? Environment.GetEnvironmentVariable("SPOTWISE_AMQP");
         var total = a.WholeNumber("--jobs", 1, 1_000_000) ?? 20_000;
         var batchSize = a.WholeNumber("--batch", 1, JobInput.MaxBatch) ?? 100;
         var senders = a.WholeNumber("--senders", 1, 256) ?? 4;
+        var server = a.Text("--postgres") ?? Environment.GetEnvironmentVariable(BenchStore.Variable);
+        var (stores, storeError) = BenchStore.Parse(a.Text("--store") ?? "sqlite", server);
+        if (storeError is not null)
+        {
+            a.AddError(storeError);
+        }
+        else if (stores.Length != 1)
+        {
+            a.AddError("--store: the intake bench measures one store per run; choose sqlite or postgres");
+        }
         if (amqp is null)
         {
             a.AddError("--amqp: no broker; pass --amqp or run scripts/rabbitmq-up.sh and export the SPOTWISE_AMQP it prints");
@@ -46,11 +58,10 @@ public static class IntakeCommand
         var team = Connections.UserOf(uri) ?? "guest";
         var run = Guid.NewGuid().ToString("N")[..8];
         var queue = $"spotwise.jobs.bench-{run}";
-        var folder = Path.Combine(Path.GetTempPath(), $"spotwise-intake-{run}");
-        Directory.CreateDirectory(folder);
+        await using var benchStore = await BenchStore.CreateAsync(stores[0], server, "intake");
         var url = $"http://127.0.0.1:{FreePort()}";
         await using var app = SpotwiseApp.Build([
-            "--urls", url, $"--Spotwise:Db={Path.Combine(folder, "jobs.db")}", "--Spotwise:ApiKeys=k1=bench", "--Spotwise:Planner=greedy",
+            "--urls", url, benchStore.Setting, "--Spotwise:ApiKeys=k1=bench", "--Spotwise:Planner=greedy",
             "--Spotwise:CycleInterval=1.00:00:00", "--Spotwise:RateLimitPermits=100000000", "--Logging:LogLevel:Default=Warning",
             $"--Spotwise:Amqp={amqp}", $"--Spotwise:AmqpQueue={queue}"]);
         await app.StartAsync();
@@ -58,7 +69,7 @@ public static class IntakeCommand
         {
             await app.Services.GetRequiredService<JobQueueConsumer>().Consuming.WaitAsync(TimeSpan.FromSeconds(60));
             var store = app.Services.GetRequiredService<IJobStore>();
-            stdout.WriteLine($"service: SpotwiseApp.Build in this process on {url}, SQLite in {folder}, queue {queue} on {RabbitMqOptions.Redacted(amqp!)}");
+            stdout.WriteLine($"service: SpotwiseApp.Build in this process on {url}, {benchStore.Describe}, queue {queue} on {RabbitMqOptions.Redacted(amqp!)}");
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"machine: {Environment.ProcessorCount} logical processors, {Environment.OSVersion}, .NET {Environment.Version}; {total:N0} jobs per path, batches of {batchSize}, {senders} senders"));
 
@@ -81,8 +92,6 @@ public static class IntakeCommand
         finally
         {
             await app.StopAsync();
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(folder, recursive: true);
         }
     }
 
