@@ -25,9 +25,9 @@ public sealed record TeamBudget(string Team, double LeftUsd, string Period = "th
     public static long Units(double usd) => (long)Math.Round(PlanBuilder.Round(usd) * UnitsPerUsd);
 
     /// <summary>
-    /// Why a job is left out: the team's figures, what the plan's other jobs of the team already take, and the job's
-    /// cheapest safe option.
+    /// Why a job is left out: the team's figures, what the team's jobs the plan keeps already take (under greedy, the
+    /// more urgent ones placed before it), and the job's cheapest safe option.
     /// </summary>
     public string Reason(double takenUsd, double cheapestUsd) => string.Create(CultureInfo.InvariantCulture,
-        $"{ReasonTag}team {Team} has ${LeftUsd:0.00} left {Period}, ${Math.Max(0, LeftUsd - takenUsd):0.00} after the higher-priority jobs planned; this job's cheapest safe option costs ${cheapestUsd:0.00}");
+        $"{ReasonTag}team {Team} has ${LeftUsd:0.00} left {Period}, ${Math.Max(0, LeftUsd - takenUsd):0.00} after the team's other planned jobs; this job's cheapest safe option costs ${cheapestUsd:0.00}");
 }

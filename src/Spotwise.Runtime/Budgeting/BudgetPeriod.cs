@@ -17,9 +17,16 @@ public static class BudgetPeriods
 
     public static bool TryParse(string? text, out BudgetPeriod period)
     {
-        var i = text is null ? -1 : Array.FindIndex(Names.ToArray(), n => string.Equals(n, text.Trim(), StringComparison.OrdinalIgnoreCase));
-        period = i >= 0 ? (BudgetPeriod)i : default;
-        return i >= 0;
+        for (var i = 0; i < Names.Count; i++)
+        {
+            if (string.Equals(Names[i], text?.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                period = (BudgetPeriod)i;
+                return true;
+            }
+        }
+        period = default;
+        return false;
     }
 
     /// <summary>How a reason names the period now running: <c>today</c>, <c>this week</c>, <c>this month</c>.</summary>
