@@ -5,8 +5,8 @@ using Spotwise.Compute.Kubernetes;
 using Spotwise.Compute.Slurm;
 using Spotwise.Intake.RabbitMq;
 using Spotwise.Planning;
-using Spotwise.Runtime;
 using Spotwise.Planning.Llm;
+using Spotwise.Runtime;
 using Spotwise.Storage.Postgres;
 
 namespace Spotwise.Server;
