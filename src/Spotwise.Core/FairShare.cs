@@ -15,7 +15,7 @@ public sealed record TeamShare(string Team, double Weight, double UsedInstanceHo
 /// </summary>
 public sealed record FairShare(ImmutableArray<TeamShare> Teams, double WindowHours, double BandPct = FairShare.DefaultBandPct)
 {
-    public const double DefaultBandPct = 5;
+    public const double DefaultBandPct = 2;
 
     /// <summary>The weight of a team the configuration does not name.</summary>
     public const double DefaultWeight = 1;

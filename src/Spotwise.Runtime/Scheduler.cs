@@ -128,7 +128,7 @@ public sealed partial class Scheduler(
             return null;
         }
         var finished = await store.ListAsync(new JobQuery(States: Finished), cancellationToken);
-        var used = TeamUsage.Measure([.. launched, .. finished], now, TimeSpan.FromHours(settings.WindowHours));
+        var used = TeamUsage.Measure([.. launched, .. finished], now, TimeSpan.FromHours(settings.WindowHours), committed: true);
         return TeamUsage.For(settings, open.Select(j => j.Team), used);
     }
 

@@ -26,7 +26,14 @@ public static class TeamUsage
     /// while it runs). A job interrupted and restarted is counted from its first start: its instance time between
     /// attempts is small next to a window of hours.
     /// </summary>
-    public static Dictionary<string, double> Measure(IEnumerable<JobRecord> jobs, DateTimeOffset now, TimeSpan window)
+    /// <param name="jobs">The jobs to count.</param>
+    /// <param name="now">The end of the window.</param>
+    /// <param name="window">The window's length.</param>
+    /// <param name="committed">
+    /// Whether a running job counts the rest of its work too: what the scheduler measures with, since capacity handed
+    /// to a long job is spoken for (without it, a team that just started long jobs still looked behind and got more).
+    /// </param>
+    public static Dictionary<string, double> Measure(IEnumerable<JobRecord> jobs, DateTimeOffset now, TimeSpan window, bool committed = false)
     {
         var from = now - window;
         var used = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -38,6 +45,10 @@ public static class TeamUsage
             }
             var end = job.FinishedAt is { } f && f < now ? f : now;
             var hours = (end - (start > from ? start : from)).TotalHours;
+            if (committed && job.FinishedAt is null)
+            {
+                hours += Math.Max(0, (start.AddHours(job.Job.DurationHours) - now).TotalHours);
+            }
             if (hours > 0)
             {
                 used[job.Team] = used.GetValueOrDefault(job.Team) + hours;

@@ -5,8 +5,8 @@ using Spotwise.Compute.Kubernetes;
 using Spotwise.Compute.Slurm;
 using Spotwise.Intake.RabbitMq;
 using Spotwise.Planning;
-using Spotwise.Runtime;
 using Spotwise.Planning.Llm;
+using Spotwise.Runtime;
 using Spotwise.Runtime.Budgeting;
 using Spotwise.Storage.Postgres;
 
@@ -155,7 +155,7 @@ public sealed class SpotwiseOptions
 
 /// <summary>
 /// Fair share as configured: <c>Spotwise:FairShare:Weights:&lt;team&gt;</c> (1 for a team not named),
-/// <c>Spotwise:FairShare:WindowHours</c> (24) and <c>Spotwise:FairShare:BandPct</c> (5, the damping band).
+/// <c>Spotwise:FairShare:WindowHours</c> (24) and <c>Spotwise:FairShare:BandPct</c> (2, the damping band).
 /// </summary>
 public sealed class FairShareOptions
 {

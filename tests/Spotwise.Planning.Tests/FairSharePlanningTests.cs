@@ -66,8 +66,8 @@ public class FairSharePlanningTests
     [MemberData(nameof(Planners))]
     public void A_small_difference_in_use_does_not_reorder_the_queue(string planner)
     {
-        // 10.5 against 10 instance-hours: 51% and 49% of the use, inside one 5-point band, so neither team is behind.
-        var problem = Problem([TeamJob("a", "1"), TeamJob("b", "1")], OneType, OneSlot) with { FairShare = Used(10.5, 10) };
+        // 10.2 against 10 instance-hours: 50.5% and 49.5% of the use, within half a 2-point band, so neither team is behind.
+        var problem = Problem([TeamJob("a", "1"), TeamJob("b", "1")], OneType, OneSlot) with { FairShare = Used(10.2, 10) };
 
         Assert.Equal(Now, Scheduled(PlanWith(Planner(planner), problem), "a/1").Start);
     }
