@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The one test command (README "Test"; .ci/run calls exactly this). On a fresh Debian machine it installs what the
 # tests need when it is missing, starts the servers the tests talk to, runs `dotnet test Spotwise.slnx` (extra
-# arguments are passed through, e.g. `--filter FullyQualifiedName~Limits`), stops the servers again whatever
-# happened, and ends with one line: `tests: N passed, N failed, N skipped`.
-# Exits non-zero when a step fails, any test fails, or no test ran.
+# arguments are passed through, e.g. `--filter FullyQualifiedName~Limits`), lints the served OpenAPI document
+# (scripts/openapi-lint.sh), stops the servers again whatever happened, and ends with one line:
+# `tests: N passed, N failed, N skipped`. Exits non-zero when a step fails, any test fails, no test ran, or the lint
+# finds an error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,6 +67,11 @@ log=$(mktemp)
 status=0
 dotnet test Spotwise.slnx "$@" 2>&1 | tee "$log" || status=${PIPESTATUS[0]}
 
+# The OpenAPI document the server serves must pass redocly's recommended rules (the tests built the server).
+echo "== openapi: redocly lint on /openapi/v1.json"
+lint=0
+bash scripts/openapi-lint.sh || lint=$?
+
 # One plain closing line over all test projects, for readers of CI logs.
 passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
@@ -74,6 +80,10 @@ rm -f "$log"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then
   echo "test: dotnet test exited $status with $failed failing test(s)" >&2
+  exit 1
+fi
+if [ "$lint" -ne 0 ]; then
+  echo "test: redocly lint found errors in /openapi/v1.json (scripts/openapi-lint.sh)" >&2
   exit 1
 fi
 if [ "$passed" -eq 0 ]; then

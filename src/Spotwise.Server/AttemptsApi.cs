@@ -39,7 +39,13 @@ public static class AttemptsApi
         app.MapPost("/api/attempts/{token}/events", RecordEventAsync)
             .WithTags("Attempts")
             .AllowAnonymous()
-            .WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes));
+            .WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes), new SecuredBy(OpenApiDocumentation.AttemptScheme))
+            .WithName("RecordAttemptEvent").WithSummary("Report an event of an attempt (the instance's agent)")
+            .WithDescription("started, heartbeat, notice or exited, with the attempt's secret as the bearer token. Not for team keys (403).")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         return app;
     }
 

@@ -14,7 +14,10 @@ public static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", Healthz);
+        app.MapGet("/healthz", Healthz).WithTags("Health").WithName("GetHealth").WithSummary("Whether every backend can act")
+            .WithDescription("200 `ok` (with this replica's role among replicas); 503 with one line per problem while a backend cannot act. Anonymous.")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain")
+            .Produces<string>(StatusCodes.Status503ServiceUnavailable, "text/plain");
         return app;
     }
 

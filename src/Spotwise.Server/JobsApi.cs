@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
 using Spotwise.Core;
 using Spotwise.Runtime;
 using Spotwise.Runtime.Budgeting;
@@ -28,13 +29,28 @@ public static class JobsApi
     public const int DefaultListLimit = 1_000;
     public const int MaxListLimit = 10_000;
 
+    /// <summary>The one body type the jobs and plan endpoints take.</summary>
+    public const string JsonContent = "application/json";
+
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/jobs").RequireAuthorization().WithTags("Jobs");
-        api.MapPost("/", SubmitAsync);
-        api.MapGet("/", ListAsync);
-        api.MapGet("/{id}", GetAsync);
-        api.MapDelete("/{id}", CancelAsync);
+        api.MapPost("/", SubmitAsync).WithName("SubmitJobs").WithSummary("Submit one job or a batch")
+            .WithDescription("The body is one job, an array of up to 1,000 jobs, or {\"jobs\": [...]}. Idempotent by jobId: the same job "
+                + "again is 200 with the stored job, a different job under a used jobId is 409. One job answers 201 with the job; a batch answers "
+                + "200 with each job's outcome. Nothing is stored when any job has errors (400, each error under its field's path).")
+            .TakesJobs()
+            .AddOpenApiOperationTransformer((operation, context, _) =>
+            {
+                SubmitAnswers(operation, context.Document);
+                return Task.CompletedTask;
+            });
+        api.MapGet("/", ListAsync).WithName("ListJobs").WithSummary("List the team's jobs")
+            .WithDescription("In submission order, at most `limit` (1..10000, default 1000) after the job `after`; `state` takes a comma-separated "
+                + "list. A full page carries a Link header (rel=\"next\") to the next.");
+        api.MapGet("/{id}", GetAsync).WithName("GetJob").WithSummary("Read one job with its events");
+        api.MapDelete("/{id}", CancelAsync).WithName("CancelJob").WithSummary("Cancel a job that is not finished")
+            .WithDescription("The reconcile loop terminates its instance, if any. A finished job is 409.");
         return app;
     }
 
@@ -196,6 +212,25 @@ public static class JobsApi
                 ["jobs"] = refusal.Jobs.Select(j => new { jobId = j.JobId, neededUsd = j.CheapestUsd }).ToList(),
             },
         };
+    }
+
+    /// <summary>
+    /// A 200 from <see cref="SubmitAsync"/> is the stored job for one job sent again, or each job's outcome for a batch; the
+    /// generator keeps one of the two <c>Ok</c> types, so the document is told both.
+    /// </summary>
+    private static void SubmitAnswers(OpenApiOperation operation, OpenApiDocument? document)
+    {
+        if (operation.Responses?.GetValueOrDefault("200")?.Content is { } content && content.TryGetValue(JsonContent, out var ok))
+        {
+            ok.Schema = new OpenApiSchema
+            {
+                OneOf =
+                [
+                    new OpenApiSchemaReference(nameof(JobView), document),
+                    new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchemaReference(nameof(SubmitItemView), document) },
+                ],
+            };
+        }
     }
 
     private static NotFound<ProblemDetails> NotFound(string id) => TypedResults.NotFound(new ProblemDetails

@@ -35,8 +35,10 @@ public static class MarketApi
 {
     public static IEndpointRouteBuilder MapMarketApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/prices", PricesAsync).RequireAuthorization().WithTags("Market");
-        app.MapGet("/api/instances", InstancesAsync).RequireAuthorization().WithTags("Market");
+        app.MapGet("/api/prices", PricesAsync).RequireAuthorization().WithTags("Market")
+            .WithName("ListPrices").WithSummary("Prices in force now, per instance type");
+        app.MapGet("/api/instances", InstancesAsync).RequireAuthorization().WithTags("Market")
+            .WithName("ListInstances").WithSummary("The backend's instances of the team's jobs");
         return app;
     }
 

@@ -149,7 +149,8 @@ public static class MoneyApi
 {
     public static IEndpointRouteBuilder MapMoneyApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/money", MoneyAsync).RequireAuthorization().WithTags("Money");
+        app.MapGet("/api/money", MoneyAsync).RequireAuthorization().WithTags("Money")
+            .WithName("GetMoney").WithSummary("The team's spend, expected total and savings");
         return app;
     }
 

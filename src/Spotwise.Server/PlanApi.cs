@@ -29,8 +29,11 @@ public static class PlanApi
     public static IEndpointRouteBuilder MapPlanApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/plan").RequireAuthorization().WithTags("Plan");
-        api.MapGet("/", LatestAsync);
-        api.MapPost("/preview", PreviewAsync);
+        api.MapGet("/", LatestAsync).WithName("GetLatestPlan").WithSummary("Read the latest plan (the team's jobs in it)")
+            .WithDescription("The whole plan's totals with only the key's team's assignments and unplanned jobs. 404 before the first plan.");
+        api.MapPost("/preview", PreviewAsync).WithName("PreviewPlan").WithSummary("Plan posted jobs without storing them")
+            .WithDescription("Plans the posted jobs (the body as for SubmitJobs) with the configured planner and limits, as if the queue held only them.")
+            .TakesJobs();
         return app;
     }
 

@@ -129,7 +129,7 @@ public static class SpotwiseApp
         builder.Services.AddScoped<DashboardData>();
         builder.Services.AddAuthorization(AdminKey.AddPolicies);
         builder.Services.AddProblemDetails();
-        builder.Services.AddOpenApi();
+        builder.Services.AddSpotwiseOpenApi();
         builder.Services.AddSpotwiseRateLimits();
         // The largest body any endpoint takes; each endpoint's own, smaller limit is BodyLimits' (which TestServer runs too).
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = BodyLimits.MaxBytes);
@@ -154,7 +154,7 @@ public static class SpotwiseApp
         app.MapAttemptsApi();
         // Authorisation (401 without a valid key) runs before the limiter, which counts by the key's identity.
         var api = app.MapGroup("").RequireRateLimiting(RateLimits.PerKey)
-            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(JobInput.MaxBodyBytes));
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(JobInput.MaxBodyBytes)).ApiGroupAnswers();
         api.MapJobsApi();
         api.MapPlanApi();
         api.MapMarketApi();

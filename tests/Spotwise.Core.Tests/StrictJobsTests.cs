@@ -92,6 +92,19 @@ public class StrictJobsTests
     }
 
     [Fact]
+    public void A_null_field_of_the_resource_request_is_an_absent_one_as_generated_clients_write_it()
+    {
+        var result = Read("""
+            {"jobId": "a", "estimatedDurationHours": 1, "priority": null, "deadline": null,
+             "resourceRequirements": {"type": "cpu_small", "instanceTypes": null, "vcpus": null, "memoryGiB": null, "gpus": null, "gpuModel": null, "architecture": null}}
+            """);
+
+        Assert.True(result.Ok, string.Join("; ", result.Errors));
+        Assert.Contains("give one of type, instanceTypes or explicit needs",
+            Refused(Read("""{"jobId": "a", "estimatedDurationHours": 1, "resourceRequirements": {"type": "cpu_small", "vcpus": 2}}""")).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_misspelled_field_is_refused_with_a_suggestion()
     {
         var error = Refused(Read(With("dealine", "\"+6h\"")));

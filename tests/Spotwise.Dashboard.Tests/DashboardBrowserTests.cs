@@ -36,9 +36,9 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    private async Task<IPage> SignedInAsync(string key)
+    private async Task<IPage> SignedInAsync(string key, IBrowserContext? context = null)
     {
-        var page = await _context.NewPageAsync();
+        var page = await (context ?? _context).NewPageAsync();
         await page.GotoAsync(_server.Url("/"));
         Assert.EndsWith("/login", page.Url, StringComparison.Ordinal);
         await page.FillAsync("input[name=apiKey]", key);
@@ -220,6 +220,45 @@ public sealed class DashboardBrowserTests(Browser browser) : IAsyncLifetime
             }
             Assert.True(attempt < 20, "the element kept being replaced while it was measured");
         }
+    }
+
+    /// <summary>
+    /// On a phone (390 CSS px, an iPhone's width) no page is wider than the screen: the jobs table, the timeline and long
+    /// fields scroll inside their cards (issue 16: the overview was 1,138 px wide).
+    /// </summary>
+    [Fact]
+    public async Task At_390_px_wide_no_page_is_wider_than_the_screen_and_wide_parts_scroll_inside_their_cards()
+    {
+        const int Phone = 390;
+        string[] jobs =
+        [
+            """{"jobId":"a-rather-long-job-id-for-the-nightly-feature-extraction","priority":8,"deadline":"+30h","estimatedDurationHours":6,"resourceRequirements":{"type":"gpu_large"}}""",
+            """{"jobId":"etl-nightly","priority":9,"deadline":"+130m","estimatedDurationHours":2,"resourceRequirements":{"type":"cpu_medium"}}""",
+            """{"jobId":"render-batch","earliestStart":"+1h","deadline":"+20h","estimatedDurationHours":4,"resourceRequirements":{"type":"gpu_medium"}}""",
+        ];
+        foreach (var job in jobs)
+        {
+            await SubmitByApiAsync("k1", job);
+        }
+        await PlannedAsync("team-a", jobs.Length);
+        await using var phone = await browser.Chromium.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = Phone, Height = 844 } });
+        phone.SetDefaultTimeout(30_000);
+        var page = await SignedInAsync("k1", phone);
+
+        foreach (var path in new[] { "/", "/jobs/a-rather-long-job-id-for-the-nightly-feature-extraction", "/jobs/etl-nightly", "/submit", "/jobs/no-such-job" })
+        {
+            await page.GotoAsync(_server.Url(path));
+            await page.Locator("main h1").WaitForAsync();
+            var width = await page.EvaluateAsync<int>("document.scrollingElement.scrollWidth");
+            Assert.True(width <= Phone, $"{path} is {width} px wide on a {Phone} px screen");
+        }
+        await page.GotoAsync(_server.Url("/"));
+        await Assertions.Expect(page.Locator("table.jobs tr[data-job-id]")).ToHaveCountAsync(jobs.Length);
+        // The table is wider than the phone, so it is its card that scrolls.
+        var table = await page.EvaluateAsync<double[]>(
+            "(() => { const t = document.querySelector('table.jobs'); const card = t.closest('section'); return [t.scrollWidth, card.clientWidth, getComputedStyle(card).overflowX === 'auto' ? 1 : 0]; })()");
+        Assert.True(table[0] > table[1], $"the jobs table ({table[0]} px) fits its card ({table[1]} px) at {Phone} px: the test shows nothing");
+        Assert.Equal(1, table[2]);
     }
 
     [Fact]

@@ -329,6 +329,70 @@ public sealed class DashboardTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task An_unknown_job_is_a_404_page_of_the_dashboard_not_problem_json()
+    {
+        using var browser = await SignedInAsync("k1");
+
+        var response = await browser.GetAsync("/jobs/no-such-job");
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<title>Job not found · Spotwise</title>", html, StringComparison.Ordinal);
+        Assert.Contains("No job &#x27;no-such-job&#x27; for team team-a", html, StringComparison.Ordinal);
+        Assert.Contains("href=\"/\">Back to the overview</a>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_infeasible_plan_on_the_overview_says_how_many_jobs_are_unplanned_and_the_first_reasons()
+    {
+        var unplanned = Enumerable.Range(1, 5).Select(i => new UnplannedJob($"team-a/late-{i}", $"deadline in {i} h is shorter than the run of 4 h"))
+            .Append(new UnplannedJob("team-b/theirs", "team b's own reason"))
+            .ToImmutableArray();
+        var plan = new Plan("greedy", SpotwiseServerFactory.Start, PlanStatus.Infeasible, [], unplanned, new PlanTotals(0, 0, 0, 0, 0, 0.1, 2, 6, 0));
+        await _factory.Services.GetRequiredService<IJobStore>().SavePlanAsync(PlanDocument.From(plan), SpotwiseServerFactory.Start, default);
+        using var browser = await SignedInAsync("k1");
+
+        var html = await (await browser.GetAsync("/")).Content.ReadAsStringAsync();
+
+        Assert.Contains("data-plan-status>infeasible<", html, StringComparison.Ordinal);
+        Assert.Contains("<b>6 of 8 jobs unplanned</b> (5 of them yours)", html, StringComparison.Ordinal);
+        Assert.Contains("late-1</a>: deadline in 1 h is shorter than the run of 4 h</li>", html, StringComparison.Ordinal);
+        Assert.Contains("late-3</a>: deadline in 3 h", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("late-4</a>", html, StringComparison.Ordinal);
+        Assert.Contains("and 2 more of yours", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("team b&#x27;s own reason", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_spot_availability_chart_names_the_instance_type_and_zone_it_shows()
+    {
+        var trace = Path.Combine(Spotwise.Testing.RepoPaths.Root, "data", "traces", "aws-v100", "us-west-2a_v100_1.json");
+        await using var factory = new SpotwiseServerFactory(new Dictionary<string, string> { ["Spotwise:SpotTrace"] = trace });
+        using var browser = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.PostAsync("/login", Form(("apiKey", "k1")))).StatusCode);
+
+        var html = await (await browser.GetAsync("/")).Content.ReadAsStringAsync();
+
+        Assert.Contains("data-availability-title>Spot availability: p3.2xlarge in us-east-1 (instances)</h2>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_job_page_leaves_out_empty_fields_and_their_separators()
+    {
+        await SubmitAsync("k1", "no-plan-yet");
+        using var browser = await SignedInAsync("k1");
+
+        var html = await (await browser.GetAsync("/jobs/no-plan-yet")).Content.ReadAsStringAsync();
+
+        Assert.Contains("data-job-ran></td>", html, StringComparison.Ordinal);
+        Assert.Contains("data-job-window>deadline 2026-03-03 08:00</td>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("> · ", html, StringComparison.Ordinal);
+        Assert.DoesNotContain(" · <", html, StringComparison.Ordinal);
+        Assert.DoesNotContain(" ·  · ", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_plan_no_model_took_part_in_shows_no_llm_details()
     {
         using var browser = await PlannedAndSignedInAsync("greedy-planned");

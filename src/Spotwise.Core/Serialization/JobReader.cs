@@ -11,11 +11,17 @@ namespace Spotwise.Core.Serialization;
 /// </summary>
 internal sealed class JobReader(JsonElement e, int number, int? index, DateTimeOffset now, Catalog? catalog, List<InputError> errors, ResourceChecks resources)
 {
-    private static readonly FieldSet JobFields = new(
+    /// <summary>Every field a job object may have (anything else is refused with a suggestion).</summary>
+    public static readonly IReadOnlyList<string> JobFieldNames = [
         "jobId", "priority", "earliestStart", "deadline", "estimatedDurationHours", "resourceRequirements", "requiredResourceType",
-        "inputDataSizeGB", "dataRegion", "checkpointable", "checkpointIntervalMinutes", "restartOverheadMinutes", "dependsOn", "team", "command", "image", "windows");
+        "inputDataSizeGB", "dataRegion", "checkpointable", "checkpointIntervalMinutes", "restartOverheadMinutes", "dependsOn", "team", "command", "image", "windows"];
 
-    private static readonly FieldSet ResourceFields = new("type", "instanceTypes", "vcpus", "memoryGiB", "gpus", "gpuModel", "architecture");
+    /// <summary>Every field of <c>resourceRequirements</c>.</summary>
+    public static readonly IReadOnlyList<string> ResourceFieldNames = ["type", "instanceTypes", "vcpus", "memoryGiB", "gpus", "gpuModel", "architecture"];
+
+    private static readonly FieldSet JobFields = new([.. JobFieldNames]);
+
+    private static readonly FieldSet ResourceFields = new([.. ResourceFieldNames]);
 
     private static readonly string[] RequestForms = ["type", "instanceTypes"];
 
@@ -232,20 +238,21 @@ internal sealed class JobReader(JsonElement e, int number, int? index, DateTimeO
         const string prefix = Resources + ".";
         RefuseUnknown(r, ResourceFields, prefix);
         var architecture = ReadArchitecture(r);
-        var forms = RequestForms.Where(f => r.TryGetProperty(f, out _)).ToList();
-        var needs = ExplicitNeeds.Where(f => r.TryGetProperty(f, out _)).ToList();
+        // A null field is an absent one, as on the job itself: generated clients write every optional field.
+        var forms = RequestForms.Where(f => Has(r, f)).ToList();
+        var needs = ExplicitNeeds.Where(f => Has(r, f)).ToList();
         if (forms.Count + (needs.Count > 0 ? 1 : 0) > 1)
         {
             return Fail<ResourceRequest>(Resources, $"give one of type, instanceTypes or explicit needs; found {string.Join(", ", forms.Concat(needs))}");
         }
-        if (r.TryGetProperty("type", out var type))
+        if (Has(r, "type") && r.GetProperty("type") is var type)
         {
             var preset = type.ValueKind == JsonValueKind.String
                 ? ReadClass(prefix + "type", type.GetString()!)
                 : Fail<ResourceRequest>(prefix + "type", $"must be a class name, found {Show(type)}");
             return preset is null ? null : preset with { Architecture = architecture };
         }
-        if (r.TryGetProperty("instanceTypes", out _))
+        if (Has(r, "instanceTypes"))
         {
             return ReadInstanceTypes(r, prefix);
         }
@@ -267,6 +274,8 @@ internal sealed class JobReader(JsonElement e, int number, int? index, DateTimeO
             GpuModels = model is null ? [] : [model],
         };
     }
+
+    private static bool Has(JsonElement obj, string field) => obj.TryGetProperty(field, out var v) && v.ValueKind != JsonValueKind.Null;
 
     private ResourceRequest? ReadInstanceTypes(JsonElement r, string prefix)
     {

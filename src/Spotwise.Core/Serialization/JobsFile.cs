@@ -43,6 +43,12 @@ public static class JobsFile
 {
     public const string WholeDocument = "body";
 
+    /// <summary>The fields a job object may have; the intake refuses any other (the OpenAPI document's job schema follows it).</summary>
+    public static IReadOnlyList<string> JobFields => JobReader.JobFieldNames;
+
+    /// <summary>The fields of a job's <c>resourceRequirements</c>.</summary>
+    public static IReadOnlyList<string> ResourceFields => JobReader.ResourceFieldNames;
+
     /// <summary>Reads a jobs file's text; the jobs, or every problem.</summary>
     public static ParseResult<ImmutableArray<Job>> Parse(string json, DateTimeOffset now, Catalog? catalog = null)
     {

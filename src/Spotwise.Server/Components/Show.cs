@@ -15,6 +15,15 @@ public static class Show
 
     public static string Number(double value, string format = "0.##") => value.ToString(format, CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// The parts that have something to show, joined by <c> · </c>: an empty field leaves no stray separator, and a row
+    /// of empty fields is empty.
+    /// </summary>
+    public static string Join(params string?[] parts) => string.Join(" · ", parts.Where(p => !string.IsNullOrWhiteSpace(p)));
+
+    /// <summary>"<paramref name="label"/> <paramref name="value"/>", or nothing when the value is empty (for <see cref="Join"/>).</summary>
+    public static string? Labelled(string label, string? value) => string.IsNullOrWhiteSpace(value) ? null : label + " " + value;
+
     /// <summary>SVG coordinates: invariant, two decimals.</summary>
     public static string N(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
 }

@@ -61,19 +61,54 @@ public sealed record TimelineScale(DateTimeOffset From, DateTimeOffset To, doubl
     }
 }
 
-/// <summary>Maps a value to y for the charts: <see cref="Min"/> at the bottom, <see cref="Max"/> at the top.</summary>
-public sealed record ValueScale(double Min, double Max, double Top, double Height)
+/// <summary>
+/// Maps a value to y for the charts: <see cref="Min"/> at the bottom, <see cref="Max"/> at the top, with round ticks
+/// every <see cref="Step"/> (1, 2, 2.5 or 5 times a power of ten) that <see cref="Decimals"/> digits tell apart, so an
+/// axis over cents never reads <c>$0.00</c> twice.
+/// </summary>
+public sealed record ValueScale(double Min, double Max, double Top, double Height, double Step = 0)
 {
+    private static readonly double[] NiceSteps = [1, 2, 2.5, 5, 10];
+
+    /// <summary>The round values from <see cref="Min"/> to <see cref="Max"/>, <see cref="Step"/> apart (just the two ends without a step).</summary>
+    public IReadOnlyList<double> Ticks() => Step > 0
+        ? [.. Enumerable.Range(0, (int)Math.Round((Max - Min) / Step) + 1).Select(i => Min + (i * Step))]
+        : [Min, Max];
+
+    /// <summary>Decimal digits that show every tick distinctly (0 for steps of 1 and more; 3 for a step of 0.005).</summary>
+    public int Decimals
+    {
+        get
+        {
+            if (Step <= 0 || Step >= 1)
+            {
+                return 0;
+            }
+            var digits = (int)Math.Ceiling(-Math.Log10(Step) - 1e-9);
+            // 0.25 or 0.025 needs one digit more than its power of ten.
+            return Math.Abs((Step * Math.Pow(10, digits)) - Math.Round(Step * Math.Pow(10, digits))) > 1e-9 ? digits + 1 : digits;
+        }
+    }
+
     public double Y(double value)
     {
         var share = Max > Min ? (value - Min) / (Max - Min) : 0;
         return Top + Height - (Math.Clamp(share, 0, 1) * Height);
     }
 
-    /// <summary>From zero up to a little above the largest value (a flat line of zeros still gets an axis).</summary>
-    public static ValueScale UpTo(IEnumerable<double> values, double top, double height)
+    /// <summary>
+    /// From zero up to the first round tick at or above the largest value, with at most <paramref name="ticks"/> steps
+    /// (a flat line of zeros still gets an axis, 0 to 1).
+    /// </summary>
+    public static ValueScale UpTo(IEnumerable<double> values, double top, double height, int ticks = 4)
     {
         var max = values.DefaultIfEmpty(0).Max();
-        return new ValueScale(0, max > 0 ? max * 1.1 : 1, top, height);
+        if (!(max > 0) || double.IsInfinity(max))
+        {
+            return new ValueScale(0, 1, top, height, 0.25);
+        }
+        var magnitude = Math.Pow(10, Math.Floor(Math.Log10(max / ticks)));
+        var step = NiceSteps.Select(n => n * magnitude).First(s => s * ticks >= max);
+        return new ValueScale(0, step * Math.Ceiling((max / step) - 1e-9), top, height, step);
     }
 }
