@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Spotwise.Core;
 using Spotwise.Core.Serialization;
@@ -113,8 +114,27 @@ public sealed partial class Scheduler(
         counters?.PlanStored(plan.Totals);
         alerts?.PlanStored(plan, problem);
         await ApplyAsync(plan, open, now, cancellationToken);
+        await RaiseBudgetAlertsAsync(cancellationToken);
         LogCycle(plan.Planner, plan.Status, plan.Totals.JobsPlanned, plan.Totals.JobsUnplanned, plan.Totals.ExpectedCostUsd, plan.Totals.SolveSeconds);
         return plan;
+    }
+
+    /// <summary>
+    /// A budget at 80% and 100% is news: after the plan is applied, each budgeted team's spend as the issue counts it
+    /// (what ran plus what the plan now commits) goes to <see cref="Alerts.BudgetThreshold"/>, which raises each threshold
+    /// once per team and period.
+    /// </summary>
+    private async Task RaiseBudgetAlertsAsync(CancellationToken cancellationToken)
+    {
+        if (alerts is null || budgets is null)
+        {
+            return;
+        }
+        foreach (var b in await budgets.AllAsync(cancellationToken))
+        {
+            var period = string.Create(CultureInfo.InvariantCulture, $"{b.Period.ToWire()} from {b.PeriodStart:yyyy-MM-dd}");
+            alerts.BudgetThreshold(b.Team, period, b.SpentUsd + b.CommittedUsd, b.LimitUsd);
+        }
     }
 
     /// <summary>

@@ -5,6 +5,7 @@ using Spotwise.Compute.Simulated;
 using Spotwise.Core;
 using Spotwise.Planning;
 using Spotwise.Runtime.Alerting;
+using Spotwise.Runtime.Budgeting;
 using Spotwise.Runtime.Reconciliation;
 using Spotwise.Runtime.Traces;
 
@@ -51,6 +52,35 @@ public sealed class AlertsTests : StoreTestBase
         Assert.DoesNotContain("ml/", atRisk.Message, StringComparison.Ordinal);
         Assert.Equal(tight.Deadline!.Value, atRisk.Figures["deadline"]);
         Assert.True((double)atRisk.Figures["slackHours"] < 0.1 * 2, $"slack {atRisk.Figures["slackHours"]}");
+    }
+
+    [Fact]
+    public async Task A_budget_the_plan_commits_past_80_percent_raises_one_alert_however_many_cycles_see_it()
+    {
+        var alerts = NewAlerts();
+        var budgets = new Budgets(Store, (IBudgetStore)Store, new Dictionary<string, BudgetLimit>(), Time);
+        var scheduler = new Scheduler(Store, new CatalogPriceFeed(Catalog), new CpSatPlanner(), new SchedulerOptions(), Time,
+            NullLogger<Scheduler>.Instance, budgets: budgets, alerts: alerts);
+        // Not due for an hour, so every cycle plans it again and the plan commits its cost.
+        var job = P3Job("big", hours: 2, deadlineHours: 30) with { EarliestStart = Now.AddHours(1) };
+        await Store.SubmitAsync([new Submission(job, Team, "big")], Now, CancellationToken.None);
+        await budgets.SetAsync(Team, new BudgetLimit(BudgetPeriod.Week, 1000), CancellationToken.None);
+        await scheduler.RunCycleAsync(CancellationToken.None);
+        var committed = (await budgets.StatusAsync(Team, CancellationToken.None))!.CommittedUsd;
+        Assert.True(committed > 0, $"committed {committed}");
+        Assert.Empty(_sink.OfKind(AlertKinds.BudgetThreshold));
+
+        // The limit lowered so that the same plan commits 90% of it: one alert, however many cycles see it.
+        await budgets.SetAsync(Team, new BudgetLimit(BudgetPeriod.Week, Math.Round(committed / 0.9, 2)), CancellationToken.None);
+        Time.Advance(TimeSpan.FromMinutes(1));
+        await scheduler.RunCycleAsync(CancellationToken.None);
+        Time.Advance(TimeSpan.FromMinutes(1));
+        await scheduler.RunCycleAsync(CancellationToken.None);
+
+        var alert = Assert.Single(_sink.OfKind(AlertKinds.BudgetThreshold));
+        Assert.Equal(Team, alert.Team);
+        Assert.Equal(AlertSeverities.Warning, alert.Severity);
+        Assert.Contains("budget for week from", alert.Message, StringComparison.Ordinal);
     }
 
     [Fact]
