@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Spotwise.Core;
 using Spotwise.Core.Serialization;
 using Spotwise.Planning;
+using Spotwise.Runtime.History;
 
 namespace Spotwise.Runtime;
 
@@ -41,7 +42,7 @@ public sealed record SchedulerOptions
 /// </remarks>
 public sealed partial class Scheduler(
     IJobStore store, IPriceFeed prices, IPlanner planner, SchedulerOptions options, TimeProvider time, ILogger<Scheduler> logger,
-    RuntimeCounters? counters = null, SpotBackoff? backoff = null, LearnedLimits? learned = null)
+    RuntimeCounters? counters = null, SpotBackoff? backoff = null, LearnedLimits? learned = null, RunHistoryTracker? history = null)
 {
     private static readonly JobState[] Unlaunched = [JobState.Queued, JobState.Planned];
     private static readonly JobState[] Launched = [JobState.Launching, JobState.Running];
@@ -78,7 +79,8 @@ public sealed partial class Scheduler(
         {
             return null;
         }
-        var problem = Problem(now, catalog, open, [.. launched, .. due]);
+        var runs = history is null ? RunHistory.Empty : await history.RefreshAsync(store, now, cancellationToken);
+        var problem = Problem(now, catalog, open, [.. launched, .. due], runs);
         var (plan, quarantined) = await ContainedPlanning.SolveAsync(planner, problem, options.Solve, cancellationToken);
         if (quarantined.Count > 0)
         {
@@ -143,11 +145,11 @@ public sealed partial class Scheduler(
         return (due, [.. waiting.Except(due)]);
     }
 
-    private PlanningProblem Problem(DateTimeOffset now, Catalog catalog, List<JobRecord> open, List<JobRecord> holding)
+    private PlanningProblem Problem(DateTimeOffset now, Catalog catalog, List<JobRecord> open, List<JobRecord> holding, RunHistory runs)
     {
         var openKeys = open.Select(j => j.Key).ToHashSet();
         var holdingEnds = holding.ToDictionary(j => j.Key, j => ExpectedEnd(j, now, options.Settings.LaunchAllowance));
-        var jobs = open.Select(r => ForPlanning(r, openKeys, holdingEnds)).ToImmutableArray();
+        var jobs = open.Select(r => ForPlanning(r, openKeys, holdingEnds, runs)).ToImmutableArray();
         // A held spot instance draws on its own zone's pool, whatever the zone sells now.
         var reservations = holding.Where(j => j.Placement is not null && catalog.Find(j.Placement.InstanceType) is not null)
             .Select(j => new CapacityReservation(PlanningId(j),
@@ -167,9 +169,10 @@ public sealed partial class Scheduler(
     /// <summary>
     /// The job as the planner sees it now: under its <see cref="PlanningId"/>, only the work left (the planner adds the
     /// launch allowance: <see cref="PlanningSettings.AsPlanned"/>), and only the prerequisites not yet done (a job depends on jobs of its own team). A prerequisite that
-    /// is running pushes the earliest start to its expected end.
+    /// is running pushes the earliest start to its expected end. The work left is what its team's history says such a
+    /// job really runs (<see cref="RunHistory"/>); the stored job keeps its estimate as submitted.
     /// </summary>
-    private static Job ForPlanning(JobRecord r, HashSet<JobKey> openKeys, Dictionary<JobKey, DateTimeOffset> holdingEnds)
+    private static Job ForPlanning(JobRecord r, HashSet<JobKey> openKeys, Dictionary<JobKey, DateTimeOffset> holdingEnds, RunHistory runs)
     {
         var prerequisites = r.PrerequisiteKeys.ToList();
         var earliest = r.Job.EarliestStart;
@@ -180,7 +183,7 @@ public sealed partial class Scheduler(
         return r.Job with
         {
             Id = PlanningId(r),
-            DurationHours = Math.Max(r.RemainingHours, 1.0 / 60),
+            DurationHours = Math.Max(runs.EstimateFor(r).UsedHours, 1.0 / 60),
             EarliestStart = earliest,
             DependsOn = [.. prerequisites.Where(openKeys.Contains).Select(k => k.ToString())],
         };

@@ -15,6 +15,7 @@ using Spotwise.Planning.Llm;
 using Spotwise.Runtime;
 using Spotwise.Runtime.Attempts;
 using Spotwise.Runtime.Backends;
+using Spotwise.Runtime.History;
 using Spotwise.Runtime.Intake;
 using Spotwise.Runtime.Leadership;
 using Spotwise.Runtime.Policy;
@@ -75,6 +76,8 @@ public static class SpotwiseApp
         builder.Services.TryAddSingleton<BackendHealth>();
         // The spot policy's memory of the market (what the price feed and the backend say of each pool), one per service.
         builder.Services.AddSingleton(new SpotAvailabilityHistory());
+        // What finished jobs say of estimates (docs/teams.md, "Learning from history"): the scheduler plans with it, the job view shows it.
+        builder.Services.AddSingleton(sp => new RunHistoryTracker(RunHistorySettings(sp.GetRequiredService<IConfiguration>())));
         builder.Services.AddSingleton<Scheduler>();
         // The one door for jobs; a new job wakes the scheduler.
         builder.Services.AddSingleton(sp => new JobIntake(sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<Catalog>(),
@@ -197,6 +200,18 @@ public static class SpotwiseApp
             Settings = defaults.Settings with { LaunchAllowance = launchAllowance },
             Solve = PlannerFactory.NeedsModel(options.Planner) ? defaults.Solve with { TimeLimit = options.LlmTimeout } : defaults.Solve,
         };
+    }
+
+    /// <summary>
+    /// <c>Spotwise:History</c> (<see cref="RunHistoryOptions"/>'s names, defaults where unset); a value out of its range
+    /// stops the start naming the setting and the value.
+    /// </summary>
+    private static RunHistoryOptions RunHistorySettings(IConfiguration configuration)
+    {
+        var section = $"{SpotwiseOptions.Section}:History";
+        var settings = configuration.GetSection(section).Get<RunHistoryOptions>() ?? RunHistoryOptions.Default;
+        var problems = settings.Problems().Select(p => $"{section}:{p}").ToList();
+        return problems.Count == 0 ? settings : throw new OptionsValidationException(section, typeof(RunHistoryOptions), problems);
     }
 
     /// <summary>

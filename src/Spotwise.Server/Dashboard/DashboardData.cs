@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Spotwise.Core;
 using Spotwise.Core.Serialization;
 using Spotwise.Runtime;
+using Spotwise.Runtime.History;
 using Spotwise.Runtime.Intake;
 
 namespace Spotwise.Server.Dashboard;
@@ -32,7 +33,7 @@ public sealed record Series(string Name, string Css, IReadOnlyList<(DateTimeOffs
 /// </summary>
 public sealed class DashboardData(
     IJobStore store, TimeProvider time, JobIntake intake, IPriceFeed prices, ICompute compute,
-    RuntimeCounters counters, ReplayedTraces traces)
+    RuntimeCounters counters, ReplayedTraces traces, RunHistoryTracker? history = null)
 {
     /// <summary>The timeline draws at most this many jobs (the soonest); the table lists them all.</summary>
     public const int TimelineRows = 40;
@@ -48,7 +49,7 @@ public sealed class DashboardData(
 
     private static readonly JobState[] OnTimeline = [JobState.Planned, JobState.Launching, JobState.Running, JobState.Interrupted];
 
-    public JobsServices Jobs { get; } = new(store, intake, time);
+    public JobsServices Jobs { get; } = new(store, intake, time, history);
 
     public MarketServices Market { get; } = new(prices, compute, store, time);
 
