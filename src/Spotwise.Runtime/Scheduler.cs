@@ -5,6 +5,7 @@ using Spotwise.Core;
 using Spotwise.Core.Serialization;
 using Spotwise.Planning;
 using Spotwise.Runtime.Alerting;
+using Spotwise.Runtime.History;
 
 namespace Spotwise.Runtime;
 
@@ -47,7 +48,7 @@ public sealed record SchedulerOptions
 public sealed partial class Scheduler(
     IJobStore store, IPriceFeed prices, IPlanner planner, SchedulerOptions options, TimeProvider time, ILogger<Scheduler> logger,
     RuntimeCounters? counters = null, SpotBackoff? backoff = null, LearnedLimits? learned = null, Budgeting.Budgets? budgets = null,
-    Alerts? alerts = null)
+    Alerts? alerts = null, RunHistoryTracker? history = null)
 {
     private static readonly JobState[] Unlaunched = [JobState.Queued, JobState.Planned];
     private static readonly JobState[] Launched = [JobState.Launching, JobState.Running];
@@ -85,8 +86,9 @@ public sealed partial class Scheduler(
         {
             return null;
         }
+        var runs = history is null ? RunHistory.Empty : await history.RefreshAsync(store, now, cancellationToken);
         var fairShare = await FairShareAsync(now, open, launched, cancellationToken);
-        var problem = Problem(now, catalog, open, [.. launched, .. due]) with { FairShare = fairShare };
+        var problem = Problem(now, catalog, open, [.. launched, .. due], runs) with { FairShare = fairShare };
         if (budgets is not null)
         {
             // Each team's budget binds what this cycle plans, after what has run and what launched jobs still commit.
@@ -191,11 +193,11 @@ public sealed partial class Scheduler(
         return (due, [.. waiting.Except(due)]);
     }
 
-    private PlanningProblem Problem(DateTimeOffset now, Catalog catalog, List<JobRecord> open, List<JobRecord> holding)
+    private PlanningProblem Problem(DateTimeOffset now, Catalog catalog, List<JobRecord> open, List<JobRecord> holding, RunHistory runs)
     {
         var openKeys = open.Select(j => j.Key).ToHashSet();
         var holdingEnds = holding.ToDictionary(j => j.Key, j => ExpectedEnd(j, now, options.Settings.LaunchAllowance));
-        var jobs = open.Select(r => ForPlanning(r, openKeys, holdingEnds)).ToImmutableArray();
+        var jobs = open.Select(r => ForPlanning(r, openKeys, holdingEnds, runs)).ToImmutableArray();
         // A held spot instance draws on its own zone's pool, whatever the zone sells now; a held on-demand instance on a
         // commitment (known by the price it was placed at) holds its reserved instance or its share of the savings plan.
         var reservations = holding.Where(j => j.Placement is not null && catalog.Find(j.Placement.InstanceType) is not null)
@@ -223,9 +225,10 @@ public sealed partial class Scheduler(
     /// <summary>
     /// The job as the planner sees it now: under its <see cref="PlanningId"/>, only the work left (the planner adds the
     /// launch allowance: <see cref="PlanningSettings.AsPlanned"/>), and only the prerequisites not yet done (a job depends on jobs of its own team). A prerequisite that
-    /// is running pushes the earliest start to its expected end.
+    /// is running pushes the earliest start to its expected end. The work left is what its team's history says such a
+    /// job really runs (<see cref="RunHistory"/>); the stored job keeps its estimate as submitted.
     /// </summary>
-    private static Job ForPlanning(JobRecord r, HashSet<JobKey> openKeys, Dictionary<JobKey, DateTimeOffset> holdingEnds)
+    private static Job ForPlanning(JobRecord r, HashSet<JobKey> openKeys, Dictionary<JobKey, DateTimeOffset> holdingEnds, RunHistory runs)
     {
         var prerequisites = r.PrerequisiteKeys.ToList();
         var earliest = r.Job.EarliestStart;
@@ -238,7 +241,7 @@ public sealed partial class Scheduler(
             Id = PlanningId(r),
             // The planner binds each team's budget by the job's team.
             Team = r.Team,
-            DurationHours = WorkLeftHours(r),
+            DurationHours = Math.Max(runs.EstimateFor(r).UsedHours, 1.0 / 60),
             EarliestStart = earliest,
             DependsOn = [.. prerequisites.Where(openKeys.Contains).Select(k => k.ToString())],
         };

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Spotwise.Core;
 using Spotwise.Runtime;
+using Spotwise.Runtime.History;
 
 namespace Spotwise.Server;
 
@@ -42,7 +43,14 @@ public sealed record JobView(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? Windows { get; init; }
 
-    public static JobView From(JobRecord r, IReadOnlyList<JobEvent>? events = null) => new(
+    /// <summary>
+    /// The estimate the plan uses for the work left (<see cref="RuntimeEstimate"/>: submitted hours, the ratio learned for
+    /// the team and resource, the hours used, the samples); only in the single-job view.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public RuntimeEstimate? Estimate { get; init; }
+
+    public static JobView From(JobRecord r, IReadOnlyList<JobEvent>? events = null, RuntimeEstimate? estimate = null) => new(
         r.Id,
         r.Team,
         r.Job.Priority,
@@ -63,7 +71,8 @@ public sealed record JobView(
         r.LastError)
     {
         Events = events?.Select(e => new EventView(e.At, e.From?.ToWire(), e.To.ToWire(), e.Cause)).ToList(),
-        PlannedEnd = r.Placement?.PlannedStart.AddHours(r.RemainingHours),
+        PlannedEnd = r.Placement?.PlannedStart.AddHours(estimate?.UsedHours ?? r.RemainingHours),
+        Estimate = estimate,
         ExpectedCostUsd = r.Placement?.ExpectedCostUsd,
         Windows = r.Job.Windows.IsDefaultOrEmpty ? null : r.Job.Windows,
     };

@@ -5,13 +5,17 @@ using Microsoft.OpenApi;
 using Spotwise.Core;
 using Spotwise.Runtime;
 using Spotwise.Runtime.Budgeting;
+using Spotwise.Runtime.History;
 using Spotwise.Runtime.Intake;
 
 namespace Spotwise.Server;
 
 /// <summary>What the jobs endpoints need, bundled for <c>[AsParameters]</c>.</summary>
-public sealed class JobsServices(IJobStore store, JobIntake intake, TimeProvider time)
+public sealed class JobsServices(IJobStore store, JobIntake intake, TimeProvider time, RunHistoryTracker? history = null)
 {
+    /// <summary>What the scheduler learned of run times: the single-job view shows the estimate the plan uses.</summary>
+    public RunHistoryTracker? History { get; } = history;
+
     public IJobStore Store { get; } = store;
 
     public JobIntake Intake { get; } = intake;
@@ -146,7 +150,7 @@ public static class JobsApi
             return NotFound(id);
         }
         var events = await services.Store.EventsAsync(key, cancellationToken);
-        return TypedResults.Ok(JobView.From(record, events));
+        return TypedResults.Ok(JobView.From(record, events, (services.History?.Current ?? RunHistory.Empty).EstimateFor(record)));
     }
 
     /// <summary>Cancels a job that is not final; the reconcile loop terminates its instance, if any.</summary>

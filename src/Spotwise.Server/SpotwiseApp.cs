@@ -17,6 +17,7 @@ using Spotwise.Runtime.Alerting;
 using Spotwise.Runtime.Attempts;
 using Spotwise.Runtime.Backends;
 using Spotwise.Runtime.Budgeting;
+using Spotwise.Runtime.History;
 using Spotwise.Runtime.Intake;
 using Spotwise.Runtime.Leadership;
 using Spotwise.Runtime.Policy;
@@ -88,6 +89,8 @@ public static class SpotwiseApp
         builder.Services.AddSingleton(new AdminKey(builder.Configuration[AdminKey.EnvironmentVariable]));
         // Alerts (Spotwise:Alerts): raised by the scheduler and the reconcile loop, sent to webhooks in the background.
         builder.Services.AddSpotwiseAlerts(builder.Configuration);
+        // What finished jobs say of estimates (docs/teams.md, "Learning from history"): the scheduler plans with it, the job view shows it.
+        builder.Services.AddSingleton(sp => new RunHistoryTracker(RunHistorySettings(sp.GetRequiredService<IConfiguration>())));
         builder.Services.AddSingleton<Scheduler>();
         // Why a job is where it is, or waits: the why endpoint and the job page ask the same explainer.
         builder.Services.AddSingleton<WhyExplainer>();
@@ -231,6 +234,18 @@ public static class SpotwiseApp
         Spotwise.Core.Serialization.LimitsFile.Parse(File.ReadAllText(path), catalog) is { Ok: true, Value: { } limits } ? limits
             : throw new InvalidOperationException($"{SpotwiseOptions.Section}:Limits '{path}': "
                 + string.Join("; ", Spotwise.Core.Serialization.LimitsFile.Parse(File.ReadAllText(path), catalog).Errors));
+
+    /// <summary>
+    /// <c>Spotwise:History</c> (<see cref="RunHistoryOptions"/>'s names, defaults where unset); a value out of its range
+    /// stops the start naming the setting and the value.
+    /// </summary>
+    private static RunHistoryOptions RunHistorySettings(IConfiguration configuration)
+    {
+        var section = $"{SpotwiseOptions.Section}:History";
+        var settings = configuration.GetSection(section).Get<RunHistoryOptions>() ?? RunHistoryOptions.Default;
+        var problems = settings.Problems().Select(p => $"{section}:{p}").ToList();
+        return problems.Count == 0 ? settings : throw new OptionsValidationException(section, typeof(RunHistoryOptions), problems);
+    }
 
     /// <summary>
     /// The configured planner. A model-backed one reads its provider and key from the configuration (the environment

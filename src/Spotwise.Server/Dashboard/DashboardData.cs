@@ -4,6 +4,7 @@ using Spotwise.Core;
 using Spotwise.Core.Serialization;
 using Spotwise.Runtime;
 using Spotwise.Runtime.Budgeting;
+using Spotwise.Runtime.History;
 using Spotwise.Runtime.Intake;
 
 namespace Spotwise.Server.Dashboard;
@@ -37,7 +38,7 @@ public sealed record Series(string Name, string Css, IReadOnlyList<(DateTimeOffs
 /// </summary>
 public sealed class DashboardData(
     IJobStore store, TimeProvider time, JobIntake intake, IPriceFeed prices, ICompute compute,
-    RuntimeCounters counters, ReplayedTraces traces, SchedulerOptions scheduling, Budgets? budgets = null)
+    RuntimeCounters counters, ReplayedTraces traces, SchedulerOptions scheduling, Budgets? budgets = null, RunHistoryTracker? history = null)
 {
     /// <summary>The timeline draws at most this many jobs (the soonest); the table lists them all.</summary>
     public const int TimelineRows = 40;
@@ -53,7 +54,7 @@ public sealed class DashboardData(
 
     private static readonly JobState[] OnTimeline = [JobState.Planned, JobState.Launching, JobState.Running, JobState.Interrupted];
 
-    public JobsServices Jobs { get; } = new(store, intake, time);
+    public JobsServices Jobs { get; } = new(store, intake, time, history);
 
     public MarketServices Market { get; } = new(prices, compute, store, time);
 
