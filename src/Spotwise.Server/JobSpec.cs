@@ -56,6 +56,12 @@ public sealed record JobSpec
 
     /// <summary>The container image to run (Kubernetes).</summary>
     public string? Image { get; init; }
+
+    /// <summary>
+    /// Scheduling windows the job must run inside, e.g. <c>Mon-Fri 20:00-06:00</c> or <c>Sat-Sun Europe/Berlin</c> (UTC unless
+    /// a zone is named): it starts in one and ends in the same one (docs/teams.md#scheduling-windows).
+    /// </summary>
+    public IReadOnlyList<string>? Windows { get; init; }
 }
 
 /// <summary>A resource request: a class (<c>type</c>), explicit needs, or a list of instance types.</summary>
