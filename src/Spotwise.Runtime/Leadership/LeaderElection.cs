@@ -110,9 +110,10 @@ public sealed partial class LeaderElection(ILeaderLease lease, LeaderElectionOpt
             {
                 await lease.ReleaseAsync(options.ReplicaId, time.GetUtcNow(), cancellationToken);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (e is not OperationCanceledException || cancellationToken.IsCancellationRequested)
             {
-                // The lease lapses by itself within its TTL.
+                // The lease lapses by itself within its TTL. A stop that ran out of time (the host's shutdown timeout
+                // cancelled the release) must still stop, not throw out of the host's StopAsync.
                 LogReleaseFailed(e, options.ReplicaId);
             }
         }
