@@ -134,7 +134,7 @@ public sealed partial class Scheduler(
         }
         foreach (var b in await budgets.AllAsync(cancellationToken))
         {
-            var period = string.Create(CultureInfo.InvariantCulture, $"{b.Period.ToWire()} from {b.PeriodStart:yyyy-MM-dd}");
+            var period = string.Create(CultureInfo.InvariantCulture, $"{Budgeting.BudgetPeriods.ToWire(b.Period)} from {b.PeriodStart:yyyy-MM-dd}");
             alerts.BudgetThreshold(b.Team, period, b.SpentUsd + b.CommittedUsd, b.LimitUsd);
         }
     }
