@@ -34,7 +34,9 @@ public static class BudgetsApi
         app.MapPut(Route, PutAsync).RequireAuthorization(AdminKey.Policy).WithTags("Budgets")
             .WithName("SetTeamBudget").WithSummary("Set a team's dollar budget (admin key)")
             .Accepts<BudgetInput>("application/json")
-            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden)
+            // The body is read under the API's size limit, and routing refuses a body that is not JSON (Accepts).
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         app.MapGet(Route, GetAsync).RequireAuthorization(AdminKey.AdminOrTeamPolicy).WithTags("Budgets")
             .WithName("GetTeamBudget").WithSummary("A team's budget: limit, spent, committed and left in the period running")
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
