@@ -58,4 +58,5 @@ if [ "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = 'spotwise'")"
   "${psql[@]}" -c "CREATE DATABASE spotwise OWNER spotwise"
 fi
 
-echo "SPOTWISE_STORE=Host=127.0.0.1;Port=$port;Database=spotwise;Username=spotwise"
+# Quoted: the connection string holds ';', so the line is safe for a shell's eval (scripts/test.sh strips the quotes).
+echo "SPOTWISE_STORE='Host=127.0.0.1;Port=$port;Database=spotwise;Username=spotwise'"

@@ -57,7 +57,10 @@ for name in "${services[@]}"; do
   out=$(mktemp)
   bash "scripts/$name-up.sh" | tee "$out"
   while IFS= read -r line; do
-    export "${line?}"
+    # A value may be single-quoted so that a shell can eval the line (a connection string holds ';').
+    value=${line#*=}
+    if [[ $value == \'*\' ]]; then value=${value:1:${#value}-2}; fi
+    export "${line%%=*}=$value"
   done < <(grep -E '^SPOTWISE_[A-Z0-9_]+=' "$out" || true)
   rm -f "$out"
 done
