@@ -81,6 +81,23 @@ public sealed class WhyApiTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_job_planned_for_its_next_window_says_so_with_when_it_starts()
+    {
+        // Monday 08:00: a night-only job of 2 h is planned for 20:00, the start of its window.
+        await SubmitAsync("""{"jobId":"night","estimatedDurationHours":2,"deadline":"+24h","windows":["Mon-Fri 20:00-06:00"],"resourceRequirements":{"type":"cpu_small"}}""");
+        await CycleAsync();
+
+        var why = await WhyAsync("night");
+
+        Assert.Equal("planned", why!.State);
+        var waiting = Assert.Single(why.Waiting);
+        Assert.Equal(WaitingKinds.Window, waiting.Kind);
+        Assert.Equal(why.Placement!.Start, waiting.Until);
+        Assert.True(waiting.Until >= Start.AddHours(12), $"starts {waiting.Until:u}");
+        Assert.Contains("Mon-Fri 20:00-06:00", waiting.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_job_not_yet_planned_is_queued_for_the_next_cycle()
     {
         // The service plans once at start; a job stored after that waits for the next signal, which nothing sends here.

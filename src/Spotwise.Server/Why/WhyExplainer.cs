@@ -169,7 +169,7 @@ public sealed class WhyExplainer(
         return new WaitingWhy(WaitingKinds.Capacity, $"{reason}{deadline}: {figures}", soonest);
     }
 
-    /// <summary>Why a planned job starts later than it could: its earliest start, or its pool full until then.</summary>
+    /// <summary>Why a planned job starts later than it could: its earliest start, its windows, or its pool full until then.</summary>
     private static IEnumerable<WaitingWhy> Later(Context c)
     {
         var p = c.Record.Placement!;
@@ -181,7 +181,16 @@ public sealed class WhyExplainer(
             }
             yield break;
         }
-        if (c.Options.Options.FirstOrDefault(o => Same(o, p)) is { } chosen && c.Holds.FreeFrom(chosen.Pool, c.Ready, chosen.RunHours) is { } free
+        var chosen = c.Options.Options.FirstOrDefault(o => Same(o, p));
+        var runHours = chosen?.RunHours ?? c.Record.Job.DurationHours;
+        // Scheduling windows: a run that could start now but would not lie inside one allowed interval waits for the next.
+        if (ScheduleWindows.Of(c.Record.Job) is { } windows && !windows.Holds(c.Ready, c.Ready.AddHours(runHours)))
+        {
+            yield return new WaitingWhy(WaitingKinds.Window, Invariant(
+                $"its windows ({windows}) hold no run of {runHours:0.##} h from {c.Ready:u}; the plan starts it at {p.PlannedStart:u}"), p.PlannedStart);
+            yield break;
+        }
+        if (chosen is not null && c.Holds.FreeFrom(chosen.Pool, c.Ready, chosen.RunHours) is { } free
             && free > c.Ready + Tolerance)
         {
             yield return new WaitingWhy(WaitingKinds.Capacity, Invariant(
