@@ -215,7 +215,7 @@ public sealed class AwsEc2FleetTests : IAsyncLifetime
 
         await Assert.ThrowsAsync<BackendUnavailableException>(() => backend.LaunchAsync(Regional("job-1"), Ct));
 
-        Assert.Contains(health.Problems, p => p.Subject == "ec2:CreateFleet");
+        Assert.Contains(health.Problems, p => p.Subject == "ec2:CreateFleet" && p.Message.Contains("also needs ec2:RunInstances and ec2:CreateTags", StringComparison.Ordinal));
         _server.Allow("CreateFleet");
         Assert.False((await backend.LaunchAsync(Regional("job-1"), Ct)).IsEnded);
         Assert.DoesNotContain(health.Problems, p => p.Subject == "ec2:CreateFleet");
