@@ -17,7 +17,7 @@ namespace Spotwise.Bench;
 /// </summary>
 public static class AwsLaunchCommand
 {
-    public const string Usage = "aws-launch [--launches 2000] [--instances 1000] [--describes 30]";
+    public const string Usage = "aws-launch [--launches 2000] [--instances 1000] [--describes 30] [--launch-api run-instances|create-fleet]";
 
     private static readonly Dictionary<string, string> Subnets = new(StringComparer.Ordinal)
     {
@@ -28,10 +28,15 @@ public static class AwsLaunchCommand
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
-        var a = new ArgReader(args, ["--launches", "--instances", "--describes"], []);
+        var a = new ArgReader(args, ["--launches", "--instances", "--describes", "--launch-api"], []);
         var launches = a.WholeNumber("--launches", 8, 1_000_000) ?? 2000;
         var instances = a.WholeNumber("--instances", 1, 100_000) ?? 1000;
         var describes = a.WholeNumber("--describes", 1, 10_000) ?? 30;
+        var apiName = a.Text("--launch-api") ?? Ec2LaunchApis.RunInstancesName;
+        if (!Ec2LaunchApis.TryParse(apiName, out var api))
+        {
+            a.AddError($"--launch-api: '{apiName}' is not a launch API ({Ec2LaunchApis.Names})");
+        }
         if (a.Errors.Count > 0)
         {
             return ArgReader.Refuse(a.Errors, Usage, stderr);
@@ -42,19 +47,20 @@ public static class AwsLaunchCommand
         foreach (var concurrency in new[] { 1, 8 })
         {
             await using var ec2 = await Endpoint();
-            using var client = Client(ec2, out var backend);
-            await LaunchAllAsync(backend, "warm-up", 200, concurrency);
+            using var client = Client(ec2, api, out var backend);
+            await LaunchAllAsync(backend, api, "warm-up", 200, concurrency);
             var clock = Stopwatch.StartNew();
-            await LaunchAllAsync(backend, "bench", launches, concurrency);
+            await LaunchAllAsync(backend, api, "bench", launches, concurrency);
             var seconds = clock.Elapsed.TotalSeconds;
+            var call = api == Ec2LaunchApi.CreateFleet ? "CreateFleet (instant, 3 subnets)" : "RunInstances";
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"launch, concurrency {concurrency}: {launches:N0} RunInstances in {seconds:0.00} s = {launches / seconds:N0} launches/s ({seconds * 1000 / launches * concurrency:0.00} ms each)"));
+                $"launch, concurrency {concurrency}: {launches:N0} {call} in {seconds:0.00} s = {launches / seconds:N0} launches/s ({seconds * 1000 / launches * concurrency:0.00} ms each)"));
         }
 
         await using (var ec2 = await Endpoint())
         {
-            using var client = Client(ec2, out var backend);
-            await LaunchAllAsync(backend, "fleet", instances, 8);
+            using var client = Client(ec2, api, out var backend);
+            await LaunchAllAsync(backend, api, "fleet", instances, 8);
             var described = await backend.DescribeAsync(CancellationToken.None); // warm-up
             var times = new List<double>();
             for (var n = 0; n < describes; n++)
@@ -75,7 +81,7 @@ public static class AwsLaunchCommand
             Subnets.ToDictionary(p => p.Value, p => p.Key, StringComparer.Ordinal));
 
     /// <summary>The backend as the service makes it (<see cref="AwsComputeRegistration.CreateClient(AwsComputeOptions)"/>), with dummy credentials for loopback.</summary>
-    private static AmazonEC2Client Client(FakeEc2Server ec2, out AwsEc2Compute backend)
+    private static AmazonEC2Client Client(FakeEc2Server ec2, Ec2LaunchApi api, out AwsEc2Compute backend)
     {
         var options = new AwsComputeOptions
         {
@@ -84,18 +90,22 @@ public static class AwsLaunchCommand
             Credentials = new BasicAWSCredentials("AKIDEXAMPLE", "not-a-secret"),
             LaunchTemplateId = "lt-0abc",
             SubnetsByZone = Subnets,
+            LaunchApi = api,
         };
         var client = (AmazonEC2Client)AwsComputeRegistration.CreateClient(options);
         backend = new AwsEc2Compute(client, options, TimeProvider.System);
         return client;
     }
 
-    /// <summary><paramref name="count"/> launches, each its own job, spread over the zones, <paramref name="concurrency"/> in flight.</summary>
-    private static Task LaunchAllAsync(AwsEc2Compute backend, string prefix, int count, int concurrency) =>
+    /// <summary>
+    /// <paramref name="count"/> launches, each its own job, <paramref name="concurrency"/> in flight: spread over the zones
+    /// (RunInstances), or each in the region itself (CreateFleet, which only such placements take).
+    /// </summary>
+    private static Task LaunchAllAsync(AwsEc2Compute backend, Ec2LaunchApi api, string prefix, int count, int concurrency) =>
         Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (n, ct) =>
         {
             var job = string.Create(CultureInfo.InvariantCulture, $"{prefix}-{n:D6}");
-            var zone = Subnets.Keys.ElementAt(n % Subnets.Count);
+            var zone = api == Ec2LaunchApi.CreateFleet ? "us-east-1" : Subnets.Keys.ElementAt(n % Subnets.Count);
             await backend.LaunchAsync(new LaunchRequest(ClientTokens.For(new JobKey("bench", job), 1), "bench", job, 1,
                 n % 2 == 0 ? Market.Spot : Market.OnDemand, "m5.large", zone, 1, false, 0, null), ct);
         });

@@ -58,7 +58,7 @@ public static class ServeCommand
         var command = new Command("serve", "Run the API, the dashboard (/) and the scheduler (SQLite store, shipped catalog, simulated cloud by default)")
         {
             db, store, urls, backend, planner, amqp, amqpQueue, cycle, speed, trace, traceType, model, provider, llmTimeout, catalog, limits, replicaId, leaseSeconds,
-            aws.Region, aws.LaunchTemplate, aws.Subnets, aws.InterruptionQueue, aws.AgentCallbackUrl, aws.ManagedBy,
+            aws.Region, aws.LaunchTemplate, aws.Subnets, aws.InterruptionQueue, aws.AgentCallbackUrl, aws.ManagedBy, aws.LaunchApi,
             slurm.SpotPartition, slurm.OnDemandPartition, slurm.Conf, slurm.Bin,
             kube.Namespace, kube.Kubeconfig, kube.Context, kube.KueueQueue, kube.Image,
         };
@@ -239,12 +239,13 @@ public static class ServeCommand
         public Option<string?> InterruptionQueue { get; } = new("--interruption-queue") { Description = "SQS queue URL that EventBridge feeds with spot interruption warnings (--backend aws, optional)" };
         public Option<string?> AgentCallbackUrl { get; } = new("--agent-callback-url") { Description = "The Spotwise URL instances reach: each job's command then runs under the agent, which reports start, heartbeats, notices and exit (--backend aws, optional; docs/aws.md)" };
         public Option<string?> ManagedBy { get; } = new("--managed-by") { Description = "This installation's name in the spotwise:managed-by tag (default: spotwise) (--backend aws)" };
+        public Option<string?> LaunchApi { get; } = new("--launch-api") { Description = $"How a placement in the region itself (on-demand, regional spot) is launched: {Ec2LaunchApis.RunInstancesName} (default: the first subnet listed in the region) or {Ec2LaunchApis.CreateFleetName} (one instant fleet over every subnet of the region, so a zone without capacity is skipped; not with --agent-callback-url) (--backend aws; docs/aws.md)" };
 
         public IEnumerable<string> Check(ParseResult parse, string backend)
         {
             if (backend != AwsComputeRegistration.Name)
             {
-                var given = new[] { LaunchTemplate, Subnets, InterruptionQueue, AgentCallbackUrl, ManagedBy }.Where(f => parse.GetValue(f) is not null).Select(f => f.Name);
+                var given = new[] { LaunchTemplate, Subnets, InterruptionQueue, AgentCallbackUrl, ManagedBy, LaunchApi }.Where(f => parse.GetValue(f) is not null).Select(f => f.Name);
                 foreach (var flag in (Regions(parse).Length > 0 ? [Region.Name] : Array.Empty<string>()).Concat(given))
                 {
                     yield return $"{flag}: only for --backend aws (the backend is {backend})";
@@ -287,6 +288,15 @@ public static class ServeCommand
             {
                 yield return "--managed-by: empty; it names this installation on every instance it launches";
             }
+            var api = parse.GetValue(LaunchApi);
+            if (api is not null && !Ec2LaunchApis.TryParse(api, out _))
+            {
+                yield return $"--launch-api: '{api}' is not a launch API ({Ec2LaunchApis.Names})";
+            }
+            else if (api == Ec2LaunchApis.CreateFleetName && parse.GetValue(AgentCallbackUrl) is not null)
+            {
+                yield return $"--launch-api: {Ec2LaunchApis.AgentConflict} (--agent-callback-url is given)";
+            }
         }
 
         /// <summary>The regions given, in order (none: the SDK's own).</summary>
@@ -308,6 +318,7 @@ public static class ServeCommand
             .. Setting("Aws:InterruptionQueueUrl", parse.GetValue(InterruptionQueue)),
             .. Setting("Aws:AgentCallbackUrl", parse.GetValue(AgentCallbackUrl)),
             .. Setting("Aws:ManagedBy", parse.GetValue(ManagedBy)),
+            .. Setting("Aws:LaunchApi", parse.GetValue(LaunchApi)),
         ];
     }
 

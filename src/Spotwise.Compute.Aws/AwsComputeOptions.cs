@@ -59,6 +59,13 @@ public sealed class AwsComputeOptions
     public IReadOnlyList<string> Subnets { get; init; } = [];
 
     /// <summary>
+    /// How a placement whose zone is the region is launched: RunInstances into the first subnet listed in the region
+    /// (the default), or one instant CreateFleet over every subnet of the region (<see cref="Ec2Fleets"/>), which cannot
+    /// carry the agent's user data (<see cref="Ec2LaunchApis.AgentConflict"/>).
+    /// </summary>
+    public Ec2LaunchApi LaunchApi { get; init; } = Ec2LaunchApi.RunInstances;
+
+    /// <summary>
     /// The SQS queue EventBridge feeds with spot interruption warnings, rebalance recommendations and state changes
     /// (<c>--interruption-queue</c>); null: no queue, notices come from the instances' agents only.
     /// </summary>

@@ -17,7 +17,8 @@ namespace Spotwise.Compute.Aws;
 
 /// <summary>
 /// EC2 as a backend: a launch is one RunInstances with the attempt's client token (EC2 makes a retried token the same
-/// instance), the instances are whatever DescribeInstances finds under this installation's managed-by tag, and a
+/// instance), or for a placement in the region itself with <see cref="Ec2LaunchApi.CreateFleet"/>, one instant fleet
+/// over the region's subnets (<see cref="Ec2Fleets"/>), the instances are whatever DescribeInstances finds under this installation's managed-by tag, and a
 /// terminate is TerminateInstances. A pool without capacity answers the launch as an instance that ended at once,
 /// refused, the way <c>SimulatedCloud</c> reports "no spot capacity", so the reconciler backs the pool off and re-plans;
 /// a quota reached is refused the same way, naming the quota, and the runtime learns it. Every call is retried on
@@ -79,6 +80,10 @@ public sealed partial class AwsEc2Compute : ICompute
         ArgumentNullException.ThrowIfNull(options);
         _notices = notices;
         _secrets = secrets;
+        if (options.LaunchApi == Ec2LaunchApi.CreateFleet && options.AgentCallbackUrl is not null)
+        {
+            throw new ArgumentException(Ec2LaunchApis.AgentConflict, nameof(options));
+        }
         _agents = options.AgentCallbackUrl is null ? null
             : reports is null || secrets is null
                 ? throw new ArgumentException("AgentCallbackUrl is set, so the backend needs the service's AttemptReports and AttemptSecrets", nameof(reports))
@@ -162,7 +167,7 @@ public sealed partial class AwsEc2Compute : ICompute
     {
         ArgumentNullException.ThrowIfNull(request);
         await StartAsync(cancellationToken).ConfigureAwait(false);
-        var run = RunRequest(request);
+        var launch = LaunchCall(request);
         var region = RegionOf(request.Zone);
         var calls = _regions.In(region);
         if (_refused.TryGetValue(request.ClientToken, out var refused))
@@ -171,9 +176,7 @@ public sealed partial class AwsEc2Compute : ICompute
         }
         try
         {
-            var response = await calls.SendAsync("RunInstances", (ec2, ct) => ec2.RunInstancesAsync(run, ct), cancellationToken).ConfigureAwait(false);
-            var instance = response.Reservation?.Instances?.FirstOrDefault()
-                ?? throw new InvalidOperationException($"RunInstances for client token '{request.ClientToken}' returned no instance");
+            var instance = await calls.SendAsync(launch.Action, launch.SendAsync, cancellationToken).ConfigureAwait(false);
             _regions.Remember(instance.InstanceId, region);
             _notices?.Launched(instance.InstanceId, _time.GetUtcNow());
             return Ec2InstanceStatuses.From(instance)
@@ -191,11 +194,43 @@ public sealed partial class AwsEc2Compute : ICompute
         {
             // A bug: this token was sent before with another request. The job waits (the loop goes on); a human looks.
             Interlocked.Increment(ref _mismatches);
-            var theirs = await HeldUnderAsync(calls, run.ClientToken, cancellationToken).ConfigureAwait(false);
-            var ours = Ec2Requests.Describe(run);
-            LogMismatch(e, request.ClientToken, run.ClientToken, ours, theirs);
+            var theirs = await HeldUnderAsync(calls, launch.Ec2Token, cancellationToken).ConfigureAwait(false);
+            LogMismatch(e, request.ClientToken, launch.Ec2Token, launch.Description, theirs);
             throw;
         }
+    }
+
+    /// <summary>
+    /// One launch as EC2 is asked for it: the call's name (for retries, logs and the permission it needs), the client
+    /// token sent, the request in one line (for a mismatch's log) and the call returning the instance made.
+    /// </summary>
+    private sealed record Ec2Launch(string Action, string Ec2Token, string Description, Func<IAmazonEC2, CancellationToken, Task<Instance>> SendAsync);
+
+    /// <summary>
+    /// RunInstances into the placement's subnet; with <see cref="Ec2LaunchApi.CreateFleet"/>, a placement whose zone is the
+    /// region is one instant fleet over every subnet of the region (<see cref="Ec2Fleets"/>).
+    /// </summary>
+    private Ec2Launch LaunchCall(LaunchRequest request)
+    {
+        if (_options.LaunchApi == Ec2LaunchApi.CreateFleet && FleetSubnets(request) is { Count: > 0 } subnets)
+        {
+            var fleet = Ec2Fleets.Request(request, _options.LaunchTemplateId, subnets, Tags(request));
+            var zoneOf = _subnetsByZone!.ToDictionary(z => z.Value, z => z.Key, StringComparer.Ordinal);
+            return new Ec2Launch("CreateFleet", fleet.ClientToken, Ec2Requests.Describe(fleet),
+                async (ec2, ct) => Ec2Fleets.Launched(await ec2.CreateFleetAsync(fleet, ct).ConfigureAwait(false), fleet, zoneOf, _time.GetUtcNow()));
+        }
+        var run = RunRequest(request);
+        return new Ec2Launch("RunInstances", run.ClientToken, Ec2Requests.Describe(run), async (ec2, ct) =>
+            (await ec2.RunInstancesAsync(run, ct).ConfigureAwait(false)).Reservation?.Instances?.FirstOrDefault()
+            ?? throw new InvalidOperationException($"RunInstances for client token '{request.ClientToken}' returned no instance"));
+    }
+
+    /// <summary>The subnets an instant fleet tries for a placement whose zone is the region, in the order listed; none for a zone's placement.</summary>
+    private List<string> FleetSubnets(LaunchRequest request)
+    {
+        var byZone = _subnetsByZone ?? throw new InvalidOperationException("the AWS backend has not learnt its subnets' zones yet (StartAsync)");
+        var region = RegionOf(request.Zone);
+        return byZone.ContainsKey(request.Zone) || !string.Equals(request.Zone, region, StringComparison.Ordinal) ? [] : RegionalSubnets(byZone, region);
     }
 
     /// <summary>What EC2 holds under a client token, for the mismatch's log line; "unknown" when it cannot say.</summary>
@@ -307,14 +342,8 @@ public sealed partial class AwsEc2Compute : ICompute
     {
         var byZone = _subnetsByZone ?? throw new InvalidOperationException("the AWS backend has not learnt its subnets' zones yet (StartAsync)");
         var region = RegionOf(request.Zone);
-        var subnet = Ec2Subnets.ForZone(byZone, request.Zone, region, RegionalSubnet(byZone, region));
-        var tags = new List<Tag>
-        {
-            new(Ec2Tags.Job, request.JobId),
-            new(Ec2Tags.Attempt, request.Attempt.ToString(CultureInfo.InvariantCulture)),
-            new(Ec2Tags.Team, request.Team),
-            new(Ec2Tags.ManagedBy, _options.ManagedBy),
-        };
+        var subnet = Ec2Subnets.ForZone(byZone, request.Zone, region, RegionalSubnets(byZone, region).FirstOrDefault());
+        var tags = Tags(request);
         return new RunInstancesRequest
         {
             MinCount = 1,
@@ -335,14 +364,23 @@ public sealed partial class AwsEc2Compute : ICompute
         };
     }
 
+    /// <summary>Spotwise's tags, on the instance and its volumes: whose attempt it is, and which installation's.</summary>
+    private List<Tag> Tags(LaunchRequest request) =>
+    [
+        new(Ec2Tags.Job, request.JobId),
+        new(Ec2Tags.Attempt, request.Attempt.ToString(CultureInfo.InvariantCulture)),
+        new(Ec2Tags.Team, request.Team),
+        new(Ec2Tags.ManagedBy, _options.ManagedBy),
+    ];
+
     /// <summary>
-    /// Where a placement in <paramref name="region"/> itself goes: the first subnet listed in that region
-    /// (<see cref="Ec2Subnets.ForZone"/> says why). One region: the first subnet listed.
+    /// The subnets of <paramref name="region"/> in the order listed: RunInstances takes the first for a placement in the
+    /// region itself (<see cref="Ec2Subnets.ForZone"/> says why), an instant fleet tries them all. One region: every subnet.
     /// </summary>
-    private string? RegionalSubnet(IReadOnlyDictionary<string, string> byZone, string? region)
+    private List<string> RegionalSubnets(IReadOnlyDictionary<string, string> byZone, string? region)
     {
         var listed = _options.Subnets.Count > 0 ? _options.Subnets : [.. byZone.OrderBy(z => z.Key, StringComparer.Ordinal).Select(z => z.Value)];
-        return listed.FirstOrDefault(subnet => string.Equals(RegionOf(ZoneOf(byZone, subnet)), region, StringComparison.Ordinal));
+        return [.. listed.Where(subnet => string.Equals(RegionOf(ZoneOf(byZone, subnet)), region, StringComparison.Ordinal))];
     }
 
     private static string ZoneOf(IReadOnlyDictionary<string, string> byZone, string subnet) => byZone.First(z => z.Value == subnet).Key;

@@ -89,12 +89,16 @@ internal sealed partial class Ec2Calls(Func<IAmazonEC2> createClient, RetryPolic
     }
 
     /// <summary>
-    /// Tagging at launch needs ec2:CreateTags besides ec2:RunInstances, and AWS answers UnauthorizedOperation for either:
+    /// Tagging at launch needs ec2:CreateTags besides ec2:RunInstances (and CreateFleet needs both besides its own), and AWS answers UnauthorizedOperation for any:
     /// which one is missing is in the encoded message, which only sts:DecodeAuthorizationMessage can read.
     /// </summary>
-    private static string AlsoNeeded(string action) => action == "RunInstances"
-        ? "; tagging at launch also needs ec2:CreateTags (`aws sts decode-authorization-message` names the one missing)"
-        : "";
+    private static string AlsoNeeded(string action) => action switch
+    {
+        "RunInstances" => "; tagging at launch also needs ec2:CreateTags (`aws sts decode-authorization-message` names the one missing)",
+        // An instant fleet launches and tags on the caller's behalf: its errors name CreateFleet for either.
+        "CreateFleet" => "; an instant fleet also needs ec2:RunInstances and ec2:CreateTags (`aws sts decode-authorization-message` names the one missing)",
+        _ => "",
+    };
 
     private void Report(BackendProblem problem, Exception e)
     {

@@ -14,4 +14,15 @@ public static class Ec2LaunchTemplates
 
     public static LaunchTemplateSpecification For(string template) =>
         IsId(template) ? new LaunchTemplateSpecification { LaunchTemplateId = template } : new LaunchTemplateSpecification { LaunchTemplateName = template };
+
+    /// <summary>
+    /// The same template for CreateFleet, whose launch template needs a version (the request fails without one,
+    /// API_FleetLaunchTemplateSpecificationRequest.html): <c>$Default</c>, the one RunInstances takes when none is named.
+    /// </summary>
+    public static FleetLaunchTemplateSpecificationRequest ForFleet(string template) =>
+        IsId(template)
+            ? new FleetLaunchTemplateSpecificationRequest { LaunchTemplateId = template, Version = DefaultVersion }
+            : new FleetLaunchTemplateSpecificationRequest { LaunchTemplateName = template, Version = DefaultVersion };
+
+    public const string DefaultVersion = "$Default";
 }

@@ -8,7 +8,8 @@ namespace Spotwise.Server;
 
 /// <summary>
 /// The <c>Spotwise:Aws</c> section: where the <c>aws</c> backend launches (<c>spotwise serve --backend aws</c>'s flags
-/// <c>--region</c>, <c>--launch-template</c>, <c>--subnets</c>, <c>--interruption-queue</c>, <c>--managed-by</c>) and
+/// <c>--region</c>, <c>--launch-template</c>, <c>--subnets</c>, <c>--interruption-queue</c>, <c>--managed-by</c>,
+/// <c>--launch-api</c>) and
 /// what its live prices watch. The one reader of the section: the backend's options and the price feeds' come from here.
 /// Credentials are never here: the AWS SDK's default chain finds them (profile, environment, SSO, instance role).
 /// </summary>
@@ -47,6 +48,12 @@ public sealed class AwsSettings
     /// launch template's user data applies and nothing reports progress or exit codes).
     /// </summary>
     public string? AgentCallbackUrl { get; set; }
+
+    /// <summary>
+    /// How a placement in the region itself is launched: <c>run-instances</c> (unset: the first subnet listed in the region)
+    /// or <c>create-fleet</c> (one instant fleet over every subnet of the region; not with <see cref="AgentCallbackUrl"/>).
+    /// </summary>
+    public string? LaunchApi { get; set; }
 
     /// <summary>This installation's name, the value of every instance's <c>spotwise:managed-by</c> tag.</summary>
     public string ManagedBy { get; set; } = "spotwise";
@@ -136,6 +143,7 @@ public sealed class AwsSettings
         InterruptionQueueUrl = InterruptionQueueUrl is { Length: > 0 } queue ? queue : null,
         AgentCallbackUrl = AgentCallbackUrl is { Length: > 0 } agent ? new Uri(agent) : null,
         ManagedBy = ManagedBy,
+        LaunchApi = Ec2LaunchApis.TryParse(LaunchApi ?? Ec2LaunchApis.RunInstancesName, out var api) ? api : Ec2LaunchApi.RunInstances,
     };
 
     /// <summary>What is wrong with the section for the <c>aws</c> backend, one line per problem naming the setting.</summary>
@@ -160,6 +168,14 @@ public sealed class AwsSettings
         if (AllRegions().Count > 1 && LaunchTemplate is { } template && Ec2LaunchTemplates.IsId(template))
         {
             yield return $"{At}LaunchTemplate is '{template}', one region's template id; with several regions give the template's name, created under that name in each region";
+        }
+        if (LaunchApi is not null && !Ec2LaunchApis.TryParse(LaunchApi, out _))
+        {
+            yield return $"{At}LaunchApi is '{LaunchApi}'; give {Ec2LaunchApis.Names}";
+        }
+        else if (LaunchApi == Ec2LaunchApis.CreateFleetName && AgentCallbackUrl is { Length: > 0 })
+        {
+            yield return $"{At}LaunchApi is '{LaunchApi}' and AgentCallbackUrl is set: {Ec2LaunchApis.AgentConflict}";
         }
         if (Regions.Any(string.IsNullOrWhiteSpace))
         {

@@ -27,6 +27,9 @@ public class ServeCommandTests
     [InlineData("--region: 'mars-1' is not an AWS region", "--backend", "aws", "--region", "us-east-1", "--region", "mars-1", "--launch-template", "lt-0abc", "--subnets", "subnet-a")]
     [InlineData("--launch-template: 'lt-0abc' is one region's template id; with several --region give the template's name", "--backend", "aws", "--region", "us-east-1", "--region", "us-west-2", "--launch-template", "lt-0abc", "--subnets", "subnet-a")]
     [InlineData("--region: 'us-east-1' is given twice", "--backend", "aws", "--region", "us-east-1", "--region", "us-east-1", "--launch-template", "lt-0abc", "--subnets", "subnet-a")]
+    [InlineData("--launch-api: 'fleet' is not a launch API (run-instances, create-fleet)", "--backend", "aws", "--launch-template", "lt-0abc", "--subnets", "subnet-a", "--launch-api", "fleet")]
+    [InlineData("--launch-api: create-fleet cannot pass each attempt's user data", "--backend", "aws", "--launch-template", "lt-0abc", "--subnets", "subnet-a", "--launch-api", "create-fleet", "--agent-callback-url", "https://spotwise.example.com")]
+    [InlineData("--launch-api: only for --backend aws", "--launch-api", "create-fleet")]
     public void Bad_aws_flags_exit_2_naming_the_flag(string expected, params string[] flags)
     {
         var (code, _, err) = CliRunner.Run(["serve", .. flags]);

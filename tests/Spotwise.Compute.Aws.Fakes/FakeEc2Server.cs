@@ -18,7 +18,7 @@ namespace Spotwise.Compute.Aws.Fakes;
 /// <c>&lt;Response&gt;&lt;Errors&gt;&lt;Error&gt;&lt;Code&gt;</c>. Shapes follow the EC2 API reference
 /// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RunInstances.html, API_DescribeInstances.html,
 /// API_TerminateInstances.html, Query-requests.html, errors-overview.html), in the spirit of Karpenter's
-/// pkg/fake/ec2api.go. Supported: RunInstances with ClientToken semantics, DescribeInstances with tag filters and
+/// pkg/fake/ec2api.go. Supported: RunInstances and CreateFleet of type instant (FakeEc2Server.Fleets.cs) with ClientToken semantics, DescribeInstances with tag filters and
 /// paging, TerminateInstances, capacity errors injected per (zone, type), throttling, quota and permission errors
 /// (FakeEc2Server.Errors.cs). Time is the test's clock.
 /// </summary>
@@ -140,6 +140,7 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
                 var body = action switch
                 {
                     "RunInstances" => RunInstances(query),
+                    "CreateFleet" => CreateFleet(query),
                     "DescribeInstances" => DescribeInstances(query),
                     "TerminateInstances" => TerminateInstances(query),
                     "DescribeSubnets" => DescribeSubnets(query),
@@ -208,15 +209,22 @@ public sealed partial class FakeEc2Server : IAsyncDisposable
             throw new Ec2Error(500, code, $"We currently do not have sufficient {type} capacity in the Availability Zone you requested ({zone}).");
         }
 
-        var spot = IsSpot(q);
-        var instance = new FakeEc2Instance(string.Create(CultureInfo.InvariantCulture, $"i-{_idBase + _instances.Count + 1:x17}"), token ?? "", fingerprint,
-            type, zone, subnet, spot, InstanceTags(q), _time.GetUtcNow(), Boot, Run);
-        _instances.Add(instance);
+        var instance = Launch(token ?? "", fingerprint, type, zone, subnet, IsSpot(q), InstanceTags(q));
         if (token is not null)
         {
             _byToken.Add(token, instance);
         }
         return Reservation("RunInstancesResponse", instance);
+    }
+
+    /// <summary>A new instance, numbered in this region's range, pending from now on the test's clock.</summary>
+    private FakeEc2Instance Launch(string token, string fingerprint, string type, string zone, string subnet, bool spot,
+        List<KeyValuePair<string, string>> tags)
+    {
+        var instance = new FakeEc2Instance(string.Create(CultureInfo.InvariantCulture, $"i-{_idBase + _instances.Count + 1:x17}"), token, fingerprint,
+            type, zone, subnet, spot, tags, _time.GetUtcNow(), Boot, Run);
+        _instances.Add(instance);
+        return instance;
     }
 
     private static bool IsSpot(Dictionary<string, string> q) => q.GetValueOrDefault("InstanceMarketOptions.MarketType") == "spot";

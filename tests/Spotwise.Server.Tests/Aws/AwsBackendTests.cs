@@ -46,6 +46,45 @@ public sealed class AwsBackendTests
     }
 
     [Fact]
+    public async Task With_launch_api_create_fleet_a_job_planned_in_the_region_is_launched_by_one_instant_fleet_over_its_subnets()
+    {
+        var settings = Settings();
+        settings["Spotwise:Aws:LaunchApi"] = "create-fleet";
+        await using var aws = await AwsService.StartAsync(ZoneBySubnet, settings);
+        using var client = aws.Factory.ClientFor("k1");
+        Assert.Equal(Ec2LaunchApi.CreateFleet, aws.Factory.Services.GetRequiredService<AwsComputeOptions>().LaunchApi);
+
+        await client.PostAsync("/api/jobs", new StringContent(
+            """{"jobId":"job-1","deadline":"+24h","estimatedDurationHours":1,"resourceRequirements":{"type":"cpu_small"}}""", Encoding.UTF8, "application/json"));
+        await aws.Factory.Services.GetRequiredService<Scheduler>().RunCycleAsync(default);
+        await aws.Factory.Services.GetRequiredService<ReconcileLoop>().TickAsync(default);
+
+        var instance = Assert.Single(await aws.InstancesAsync());
+        Assert.Equal(1, aws.Ec2.FleetCount);
+        Assert.DoesNotContain("RunInstances", aws.Ec2.Actions);
+        var job = await aws.Factory.Services.GetRequiredService<IJobStore>().GetAsync(new JobKey("team-a", "job-1"), default);
+        Assert.Equal(instance.InstanceId, job!.InstanceId);
+    }
+
+    [Theory]
+    [InlineData("fleet", null, "Spotwise:Aws:LaunchApi is 'fleet'; give run-instances, create-fleet")]
+    [InlineData("create-fleet", "https://spotwise.example.com", "Spotwise:Aws:LaunchApi is 'create-fleet' and AgentCallbackUrl is set: create-fleet cannot pass each attempt's user data")]
+    public async Task A_launch_api_that_cannot_work_stops_the_start_naming_the_setting(string api, string? agent, string expected)
+    {
+        var settings = Settings();
+        settings["Spotwise:Aws:LaunchApi"] = api;
+        if (agent is not null)
+        {
+            settings["Spotwise:Aws:AgentCallbackUrl"] = agent;
+        }
+        await using var aws = await AwsService.StartAsync(ZoneBySubnet, settings);
+
+        var e = Assert.Throws<OptionsValidationException>(() => aws.Factory.CreateClient());
+
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task With_an_agent_callback_url_the_service_makes_its_backend_with_the_agents_reports_and_secrets()
     {
         var settings = Settings();
