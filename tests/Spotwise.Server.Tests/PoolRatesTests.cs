@@ -88,4 +88,14 @@ public sealed class PoolRatesTests : IAsyncLifetime, IDisposable
         var page = WebUtility.HtmlDecode(await browser.GetStringAsync("/jobs/next"));
         Assert.Contains("spot interruption rate: learned 0.042/h from 20 h on us-east-1/p3.2xlarge", page, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_pool_history_setting_out_of_range_stops_the_start_naming_it()
+    {
+        await using var factory = new SpotwiseServerFactory(new Dictionary<string, string> { ["Spotwise:History:Pools:MinimumHours"] = "0" });
+
+        var e = Assert.ThrowsAny<Exception>(() => factory.Services.GetRequiredService<Scheduler>());
+
+        Assert.Contains("Spotwise:History:Pools:MinimumHours is 0", e.ToString(), StringComparison.Ordinal);
+    }
 }
