@@ -70,7 +70,22 @@ public sealed class Catalog
     public TransferPrices Transfer { get; init; } = TransferPrices.None;
 
     /// <summary>The same prices with another transfer table.</summary>
-    public Catalog WithTransfer(TransferPrices transfer) => new(Provider, Region, Entries) { Transfer = transfer };
+    public Catalog WithTransfer(TransferPrices transfer) => new(Provider, Region, Entries) { Transfer = transfer, SpotRates = SpotRates };
+
+    /// <summary>
+    /// Interruption rates per hour learned for some spot pools from the service's own history, in force over the type's
+    /// Spot Advisor band (<see cref="CatalogEntry.SpotInterruptionRatePerHour"/>) for the offers of those pools. Empty: every
+    /// pool at its band's rate.
+    /// </summary>
+    public ImmutableDictionary<SpotPoolKey, double> SpotRates { get; init; } = ImmutableDictionary<SpotPoolKey, double>.Empty;
+
+    /// <summary>The same prices with these pools' learned interruption rates (the others at their band's).</summary>
+    public Catalog WithSpotRates(ImmutableDictionary<SpotPoolKey, double> rates) =>
+        new(Provider, Region, Entries) { Transfer = Transfer, SpotRates = rates };
+
+    /// <summary>The interruption rate spot offers of <paramref name="entry"/> in <paramref name="zone"/> carry: the pool's learned one, else the band's.</summary>
+    public double SpotRateOf(CatalogEntry entry, string zone) =>
+        SpotRates.TryGetValue(new SpotPoolKey(zone, entry.Type.Name), out var learned) ? learned : entry.SpotInterruptionRatePerHour;
 
     /// <summary>
     /// One catalog over several single-region ones, the first one's region being home. The home catalog's types are the
@@ -166,16 +181,17 @@ public sealed class Catalog
     /// is regional), so this is the on-demand offer; for spot it stands for the region where no zone is known.
     /// </summary>
     public Offer OfferFor(CatalogEntry entry, Market market) => market == Market.Spot
-        ? new Offer(Provider, Region, Region, entry.Type, Market.Spot, entry.SpotPricePerHourUsd, entry.SpotInterruptionRatePerHour)
+        ? new Offer(Provider, Region, Region, entry.Type, Market.Spot, entry.SpotPricePerHourUsd, SpotRateOf(entry, Region))
         : new Offer(Provider, Region, Region, entry.Type, Market.OnDemand, entry.OnDemandPricePerHourUsd, 0.0);
 
     /// <summary>
     /// The spot offers of an entry: one per zone at the zone's price when the feed knows zones, else the regional one.
-    /// Zones share the type's interruption band (the Spot Advisor rates a type per region).
+    /// Zones share the type's interruption band (the Spot Advisor rates a type per region) unless a pool's own rate was
+    /// learned (<see cref="SpotRates"/>).
     /// </summary>
     public IEnumerable<Offer> SpotOffersFor(CatalogEntry entry) => entry.SpotZones.IsDefaultOrEmpty
         ? [OfferFor(entry, Market.Spot)]
-        : entry.SpotZones.Select(z => new Offer(Provider, z.Region ?? Region, z.Zone, entry.Type, Market.Spot, z.PricePerHourUsd, entry.SpotInterruptionRatePerHour));
+        : entry.SpotZones.Select(z => new Offer(Provider, z.Region ?? Region, z.Zone, entry.Type, Market.Spot, z.PricePerHourUsd, SpotRateOf(entry, z.Zone)));
 
     /// <summary>
     /// The on-demand offers of an entry: the home region's, then one per other region that sells the type, each with

@@ -156,22 +156,24 @@ public static class OptionBuilder
     }
 
     /// <summary>
-    /// The cheapest spot offers by expected cost. Costs are computed once per interruption band (there are five),
-    /// then each offer is a multiply-add; the fallback runs on the cheapest on-demand type that fits.
+    /// The cheapest spot offers by expected cost. Costs are computed once per interruption rate (five bands, plus a
+    /// pool's own where its history was learned: <see cref="Catalog.SpotRates"/>), then each offer is a multiply-add; the
+    /// fallback runs on the cheapest on-demand type that fits.
     /// </summary>
     private static List<(Offer Offer, double Cost, DataTransfer Move)> CheapestSpot(PlanningProblem problem, Job job, RequestCandidates candidates,
         double fallbackPrice, SortedSet<string> untransferable)
     {
         var keep = problem.Settings.OptionsPerMarket;
-        // The price-free terms depend on the run's length, which the transfer to the offer's region sets: one per band and region.
-        var terms = new Dictionary<(int Band, string Region), (SpotTerms Terms, DataTransfer Move)?>();
+        // The price-free terms depend on the run's length, which the transfer to the offer's region sets: one per rate and region.
+        var terms = new Dictionary<(double Rate, string Region), (SpotTerms Terms, DataTransfer Move)?>();
         var best = new List<(Offer Offer, double Cost, DataTransfer Move)>(keep + 1);
-        foreach (var (offer, band) in candidates.Spot)
+        foreach (var offer in candidates.Spot)
         {
-            if (!terms.TryGetValue((band, offer.Region), out var known))
+            var key = (offer.InterruptionRatePerHour, offer.Region);
+            if (!terms.TryGetValue(key, out var known))
             {
                 known = Transfer(problem, job, offer, untransferable) is { } m ? (CostModel.SpotTermsFor(m.Onto(job), offer.InterruptionRatePerHour), m) : null;
-                terms[(band, offer.Region)] = known;
+                terms[key] = known;
             }
             if (known is not { } k)
             {
@@ -229,8 +231,7 @@ internal sealed class RequestCandidates
         Committed = [.. CommittedOffers(problem, fits)];
         // A pool with no capacity (a zone cooling down after a refusal) can hold no job: it must not take a kept place.
         Spot = [.. fits.SelectMany(e => catalog.SpotOffersFor(e)
-            .Where(o => o.PricePerHourUsd < e.OnDemandByRegion.GetValueOrDefault(o.Region, e.OnDemandPricePerHourUsd) && problem.Limits.PoolOf(o).Pool.Capacity > 0)
-            .Select(o => (o, e.InterruptionBand)))];
+            .Where(o => o.PricePerHourUsd < e.OnDemandByRegion.GetValueOrDefault(o.Region, e.OnDemandPricePerHourUsd) && problem.Limits.PoolOf(o).Pool.Capacity > 0))];
     }
 
     public double? CheapestOnDemandPricePerHourUsd { get; }
@@ -244,10 +245,10 @@ internal sealed class RequestCandidates
     public IReadOnlyList<Offer> OnDemand { get; }
 
     /// <summary>
-    /// Spot offers, one per zone where the feed knows zones, with their interruption band (offers of one band share the
+    /// Spot offers, one per zone where the feed knows zones, each with its interruption rate (offers of one rate share the
     /// price-free cost terms).
     /// </summary>
-    public IReadOnlyList<(Offer Offer, int Band)> Spot { get; }
+    public IReadOnlyList<Offer> Spot { get; }
 
     private IEnumerable<Offer> CommittedOffers(PlanningProblem problem, List<CatalogEntry> fits)
     {

@@ -60,5 +60,8 @@ public sealed class EventPublishingJobStore(IJobStore inner, CommittedWrites que
 
     public Task<PlanDocument?> LatestPlanAsync(CancellationToken cancellationToken) => inner.LatestPlanAsync(cancellationToken);
 
+    public Task<IReadOnlyList<Spotwise.Runtime.History.PoolExposure>> SpotExposureAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
+        inner.SpotExposureAsync(since, cancellationToken);
+
     public ValueTask DisposeAsync() => inner is IAsyncDisposable d ? d.DisposeAsync() : ValueTask.CompletedTask;
 }

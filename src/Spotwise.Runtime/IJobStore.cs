@@ -48,6 +48,13 @@ public interface IJobStore
     Task SavePlanAsync(PlanDocument plan, DateTimeOffset at, CancellationToken cancellationToken);
 
     Task<PlanDocument?> LatestPlanAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Per spot pool, the running hours and interruptions of the attempts that ended at or after <paramref name="since"/>:
+    /// the attempt log, which <see cref="TryUpdateAsync"/> and <see cref="TryUpdateManyAsync"/> write in the update's own
+    /// transaction by the one rule (<see cref="History.AttemptLog"/>), once per (team, job, attempt).
+    /// </summary>
+    Task<IReadOnlyList<History.PoolExposure>> SpotExposureAsync(DateTimeOffset since, CancellationToken cancellationToken);
 }
 
 /// <summary>The rule of <see cref="IJobStore.TryUpdateAsync"/>, one for every store: version guard, state machine, what stays as stored.</summary>

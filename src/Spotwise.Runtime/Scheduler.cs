@@ -48,7 +48,7 @@ public sealed record SchedulerOptions
 public sealed partial class Scheduler(
     IJobStore store, IPriceFeed prices, IPlanner planner, SchedulerOptions options, TimeProvider time, ILogger<Scheduler> logger,
     RuntimeCounters? counters = null, SpotBackoff? backoff = null, LearnedLimits? learned = null, Budgeting.Budgets? budgets = null,
-    Alerts? alerts = null, RunHistoryTracker? history = null)
+    Alerts? alerts = null, RunHistoryTracker? history = null, PoolInterruptionTracker? pools = null)
 {
     private static readonly JobState[] Unlaunched = [JobState.Queued, JobState.Planned];
     private static readonly JobState[] Launched = [JobState.Launching, JobState.Running];
@@ -73,7 +73,7 @@ public sealed partial class Scheduler(
     private async Task<Plan?> CycleAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var catalog = await prices.PricesAtAsync(now, cancellationToken);
+        var catalog = await PricesAsync(now, cancellationToken);
         var read = await store.ListAsync(new JobQuery(States: Unlaunched), cancellationToken);
         var launched = await store.ListAsync(new JobQuery(States: Launched), cancellationToken);
         // A job launched between the two reads is in both: it is launched (its planned copy is stale).
@@ -119,6 +119,16 @@ public sealed partial class Scheduler(
         await RaiseBudgetAlertsAsync(cancellationToken);
         LogCycle(plan.Planner, plan.Status, plan.Totals.JobsPlanned, plan.Totals.JobsUnplanned, plan.Totals.ExpectedCostUsd, plan.Totals.SolveSeconds);
         return plan;
+    }
+
+    /// <summary>
+    /// The feed's prices, each spot pool at the interruption rate its own history taught where it has enough
+    /// (<see cref="PoolInterruptionHistory"/>): every planner prices spot from the catalog's offers, so all of them see it.
+    /// </summary>
+    private async Task<Catalog> PricesAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var catalog = await prices.PricesAtAsync(now, cancellationToken);
+        return pools is null ? catalog : (await pools.RefreshAsync(store, now, cancellationToken)).Apply(catalog);
     }
 
     /// <summary>

@@ -2,12 +2,16 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Spotwise.Core;
 using Spotwise.Runtime;
+using Spotwise.Runtime.History;
 
 namespace Spotwise.Server;
 
 /// <summary>What the market endpoints need, bundled for <c>[AsParameters]</c>.</summary>
-public sealed class MarketServices(IPriceFeed prices, ICompute compute, IJobStore store, TimeProvider time)
+public sealed class MarketServices(IPriceFeed prices, ICompute compute, IJobStore store, TimeProvider time, PoolInterruptionTracker? pools = null)
 {
+    /// <summary>The learned interruption rates per spot pool the scheduler plans with (none without a tracker).</summary>
+    public PoolInterruptionTracker? Pools { get; } = pools;
+
     public IPriceFeed Prices { get; } = prices;
 
     public ICompute Compute { get; } = compute;
@@ -20,7 +24,21 @@ public sealed class MarketServices(IPriceFeed prices, ICompute compute, IJobStor
 /// <summary>One instance type's prices at a moment.</summary>
 public sealed record PriceView(
     string InstanceType, int Vcpus, double MemoryGiB, int Gpus, string? GpuModel, string Architecture,
-    double OnDemandPricePerHourUsd, double SpotPricePerHourUsd, int InterruptionBand, double SpotInterruptionRatePerHour);
+    double OnDemandPricePerHourUsd, double SpotPricePerHourUsd, int InterruptionBand, double SpotInterruptionRatePerHour)
+{
+    /// <summary>
+    /// The spot pools (zones) of this type the service has run attempts in, each with what its history taught;
+    /// <see cref="SpotInterruptionRatePerHour"/> stays the band's. Empty: no ended spot attempt within the look-back.
+    /// </summary>
+    public IReadOnlyList<SpotPoolRateView> SpotPools { get; init; } = [];
+}
+
+/// <summary>
+/// What one spot pool's own attempts say: <see cref="ExposureHours"/> of running, <see cref="Interruptions"/> of them
+/// interrupted, and the learned rate the planner prices the pool with (<see cref="LearnedInterruptionRatePerHour"/>; null
+/// while the exposure is below the minimum and the band's rate stays in force).
+/// </summary>
+public sealed record SpotPoolRateView(string Zone, double ExposureHours, int Interruptions, double? LearnedInterruptionRatePerHour, double InterruptionRatePerHour);
 
 /// <summary>What the backend says about one instance of the caller's team.</summary>
 public sealed record InstanceView(
@@ -60,8 +78,19 @@ public static class MarketApi
         var entries = catalog.Entries.Where(e => (wanted is null || wanted.Contains(e.Type.Name)) && (gpus is not true || e.Type.Gpus > 0));
         return TypedResults.Ok(new PricesView(now, catalog.Provider, catalog.Region, [.. entries.Select(e => new PriceView(
             e.Type.Name, e.Type.Vcpus, e.Type.MemoryGiB, e.Type.Gpus, e.Type.GpuModel, e.Type.Architecture,
-            e.OnDemandPricePerHourUsd, e.SpotPricePerHourUsd, e.InterruptionBand, e.SpotInterruptionRatePerHour))]));
+            e.OnDemandPricePerHourUsd, e.SpotPricePerHourUsd, e.InterruptionBand, e.SpotInterruptionRatePerHour)
+        {
+            SpotPools = PoolRates(services.Pools?.Current ?? PoolInterruptionHistory.Empty, catalog, e),
+        })]));
     }
+
+    /// <summary>The pools of <paramref name="entry"/>'s type that the attempt log knows, with the rate each is priced with.</summary>
+    private static List<SpotPoolRateView> PoolRates(PoolInterruptionHistory pools, Catalog catalog, CatalogEntry entry) =>
+        [.. pools.Pools.Where(p => p.InstanceType == entry.Type.Name && (p.Provider.Length == 0 || p.Provider == catalog.Provider))
+            .Select(p => p.Zone).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
+            .Select(zone => pools.RateFor(catalog.Provider, entry, zone))
+            .Select(used => new SpotPoolRateView(used.Zone, Math.Round(used.ExposureHours, 2), used.Interruptions,
+                used.Learned ? used.RatePerHour : null, used.RatePerHour))];
 
     /// <summary>The backend's instances of the caller's team's jobs (another team's instances are not shown).</summary>
     public static async Task<Ok<IReadOnlyList<InstanceView>>> InstancesAsync(

@@ -55,6 +55,9 @@ public sealed class OpenedJobStore : IJobStore, ILeaderLease, IBudgetStore, ISub
 
     public Task<PlanDocument?> LatestPlanAsync(CancellationToken cancellationToken) => Store.LatestPlanAsync(cancellationToken);
 
+    public Task<IReadOnlyList<Spotwise.Runtime.History.PoolExposure>> SpotExposureAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
+        Store.SpotExposureAsync(since, cancellationToken);
+
     public Task<Lease> TryAcquireAsync(string replicaId, TimeSpan ttl, DateTimeOffset now, CancellationToken cancellationToken) =>
         Lease.TryAcquireAsync(replicaId, ttl, now, cancellationToken);
 

@@ -91,6 +91,8 @@ public static class SpotwiseApp
         builder.Services.AddSpotwiseAlerts(builder.Configuration);
         // What finished jobs say of estimates (docs/teams.md, "Learning from history"): the scheduler plans with it, the job view shows it.
         builder.Services.AddSingleton(sp => new RunHistoryTracker(RunHistorySettings(sp.GetRequiredService<IConfiguration>())));
+        // What the service's spot attempts say of each pool's interruption rate: the scheduler prices spot with it, /api/prices and why show it.
+        builder.Services.AddSingleton(sp => new PoolInterruptionTracker(PoolHistorySettings(sp.GetRequiredService<IConfiguration>())));
         builder.Services.AddSingleton<Scheduler>();
         // Why a job is where it is, or waits: the why endpoint and the job page ask the same explainer.
         builder.Services.AddSingleton<WhyExplainer>();
@@ -234,6 +236,18 @@ public static class SpotwiseApp
         Spotwise.Core.Serialization.LimitsFile.Parse(File.ReadAllText(path), catalog) is { Ok: true, Value: { } limits } ? limits
             : throw new InvalidOperationException($"{SpotwiseOptions.Section}:Limits '{path}': "
                 + string.Join("; ", Spotwise.Core.Serialization.LimitsFile.Parse(File.ReadAllText(path), catalog).Errors));
+
+    /// <summary>
+    /// <c>Spotwise:History:Pools</c> (<see cref="PoolHistoryOptions"/>'s names, defaults where unset); a value out of its
+    /// range stops the start naming the setting and the value.
+    /// </summary>
+    private static PoolHistoryOptions PoolHistorySettings(IConfiguration configuration)
+    {
+        var section = $"{SpotwiseOptions.Section}:History:Pools";
+        var settings = configuration.GetSection(section).Get<PoolHistoryOptions>() ?? PoolHistoryOptions.Default;
+        var problems = settings.Problems().Select(p => $"{section}:{p}").ToList();
+        return problems.Count == 0 ? settings : throw new OptionsValidationException(section, typeof(PoolHistoryOptions), problems);
+    }
 
     /// <summary>
     /// <c>Spotwise:History</c> (<see cref="RunHistoryOptions"/>'s names, defaults where unset); a value out of its range

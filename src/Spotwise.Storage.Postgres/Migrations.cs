@@ -88,6 +88,25 @@ public static class Migrations
                 updated_at text NOT NULL
             );
             """),
+        // Interruption rates per pool (issue 16, SQLite's schema 8): one row per attempt that ran, keyed by (team, job, attempt),
+        // written in the job update's own transaction (AttemptLog), so a retried update never counts twice. Times are Unix
+        // seconds: the look-back compares them and the exposure sums their differences in SQL.
+        new(4, """
+            CREATE TABLE attempts (
+                team text NOT NULL,
+                job_id text NOT NULL,
+                attempt integer NOT NULL,
+                provider text NOT NULL,
+                zone text NOT NULL,
+                instance_type text NOT NULL,
+                market text NOT NULL,
+                started_unix_s double precision NOT NULL,
+                ended_unix_s double precision,
+                outcome text,
+                PRIMARY KEY (team, job_id, attempt)
+            );
+            CREATE INDEX attempts_by_end ON attempts (ended_unix_s) WHERE market = 'spot';
+            """),
     ];
 
     public static int Latest(IReadOnlyList<Migration> migrations) => migrations.Count == 0 ? 0 : migrations[^1].Version;

@@ -6,6 +6,7 @@ using Spotwise.Core;
 using Spotwise.Core.Serialization;
 using Spotwise.Runtime;
 using Spotwise.Runtime.Budgeting;
+using Spotwise.Runtime.History;
 using Spotwise.Runtime.Leadership;
 using Spotwise.Storage.Sqlite;
 
@@ -287,6 +288,7 @@ public sealed class PostgresJobStore : IJobStore, ILeaderLease, IBudgetStore, IS
         }
         var results = new JobRecord?[run.Count];
         var writes = new List<(int Index, JobRecord Record, JobState? From, string Cause, JobRecord Updated)>();
+        var logs = new List<AttemptLogWrite>();
         for (var i = 0; i < run.Count; i++)
         {
             var (updated, cause) = run[i];
@@ -294,6 +296,10 @@ public sealed class PostgresJobStore : IJobStore, ILeaderLease, IBudgetStore, IS
             if (JobUpdates.Apply(old, updated, cause) is var (record, moved))
             {
                 writes.Add((i, record, moved ? old.State : null, cause, updated));
+                if (AttemptLog.For(old, updated, at) is { } log)
+                {
+                    logs.Add(log);
+                }
             }
         }
         if (writes.Count == 0)
@@ -352,8 +358,56 @@ public sealed class PostgresJobStore : IJobStore, ILeaderLease, IBudgetStore, IS
         {
             results[w.Index] = w.Record;
         }
+        await LogAttemptsAsync(connection, tx, [.. logs.Where(l => done.Contains(l.Job))], cancellationToken);
         return results;
     }
+
+    /// <summary>
+    /// The attempt log's rows for the updates that were written, in their transaction: a start once, an end only on a row
+    /// with none (or alone, for an attempt never seen running), so a retried update never counts an attempt twice.
+    /// </summary>
+    private static async Task LogAttemptsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, List<AttemptLogWrite> logs, CancellationToken cancellationToken)
+    {
+        if (logs.Count == 0)
+        {
+            return;
+        }
+        await using var write = new NpgsqlCommand(
+            "INSERT INTO attempts AS a (team, job_id, attempt, provider, zone, instance_type, market, started_unix_s, ended_unix_s, outcome) " +
+            "SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::float8[], $9::float8[], $10::text[]) " +
+            "ON CONFLICT (team, job_id, attempt) DO UPDATE SET ended_unix_s = excluded.ended_unix_s, outcome = excluded.outcome " +
+            "WHERE a.ended_unix_s IS NULL AND excluded.outcome IS NOT NULL;", connection, tx);
+        write.Parameters.Add(Texts([.. logs.Select(l => l.Job.Team)]));
+        write.Parameters.Add(Texts([.. logs.Select(l => l.Job.Id)]));
+        write.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. logs.Select(l => l.Attempt)] });
+        write.Parameters.Add(Texts([.. logs.Select(l => l.Pool.Provider)]));
+        write.Parameters.Add(Texts([.. logs.Select(l => l.Pool.Zone)]));
+        write.Parameters.Add(Texts([.. logs.Select(l => l.Pool.InstanceType)]));
+        write.Parameters.Add(Texts([.. logs.Select(l => l.Pool.Market.ToWire())]));
+        write.Parameters.Add(Doubles([.. logs.Select(l => (double?)UnixSeconds(l.At))]));
+        write.Parameters.Add(Doubles([.. logs.Select(l => l.Outcome is null ? null : (double?)UnixSeconds(l.At))]));
+        write.Parameters.Add(Texts([.. logs.Select(l => l.Outcome?.ToWire())]));
+        await write.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<PoolExposure>> SpotExposureAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var command = _data.CreateCommand(
+            "SELECT provider, zone, instance_type, " +
+            "COALESCE(SUM(GREATEST(ended_unix_s - started_unix_s, 0)), 0) / 3600.0, " +
+            "COUNT(*) FILTER (WHERE outcome = 'interrupted')::int, COUNT(*)::int " +
+            "FROM attempts WHERE market = 'spot' AND ended_unix_s >= $1 GROUP BY provider, zone, instance_type ORDER BY provider, zone, instance_type;");
+        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = UnixSeconds(since) });
+        var pools = new List<PoolExposure>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            pools.Add(new PoolExposure(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetDouble(3), reader.GetInt32(4), reader.GetInt32(5)));
+        }
+        return pools;
+    }
+
+    private static double UnixSeconds(DateTimeOffset t) => (t - DateTimeOffset.UnixEpoch).TotalSeconds;
 
     public async Task SavePlanAsync(PlanDocument plan, DateTimeOffset at, CancellationToken cancellationToken)
     {

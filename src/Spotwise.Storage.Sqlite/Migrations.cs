@@ -150,6 +150,26 @@ public static class Migrations
                 updated_at TEXT NOT NULL
             );
             """),
+        // Interruption rates per pool (issue 16): one row per attempt that ran, keyed by (team, job, attempt), written in the
+        // job update's own transaction (AttemptLog): a start once (INSERT OR IGNORE), an end only while it has none, so a
+        // retried update never counts twice. Times are Unix seconds, not the jobs' ISO text: the look-back compares them
+        // and the exposure sums their differences, in SQL, for any offset the writer used.
+        new(8, """
+            CREATE TABLE attempts (
+                team TEXT NOT NULL,
+                job_id TEXT NOT NULL,
+                attempt INTEGER NOT NULL,
+                provider TEXT NOT NULL,
+                zone TEXT NOT NULL,
+                instance_type TEXT NOT NULL,
+                market TEXT NOT NULL,
+                started_unix_s REAL NOT NULL,
+                ended_unix_s REAL,
+                outcome TEXT,
+                PRIMARY KEY (team, job_id, attempt)
+            ) WITHOUT ROWID;
+            CREATE INDEX attempts_by_end ON attempts (ended_unix_s) WHERE market = 'spot';
+            """),
     ];
 
     public static int Latest(IReadOnlyList<Migration> migrations) => migrations.Count == 0 ? 0 : migrations[^1].Version;

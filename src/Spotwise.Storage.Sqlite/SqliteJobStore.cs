@@ -5,6 +5,7 @@ using Spotwise.Core;
 using Spotwise.Core.Serialization;
 using Spotwise.Runtime;
 using Spotwise.Runtime.Budgeting;
+using Spotwise.Runtime.History;
 using Spotwise.Runtime.Leadership;
 
 namespace Spotwise.Storage.Sqlite;
@@ -266,6 +267,14 @@ public sealed class SqliteJobStore : IJobStore, ILeaderLease, IBudgetStore, IAsy
             "INSERT INTO job_events (team, job_id, seq, at, from_state, to_state, cause) " +
             "VALUES (@team, @id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM job_events WHERE team = @team AND job_id = @id), @at, @from, @to, @cause);");
 
+        // A start is written once; an end fills a started row that has none, or stands alone (an attempt never seen running).
+        private readonly SqliteCommand _logAttempt = Command(connection, tx,
+            "INSERT INTO attempts (team, job_id, attempt, provider, zone, instance_type, market, started_unix_s, ended_unix_s, outcome) " +
+            "VALUES (@team, @id, @attempt, @provider, @zone, @type, @market, @at, @ended, @outcome) " +
+            "ON CONFLICT (team, job_id, attempt) DO UPDATE SET ended_unix_s = excluded.ended_unix_s, outcome = excluded.outcome " +
+            "WHERE attempts.ended_unix_s IS NULL AND excluded.outcome IS NOT NULL;",
+            "@team", "@id", "@attempt", "@provider", "@zone", "@type", "@market", "@at", "@ended", "@outcome");
+
         public async Task<JobRecord?> TryUpdateAsync(JobRecord updated, string cause, DateTimeOffset at, CancellationToken cancellationToken)
         {
             JobRecord stored;
@@ -299,6 +308,14 @@ public sealed class SqliteJobStore : IJobStore, ILeaderLease, IBudgetStore, IAsy
                     ("@cause", cause));
                 await _addEvent.ExecuteNonQueryAsync(cancellationToken);
             }
+            if (AttemptLog.For(stored, updated, at) is { } log)
+            {
+                var unix = UnixSeconds(log.At);
+                Set(_logAttempt, ("@team", log.Job.Team), ("@id", log.Job.Id), ("@attempt", log.Attempt), ("@provider", log.Pool.Provider),
+                    ("@zone", log.Pool.Zone), ("@type", log.Pool.InstanceType), ("@market", log.Pool.Market.ToWire()), ("@at", unix),
+                    ("@ended", log.Outcome is null ? null : unix), ("@outcome", log.Outcome?.ToWire()));
+                await _logAttempt.ExecuteNonQueryAsync(cancellationToken);
+            }
             return record;
         }
 
@@ -307,6 +324,7 @@ public sealed class SqliteJobStore : IJobStore, ILeaderLease, IBudgetStore, IAsy
             await _find.DisposeAsync();
             await _update.DisposeAsync();
             await _addEvent.DisposeAsync();
+            await _logAttempt.DisposeAsync();
         }
     }
 
@@ -340,6 +358,27 @@ public sealed class SqliteJobStore : IJobStore, ILeaderLease, IBudgetStore, IAsy
             ? JsonSerializer.Deserialize<PlanDocument>(reader.GetString(0), PlanJson)
             : PlanBlob.Read(reader.GetStream(1), PlanJson);
     }
+
+    public async Task<IReadOnlyList<PoolExposure>> SpotExposureAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken);
+        await using var command = Command(connection, null,
+            "SELECT provider, zone, instance_type, " +
+            "SUM(CASE WHEN ended_unix_s > started_unix_s THEN ended_unix_s - started_unix_s ELSE 0 END) / 3600.0, " +
+            "SUM(CASE WHEN outcome = 'interrupted' THEN 1 ELSE 0 END), COUNT(*) " +
+            "FROM attempts WHERE market = 'spot' AND ended_unix_s >= @since GROUP BY provider, zone, instance_type ORDER BY provider, zone, instance_type;",
+            "@since");
+        Set(command, ("@since", UnixSeconds(since)));
+        var pools = new List<PoolExposure>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            pools.Add(new PoolExposure(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetDouble(3), reader.GetInt32(4), reader.GetInt32(5)));
+        }
+        return pools;
+    }
+
+    private static double UnixSeconds(DateTimeOffset t) => (t - DateTimeOffset.UnixEpoch).TotalSeconds;
 
     public Task<Lease> TryAcquireAsync(string replicaId, TimeSpan ttl, DateTimeOffset now, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, tx) =>

@@ -52,6 +52,9 @@ public sealed class GatedStore(IJobStore inner) : IJobStore
 
     public Task<PlanDocument?> LatestPlanAsync(CancellationToken cancellationToken) => inner.LatestPlanAsync(cancellationToken);
 
+    public Task<IReadOnlyList<Spotwise.Runtime.History.PoolExposure>> SpotExposureAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
+        inner.SpotExposureAsync(since, cancellationToken);
+
     private static TaskCompletionSource Opened()
     {
         var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -214,5 +214,8 @@ public sealed class SchedulerTests : StoreTestBase
         public Task SavePlanAsync(Spotwise.Core.Serialization.PlanDocument plan, DateTimeOffset at, CancellationToken ct) => inner.SavePlanAsync(plan, at, ct);
 
         public Task<Spotwise.Core.Serialization.PlanDocument?> LatestPlanAsync(CancellationToken ct) => inner.LatestPlanAsync(ct);
+
+        public Task<IReadOnlyList<Spotwise.Runtime.History.PoolExposure>> SpotExposureAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
+            inner.SpotExposureAsync(since, cancellationToken);
     }
 }

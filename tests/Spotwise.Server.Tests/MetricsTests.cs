@@ -304,6 +304,9 @@ public sealed class MetricsTests
             return inner.LatestPlanAsync(cancellationToken);
         }
 
+        public Task<IReadOnlyList<Spotwise.Runtime.History.PoolExposure>> SpotExposureAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
+            inner.SpotExposureAsync(since, cancellationToken);
+
         public Task<IReadOnlyList<SubmitResult>> SubmitAsync(IReadOnlyList<Submission> batch, DateTimeOffset now, CancellationToken cancellationToken) =>
             inner.SubmitAsync(batch, now, cancellationToken);
 

@@ -9,7 +9,7 @@ namespace Spotwise.Storage.Contract;
 /// What every <see cref="IJobStore"/> does, whatever keeps the data. An implementation's test class inherits this and
 /// says how to make a fresh, empty store (SQLite, PostgreSQL, the simulation's in-memory store).
 /// </summary>
-public abstract class JobStoreContract : IAsyncLifetime
+public abstract partial class JobStoreContract : IAsyncLifetime
 {
     private IJobStore? _store;
 

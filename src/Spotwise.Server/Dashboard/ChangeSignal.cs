@@ -56,6 +56,9 @@ public sealed class SignallingJobStore(IJobStore inner, ChangeSignal signal) : I
 
     public Task<PlanDocument?> LatestPlanAsync(CancellationToken cancellationToken) => inner.LatestPlanAsync(cancellationToken);
 
+    public Task<IReadOnlyList<Spotwise.Runtime.History.PoolExposure>> SpotExposureAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
+        inner.SpotExposureAsync(since, cancellationToken);
+
     public ValueTask DisposeAsync() => inner is IAsyncDisposable d ? d.DisposeAsync() : ValueTask.CompletedTask;
 
     private T Signal<T>(T result)

@@ -4,6 +4,7 @@ using Spotwise.Core;
 using Spotwise.Core.Serialization;
 using Spotwise.Runtime;
 using Spotwise.Runtime.Backends;
+using Spotwise.Runtime.History;
 
 namespace Spotwise.Server.Why;
 
@@ -16,7 +17,7 @@ namespace Spotwise.Server.Why;
 /// </summary>
 public sealed class WhyExplainer(
     IJobStore store, IPriceFeed prices, Scheduler scheduler, SchedulerOptions scheduling, SpotBackoff backoff, LearnedLimits learned,
-    BackendHealth health, IOptions<SpotwiseOptions> options, TimeProvider time)
+    BackendHealth health, IOptions<SpotwiseOptions> options, TimeProvider time, PoolInterruptionTracker? pools = null)
 {
     /// <summary>A planned start later than the job could start by more than this is explained.</summary>
     private static readonly TimeSpan Tolerance = TimeSpan.FromMinutes(1);
@@ -34,21 +35,30 @@ public sealed class WhyExplainer(
             return new WhyView(record.Id, record.State.ToWire(), Final(record), record.Placement is { } p ? Recorded(p, LastPlannedCause(events)) : null, []);
         }
         var now = time.GetUtcNow();
-        var catalog = await prices.PricesAtAsync(now, ct);
+        // Priced as the scheduler prices: each spot pool at the rate its history taught, where it has enough.
+        var poolRates = pools?.Current ?? PoolInterruptionHistory.Empty;
+        var catalog = poolRates.Apply(await prices.PricesAtAsync(now, ct));
         var limits = scheduler.LimitsAt(catalog, now);
         var job = record.Job with { Id = Scheduler.PlanningId(record), DurationHours = Scheduler.WorkLeftHours(record) };
         var problem = new PlanningProblem(now, [job], catalog, limits, scheduling.Settings);
         var holds = await PoolHolds.ReadAsync(store, key, catalog, limits, now, scheduling.Settings.LaunchAllowance, ct);
         var plan = await store.LatestPlanAsync(ct);
-        var c = new Context(record, now, problem, OptionBuilder.ForJob(problem, job), holds);
+        var c = new Context(record, now, problem, OptionBuilder.ForJob(problem, job), holds, poolRates);
         var placement = record.Placement is { } placed ? Placement(c, placed, PlanReason(plan, record) ?? LastPlannedCause(events)) : null;
         var waiting = await WaitingAsync(c, plan, ct);
         return new WhyView(record.Id, record.State.ToWire(), Summary(record, placement, waiting), placement, waiting);
     }
 
     /// <summary>What the explanation is built from.</summary>
-    private sealed record Context(JobRecord Record, DateTimeOffset Now, PlanningProblem Problem, JobOptions Options, PoolHolds Holds)
+    private sealed record Context(JobRecord Record, DateTimeOffset Now, PlanningProblem Problem, JobOptions Options, PoolHolds Holds,
+        PoolInterruptionHistory PoolRates)
     {
+        /// <summary>The rate spot in <paramref name="zone"/> on <paramref name="instanceType"/> is priced with; null on demand or for a type the catalog lacks.</summary>
+        public SpotRateWhy? SpotRate(string market, string instanceType, string zone) =>
+            market == Market.Spot.ToWire() && Catalog.Find(instanceType) is { } entry
+                ? SpotRateWhy.From(PoolRates.RateFor(Catalog.Provider, entry, zone))
+                : null;
+
         /// <summary>When the job could start at the soonest, its own bounds only.</summary>
         public DateTimeOffset Ready => Record.Job.EarliestStart is { } es && es > Now ? es : Now;
 
@@ -64,9 +74,13 @@ public sealed class WhyExplainer(
         var options = c.Options.Options;
         var chosen = options.FirstOrDefault(o => Same(o, p));
         var rows = options.Select(o => new OptionWhy(o.Offer.Market.ToWire(), o.Offer.InstanceType.Name, o.Offer.Zone, o.Offer.PricePerHourUsd,
-            PlanBuilder.Round(o.ExpectedCostUsd), ReferenceEquals(o, chosen), ReferenceEquals(o, chosen) ? null : Note(c, o, p))).ToList();
+            PlanBuilder.Round(o.ExpectedCostUsd), ReferenceEquals(o, chosen), ReferenceEquals(o, chosen) ? null : Note(c, o, p))
+        {
+            SpotRate = c.SpotRate(o.Offer.Market.ToWire(), o.Offer.InstanceType.Name, o.Offer.Zone),
+        }).ToList();
         return Recorded(p, reason) with
         {
+            SpotRate = c.SpotRate(p.Market.ToWire(), p.InstanceType, p.Zone),
             CheapestSpotExpectedCostUsd = Cheapest(options, Market.Spot),
             CheapestOnDemandExpectedCostUsd = Cheapest(options, Market.OnDemand),
             Options = rows,

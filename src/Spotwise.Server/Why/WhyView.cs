@@ -23,10 +23,33 @@ public sealed record PlacementWhy(
     double? CheapestSpotExpectedCostUsd,
     double? CheapestOnDemandExpectedCostUsd,
     IReadOnlyList<OptionWhy> Options,
-    TransferWhy? DataTransfer);
+    TransferWhy? DataTransfer)
+{
+    /// <summary>For a spot placement: the interruption rate its pool is priced with now, learned or the band's (null on demand).</summary>
+    public SpotRateWhy? SpotRate { get; init; }
+}
+
+/// <summary>
+/// The interruption rate a spot pool is priced with: <see cref="Source"/> <c>learned</c> (from <see cref="ExposureHours"/> of the
+/// service's own attempts there, <see cref="Interruptions"/> of them interrupted) or <c>band</c> (the Spot Advisor's
+/// <see cref="Band"/>); <see cref="Text"/> says it for people, e.g. "learned 0.0918/h from 42 h on us-east-1a/p3.2xlarge".
+/// </summary>
+public sealed record SpotRateWhy(double RatePerHour, string Source, int Band, double BandRatePerHour, double ExposureHours, int Interruptions, string Text)
+{
+    public static SpotRateWhy From(Runtime.History.SpotRateUsed used)
+    {
+        ArgumentNullException.ThrowIfNull(used);
+        return new(used.RatePerHour, used.Learned ? "learned" : "band", used.Band, used.BandRatePerHour, Math.Round(used.ExposureHours, 2),
+            used.Interruptions, used.Describe());
+    }
+}
 
 /// <summary>One way the job could run, priced now; <see cref="Note"/> says why it was not taken when the plan says more than its price.</summary>
-public sealed record OptionWhy(string Market, string InstanceType, string Zone, double PricePerHourUsd, double ExpectedCostUsd, bool Chosen, string? Note);
+public sealed record OptionWhy(string Market, string InstanceType, string Zone, double PricePerHourUsd, double ExpectedCostUsd, bool Chosen, string? Note)
+{
+    /// <summary>For a spot option: the interruption rate its expected cost is priced with (null on demand).</summary>
+    public SpotRateWhy? SpotRate { get; init; }
+}
 
 /// <summary>The input's move to the placement's region: how much, from where, how long and what it costs.</summary>
 public sealed record TransferWhy(double InputDataSizeGB, string FromRegion, string ToRegion, double Hours, double CostUsd);

@@ -1,4 +1,6 @@
+using Spotwise.Core;
 using Spotwise.Core.Serialization;
+using Spotwise.Runtime.History;
 
 namespace Spotwise.Simulation.Queue;
 
@@ -12,6 +14,7 @@ public sealed class InMemoryJobStore : IJobStore
     private readonly Lock _lock = new();
     private readonly Dictionary<JobKey, Entry> _byKey = [];
     private readonly List<Entry> _inOrder = [];
+    private Dictionary<(JobKey Job, int Attempt), AttemptRow> _attempts = [];
     private PlanDocument? _latestPlan;
 
     public Task<IReadOnlyList<SubmitResult>> SubmitAsync(IReadOnlyList<Submission> batch, DateTimeOffset now, CancellationToken cancellationToken)
@@ -123,6 +126,7 @@ public sealed class InMemoryJobStore : IJobStore
         {
             // One transaction, as the durable store: a move the state machine forbids leaves every job as it was.
             var checkpoint = _byKey.ToDictionary(kv => kv.Key, kv => (kv.Value.Record, kv.Value.Events.Count));
+            var attempts = new Dictionary<(JobKey, int), AttemptRow>(_attempts);
             try
             {
                 return Task.FromResult<IReadOnlyList<JobRecord?>>([.. updates.Select(u => UpdateOne(u.Updated, u.Cause, at))]);
@@ -135,6 +139,7 @@ public sealed class InMemoryJobStore : IJobStore
                     entry.Record = record;
                     entry.Events.RemoveRange(events, entry.Events.Count - events);
                 }
+                _attempts = attempts;
                 throw;
             }
         }
@@ -176,8 +181,42 @@ public sealed class InMemoryJobStore : IJobStore
         {
             entry.Events.Add(new JobEvent(stored.Team, stored.Id, entry.Events[^1].Sequence + 1, at, stored.State, updated.State, cause));
         }
+        if (AttemptLog.For(stored, updated, at) is { } log)
+        {
+            Log(log);
+        }
         return record;
     }
+
+    /// <summary>The SQL stores' upsert: a start once, an end only on a row with none (or alone, for an attempt never seen running).</summary>
+    private void Log(AttemptLogWrite log)
+    {
+        var key = (log.Job, log.Attempt);
+        if (!_attempts.TryGetValue(key, out var row))
+        {
+            _attempts[key] = new AttemptRow(log.Pool, log.At, log.Outcome is null ? null : log.At, log.Outcome);
+        }
+        else if (row.Ended is null && log.Outcome is not null)
+        {
+            _attempts[key] = row with { Ended = log.At, Outcome = log.Outcome };
+        }
+    }
+
+    public Task<IReadOnlyList<PoolExposure>> SpotExposureAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlyList<PoolExposure>>([.. _attempts.Values
+                .Where(a => a.Pool.Market == Market.Spot && a.Ended is { } ended && ended >= since)
+                .GroupBy(a => (a.Pool.Provider, a.Pool.Zone, a.Pool.InstanceType))
+                .OrderBy(g => g.Key.Provider, StringComparer.Ordinal).ThenBy(g => g.Key.Zone, StringComparer.Ordinal).ThenBy(g => g.Key.InstanceType, StringComparer.Ordinal)
+                .Select(g => new PoolExposure(g.Key.Provider, g.Key.Zone, g.Key.InstanceType,
+                    g.Sum(a => Math.Max(0, (a.Ended!.Value - a.Started).TotalHours)), g.Count(a => a.Outcome == AttemptOutcome.Interrupted), g.Count()))]);
+        }
+    }
+
+    private sealed record AttemptRow(AttemptPool Pool, DateTimeOffset Started, DateTimeOffset? Ended, AttemptOutcome? Outcome);
 
     private sealed class Entry(string body, JobRecord record)
     {
