@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Spotwise.Core;
+using Spotwise.Simulation.Plots;
 using Spotwise.Simulation.Scenarios;
 using Spotwise.Simulation.Scenarios.Policies;
 
@@ -11,16 +12,17 @@ namespace Spotwise.Bench;
 /// deadline × overhead, N random starts, every policy; then the GCP H100 zones together (multi-zone) against
 /// single-zone Uniform Progress. Prints the tables, the share of the UP→omniscient gap spotwise closes, and wall time.
 /// <c>--multi-aws</c> adds the multi-zone table over the AWS zones with their per-tick prices (the price file beside
-/// them); <c>--skip-single</c> leaves out the single-zone sweep.
+/// them); <c>--skip-single</c> leaves out the single-zone sweep. <c>--plot-dir DIR</c> then charts the same results
+/// (<see cref="SweepPlots"/>): per trace set the gap closed and the cost per cell, and multi-zone against omniscient.
 /// </summary>
 public static class SimulateSweepCommand
 {
     public const string Usage =
         "simulate-sweep [--aws-dir data/traces/aws-v100] [--gcp-dir data/traces/gcp-h100] [--starts 300] [--seed 1] " +
-        "[--job-hours 48] [--deadlines 52,70] [--overheads 0.02,0.05,0.1] [--policies all] [--skip-gcp] [--check-bound] [--multi-aws] [--skip-single]";
+        "[--job-hours 48] [--deadlines 52,70] [--overheads 0.02,0.05,0.1] [--policies all] [--skip-gcp] [--check-bound] [--multi-aws] [--skip-single] [--plot-dir DIR]";
 
     private static readonly string[] ValueOptions =
-        ["--aws-dir", "--gcp-dir", "--starts", "--seed", "--job-hours", "--deadlines", "--overheads", "--policies"];
+        ["--aws-dir", "--gcp-dir", "--starts", "--seed", "--job-hours", "--deadlines", "--overheads", "--policies", "--plot-dir"];
 
     public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
@@ -38,12 +40,18 @@ public static class SimulateSweepCommand
         {
             reader.AddError($"--policies: '{p}' is not a policy; choose from {string.Join(", ", SpotPolicies.Names)} or all");
         }
+        var plotDir = reader.Text("--plot-dir");
+        if (plotDir is not null && PlotDirectory.Problem(plotDir) is { } problem)
+        {
+            reader.AddError($"--plot-dir: '{plotDir}' {problem}");
+        }
         if (reader.Errors.Count > 0)
         {
             return ArgReader.Refuse(reader.Errors, Usage, stderr);
         }
         var catalog = LoadCatalog();
 
+        var charts = new List<Func<string, IEnumerable<string>>>();
         if (!reader.Has("--skip-single"))
         {
             var cells = SingleZone(awsDir, catalog, starts, seed, jobHours, deadlines, overheads, policies, reader.Has("--check-bound"), stdout, stderr);
@@ -52,25 +60,49 @@ public static class SimulateSweepCommand
                 return 2;
             }
             stdout.WriteLine(Inv($"single-zone sweep: {cells.Sum(c => c.Runs)} runs per policy, {policies.Count} policies"));
+            // The start count is in the name so the 40-start subset's charts and the full sweep's sit side by side.
+            var traceSet = Inv($"{MarketLoader.TraceSetName(awsDir)}-{starts}starts");
+            charts.Add(dir => SweepPlots.WriteSingleZone(dir, traceSet, cells));
         }
+        var multi = new List<MultiZoneCell>();
         if (reader.Has("--multi-aws"))
         {
             var awsWall = Stopwatch.StartNew();
-            MultiZone(awsDir, new MarketSource(Runtime.Traces.TraceFormat.Counts), "AWS", catalog, starts, seed, jobHours, deadlines, overheads, stdout, stderr);
+            multi.AddRange(MultiZone(awsDir, new MarketSource(Runtime.Traces.TraceFormat.Counts), "AWS", catalog, starts, seed, jobHours, deadlines, overheads, stdout, stderr));
             stdout.WriteLine(Inv($"multi-zone comparison: wall {awsWall.Elapsed.TotalSeconds:0.0} s"));
         }
         if (!reader.Has("--skip-gcp"))
         {
             var gcpWall = Stopwatch.StartNew();
-            MultiZone(gcpDir, new MarketSource(Runtime.Traces.TraceFormat.Preempted), "GCP", catalog, starts, seed, jobHours, deadlines, overheads, stdout, stderr);
+            multi.AddRange(MultiZone(gcpDir, new MarketSource(Runtime.Traces.TraceFormat.Preempted), "GCP", catalog, starts, seed, jobHours, deadlines, overheads, stdout, stderr));
             stdout.WriteLine(Inv($"multi-zone comparison: wall {gcpWall.Elapsed.TotalSeconds:0.0} s"));
         }
-        return 0;
+        if (multi.Count > 0)
+        {
+            charts.Add(dir => [SweepPlots.MultiZone(dir, multi)]);
+        }
+        return plotDir is null ? 0 : WriteCharts(plotDir, charts, stderr);
     }
 
-    private sealed record Cell(double Deadline, double Overhead, int Runs, Dictionary<string, PolicySummary> Summaries);
+    /// <summary>The charts of the results just printed; a folder that went away during the sweep is an error naming the flag.</summary>
+    private static int WriteCharts(string directory, List<Func<string, IEnumerable<string>>> charts, TextWriter stderr)
+    {
+        try
+        {
+            foreach (var file in charts.SelectMany(chart => chart(directory)))
+            {
+                stderr.WriteLine($"wrote {file}");
+            }
+            return 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"error: --plot-dir: cannot write into '{directory}': {e.Message}");
+            return 1;
+        }
+    }
 
-    private static List<Cell>? SingleZone(
+    private static List<SweepCell>? SingleZone(
         string dir, Catalog catalog, int starts, int seed, double jobHours, double[] deadlines, double[] overheads,
         IReadOnlyList<string> policies, bool checkBound, TextWriter stdout, TextWriter stderr)
     {
@@ -117,8 +149,8 @@ public static class SimulateSweepCommand
         {
             stdout.WriteLine(Inv($"omniscient: on the first {BoundSample} starts of each zone and cell, the schedule played is at most {worstBoundGap * 100:0.000}% above a lower bound of the optimum (checked in {excluded.TotalSeconds:0} s, not counted below)"));
         }
-        var cells = runs.Select(kv => new Cell(kv.Key.Item1, kv.Key.Item2, kv.Value.First().Value.Count,
-            kv.Value.ToDictionary(p => p.Key, p => PolicySummary.Of(p.Key, p.Value)))).OrderBy(c => c.Deadline).ThenBy(c => c.Overhead).ToList();
+        var cells = runs.Select(kv => new SweepCell(kv.Key.Item1, kv.Key.Item2, kv.Value.First().Value.Count,
+            kv.Value.ToDictionary(p => p.Key, p => PolicySummary.Of(p.Key, p.Value)))).OrderBy(c => c.DeadlineHours).ThenBy(c => c.OverheadHours).ToList();
         stdout.WriteLine();
         stdout.WriteLine("Single zone (each AWS V100 zone alone): cost / on-demand cost, score, deadline misses");
         stdout.WriteLine();
@@ -126,7 +158,7 @@ public static class SimulateSweepCommand
         foreach (var cell in cells)
         {
             var row = string.Join("  ", policies.Select(p => cell.Summaries[p]).Select(s => Inv($"{s.CostRatio,6:0.0000} {s.Score,6:0.0} {s.DeadlineMisses,3} miss    ")));
-            stdout.WriteLine(Inv($"{cell.Deadline,6} h  {cell.Overhead,6} h  {row}  {Versus(cell.Summaries),14}  {GapClosed([cell]),10}"));
+            stdout.WriteLine(Inv($"{cell.DeadlineHours,6} h  {cell.OverheadHours,6} h  {row}  {Versus(cell.Summaries),14}  {GapClosed([cell]),10}"));
         }
         stdout.WriteLine(Inv($"over the whole sweep: spotwise closes {GapClosed(cells)} of the uniform-progress -> omniscient cost gap"));
         stdout.WriteLine();
@@ -145,7 +177,7 @@ public static class SimulateSweepCommand
 
     // The GCP H100 traces mark 1 = unavailable (the preempted format); the AWS ones count instances, priced per tick by
     // the price file beside them.
-    private static void MultiZone(
+    private static List<MultiZoneCell> MultiZone(
         string dir, MarketSource source, string cloud, Catalog catalog, int starts, int seed, double jobHours, double[] deadlines, double[] overheads,
         TextWriter stdout, TextWriter stderr)
     {
@@ -155,8 +187,10 @@ public static class SimulateSweepCommand
         if (market is null || zones.Any(z => z is null))
         {
             errors.ForEach(e => stderr.WriteLine($"error: {e}"));
-            return;
+            return [];
         }
+        var cells = new List<MultiZoneCell>();
+        var name = MarketLoader.TraceSetName(dir);
         stdout.WriteLine();
         stdout.WriteLine(Inv($"Multi-zone ({market.ZoneCount} {cloud} {market.InstanceType.Name} zones, on-demand ${market.OnDemandPricePerHourUsd:0.00}/h in {market.OnDemandZone}): mean cost $ per job"));
         stdout.WriteLine();
@@ -173,30 +207,18 @@ public static class SimulateSweepCommand
                 var misses = multi.Sum(kv => kv.Key == OmniscientPolicy.Name ? 0 : kv.Value.Count(r => r.MissedDeadline));
                 stdout.WriteLine(Inv(
                     $"{deadline,6} h  {overhead,6} h  {single.Average(),20:0.00} / {single.Min(),-20:0.00}  {Mean(SpotwisePolicy.Name),14:0.00}  {Mean(UniformProgressPolicy.Name),8:0.00}  {Mean(GreedyPolicy.Name),12:0.00}  {Mean(OmniscientPolicy.Name),16:0.00}  {Mean(SpotwisePolicy.Name) / Mean(OmniscientPolicy.Name),8:0.000}  ({misses} misses)"));
+                cells.Add(new MultiZoneCell(name, deadline, overhead, multi.ToDictionary(kv => kv.Key, kv => Mean(kv.Key)), misses));
             }
         }
+        return cells;
     }
 
-    private static string Versus(Dictionary<string, PolicySummary> s) =>
+    private static string Versus(IReadOnlyDictionary<string, PolicySummary> s) =>
         s.TryGetValue(SpotwisePolicy.Name, out var sw) && s.TryGetValue(UniformProgressPolicy.Name, out var up)
             ? Inv($"{(sw.MeanCostUsd / up.MeanCostUsd - 1) * 100:+0.00;-0.00}%")
             : "-";
 
-    /// <summary>(UP − spotwise) / (UP − omniscient) over the summed costs of the cells.</summary>
-    private static string GapClosed(IEnumerable<Cell> cells)
-    {
-        double up = 0, sw = 0, om = 0;
-        foreach (var c in cells)
-        {
-            if (!c.Summaries.TryGetValue(SpotwisePolicy.Name, out var s) || !c.Summaries.TryGetValue(UniformProgressPolicy.Name, out var u)
-                || !c.Summaries.TryGetValue(OmniscientPolicy.Name, out var o))
-            {
-                return "-";
-            }
-            (up, sw, om) = (up + (u.MeanCostUsd * c.Runs), sw + (s.MeanCostUsd * c.Runs), om + (o.MeanCostUsd * c.Runs));
-        }
-        return up - om > 1e-9 ? Inv($"{(up - sw) / (up - om) * 100:0.0}%") : "-";
-    }
+    private static string GapClosed(IEnumerable<SweepCell> cells) => SweepCell.GapClosed(cells) is { } share ? Inv($"{share * 100:0.0}%") : "-";
 
     private static double[]? Numbers(ArgReader reader, string name)
     {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Spotwise.Core;
 using Spotwise.Runtime.Traces;
+using Spotwise.Simulation.Plots;
 using Spotwise.Simulation.Scenarios;
 
 namespace Spotwise.Cli;

@@ -43,6 +43,16 @@ public static class MarketLoader
             .Where(f => !Path.GetFileName(f).Contains("prices", StringComparison.OrdinalIgnoreCase))
             .Order(StringComparer.Ordinal)];
 
+    /// <summary>
+    /// A trace set's name for file names and chart labels: the folder's name and how many distinct zones its files
+    /// cover ("aws-v100-9zones"; the 2022 folder's four traces are two zones, "aws-2022-2zones").
+    /// </summary>
+    public static string TraceSetName(string directory)
+    {
+        var zones = TraceFiles(directory).Select(SpotTraceFile.ZoneOf).Distinct(StringComparer.Ordinal).Count();
+        return FormattableString.Invariant($"{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)))}-{zones}zones");
+    }
+
     /// <summary>The market of <paramref name="files"/>, read by <paramref name="read"/>; problems are lines naming <paramref name="flag"/>.</summary>
     internal static ZoneTraces? Build(
         string flag, IReadOnlyList<string> files, MarketSource source, Catalog catalog, List<string> errors,

@@ -2,7 +2,7 @@ using System.Globalization;
 using ScottPlot;
 using Spotwise.Simulation.Scenarios;
 
-namespace Spotwise.Cli;
+namespace Spotwise.Simulation.Plots;
 
 /// <summary>simulate --plot: PNG charts of the mean cost per policy and of one run's timeline.</summary>
 public static class SimulationPlots
