@@ -87,7 +87,7 @@ public static class Proposal
         var unplanned = options.Where(o => !o.IsPlannable).Select(o => new UnplannedJob(o.Job.Id, o.WhyNone!)).ToImmutableArray();
         var cost = schedule.Sum(a => a.ExpectedCostUsd);
         var totals = new PlanTotals(cost, cost, 0, 0, 0, 0, schedule.Count, unplanned.Length, 0);
-        var plan = new Plan(planner, problem.Now, PlanStatus.Feasible, schedule.ToImmutable(), unplanned, totals) { LaunchAllowance = problem.Settings.LaunchAllowance };
+        var plan = new Plan(planner, problem.Now, PlanStatus.Feasible, schedule.ToImmutable(), unplanned, totals) { LaunchAllowance = problem.Settings.LaunchAllowance, FairShare = problem.FairShare };
         return (plan, unreadable);
     }
 

@@ -106,6 +106,14 @@ public sealed record SubmitResult(string JobId, SubmitOutcome Outcome, JobRecord
 /// </summary>
 public sealed record JobQuery(string? Team = null, IReadOnlyCollection<JobState>? States = null, int? Limit = null, string? After = null)
 {
+    /// <summary>
+    /// Only jobs that finished at or after this moment, and jobs not finished (no finish time: queued, planned, launched,
+    /// interrupted). What a window of use, a budget period or a history look-back needs: a store with a long history
+    /// answers from its finish-time index instead of reading every job it ever finished. Stores compare instants, whatever
+    /// the offsets, at their own resolution (a millisecond or finer). Null: no bound.
+    /// </summary>
+    public DateTimeOffset? FinishedSince { get; init; }
+
     /// <summary>The cursor as a key.</summary>
     /// <exception cref="ArgumentException"><see cref="After"/> is set without <see cref="Team"/>.</exception>
     public JobKey? AfterKey() => After is null ? null

@@ -52,7 +52,6 @@ public sealed partial class Scheduler(
 {
     private static readonly JobState[] Unlaunched = [JobState.Queued, JobState.Planned];
     private static readonly JobState[] Launched = [JobState.Launching, JobState.Running];
-    private static readonly JobState[] Finished = [JobState.Succeeded, JobState.Failed, JobState.Cancelled, JobState.Interrupted];
 
     /// <summary>The most placements written in one store transaction.</summary>
     public const int ApplyChunkSize = 100;
@@ -87,12 +86,17 @@ public sealed partial class Scheduler(
             return null;
         }
         var runs = history is null ? RunHistory.Empty : await history.RefreshAsync(store, now, cancellationToken);
-        var fairShare = await FairShareAsync(now, open, launched, cancellationToken);
+        var limits = budgets is null ? null : await budgets.LimitsAsync(cancellationToken);
+        var fairWindow = FairShareWindow(open);
+        // One bounded read of ended jobs serves fair share, the budgets and their alerts.
+        var jobs = await CycleJobs.ReadAsync(store, [.. waiting, .. launched],
+            CycleJobs.Earliest(now - fairWindow, Budgeting.Budgets.EarliestPeriodStart(limits, now)), cancellationToken);
+        var fairShare = FairShareOf(now, fairWindow, open, launched, jobs);
         var problem = Problem(now, catalog, open, [.. launched, .. due], runs) with { FairShare = fairShare };
-        if (budgets is not null)
+        if (limits is not null)
         {
             // Each team's budget binds what this cycle plans, after what has run and what launched jobs still commit.
-            problem = problem with { Budgets = await budgets.ForPlanningAsync([.. launched, .. due], now, cancellationToken) };
+            problem = problem with { Budgets = Budgeting.Budgets.ForPlanning(limits, [.. launched, .. due], jobs.All, now) };
         }
         var (plan, quarantined) = await ContainedPlanning.SolveAsync(planner, problem, options.Solve, cancellationToken);
         if (quarantined.Count > 0)
@@ -115,8 +119,8 @@ public sealed partial class Scheduler(
         await store.SavePlanAsync(PlanDocument.From(plan), now, cancellationToken);
         counters?.PlanStored(plan.Totals);
         alerts?.PlanStored(plan, problem);
-        await ApplyAsync(plan, open, now, cancellationToken);
-        await RaiseBudgetAlertsAsync(cancellationToken);
+        var applied = await ApplyAsync(plan, open, now, cancellationToken);
+        RaiseBudgetAlerts(limits, jobs.With(applied), now);
         LogCycle(plan.Planner, plan.Status, plan.Totals.JobsPlanned, plan.Totals.JobsUnplanned, plan.Totals.ExpectedCostUsd, plan.Totals.SolveSeconds);
         return plan;
     }
@@ -133,16 +137,16 @@ public sealed partial class Scheduler(
 
     /// <summary>
     /// A budget at 80% and 100% is news: after the plan is applied, each budgeted team's spend as the issue counts it
-    /// (what ran plus what the plan now commits) goes to <see cref="Alerts.BudgetThreshold"/>, which raises each threshold
-    /// once per team and period.
+    /// (what ran plus what the plan now commits, from the cycle's jobs with the plan's placements) goes to
+    /// <see cref="Alerts.BudgetThreshold"/>, which raises each threshold once per team and period.
     /// </summary>
-    private async Task RaiseBudgetAlertsAsync(CancellationToken cancellationToken)
+    private void RaiseBudgetAlerts(IReadOnlyDictionary<string, Budgeting.BudgetLimit>? limits, CycleJobs jobs, DateTimeOffset now)
     {
-        if (alerts is null || budgets is null)
+        if (alerts is null || limits is null)
         {
             return;
         }
-        foreach (var b in await budgets.AllAsync(cancellationToken))
+        foreach (var b in Budgeting.Budgets.Statuses(limits, jobs.All, now))
         {
             var period = string.Create(CultureInfo.InvariantCulture, $"{Budgeting.BudgetPeriods.ToWire(b.Period)} from {b.PeriodStart:yyyy-MM-dd}");
             alerts.BudgetThreshold(b.Team, period, b.SpentUsd + b.CommittedUsd, b.LimitUsd);
@@ -150,17 +154,21 @@ public sealed partial class Scheduler(
     }
 
     /// <summary>
-    /// The fair-share figures of this cycle: the use of the window is read only when two teams or more wait, since one
-    /// team alone has nobody to share with (and reading finished jobs costs a scan of them).
+    /// The window fair share measures use over, or null when it is off or fewer than two teams wait: one team alone has
+    /// nobody to share with, and ended jobs need not be read for it.
     /// </summary>
-    private async Task<FairShare?> FairShareAsync(DateTimeOffset now, List<JobRecord> open, IReadOnlyList<JobRecord> launched, CancellationToken cancellationToken)
+    private TimeSpan? FairShareWindow(List<JobRecord> open) =>
+        options.FairShare is { } settings && open.Select(j => j.Team).Distinct(StringComparer.Ordinal).Count() >= 2
+            ? TimeSpan.FromHours(settings.WindowHours) : null;
+
+    /// <summary>The fair-share figures of this cycle: each waiting team's use of the window, from the launched and ended jobs.</summary>
+    private FairShare? FairShareOf(DateTimeOffset now, TimeSpan? window, List<JobRecord> open, IReadOnlyList<JobRecord> launched, CycleJobs jobs)
     {
-        if (options.FairShare is not { } settings || open.Select(j => j.Team).Distinct(StringComparer.Ordinal).Count() < 2)
+        if (window is not { } length || options.FairShare is not { } settings)
         {
             return null;
         }
-        var finished = await store.ListAsync(new JobQuery(States: Finished), cancellationToken);
-        var used = TeamUsage.Measure([.. launched, .. finished], now, TimeSpan.FromHours(settings.WindowHours), committed: true);
+        var used = TeamUsage.Measure([.. launched, .. jobs.Ended], now, length, committed: true);
         return TeamUsage.For(settings, open.Select(j => j.Team), used);
     }
 
@@ -273,8 +281,11 @@ public sealed partial class Scheduler(
     /// <summary>The longest a running job is taken to hold its capacity: ten years, far past any deadline the intake takes.</summary>
     private const double MaxHoldingHours = 10 * 8760;
 
-    /// <summary>The plan's placements and refusals, written in chunks; a job changed meanwhile keeps its change.</summary>
-    private async Task ApplyAsync(Plan plan, List<JobRecord> open, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// The plan's placements and refusals, written in chunks; a job changed meanwhile keeps its change. Returns the
+    /// records the plan changed, as it left them.
+    /// </summary>
+    private async Task<List<JobRecord>> ApplyAsync(Plan plan, List<JobRecord> open, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var byPlanningId = open.ToDictionary(PlanningId, StringComparer.Ordinal);
         var updates = new List<(JobRecord Updated, string Cause)>();
@@ -303,6 +314,7 @@ public sealed partial class Scheduler(
         {
             await store.TryUpdateManyAsync(chunk, now, cancellationToken);
         }
+        return [.. updates.Select(u => u.Updated)];
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Planning threw for {Count} job(s); they are failed with the reason and the rest is planned: {Jobs}")]

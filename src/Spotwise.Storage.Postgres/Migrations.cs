@@ -107,6 +107,15 @@ public static class Migrations
             );
             CREATE INDEX attempts_by_end ON attempts (ended_unix_s) WHERE market = 'spot';
             """),
+        // Bounded reads per cycle (issue 16, SQLite's schema 9): jobs finished since a moment, from an index. Times are
+        // round-trip text with an explicit offset; a cast of such text to timestamptz does not depend on the session's
+        // TimeZone or DateStyle, so the function that does it is declared IMMUTABLE and can be indexed (a plain cast of
+        // text cannot: PostgreSQL cannot know every text carries its offset).
+        new(5, """
+            CREATE FUNCTION spotwise_instant(t text) RETURNS timestamptz LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+                AS 'SELECT t::timestamptz';
+            CREATE INDEX jobs_by_state_finished ON jobs (state, spotwise_instant(finished_at));
+            """),
     ];
 
     public static int Latest(IReadOnlyList<Migration> migrations) => migrations.Count == 0 ? 0 : migrations[^1].Version;

@@ -168,6 +168,8 @@ public sealed class PostgresJobStore : IJobStore, ILeaderLease, IBudgetStore, IS
             $"SELECT {RecordColumns} FROM jobs " +
             "WHERE ($1::text IS NULL OR team = $1) AND ($2::text[] IS NULL OR state = ANY($2)) " +
             "AND ($3::text IS NULL OR seq > (SELECT c.seq FROM jobs c WHERE c.team = $1 AND c.id = $3)) " +
+            // Finished since: the index on (state, spotwise_instant(finished_at)) (migration 5) answers it.
+            "AND ($5::timestamptz IS NULL OR spotwise_instant(finished_at) IS NULL OR spotwise_instant(finished_at) >= $5) " +
             "ORDER BY seq LIMIT $4;");
         command.Parameters.Add(Text(query.Team));
         command.Parameters.Add(new NpgsqlParameter
@@ -177,6 +179,7 @@ public sealed class PostgresJobStore : IJobStore, ILeaderLease, IBudgetStore, IS
         });
         command.Parameters.Add(Text(after?.Id));
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Integer, Value = query.Limit is { } limit ? Math.Max(0, limit) : DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.TimestampTz, Value = query.FinishedSince is { } since ? since.ToUniversalTime() : DBNull.Value });
         var records = new List<JobRecord>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

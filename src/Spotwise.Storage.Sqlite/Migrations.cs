@@ -170,6 +170,10 @@ public static class Migrations
             ) WITHOUT ROWID;
             CREATE INDEX attempts_by_end ON attempts (ended_unix_s) WHERE market = 'spot';
             """),
+        // Bounded reads per cycle (issue 16): fair share, budgets and the run history read only the jobs finished inside
+        // their window (JobQuery.FinishedSince), not every job ever finished. Times are round-trip text with their
+        // offset, so the index is on julianday(), which reads the offset and compares instants (deterministic: no 'now').
+        new(9, "CREATE INDEX jobs_by_state_finished ON jobs (state, julianday(finished_at))"),
     ];
 
     public static int Latest(IReadOnlyList<Migration> migrations) => migrations.Count == 0 ? 0 : migrations[^1].Version;

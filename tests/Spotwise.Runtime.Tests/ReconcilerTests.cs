@@ -538,4 +538,90 @@ public class ReconcilerTests
 
         Assert.IsType<Replan>(Assert.Single(Decide([job])));
     }
+
+    /// <summary>Tuesday 12:00 (<see cref="Now"/>) is inside the first window; the next opens Wednesday 09:00.</summary>
+    private static readonly string[] TuesdayThenWednesday = ["Tue 09:00-14:00", "Wed 09:00-17:00"];
+
+    [Fact]
+    public void An_interrupted_windowed_job_is_not_relaunched_outside_its_window_and_is_relaunched_at_the_windows_start()
+    {
+        // 4 h of spot work interrupted at 12:00: a relaunch now (with its 0.1 h restart) would run to 16:06, past 14:00.
+        var job = Windowed(Job("a", JobState.Interrupted, hours: 4, deadlineHours: 48, attempt: 1), TuesdayThenWednesday);
+        InstanceStatus[] observed = [Instance(job, InstanceState.Interrupted)];
+        var wednesday = new DateTimeOffset(2026, 11, 25, 9, 0, 0, TimeSpan.Zero);
+
+        var atInterruption = Assert.IsType<Replan>(Assert.Single(Reconciler.Decide([job], observed, Now, Catalog)));
+        var justBefore = Assert.IsType<Replan>(Assert.Single(Reconciler.Decide([job], observed, wednesday.AddMinutes(-1), Catalog)));
+        var atStart = Assert.IsType<Launch>(Assert.Single(Reconciler.Decide([job], observed, wednesday, Catalog)));
+
+        Assert.StartsWith("window: a relaunch on spot now would run to 2026-11-24T16:0", atInterruption.Why, StringComparison.Ordinal);
+        Assert.Contains("outside its windows 'Tue 09:00-14:00', 'Wed 09:00-17:00'; back to the planner", atInterruption.Why, StringComparison.Ordinal);
+        Assert.StartsWith("window: ", justBefore.Why, StringComparison.Ordinal);
+        Assert.Equal((2, Market.Spot), (atStart.Attempt, atStart.Request.Market));
+    }
+
+    [Fact]
+    public void A_spot_attempt_taken_back_near_its_windows_end_goes_back_to_the_planner_instead_of_moving()
+    {
+        // The same world as the move to on-demand in the same tick, but the on-demand run would end after 14:00.
+        var job = Windowed(Job("a", JobState.Running, hours: 4, deadlineHours: 2.11, checkpointable: true, attempt: 1), TuesdayThenWednesday);
+
+        var actions = Reconciler.Decide([job], [Instance(job, InstanceState.Interrupted, saved: 2)], Now, Catalog, market: NoSpot("p3.2xlarge"));
+
+        Assert.Equal(["ml/a#1:RecordObservation", "ml/a#1:Replan"], actions.Select(a => a.Key));
+        var replan = (Replan)actions[1];
+        Assert.StartsWith("window: the spot policy's move to on-demand now would run to", replan.Why, StringComparison.Ordinal);
+        Assert.Equal(2, replan.SavedHours, 9);
+    }
+
+    [Fact]
+    public void The_safety_net_does_not_move_an_interrupted_job_outside_its_window()
+    {
+        // Past its fallback moment, but the on-demand run (4.1 h from 12:00) would end after 14:00.
+        var job = Windowed(Job("a", JobState.Interrupted, market: Market.OnDemand, hours: 4, deadlineHours: 4.05, attempt: 1), TuesdayThenWednesday);
+
+        var replan = Assert.IsType<Replan>(Assert.Single(Decide([job], Instance(job, InstanceState.Interrupted))));
+
+        Assert.StartsWith("window: the safety net's move to on-demand now would run to", replan.Why, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_policy_move_that_would_run_outside_the_window_does_not_happen_and_the_running_instance_stays()
+    {
+        // The move to a cheaper zone (2.5 h left plus a 0.1 h changeover: 14:36) would leave a window that the running
+        // attempt (2.5 h left: 14:30) fits; with the window to 15:00 the same move is made.
+        var job = Job("a", JobState.Running, hours: 4, deadlineHours: 12, checkpointable: true, attempt: 1) with { DoneHours = 1 };
+        var history = new SpotAvailabilityHistory(TimeSpan.FromMinutes(1));
+        history.Record(Now, [new SpotPoolReading("us-east-1", "p3.2xlarge", 1, 3.0), new SpotPoolReading("us-east-1b", "p3.2xlarge", 1, 0.5)]);
+        InstanceStatus[] observed = [Instance(job, InstanceState.Running, saved: 0.5)];
+
+        var tight = Reconciler.Decide([Windowed(job, "Tue 09:00-14:33")], observed, Now, Catalog, market: history.At(Now));
+        var roomy = Reconciler.Decide([Windowed(job, "Tue 09:00-15:00")], observed, Now, Catalog, market: history.At(Now));
+
+        Assert.Empty(tight);
+        Assert.Equal(["ml/a#1:Terminate", "ml/a#2:Launch"], roomy.Select(a => a.Key));
+    }
+
+    [Fact]
+    public void A_running_spot_job_at_its_fallback_moment_keeps_its_instance_when_on_demand_would_leave_the_window()
+    {
+        var job = Windowed(Job("a", JobState.Running, hours: 4, deadlineHours: 4.1, attempt: 1), TuesdayThenWednesday);
+
+        Assert.Empty(Decide([job], Instance(job, InstanceState.Running)));
+    }
+
+    [Fact]
+    public void A_run_still_going_after_its_window_closed_finishes_and_the_team_is_told_once()
+    {
+        // It ran longer than estimated: the window closed at 11:30. Stopping it would lose its work; it finishes.
+        var job = Windowed(Job("a", JobState.Running, market: Market.OnDemand, hours: 4, attempt: 1), "Tue 09:00-11:30");
+        var instance = Instance(job, InstanceState.Running);
+
+        var warn = Assert.IsType<Warn>(Assert.Single(Decide([job], instance)));
+        var again = Decide([job with { LastError = warn.Why }], instance);
+
+        Assert.StartsWith("window: the run is past the end of its windows 'Tue 09:00-11:30'", warn.Why, StringComparison.Ordinal);
+        Assert.Contains("it finishes", warn.Why, StringComparison.Ordinal);
+        Assert.Empty(again);
+    }
 }

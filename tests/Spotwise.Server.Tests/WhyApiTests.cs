@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Spotwise.Core;
 using Spotwise.Core.Serialization;
@@ -188,6 +189,35 @@ public sealed class WhyApiTests : IAsyncLifetime, IDisposable
         var waiting = Assert.Single(why.Waiting);
         Assert.Equal((kind, reason), (waiting.Kind, waiting.Detail));
         Assert.Contains(reason, why.Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_job_left_out_for_fair_share_is_explained_with_the_shares_the_stored_plan_used_and_other_teams_stay_unnamed()
+    {
+        await StoreQuietlyAsync(new Job { Id = "job-1", DurationHours = 2, Deadline = Start.AddHours(24), Resources = ResourceClasses.Presets["cpu_small"] });
+        var key = new JobKey("team-a", "job-1");
+        const string reason = "fair share: every eligible pool is full until the deadline; capacity went first to 1 job(s) of equal priority from teams further behind their share";
+        var record = (await Store.GetAsync(key, default))!;
+        await Store.TryUpdateAsync(JobTransitions.Unplan(record, reason).Record, reason, Start, default);
+        // The plan as the scheduler stores it now: the fair-share figures it was made with, every waiting team's.
+        var fair = new FairShare([new TeamShare("team-a", 1, 30), new TeamShare("team-b", 1, 10)], 24);
+        var plan = PlanDocument.From(new Plan("cpsat", Start, PlanStatus.Feasible, [], [new UnplannedJob(key.ToString(), reason)],
+            new PlanTotals(0, 0, 0, 0, 0, 0, 0, 1, 0))
+        { FairShare = fair });
+        await Store.SavePlanAsync(plan, Start, default);
+
+        var why = await WhyAsync("job-1");
+        using var shown = JsonDocument.Parse(await _teamA.GetStringAsync("/api/plan"));
+
+        var waiting = Assert.Single(why!.Waiting);
+        Assert.Equal(WaitingKinds.FairShare, waiting.Kind);
+        Assert.StartsWith(reason, waiting.Detail, StringComparison.Ordinal);
+        Assert.Contains("team team-a: weight 1 of 2, share 50%, used 30 of 40 instance-hours (75%) in the last 24 h, deficit -13 band(s) of 2 points",
+            waiting.Detail, StringComparison.Ordinal);
+        var section = shown.RootElement.GetProperty("fairShare");
+        Assert.Equal(2, section.GetProperty("totalWeight").GetDouble());
+        Assert.Equal(["team-a"], section.GetProperty("teams").EnumerateArray().Select(t => t.GetProperty("team").GetString()));
+        Assert.Equal(-13, section.GetProperty("teams")[0].GetProperty("band").GetInt32());
     }
 
     [Fact]

@@ -97,6 +97,32 @@ public abstract partial class JobStoreContract : IAsyncLifetime
     }
 
     [StoreFact]
+    public async Task Listing_finished_since_a_moment_keeps_the_jobs_not_finished_and_those_finished_from_then_on()
+    {
+        await Store.SubmitAsync([Submit(Simple("old"), "a"), Submit(Simple("edge"), "a"), Submit(Simple("new"), "b"), Submit(Simple("open"), "a"),
+            Submit(Simple("queued"), "a")], T0, Ct);
+        var since = T0.AddHours(2);
+        // Finish times in other offsets than the bound's: the store compares instants, not texts.
+        await FinishAsync(Key("old", "a"), JobState.Failed, since.AddSeconds(-1).ToOffset(TimeSpan.FromHours(5)));
+        await FinishAsync(Key("edge", "a"), JobState.Cancelled, since.ToOffset(TimeSpan.FromHours(-7)));
+        await FinishAsync(Key("new", "b"), JobState.Failed, since.AddHours(1));
+        await MoveAsync(Key("open", "a"), JobState.Planned);
+
+        Assert.Equal(["edge", "new", "open", "queued"], Ids(await Store.ListAsync(new JobQuery { FinishedSince = since }, Ct)));
+        Assert.Equal(["edge", "new"], Ids(await Store.ListAsync(new JobQuery(States: [JobState.Failed, JobState.Cancelled]) { FinishedSince = since }, Ct)));
+        Assert.Equal(["edge", "open", "queued"], Ids(await Store.ListAsync(new JobQuery(Team: "a") { FinishedSince = since.ToOffset(TimeSpan.FromHours(9)) }, Ct)));
+        Assert.Equal(["old", "edge", "new", "open", "queued"], Ids(await Store.ListAsync(new JobQuery { FinishedSince = T0 }, Ct)));
+        Assert.Equal(["open", "queued"], Ids(await Store.ListAsync(new JobQuery { FinishedSince = since.AddDays(1) }, Ct)));
+    }
+
+    /// <summary>Ends a queued job (failed or cancelled) at <paramref name="at"/>, its finish time.</summary>
+    private async Task FinishAsync(JobKey key, JobState state, DateTimeOffset at)
+    {
+        var read = (await Store.GetAsync(key, Ct))!;
+        Assert.NotNull(await Store.TryUpdateAsync(read with { State = state, FinishedAt = at }, "finished", at, Ct));
+    }
+
+    [StoreFact]
     public async Task An_update_at_the_current_version_is_stored_whole_and_bumps_the_version()
     {
         await Store.SubmitAsync([Submit(Rich("j1"))], T0, Ct);

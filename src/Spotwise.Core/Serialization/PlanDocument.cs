@@ -36,7 +36,14 @@ public sealed record PlanDocument(
     {
         Llm = plan.Llm is { } llm ? LlmView.From(llm) : null,
         LaunchAllowanceSeconds = plan.LaunchAllowance.TotalSeconds,
+        FairShare = plan.FairShare is { } fair ? FairShareView.From(fair) : null,
     };
+
+    /// <summary>
+    /// The <c>fairShare</c> section: the teams' weights and use the plan divided contested capacity by; absent when fair
+    /// share did not apply (it is off, or fewer than two teams waited).
+    /// </summary>
+    public FairShareView? FairShare { get; init; }
 
     /// <summary>The <c>llm</c> section: present only on plans a generative model took part in.</summary>
     public LlmView? Llm { get; init; }
@@ -55,6 +62,9 @@ public sealed record PlanDocument(
     /// </summary>
     public PlanDocument RenameJobs(Func<string, string?> rename, Func<string, string> retext) => this with
     {
+        // Other teams are counted, not named: only the teams the renaming keeps a job of stay in the fair-share section.
+        FairShare = FairShare?.Keep(team => Schedule.Any(a => rename(a.JobId) is not null && a.JobId.StartsWith(team + "/", StringComparison.Ordinal))
+            || Unplanned.Any(u => rename(u.JobId) is not null && u.JobId.StartsWith(team + "/", StringComparison.Ordinal))),
         Schedule = [.. Schedule.Select(a => rename(a.JobId) is { } id ? a with { JobId = id, Reason = retext(a.Reason) } : null).OfType<AssignmentView>()],
         Unplanned = [.. Unplanned.Select(u => rename(u.JobId) is { } id ? u with { JobId = id, Reason = retext(u.Reason) } : null).OfType<UnplannedView>()],
         Llm = Llm is null ? null : Llm with
@@ -83,6 +93,32 @@ public sealed record PlanDocument(
     }
 
     public sealed record UnplannedView(string JobId, string Reason);
+
+    /// <summary>
+    /// Fair share as the plan used it: the window and damping band, the weights and use summed over every team waiting,
+    /// and each team's figures (its weighted share and its share of the use, 0..1, and its deficit in bands).
+    /// </summary>
+    public sealed record FairShareView(double WindowHours, double BandPct, double TotalWeight, double TotalUsedInstanceHours, IReadOnlyList<TeamShareView> Teams)
+    {
+        public static FairShareView From(FairShare fair) => new(fair.WindowHours, fair.BandPct, fair.Teams.Sum(t => t.Weight),
+            Math.Round(fair.Teams.Sum(t => t.UsedInstanceHours), 4),
+            [.. fair.Teams.Select(t => new TeamShareView(t.Team, t.Weight, Math.Round(t.UsedInstanceHours, 4), Math.Round(fair.ShareOf(t.Team), 4),
+                Math.Round(fair.UsageOf(t.Team), 4), fair.BandOf(t.Team)))]);
+
+        /// <summary>The section with only the teams <paramref name="keep"/> names; the totals stay every team's.</summary>
+        public FairShareView Keep(Func<string, bool> keep) => this with { Teams = [.. Teams.Where(t => keep(t.Team))] };
+
+        /// <summary>
+        /// A team's figures in words, as the planner's reasons give them: <c>team ml: weight 1 of 3, share 33%, used 12.5 of
+        /// 20 instance-hours (62%) in the last 24 h, 2 bands behind</c>; null when the plan has none for it.
+        /// </summary>
+        public string? Describe(string team) => Teams.FirstOrDefault(t => string.Equals(t.Team, team, StringComparison.Ordinal)) is not { } t ? null
+            : FormattableString.Invariant(
+                $"team {t.Team}: weight {t.Weight:0.##} of {TotalWeight:0.##}, share {t.Share * 100:0}%, used {t.UsedInstanceHours:0.#} of {TotalUsedInstanceHours:0.#} instance-hours ({t.Usage * 100:0}%) in the last {WindowHours:0.#} h, deficit {t.Band:+0;-0;0} band(s) of {BandPct:0.#} points");
+    }
+
+    /// <summary>One team's fair-share figures: <see cref="Share"/> and <see cref="Usage"/> 0..1, <see cref="Band"/> its deficit (share − use) in bands.</summary>
+    public sealed record TeamShareView(string Team, double Weight, double UsedInstanceHours, double Share, double Usage, int Band);
 
     public sealed record LlmView(
         string Model, double LatencySeconds, long TokensIn, long TokensOut, int Chunks, bool RawProposalValid,

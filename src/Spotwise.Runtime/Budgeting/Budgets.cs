@@ -30,10 +30,15 @@ public sealed class Budgets(IJobStore jobs, IBudgetStore? store, IReadOnlyDictio
         (store ?? throw new InvalidOperationException("this job store keeps no budgets")).SetBudgetLimitAsync(team, limit, time.GetUtcNow(), cancellationToken);
 
     /// <summary>The team's budget now, or null when it has none.</summary>
-    public async Task<BudgetStatus?> StatusAsync(string team, CancellationToken cancellationToken) =>
-        (await LimitsAsync(cancellationToken)).TryGetValue(team, out var limit)
-            ? Status(team, limit, await jobs.ListAsync(new JobQuery(Team: team), cancellationToken), time.GetUtcNow())
-            : null;
+    public async Task<BudgetStatus?> StatusAsync(string team, CancellationToken cancellationToken)
+    {
+        if (!(await LimitsAsync(cancellationToken)).TryGetValue(team, out var limit))
+        {
+            return null;
+        }
+        var now = time.GetUtcNow();
+        return Status(team, limit, await TeamJobsAsync(team, limit, now, cancellationToken), now);
+    }
 
     /// <summary>Every budgeted team's status, by team name.</summary>
     public async Task<IReadOnlyList<BudgetStatus>> AllAsync(CancellationToken cancellationToken)
@@ -42,10 +47,31 @@ public sealed class Budgets(IJobStore jobs, IBudgetStore? store, IReadOnlyDictio
         var statuses = new List<BudgetStatus>();
         foreach (var (team, limit) in (await LimitsAsync(cancellationToken)).OrderBy(l => l.Key, StringComparer.Ordinal))
         {
-            statuses.Add(Status(team, limit, await jobs.ListAsync(new JobQuery(Team: team), cancellationToken), now));
+            statuses.Add(Status(team, limit, await TeamJobsAsync(team, limit, now, cancellationToken), now));
         }
         return statuses;
     }
+
+    /// <summary>Every budgeted team's status from jobs already read (a planning cycle's <see cref="CycleJobs"/>), by team name.</summary>
+    public static IReadOnlyList<BudgetStatus> Statuses(IReadOnlyDictionary<string, BudgetLimit> limits, IEnumerable<JobRecord> jobs, DateTimeOffset now)
+    {
+        var byTeam = jobs.ToLookup(j => j.Team, StringComparer.Ordinal);
+        return [.. limits.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => Status(l.Key, l.Value, byTeam[l.Key], now))];
+    }
+
+    /// <summary>
+    /// The first moment any budget's current period looks back to (null without budgets): the jobs finished before it
+    /// count in no budget, so a cycle need not read them.
+    /// </summary>
+    public static DateTimeOffset? EarliestPeriodStart(IReadOnlyDictionary<string, BudgetLimit>? limits, DateTimeOffset now) =>
+        limits is null || limits.Count == 0 ? null : limits.Values.Min(l => l.Period.Window(now).Start);
+
+    /// <summary>
+    /// The team's jobs that can count in its budget now: those not finished, and those finished in the period (one that
+    /// finished before spent nothing in it and commits nothing).
+    /// </summary>
+    private Task<IReadOnlyList<JobRecord>> TeamJobsAsync(string team, BudgetLimit limit, DateTimeOffset now, CancellationToken cancellationToken) =>
+        jobs.ListAsync(new JobQuery(Team: team) { FinishedSince = limit.Period.Window(now).Start }, cancellationToken);
 
     /// <summary>
     /// A team's budget from its jobs: spent is what they accrued inside the period; committed is what the jobs not yet
@@ -73,11 +99,28 @@ public sealed class Budgets(IJobStore jobs, IBudgetStore? store, IReadOnlyDictio
     /// </summary>
     public async Task<ImmutableArray<TeamBudget>> ForPlanningAsync(IReadOnlyCollection<JobRecord> holding, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        var limits = await LimitsAsync(cancellationToken);
+        var teamJobs = new List<JobRecord>();
+        foreach (var (team, limit) in limits)
+        {
+            teamJobs.AddRange(await TeamJobsAsync(team, limit, now, cancellationToken));
+        }
+        return ForPlanning(limits, holding, teamJobs, now);
+    }
+
+    /// <summary>
+    /// <see cref="ForPlanningAsync"/> from jobs already read: <paramref name="jobs"/> holds at least every job of a budgeted
+    /// team not finished or finished within its period (a planning cycle's <see cref="CycleJobs"/>).
+    /// </summary>
+    public static ImmutableArray<TeamBudget> ForPlanning(
+        IReadOnlyDictionary<string, BudgetLimit> limits, IReadOnlyCollection<JobRecord> holding, IEnumerable<JobRecord> jobs, DateTimeOffset now)
+    {
+        var byTeam = jobs.ToLookup(j => j.Team, StringComparer.Ordinal);
         var budgets = ImmutableArray.CreateBuilder<TeamBudget>();
-        foreach (var (team, limit) in await LimitsAsync(cancellationToken))
+        foreach (var (team, limit) in limits)
         {
             var (start, _) = limit.Period.Window(now);
-            var spent = (await jobs.ListAsync(new JobQuery(Team: team), cancellationToken)).Sum(j => JobSpend.SpentSince(j, start, now));
+            var spent = byTeam[team].Sum(j => JobSpend.SpentSince(j, start, now));
             var held = holding.Where(j => string.Equals(j.Team, team, StringComparison.Ordinal)).Sum(JobSpend.Committed);
             budgets.Add(new TeamBudget(team, Math.Round(limit.LimitUsd - spent - held, 4), limit.Period.Label()));
         }

@@ -26,8 +26,15 @@ public sealed record RunHistoryOptions
     /// <summary>One job's ratio is bounded to this range either way (x10 or /10): a job that hung for a day is one sample, not the answer.</summary>
     public double MaxJobRatio { get; init; } = 10;
 
-    /// <summary>How often the history is read again from the store (it reads every succeeded job).</summary>
+    /// <summary>How often the history is read again from the store (it reads the jobs succeeded within <see cref="LookBack"/>).</summary>
     public TimeSpan RefreshEvery { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How far back finished jobs are read: a refresh reads only the jobs that succeeded within it, from the store's
+    /// finish-time index, so its cost follows recent work and not the store's whole history. Thirty days: the latest
+    /// <see cref="MaxSamples"/> of a team that runs weekly, and a ratio that follows a team whose code changed.
+    /// </summary>
+    public TimeSpan LookBack { get; init; } = TimeSpan.FromDays(30);
 
     public static RunHistoryOptions Default { get; } = new();
 
@@ -53,6 +60,10 @@ public sealed record RunHistoryOptions
         if (RefreshEvery < TimeSpan.Zero)
         {
             yield return Invariant($"{nameof(RefreshEvery)} is {RefreshEvery}: not negative");
+        }
+        if (LookBack <= TimeSpan.Zero)
+        {
+            yield return Invariant($"{nameof(LookBack)} is {LookBack}: above 0");
         }
     }
 

@@ -6,10 +6,10 @@ namespace Spotwise.Runtime.History;
 /// estimate from the same snapshot, so the page says what the plan used. One per service; thread-safe.
 /// </summary>
 /// <remarks>
-/// The cost: one <see cref="IJobStore.ListAsync"/> of every succeeded job per refresh, which grows with the store's
-/// history: that is why it is paced and not read every cycle. A store query of the latest samples per team would make it
-/// cheap at any size; the stores do not have one yet. Two refreshes at once (a cycle and nothing else reads it) would
-/// only read twice: no lock.
+/// The cost: one <see cref="IJobStore.ListAsync"/> per refresh of the jobs that succeeded within
+/// <see cref="RunHistoryOptions.LookBack"/> (<see cref="JobQuery.FinishedSince"/>, from the store's finish-time index), so it
+/// follows recent work, not the store's whole history; it is paced too. Two refreshes at once (a cycle and nothing else
+/// reads it) would only read twice: no lock.
 /// </remarks>
 public sealed class RunHistoryTracker(RunHistoryOptions? options = null)
 {
@@ -30,7 +30,7 @@ public sealed class RunHistoryTracker(RunHistoryOptions? options = null)
         {
             return fresh.History;
         }
-        var finished = await store.ListAsync(new JobQuery(States: Succeeded), cancellationToken);
+        var finished = await store.ListAsync(new JobQuery(States: Succeeded) { FinishedSince = now - _options.LookBack }, cancellationToken);
         var read = new Snapshot(RunHistory.From(finished, _options), now);
         _snapshot = read;
         return read.History;

@@ -144,16 +144,59 @@ public static class Reconciler
     /// put its start inside, but a launch delayed past that (the loop was down, a prerequisite was late) goes back to the
     /// planner for the next window instead of running outside.
     /// </summary>
-    private static Replan? OutsideWindow(JobRecord job, string zone, DateTimeOffset now, PolicyContext context)
+    private static Replan? OutsideWindow(JobRecord job, string zone, DateTimeOffset now, PolicyContext context) =>
+        WindowMiss(job, JobProgress.LaunchWorkHours(job.Job, job.Attempt + 1, job.DoneHours) + context.TransferHours(job.Job, zone), now, context, "a launch")
+            is { } why ? new Replan(job.Key, job.Attempt, job.DoneHours, why) : null;
+
+    /// <summary>
+    /// Why a launch of <paramref name="workHours"/> (its transfer included) made now would leave the job's windows, or null
+    /// when the job has none or the run, with the boot, ends inside the allowed interval it starts in. One rule for every
+    /// launch: the plan's, a relaunch after an interruption, the spot policy's moves and the safety net.
+    /// </summary>
+    private static string? WindowMiss(JobRecord job, double workHours, DateTimeOffset now, PolicyContext context, string what)
     {
         if (ScheduleWindows.Of(job.Job) is not { } windows)
         {
             return null;
         }
-        var hours = JobProgress.LaunchWorkHours(job.Job, job.Attempt + 1, job.DoneHours) + context.TransferHours(job.Job, zone) + context.LaunchAllowance.TotalHours;
-        var end = now.AddHours(hours);
-        return windows.Holds(now, end) ? null : new Replan(job.Key, job.Attempt, job.DoneHours, FormattableString.Invariant(
-            $"window: a launch now would run to {end:yyyy-MM-ddTHH:mm:sszzz}, outside its windows {windows}; back to the planner for the next window"));
+        var end = now.AddHours(workHours + context.LaunchAllowance.TotalHours);
+        return windows.Holds(now, end) ? null : FormattableString.Invariant(
+            $"window: {what} now would run to {end:yyyy-MM-ddTHH:mm:sszzz}, outside its windows {windows}; back to the planner for the next window");
+    }
+
+    /// <summary>
+    /// A new attempt the spot policy or the safety net asks for, kept only when it fits the job's windows. One that does
+    /// not is replaced: a job with no live instance goes back to the planner with the <c>window:</c> reason; one whose
+    /// instance still runs keeps it (that run started inside its interval), and nothing is stopped for a move it cannot make.
+    /// </summary>
+    private static ReconcileAction? InsideWindows(JobRecord job, InstanceStatus? current, ReconcileAction action, DateTimeOffset now, PolicyContext context)
+    {
+        var (request, what, saved) = action switch
+        {
+            Launch l => (l.Request, "a relaunch on spot", l.SavedHours ?? job.DoneHours),
+            SwitchToOnDemand s => (s.Request, $"the {s.By}'s move to on-demand", s.SavedHours),
+            _ => (null, "", job.DoneHours),
+        };
+        if (request is null || WindowMiss(job, request.WorkHours, now, context, what) is not { } why)
+        {
+            return action;
+        }
+        return current is { IsEnded: false } ? null : new Replan(job.Key, job.Attempt, saved, why);
+    }
+
+    /// <summary>
+    /// A run still going when its window has closed ran longer than estimated (the plan launches only runs that end inside
+    /// their interval). It finishes: stopping it would lose the work since its last checkpoint (all of it for a job that
+    /// cannot checkpoint) and pay a restart at the next window, which may lie past the deadline. The team is told once.
+    /// </summary>
+    private static Warn? OverranWindow(JobRecord job, InstanceStatus current, DateTimeOffset now)
+    {
+        if (current.State != InstanceState.Running || ScheduleWindows.Of(job.Job) is not { } windows || windows.Holds(now, now))
+        {
+            return null;
+        }
+        var why = $"window: the run is past the end of its windows {windows} (it ran longer than estimated); it finishes rather than lose its work";
+        return job.LastError == why ? null : new Warn(job.Key, job.Attempt, why);
     }
 
     /// <summary>A launched attempt: follow what the backend says, then ask the policy whether to stay, move or fall back.</summary>
@@ -185,9 +228,14 @@ public static class Reconciler
                 // The policy decides in the same tick, as if the job were idle: waiting, spot elsewhere, or on-demand.
                 break;
         }
+        var before = actions.Count;
         if (PolicyOwns(job))
         {
             FollowPolicy(job, current, now, catalog, market, actions);
+        }
+        if (actions.Count == before && OverranWindow(job, current, now) is { } overran)
+        {
+            actions.Add(overran);
         }
     }
 
@@ -206,7 +254,7 @@ public static class Reconciler
         var restart = job.Job with { RestartOverheadHours = job.Job.RestartOverheadHours + market.TransferHours(job.Job, job.Placement?.Zone) };
         if (SafetyNet.FallbackMoment(restart, job.DoneHours, market.LaunchAllowance) <= now)
         {
-            actions.Add(Switch(job, null, job.DoneHours, market, "safety net"));
+            actions.Add(InsideWindows(job, null, Switch(job, null, job.DoneHours, market, "safety net"), now, market)!);
         }
         else
         {
@@ -235,20 +283,29 @@ public static class Reconciler
         var saved = inputs.DoneHours;
         if (choice.Kind == ChoiceKind.OnDemand)
         {
-            actions.Add(inputs.Noticed is { } noticed ? AheadOfNotice(job, noticed, saved, market) : Switch(job, live, saved, market, "spot policy"));
+            var move = inputs.Noticed is { } noticed ? AheadOfNotice(job, noticed, saved, market) : Switch(job, live, saved, market, "spot policy");
+            if (InsideWindows(job, current, move, now, market) is { } allowed)
+            {
+                actions.Add(allowed);
+            }
             return;
         }
         var zone = inputs.ZoneName(choice.Zone);
-        if (live is not null)
-        {
-            actions.Add(new Terminate(job.Key, job.Attempt, live.InstanceId, $"moving to spot in {zone}"));
-        }
         var attempt = job.Attempt + 1;
-        actions.Add(new Launch(job.Key, attempt, Request(job, attempt, Market.Spot, inputs.InstanceType, zone, saved, market))
+        var launch = new Launch(job.Key, attempt, Request(job, attempt, Market.Spot, inputs.InstanceType, zone, saved, market))
         {
             SavedHours = saved,
             Noticed = inputs.Noticed,
-        });
+        };
+        if (InsideWindows(job, current, launch, now, market) is not { } kept)
+        {
+            return;
+        }
+        if (live is not null && kept is Launch)
+        {
+            actions.Add(new Terminate(job.Key, job.Attempt, live.InstanceId, $"moving to spot in {zone}"));
+        }
+        actions.Add(kept);
     }
 
     /// <summary>

@@ -131,7 +131,7 @@ public sealed class WhyExplainer(
             waiting.AddRange(await PrerequisitesAsync(r, c.Now, ct));
             waiting.AddRange(r.State switch
             {
-                JobState.Queued => Queued(c, UnplannedReason(plan, r) ?? StoredReason(r)),
+                JobState.Queued => Queued(c, UnplannedReason(plan, r) ?? StoredReason(r), plan),
                 JobState.Planned => Later(c),
                 _ => [],
             });
@@ -143,7 +143,7 @@ public sealed class WhyExplainer(
     }
 
     /// <summary>Why a queued job is not planned: the latest plan's reason for it, classified; none yet: the next cycle.</summary>
-    private IEnumerable<WaitingWhy> Queued(Context c, string? reason)
+    private IEnumerable<WaitingWhy> Queued(Context c, string? reason, PlanDocument? plan)
     {
         if (reason is null)
         {
@@ -153,7 +153,12 @@ public sealed class WhyExplainer(
                 + (c.Record.LastError is { } last ? $"; last: {last}" : ""));
             yield break;
         }
-        if (WaitingKinds.OfTag(reason) is { } kind)
+        if (WaitingKinds.OfTag(reason) is WaitingKinds.FairShare && plan?.FairShare?.Describe(c.Record.Team) is { } figures)
+        {
+            // The shares the plan divided capacity by, as it stored them: the team's deficit in bands says how far behind it stood.
+            yield return new WaitingWhy(WaitingKinds.FairShare, Invariant($"{reason}; the plan of {plan.Now:u} shared by: {figures}"));
+        }
+        else if (WaitingKinds.OfTag(reason) is { } kind)
         {
             yield return new WaitingWhy(kind, reason);
         }

@@ -66,7 +66,8 @@ public sealed class InMemoryJobStore : IJobStore
                 // Submission order, as the SQLite store's seq; an unknown cursor matches nothing.
                 records = records.SkipWhile(r => r.Key != cursor).Skip(1);
             }
-            records = records.Where(r => (query.Team is null || r.Team == query.Team) && (states is null || states.Contains(r.State)));
+            records = records.Where(r => (query.Team is null || r.Team == query.Team) && (states is null || states.Contains(r.State))
+                && (query.FinishedSince is not { } since || r.FinishedAt is not { } finished || finished >= since));
             if (query.Limit is { } limit)
             {
                 records = records.Take(Math.Max(0, limit));
