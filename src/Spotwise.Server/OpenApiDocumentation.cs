@@ -30,6 +30,7 @@ public static class OpenApiDocumentation
         ["Money"] = "The key's team's spend, expected total, the all-on-demand comparison and spend over time.",
         ["Attempts"] = "What the agent on a cloud instance reports about its attempt. Authenticated by the attempt's own secret, never a team key.",
         ["Health"] = "Whether every backend can act. Anonymous, for probes.",
+        ["Budgets"] = "A team's dollar budget per day, week or month: set by the admin key, read by the admin key or the team's own.",
     };
 
     public static IServiceCollection AddSpotwiseOpenApi(this IServiceCollection services) => services
