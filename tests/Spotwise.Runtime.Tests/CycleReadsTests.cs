@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging.Abstractions;
-using Spotwise.Core.Serialization;
 using Spotwise.Planning;
 using Spotwise.Runtime.Alerting;
 using Spotwise.Runtime.Budgeting;
@@ -71,37 +70,15 @@ public sealed class CycleReadsTests : StoreTestBase
     }
 
     /// <summary>The real store, remembering every listing and how many jobs it returned.</summary>
-    private sealed class CountingStore(IJobStore inner) : IJobStore
+    private sealed class CountingStore(IJobStore inner) : ForwardingJobStore(inner)
     {
         public ConcurrentQueue<(JobQuery Query, int Returned)> Reads { get; } = new();
 
-        public async Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken)
+        public override async Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken)
         {
-            var result = await inner.ListAsync(query, cancellationToken);
+            var result = await Inner.ListAsync(query, cancellationToken);
             Reads.Enqueue((query, result.Count));
             return result;
         }
-
-        public Task<IReadOnlyList<SubmitResult>> SubmitAsync(IReadOnlyList<Submission> batch, DateTimeOffset now, CancellationToken ct) => inner.SubmitAsync(batch, now, ct);
-
-        public Task<JobRecord?> GetAsync(JobKey key, CancellationToken ct) => inner.GetAsync(key, ct);
-
-        public Task<IReadOnlyDictionary<JobState, int>> CountByStateAsync(string? team, CancellationToken ct) => inner.CountByStateAsync(team, ct);
-
-        public Task<double> SpendSoFarUsdAsync(string? team, CancellationToken ct) => inner.SpendSoFarUsdAsync(team, ct);
-
-        public Task<IReadOnlyList<JobEvent>> EventsAsync(JobKey key, CancellationToken ct) => inner.EventsAsync(key, ct);
-
-        public Task<JobRecord?> TryUpdateAsync(JobRecord updated, string cause, DateTimeOffset at, CancellationToken ct) => inner.TryUpdateAsync(updated, cause, at, ct);
-
-        public Task<IReadOnlyList<JobRecord?>> TryUpdateManyAsync(IReadOnlyList<(JobRecord Updated, string Cause)> updates, DateTimeOffset at, CancellationToken ct) =>
-            inner.TryUpdateManyAsync(updates, at, ct);
-
-        public Task SavePlanAsync(PlanDocument plan, DateTimeOffset at, CancellationToken ct) => inner.SavePlanAsync(plan, at, ct);
-
-        public Task<PlanDocument?> LatestPlanAsync(CancellationToken ct) => inner.LatestPlanAsync(ct);
-
-        public Task<IReadOnlyList<Spotwise.Runtime.History.PoolExposure>> SpotExposureAsync(DateTimeOffset since, CancellationToken ct) =>
-            inner.SpotExposureAsync(since, ct);
     }
 }

@@ -180,42 +180,20 @@ public sealed class SchedulerTests : StoreTestBase
     }
 
     /// <summary>The real store, with one job launched right after the first listing (as a concurrent reconciler would).</summary>
-    private sealed class LaunchesBetweenReads(IJobStore inner, JobKey job, DateTimeOffset now) : IJobStore
+    private sealed class LaunchesBetweenReads(IJobStore inner, JobKey job, DateTimeOffset now) : ForwardingJobStore(inner)
     {
         private bool _done;
 
-        public async Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken)
+        public override async Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken)
         {
-            var result = await inner.ListAsync(query, cancellationToken);
+            var result = await Inner.ListAsync(query, cancellationToken);
             if (!_done)
             {
                 _done = true;
-                var record = (await inner.GetAsync(job, cancellationToken))!;
-                await inner.TryUpdateAsync(record with { State = JobState.Launching, Attempt = 1 }, "launched", now, cancellationToken);
+                var record = (await Inner.GetAsync(job, cancellationToken))!;
+                await Inner.TryUpdateAsync(record with { State = JobState.Launching, Attempt = 1 }, "launched", now, cancellationToken);
             }
             return result;
         }
-
-        public Task<IReadOnlyList<SubmitResult>> SubmitAsync(IReadOnlyList<Submission> batch, DateTimeOffset now, CancellationToken ct) => inner.SubmitAsync(batch, now, ct);
-
-        public Task<JobRecord?> GetAsync(JobKey key, CancellationToken ct) => inner.GetAsync(key, ct);
-
-        public Task<IReadOnlyDictionary<JobState, int>> CountByStateAsync(string? team, CancellationToken ct) => inner.CountByStateAsync(team, ct);
-
-        public Task<double> SpendSoFarUsdAsync(string? team, CancellationToken ct) => inner.SpendSoFarUsdAsync(team, ct);
-
-        public Task<IReadOnlyList<JobEvent>> EventsAsync(JobKey key, CancellationToken ct) => inner.EventsAsync(key, ct);
-
-        public Task<JobRecord?> TryUpdateAsync(JobRecord updated, string cause, DateTimeOffset at, CancellationToken ct) => inner.TryUpdateAsync(updated, cause, at, ct);
-
-        public Task<IReadOnlyList<JobRecord?>> TryUpdateManyAsync(IReadOnlyList<(JobRecord Updated, string Cause)> updates, DateTimeOffset at, CancellationToken ct) =>
-            inner.TryUpdateManyAsync(updates, at, ct);
-
-        public Task SavePlanAsync(Spotwise.Core.Serialization.PlanDocument plan, DateTimeOffset at, CancellationToken ct) => inner.SavePlanAsync(plan, at, ct);
-
-        public Task<Spotwise.Core.Serialization.PlanDocument?> LatestPlanAsync(CancellationToken ct) => inner.LatestPlanAsync(ct);
-
-        public Task<IReadOnlyList<Spotwise.Runtime.History.PoolExposure>> SpotExposureAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
-            inner.SpotExposureAsync(since, cancellationToken);
     }
 }

@@ -292,44 +292,17 @@ public sealed class MetricsTests
     }
 
     /// <summary>The store, counting reads of the plan document.</summary>
-    private sealed class PlanReadCounter(IJobStore inner) : IJobStore, IAsyncDisposable
+    private sealed class PlanReadCounter(IJobStore inner) : ForwardingJobStore(inner)
     {
         private int _planReads;
 
         public int PlanReads => Volatile.Read(ref _planReads);
 
-        public Task<PlanDocument?> LatestPlanAsync(CancellationToken cancellationToken)
+        public override Task<PlanDocument?> LatestPlanAsync(CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _planReads);
-            return inner.LatestPlanAsync(cancellationToken);
+            return Inner.LatestPlanAsync(cancellationToken);
         }
-
-        public Task<IReadOnlyList<Spotwise.Runtime.History.PoolExposure>> SpotExposureAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
-            inner.SpotExposureAsync(since, cancellationToken);
-
-        public Task<IReadOnlyList<SubmitResult>> SubmitAsync(IReadOnlyList<Submission> batch, DateTimeOffset now, CancellationToken cancellationToken) =>
-            inner.SubmitAsync(batch, now, cancellationToken);
-
-        public Task<JobRecord?> GetAsync(JobKey key, CancellationToken cancellationToken) => inner.GetAsync(key, cancellationToken);
-
-        public Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken) => inner.ListAsync(query, cancellationToken);
-
-        public Task<IReadOnlyDictionary<JobState, int>> CountByStateAsync(string? team, CancellationToken cancellationToken) =>
-            inner.CountByStateAsync(team, cancellationToken);
-
-        public Task<double> SpendSoFarUsdAsync(string? team, CancellationToken cancellationToken) => inner.SpendSoFarUsdAsync(team, cancellationToken);
-
-        public Task<IReadOnlyList<JobEvent>> EventsAsync(JobKey key, CancellationToken cancellationToken) => inner.EventsAsync(key, cancellationToken);
-
-        public Task<JobRecord?> TryUpdateAsync(JobRecord updated, string cause, DateTimeOffset at, CancellationToken cancellationToken) =>
-            inner.TryUpdateAsync(updated, cause, at, cancellationToken);
-
-        public Task<IReadOnlyList<JobRecord?>> TryUpdateManyAsync(IReadOnlyList<(JobRecord Updated, string Cause)> updates, DateTimeOffset at,
-            CancellationToken cancellationToken) => inner.TryUpdateManyAsync(updates, at, cancellationToken);
-
-        public Task SavePlanAsync(PlanDocument plan, DateTimeOffset at, CancellationToken cancellationToken) => inner.SavePlanAsync(plan, at, cancellationToken);
-
-        public ValueTask DisposeAsync() => inner is IAsyncDisposable d ? d.DisposeAsync() : ValueTask.CompletedTask;
     }
 
     /// <summary>

@@ -25,41 +25,23 @@ public sealed class ChangeSignal
 }
 
 /// <summary>The store, raising <see cref="ChangeSignal.Changed"/> after each write: the one place every writer passes.</summary>
-public sealed class SignallingJobStore(IJobStore inner, ChangeSignal signal) : IJobStore, IAsyncDisposable
+public sealed class SignallingJobStore(IJobStore inner, ChangeSignal signal) : ForwardingJobStore(inner)
 {
-    public async Task<IReadOnlyList<SubmitResult>> SubmitAsync(IReadOnlyList<Submission> batch, DateTimeOffset now, CancellationToken cancellationToken) =>
-        Signal(await inner.SubmitAsync(batch, now, cancellationToken));
+    public override async Task<IReadOnlyList<SubmitResult>> SubmitAsync(IReadOnlyList<Submission> batch, DateTimeOffset now, CancellationToken cancellationToken) =>
+        Signal(await Inner.SubmitAsync(batch, now, cancellationToken));
 
-    public Task<JobRecord?> GetAsync(JobKey key, CancellationToken cancellationToken) => inner.GetAsync(key, cancellationToken);
+    public override async Task<JobRecord?> TryUpdateAsync(JobRecord updated, string cause, DateTimeOffset at, CancellationToken cancellationToken) =>
+        Signal(await Inner.TryUpdateAsync(updated, cause, at, cancellationToken));
 
-    public Task<IReadOnlyList<JobRecord>> ListAsync(JobQuery query, CancellationToken cancellationToken) => inner.ListAsync(query, cancellationToken);
-
-    public Task<IReadOnlyDictionary<JobState, int>> CountByStateAsync(string? team, CancellationToken cancellationToken) =>
-        inner.CountByStateAsync(team, cancellationToken);
-
-    public Task<double> SpendSoFarUsdAsync(string? team, CancellationToken cancellationToken) => inner.SpendSoFarUsdAsync(team, cancellationToken);
-
-    public Task<IReadOnlyList<JobEvent>> EventsAsync(JobKey key, CancellationToken cancellationToken) => inner.EventsAsync(key, cancellationToken);
-
-    public async Task<JobRecord?> TryUpdateAsync(JobRecord updated, string cause, DateTimeOffset at, CancellationToken cancellationToken) =>
-        Signal(await inner.TryUpdateAsync(updated, cause, at, cancellationToken));
-
-    public async Task<IReadOnlyList<JobRecord?>> TryUpdateManyAsync(IReadOnlyList<(JobRecord Updated, string Cause)> updates, DateTimeOffset at,
+    public override async Task<IReadOnlyList<JobRecord?>> TryUpdateManyAsync(IReadOnlyList<(JobRecord Updated, string Cause)> updates, DateTimeOffset at,
         CancellationToken cancellationToken) =>
-        Signal(await inner.TryUpdateManyAsync(updates, at, cancellationToken));
+        Signal(await Inner.TryUpdateManyAsync(updates, at, cancellationToken));
 
-    public async Task SavePlanAsync(PlanDocument plan, DateTimeOffset at, CancellationToken cancellationToken)
+    public override async Task SavePlanAsync(PlanDocument plan, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        await inner.SavePlanAsync(plan, at, cancellationToken);
+        await Inner.SavePlanAsync(plan, at, cancellationToken);
         signal.Changed();
     }
-
-    public Task<PlanDocument?> LatestPlanAsync(CancellationToken cancellationToken) => inner.LatestPlanAsync(cancellationToken);
-
-    public Task<IReadOnlyList<Spotwise.Runtime.History.PoolExposure>> SpotExposureAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
-        inner.SpotExposureAsync(since, cancellationToken);
-
-    public ValueTask DisposeAsync() => inner is IAsyncDisposable d ? d.DisposeAsync() : ValueTask.CompletedTask;
 
     private T Signal<T>(T result)
     {
