@@ -387,8 +387,8 @@ public sealed class PostgresJobStore : IJobStore, ILeaderLease, IBudgetStore, IS
         write.Parameters.Add(Texts([.. logs.Select(l => l.Pool.Zone)]));
         write.Parameters.Add(Texts([.. logs.Select(l => l.Pool.InstanceType)]));
         write.Parameters.Add(Texts([.. logs.Select(l => l.Pool.Market.ToWire())]));
-        write.Parameters.Add(Doubles([.. logs.Select(l => (double?)UnixSeconds(l.At))]));
-        write.Parameters.Add(Doubles([.. logs.Select(l => l.Outcome is null ? null : (double?)UnixSeconds(l.At))]));
+        write.Parameters.Add(Doubles([.. logs.Select(l => (double?)PoolExposure.UnixSeconds(l.At))]));
+        write.Parameters.Add(Doubles([.. logs.Select(l => l.Outcome is null ? null : (double?)PoolExposure.UnixSeconds(l.At))]));
         write.Parameters.Add(Texts([.. logs.Select(l => l.Outcome?.ToWire())]));
         await write.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -400,17 +400,10 @@ public sealed class PostgresJobStore : IJobStore, ILeaderLease, IBudgetStore, IS
             "COALESCE(SUM(GREATEST(ended_unix_s - started_unix_s, 0)), 0) / 3600.0, " +
             "COUNT(*) FILTER (WHERE outcome = 'interrupted')::int, COUNT(*)::int " +
             "FROM attempts WHERE market = 'spot' AND ended_unix_s >= $1 GROUP BY provider, zone, instance_type ORDER BY provider, zone, instance_type;");
-        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = UnixSeconds(since) });
-        var pools = new List<PoolExposure>();
+        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = PoolExposure.UnixSeconds(since) });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            pools.Add(new PoolExposure(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetDouble(3), reader.GetInt32(4), reader.GetInt32(5)));
-        }
-        return pools;
+        return await PoolExposure.ReadAllAsync(reader, cancellationToken);
     }
-
-    private static double UnixSeconds(DateTimeOffset t) => (t - DateTimeOffset.UnixEpoch).TotalSeconds;
 
     public async Task SavePlanAsync(PlanDocument plan, DateTimeOffset at, CancellationToken cancellationToken)
     {

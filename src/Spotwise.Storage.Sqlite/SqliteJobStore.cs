@@ -317,7 +317,7 @@ public sealed class SqliteJobStore : IJobStore, ILeaderLease, IBudgetStore, IAsy
             }
             if (AttemptLog.For(stored, updated, at) is { } log)
             {
-                var unix = UnixSeconds(log.At);
+                var unix = PoolExposure.UnixSeconds(log.At);
                 Set(_logAttempt, ("@team", log.Job.Team), ("@id", log.Job.Id), ("@attempt", log.Attempt), ("@provider", log.Pool.Provider),
                     ("@zone", log.Pool.Zone), ("@type", log.Pool.InstanceType), ("@market", log.Pool.Market.ToWire()), ("@at", unix),
                     ("@ended", log.Outcome is null ? null : unix), ("@outcome", log.Outcome?.ToWire()));
@@ -375,17 +375,10 @@ public sealed class SqliteJobStore : IJobStore, ILeaderLease, IBudgetStore, IAsy
             "SUM(CASE WHEN outcome = 'interrupted' THEN 1 ELSE 0 END), COUNT(*) " +
             "FROM attempts WHERE market = 'spot' AND ended_unix_s >= @since GROUP BY provider, zone, instance_type ORDER BY provider, zone, instance_type;",
             "@since");
-        Set(command, ("@since", UnixSeconds(since)));
-        var pools = new List<PoolExposure>();
+        Set(command, ("@since", PoolExposure.UnixSeconds(since)));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            pools.Add(new PoolExposure(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetDouble(3), reader.GetInt32(4), reader.GetInt32(5)));
-        }
-        return pools;
+        return await PoolExposure.ReadAllAsync(reader, cancellationToken);
     }
-
-    private static double UnixSeconds(DateTimeOffset t) => (t - DateTimeOffset.UnixEpoch).TotalSeconds;
 
     public Task<Lease> TryAcquireAsync(string replicaId, TimeSpan ttl, DateTimeOffset now, CancellationToken cancellationToken) =>
         WriteAsync(async (connection, tx) =>

@@ -86,4 +86,22 @@ public static class AttemptLog
 /// of them were interrupted, of how many ended attempts. The store sums it (<see cref="IJobStore.SpotExposureAsync"/>). The
 /// provider is empty for attempts placed before providers were kept (the service's default provider).
 /// </summary>
-public sealed record PoolExposure(string Provider, string Zone, string InstanceType, double RunningHours, int Interruptions, int Attempts);
+public sealed record PoolExposure(string Provider, string Zone, string InstanceType, double RunningHours, int Interruptions, int Attempts)
+{
+    /// <summary>How the attempt log keeps a moment in both stores: Unix seconds, so SQL compares and subtracts them whatever the writer's offset.</summary>
+    public static double UnixSeconds(DateTimeOffset t) => (t - DateTimeOffset.UnixEpoch).TotalSeconds;
+
+    /// <summary>
+    /// The rows of the stores' one query (provider, zone, type, running hours, interruptions, attempts, in that order):
+    /// the SQL differs by dialect, the reading does not.
+    /// </summary>
+    public static async Task<IReadOnlyList<PoolExposure>> ReadAllAsync(System.Data.Common.DbDataReader reader, CancellationToken cancellationToken)
+    {
+        var pools = new List<PoolExposure>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            pools.Add(new PoolExposure(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetDouble(3), reader.GetInt32(4), reader.GetInt32(5)));
+        }
+        return pools;
+    }
+}
