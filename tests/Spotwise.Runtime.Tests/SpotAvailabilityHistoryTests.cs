@@ -61,6 +61,24 @@ public class SpotAvailabilityHistoryTests
     }
 
     [Fact]
+    public void A_pool_under_an_interruption_notice_has_no_room_though_its_instance_still_runs_until_the_cool_down_after_the_interruption()
+    {
+        var history = new SpotAvailabilityHistory(Tick, coolDown: TimeSpan.FromMinutes(15));
+        history.Observe(T0, [Spot("us-east-1a", InstanceState.Running, T0)]);
+        Assert.True(Assert.Single(history.At(T0).PoolsOf("p3.2xlarge")).Available);
+
+        // EC2's two-minute warning: the instance runs on (it checkpoints) but the pool is being taken back.
+        var noticed = Spot("us-east-1a", InstanceState.Running, T0) with { InterruptionNoticeAt = T0 + Tick };
+        history.Observe(T0 + Tick, [noticed]);
+        history.Observe(T0 + (Tick * 2), [noticed]);
+
+        Assert.False(Assert.Single(history.At(T0 + (Tick * 2)).PoolsOf("p3.2xlarge")).Available);
+        // Empty from the notice to the cool-down after the interruption it announces (notice + 2 min + 15 min).
+        Assert.False(Assert.Single(history.At(T0 + Tick + TimeSpan.FromMinutes(16)).PoolsOf("p3.2xlarge")).Available);
+        Assert.True(Assert.Single(history.At(T0 + Tick + TimeSpan.FromMinutes(17)).PoolsOf("p3.2xlarge")).Available);
+    }
+
+    [Fact]
     public void A_pool_whose_capacity_our_own_instances_hold_has_no_room_for_another_job()
     {
         var history = new SpotAvailabilityHistory(Tick);

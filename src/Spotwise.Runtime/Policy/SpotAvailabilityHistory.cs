@@ -78,7 +78,16 @@ public sealed class SpotAvailabilityHistory
                 {
                     Pool(i.Zone, i.InstanceType).Live++;
                 }
-                if (i.State == InstanceState.Running)
+                if (!i.IsEnded && i.InterruptionNoticeAt is { } notice)
+                {
+                    // A notice is the market taking the pool back, not a forecast: the pool has no room from the notice until
+                    // the cool-down after the interruption it announces, though the instance still runs (and checkpoints)
+                    // meanwhile. Without this the running instance read as capacity, and a job moved off ahead of the notice
+                    // could be moved straight back onto the pool being taken back.
+                    var pool = Pool(i.Zone, i.InstanceType);
+                    pool.EmptyUntil = Max(pool.EmptyUntil, notice + SpotNotice.Lead + _coolDown);
+                }
+                else if (i.State == InstanceState.Running)
                 {
                     Pool(i.Zone, i.InstanceType).RunningSeenAt = at;
                 }

@@ -14,8 +14,11 @@ namespace Spotwise.Server.Tests.Aws;
 /// real CP-SAT, the live EC2 price feed, the EC2 backend, the SQS interruption queue), every AWS call through the real
 /// SDK clients to the loopback EC2 and SQS on the service's own fake clock. A queue planned across three zones, no
 /// capacity in one pool, a throttled call, a spot interruption with its two-minute warning, the fallback meeting the
-/// deadline, and no instance left running. The test drives the loops five minutes at a time (a minute after the warning), as the service's timers would
-/// (and those timers run too, on the same clock).
+/// deadline, and no instance left running. The test drives the loops a minute at a time, as the service's timers would
+/// (and those timers run too, on the same clock): the spot policy's safety net decides one tick ahead, and its tick is a
+/// minute (<see cref="Spotwise.Runtime.Policy.SpotAvailabilityHistory.DefaultTick"/>). Driven five minutes at a time, the net's
+/// last safe moment could fall between two decisions and the fallback launch up to four minutes late: a clean-clone CI run
+/// under load missed job-c's deadline by 91 s that way.
 /// </summary>
 public sealed class AwsEndToEndTests : IAsyncLifetime
 {
@@ -100,7 +103,7 @@ public sealed class AwsEndToEndTests : IAsyncLifetime
         Assert.True(_aws.Ec2.CallsOf("RunInstances") >= _aws.Ec2.InstanceCount + 2, "the throttled call and the refused one come on top of the two launches");
         Assert.All(await AllAsync(), j => Assert.Null(j.LastError));
 
-        // Five minutes at a time until job-a has run 20 minutes on spot; then EC2 warns and takes it back two minutes later.
+        // A minute at a time until job-a has run 20 minutes on spot; then EC2 warns and takes it back two minutes later.
         await StepUntilAsync(() => _clock.GetUtcNow() >= Start + TimeSpan.FromMinutes(20));
         var spotA = await JobAsync("job-a");
         Assert.Equal((JobState.Running, Market.Spot), (spotA.State, spotA.Placement!.Market));
@@ -147,10 +150,10 @@ public sealed class AwsEndToEndTests : IAsyncLifetime
         return zones;
     }
 
-    /// <summary>A step of the service (5 minutes unless said): the clock moves, the scheduler plans and the reconcile loop ticks, as their timers would.</summary>
+    /// <summary>A step of the service (the policy's tick, a minute, unless said): the clock moves, the scheduler plans and the reconcile loop ticks, as their timers would.</summary>
     private async Task StepAsync(TimeSpan? by = null)
     {
-        _clock.Advance(by ?? TimeSpan.FromMinutes(5));
+        _clock.Advance(by ?? Spotwise.Runtime.Policy.SpotAvailabilityHistory.DefaultTick);
         await DriveAsync(() => Services.GetRequiredService<Scheduler>().RunCycleAsync(default));
         await DriveAsync(() => Services.GetRequiredService<ReconcileLoop>().TickAsync(default));
     }
